@@ -1,0 +1,80 @@
+// Core wrapper cost: bare call vs a hand-written minimal OTel span vs withAudit().
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { BasicTracerProvider, AlwaysOnSampler, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { createAuditor, setDefaultAuditor } from '@tooltrail/core';
+import { compare, fmt, NullExporter } from './lib.mjs';
+import { randomUUID } from 'node:crypto';
+
+export async function benchCore() {
+  const args = { to: 'bob@example.com', subject: 'Your ticket #4521', body: 'Hello Bob, your refund was processed.' };
+  const tool = async (a) => ({ queued: true, to: a.to });
+
+  // The hand-written baseline: what a careful team writes by hand (one span, same attributes).
+  const handExporter = new NullExporter();
+  const provider = new BasicTracerProvider({
+    sampler: new AlwaysOnSampler(),
+    spanProcessors: [new BatchSpanProcessor(handExporter, { maxQueueSize: 100_000, scheduledDelayMillis: 50 })],
+  });
+  const tracer = provider.getTracer('hand');
+  const runId = randomUUID();
+  const hand = async (a) => {
+    const span = tracer.startSpan('execute_tool send_email', { kind: SpanKind.INTERNAL });
+    try {
+      const result = await tool(a);
+      // The same attributes tooltrail's execute_tool span carries for this call.
+      span.setAttributes({
+        'tooltrail.run.id': runId,
+        'user.id': 'user:42',
+        'tooltrail.principal.type': 'user',
+        'gen_ai.agent.name': 'support-bot',
+        'gen_ai.agent.id': 'bot-7',
+        'gen_ai.conversation.id': 'conv-1',
+        'gen_ai.operation.name': 'execute_tool',
+        'gen_ai.tool.name': 'send_email',
+        'gen_ai.tool.call.id': randomUUID(),
+        'gen_ai.tool.type': 'function',
+        'tooltrail.decision': 'allow',
+        'gen_ai.tool.call.arguments': JSON.stringify(a),
+        'tooltrail.arguments.mutated': false,
+        'gen_ai.tool.call.result': JSON.stringify(result),
+        'tooltrail.outcome': 'ok',
+        'tooltrail.attempts': 1,
+      });
+      span.setStatus({ code: SpanStatusCode.OK });
+      return result;
+    } catch (e) {
+      span.setStatus({ code: SpanStatusCode.ERROR });
+      throw e;
+    } finally {
+      span.end();
+    }
+  };
+
+  const auditorExporter = new NullExporter();
+  const auditor = createAuditor({ serviceName: 'bench', exporter: auditorExporter, runSpans: false });
+  setDefaultAuditor(undefined);
+  const audited = auditor.withAudit(tool, { name: 'send_email' });
+
+  const identity = { principal: { id: 'user:42', type: 'user' }, agent: { name: 'support-bot', id: 'bot-7' }, conversationId: 'conv-1' };
+  const results = await auditor.run(identity, () =>
+    compare({
+      bare: () => tool(args),
+      hand: () => hand(args),
+      tooltrail: () => audited(args),
+    }),
+  );
+  await auditor.shutdown();
+  await provider.shutdown();
+  const stats = auditor.stats();
+  if (stats.dropped !== 0) throw new Error(`bench lost records: ${JSON.stringify(stats)}`);
+  return {
+    title: 'Core wrapper, per call (µs, median of interleaved rounds; in-process, exporter acknowledges at once)',
+    rows: [
+      ['variant', 'µs/call', 'ratio to hand-written span'],
+      ['bare call', fmt(results.bare), (results.bare / results.hand).toFixed(2)],
+      ['hand-written OTel span', fmt(results.hand), '1.00'],
+      ['tooltrail withAudit (2 spans: call + attempt)', fmt(results.tooltrail), (results.tooltrail / results.hand).toFixed(2)],
+    ],
+    ratios: { coreVsHand: results.tooltrail / results.hand },
+  };
+}

@@ -1,0 +1,12 @@
+import { randomUUID } from 'node:crypto';
+import { randomHex } from '../telemetry/ids.js';
+
+/** Run ids are UUIDs: unique across processes, safe to show, no meaning to guess from. */
+export function newRunId(): string {
+  return randomUUID();
+}
+
+/** `call_` + 24 hex characters (96 random bits). */
+export function newCallId(): string {
+  return `call_${randomHex(12)}`;
+}

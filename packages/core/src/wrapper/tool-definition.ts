@@ -1,0 +1,104 @@
+import { AuditConfigError, type ValidationIssue } from '../errors.js';
+import type { PolicyRule } from '../policy/decisions.js';
+import { normalizeRetry, type RetryOptions, type RetryPolicy } from './retry.js';
+
+/** Any function a tool can be. `never[]` keeps the constraint free of `any`. */
+export type ToolFunction = (...args: never[]) => unknown;
+
+/**
+ * What tooltrail needs of a schema: zod's `safeParse` (zod 3 and 4 both fit). The parsed value
+ * is what executes, so zod's defaults and coercions are part of the recorded arguments.
+ */
+export interface ArgumentSchema {
+  safeParse(input: unknown): SchemaResult;
+  safeParseAsync?(input: unknown): Promise<SchemaResult>;
+}
+export type SchemaResult =
+  | { success: true; data: unknown }
+  | { success: false; error: { issues: ReadonlyArray<SchemaIssue> } };
+export interface SchemaIssue {
+  readonly path: ReadonlyArray<PropertyKey>;
+  readonly code?: string | undefined;
+  readonly message: string;
+}
+
+export type ToolType = 'function' | 'extension' | 'datastore';
+
+export interface ToolOptions<F extends ToolFunction = ToolFunction> {
+  /** Tool name as the model knows it. Defaults to the function's name. */
+  name?: string;
+  description?: string;
+  /** `gen_ai.tool.type`. Default `function`. */
+  type?: ToolType;
+  /** Validates (and may transform) the arguments before policy and execution. */
+  schema?: ArgumentSchema;
+  retry?: RetryOptions;
+  /** Rules for this tool only, run after the auditor's rules. */
+  policy?: PolicyRule[];
+  /** Reads a caller-assigned call id from the arguments (framework adapters use this). */
+  callId?: (...args: Parameters<F>) => string | undefined;
+}
+
+/** Per-call facts a framework adapter knows and a plain caller does not. */
+export interface CallMeta {
+  /** The framework's id for this call; re-invoking with the same id counts as a retry. */
+  callId?: string;
+  /** The arguments as the model proposed them, before the framework parsed them. */
+  proposedArgs?: unknown;
+}
+
+/** A tool's options, checked and resolved once at wrap time. */
+export interface ToolDefinition {
+  readonly name: string;
+  readonly description: string | undefined;
+  readonly type: ToolType;
+  readonly schema: ArgumentSchema | undefined;
+  readonly retry: RetryPolicy;
+  readonly policy: readonly PolicyRule[];
+  readonly callId: ((...args: never[]) => string | undefined) | undefined;
+  /** Span names, built once. */
+  readonly spanName: string;
+  readonly attemptSpanName: string;
+}
+
+export function defineTool(fn: unknown, options: ToolOptions | undefined): ToolDefinition {
+  if (typeof fn !== 'function') {
+    throw new AuditConfigError(`withAudit() needs a function, got ${fn === null ? 'null' : typeof fn}`);
+  }
+  const fromFn = fn.name.startsWith('bound ') ? fn.name.slice(6) : fn.name;
+  const name = options?.name ?? fromFn;
+  if (typeof name !== 'string' || name.trim() === '') {
+    throw new AuditConfigError(
+      'withAudit() needs a tool name: pass { name } or wrap a named function (anonymous arrow functions have no name)',
+    );
+  }
+  if (options?.schema !== undefined && typeof options.schema.safeParse !== 'function') {
+    throw new AuditConfigError(`tool "${name}": schema must have a safeParse() method (a zod schema)`);
+  }
+  if (options?.policy !== undefined && !options.policy.every((r) => typeof r === 'function')) {
+    throw new AuditConfigError(`tool "${name}": every policy rule must be a function`);
+  }
+  const type = options?.type ?? 'function';
+  if (type !== 'function' && type !== 'extension' && type !== 'datastore') {
+    throw new AuditConfigError(`tool "${name}": type must be function, extension or datastore`);
+  }
+  return Object.freeze({
+    name,
+    description: options?.description,
+    type,
+    schema: options?.schema,
+    retry: normalizeRetry(options?.retry),
+    policy: Object.freeze([...(options?.policy ?? [])]),
+    callId: options?.callId as ToolDefinition['callId'],
+    spanName: `execute_tool ${name}`,
+    attemptSpanName: `tool_attempt ${name}`,
+  });
+}
+
+export function toValidationIssues(issues: ReadonlyArray<SchemaIssue>): ValidationIssue[] {
+  return issues.map((i) => ({
+    path: i.path.map((p) => (typeof p === 'number' ? p : String(p))),
+    code: i.code ?? 'invalid',
+    message: i.message,
+  }));
+}
