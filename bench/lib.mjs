@@ -11,7 +11,7 @@ export function median(xs) {
  * Runs each variant `rounds` times, interleaved, each round `iterations` sequential awaited
  * calls. Returns the median per-call time in microseconds per variant.
  */
-export async function compare(variants, { rounds = 9, iterations = 5_000, warmup = 2 } = {}) {
+export async function compare(variants, { rounds = 25, iterations = 2_000, warmup = 3 } = {}) {
   const samples = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
   for (let r = 0; r < rounds + warmup; r++) {
     for (const [name, fn] of Object.entries(variants)) {
@@ -21,7 +21,7 @@ export async function compare(variants, { rounds = 9, iterations = 5_000, warmup
       const us = Number(process.hrtime.bigint() - t0) / 1_000 / iterations;
       if (r >= warmup) samples[name].push(us);
       // Let exporters drain between rounds, as real tools doing I/O would.
-      await new Promise((resolve) => setTimeout(resolve, 60));
+      await new Promise((resolve) => setTimeout(resolve, 30));
     }
   }
   return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
