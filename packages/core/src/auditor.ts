@@ -1,10 +1,10 @@
 import { context, SpanKind, SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
 import type { AuditTracer } from './telemetry/audit-tracer.js';
 import { resolveTracesUrl, validateOptions, type AuditorOptions } from './config.js';
-import { AuditConfigError } from './errors.js';
+import { AuditConfigError, AuditUnavailableError } from './errors.js';
 import { RecordPipeline, type RecordStage } from './export/record-pipeline.js';
 import { BatchingSink } from './export/batching-sink.js';
-import { OtlpJsonHttpExporter } from './export/otlp-http-exporter.js';
+import { DurableSink, type Durability, type FailMode } from './export/durable-sink.js';
 import { consoleLogger, type RecordSink, type SinkStats } from './export/sink.js';
 import { newRunId } from './identity/ids.js';
 import {
@@ -166,6 +166,8 @@ export class AuditorImpl implements Auditor, InvokeEngine {
   readonly policy: readonly PolicyRule[];
   readonly requireIdentity: boolean;
   readonly attempts = new CallAttempts();
+  readonly durability: Durability;
+  readonly failMode: FailMode;
   private readonly sink: RecordSink;
   private readonly runSpans: boolean;
   private readonly runAttrCache = new WeakMap<RunIdentity, Attributes>();
@@ -180,15 +182,19 @@ export class AuditorImpl implements Auditor, InvokeEngine {
     this.requireIdentity = options.requireIdentity ?? true;
     this.runSpans = options.runSpans ?? true;
     const logger = options.logger ?? consoleLogger;
-    let exporter = options.exporter;
-    if (exporter) {
+    this.durability = options.durability ?? 'buffered';
+    this.failMode = options.failMode ?? (this.durability === 'strict' ? 'closed' : 'open');
+    if (options.exporter) {
       this.destination = 'custom exporter';
+      this.sink = new BatchingSink(options.exporter, logger, options.exportQueue);
     } else {
       const url = resolveTracesUrl(options.endpoint);
       this.destination = url;
-      exporter = new OtlpJsonHttpExporter({ url, headers: options.headers, timeoutMs: options.exportTimeoutMs });
+      this.sink = new DurableSink(url, options.headers ?? {}, this.durability, this.failMode, logger, {
+        ...options.export,
+        spoolDir: options.spoolDir,
+      });
     }
-    this.sink = new BatchingSink(exporter, logger, options.exportQueue);
     const provider = new AuditTracerProvider(options.serviceName, new RecordPipeline(this.sink, stages), options.resourceAttributes);
     this.tracer = provider.getTracer(sc.TRACER_NAME, VERSION);
   }
@@ -219,6 +225,16 @@ export class AuditorImpl implements Auditor, InvokeEngine {
 
   countOutcome(outcome: sc.Outcome): void {
     this.outcomes[outcome]++;
+  }
+
+  refusal(): AuditUnavailableError | undefined {
+    if (this.failMode !== 'closed' || this.sink.canRecord === undefined || this.sink.canRecord()) return undefined;
+    return new AuditUnavailableError(this.sink.unavailableReason?.() ?? 'the audit trail cannot take records');
+  }
+
+  commit(): boolean {
+    if (this.durability !== 'strict' || this.sink.commit === undefined) return true;
+    return this.sink.commit();
   }
 
   withAudit<F extends ToolFunction>(fn: F, options?: ToolOptions<F>): AuditedFunction<F> {

@@ -5,6 +5,7 @@ import type { PolicyRule } from './policy/decisions.js';
 import type { PayloadEncoder } from './record/payload-encoder.js';
 import type { AuditLogger } from './export/sink.js';
 import type { BatchingSinkOptions } from './export/batching-sink.js';
+import type { DurableExportOptions, Durability, FailMode } from './export/durable-sink.js';
 
 export interface AuditorOptions {
   /** `service.name` of the audit spans' resource. */
@@ -30,10 +31,24 @@ export interface AuditorOptions {
   logger?: AuditLogger;
   /** Turns call values into recorded strings; the masking layer plugs in here. */
   encoder?: PayloadEncoder;
-  /** Batching and back-off of the export queue. */
+  /** Batching and back-off of the queue in front of a custom `exporter`. */
   exportQueue?: BatchingSinkOptions;
-  /** Per-request timeout talking to the collector. Default 10 000 ms. */
-  exportTimeoutMs?: number;
+  /**
+   * `buffered` (default): records are spooled and shipped in the background. `strict`: a call's
+   * record of intent is on disk (fsynced) before the tool body runs, and its final record before
+   * the wrapped call returns; when that cannot be done the call is refused.
+   */
+  durability?: Durability;
+  /**
+   * `closed` (the default under `strict`): refuse calls with AuditUnavailableError when records
+   * can be neither delivered nor spooled. `open` (the default under `buffered`): let calls run,
+   * counting and warning about every record lost.
+   */
+  failMode?: FailMode;
+  /** Folder of the on-disk spool. Default `./.tooltrail-spool`. */
+  spoolDir?: string;
+  /** Tuning of the OTLP export pipeline: spool cap, batching, timeouts, back-off. */
+  export?: DurableExportOptions;
 }
 
 const optionsSchema = z.object({
@@ -53,7 +68,25 @@ const optionsSchema = z.object({
   policy: z.array(z.custom<PolicyRule>((r) => typeof r === 'function', 'every policy rule must be a function')).optional(),
   requireIdentity: z.boolean().optional(),
   runSpans: z.boolean().optional(),
-  exportTimeoutMs: z.number().positive().optional(),
+  durability: z.enum(['buffered', 'strict']).optional(),
+  failMode: z.enum(['open', 'closed']).optional(),
+  spoolDir: z.string().min(1, 'spoolDir must be a non-empty path').optional(),
+  export: z
+    .object({
+      maxSpoolBytes: z.number().int().positive().optional(),
+      segmentBytes: z.number().int().positive().optional(),
+      maxBatch: z.number().int().positive().optional(),
+      flushIntervalMs: z.number().nonnegative().optional(),
+      maxRequestBytes: z.number().int().positive().optional(),
+      memoryCacheBytes: z.number().int().nonnegative().optional(),
+      timeoutMs: z.number().positive().optional(),
+      initialBackoffMs: z.number().nonnegative().optional(),
+      maxBackoffMs: z.number().nonnegative().optional(),
+      warnAfterMs: z.number().nonnegative().optional(),
+      handleProcessExit: z.boolean().optional(),
+      signalFlushMs: z.number().nonnegative().optional(),
+    })
+    .optional(),
 });
 
 export function validateOptions(options: AuditorOptions): void {
@@ -65,6 +98,11 @@ export function validateOptions(options: AuditorOptions): void {
     throw new AuditConfigError(
       'invalid auditor options',
       r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
+    );
+  }
+  if (options.durability === 'strict' && options.exporter !== undefined) {
+    throw new AuditConfigError(
+      'durability "strict" needs the built-in OTLP pipeline and its spool: it cannot be promised through a custom exporter',
     );
   }
 }

@@ -39,6 +39,8 @@ export const ATTR_RUN_PARENT_ID = 'tooltrail.run.parent_id';
 export const ATTR_PRINCIPAL_TYPE = 'tooltrail.principal.type';
 export const ATTR_RUN_ATTRIBUTE_PREFIX = 'tooltrail.run.attr.';
 export const ATTR_RETRY_DELAY_MS = 'tooltrail.retry.delay_ms';
+/** `intent` on the strict-mode record written before a tool body runs. */
+export const ATTR_RECORD = 'tooltrail.record';
 
 export const ERROR_TYPE_DENIED = 'tooltrail.denied';
 export const ERROR_TYPE_INVALID = 'tooltrail.invalid_arguments';
@@ -50,6 +52,7 @@ export const RULE_POLICY_ERROR_PREFIX = 'tooltrail.policy-error:';
 
 export const SPAN_NAME_EXECUTE_TOOL = 'execute_tool';
 export const SPAN_NAME_ATTEMPT = 'tool_attempt';
+export const SPAN_NAME_INTENT = 'tool_intent';
 export const SPAN_NAME_INVOKE_AGENT = 'invoke_agent';
 
 export const TRACER_NAME = '@tooltrail/core';

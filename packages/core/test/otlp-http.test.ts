@@ -1,11 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAuditor, setDefaultAuditor } from '../src/index.js';
 import { resolveTracesUrl } from '../src/config.js';
 import { alice } from './helpers.js';
 
+const spoolDir = () => mkdtempSync(path.join(tmpdir(), 'tooltrail-spool-'));
 const receiverPath = new URL('./fixtures/otlp-receiver.mjs', import.meta.url).pathname;
 const children: ChildProcess[] = [];
 
@@ -53,7 +57,7 @@ afterEach(() => {
 describe('OTLP/HTTP export to a receiver in another process', () => {
   it('delivers execute_tool spans as OTLP/JSON the receiver can read back', async () => {
     const { port } = await startReceiver();
-    const auditor = createAuditor({ serviceName: 'otlp-agent', endpoint: `http://127.0.0.1:${port}`, logger: { warn() {} } });
+    const auditor = createAuditor({ serviceName: 'otlp-agent', endpoint: `http://127.0.0.1:${port}`, logger: { warn() {} }, spoolDir: spoolDir() });
     const send = auditor.withAudit(async (a: { to: string }) => ({ ok: a.to }), { name: 'send_email' });
     await auditor.run({ ...alice, runId: 'otlp-run' }, async () => {
       await send({ to: 'bob@example.com' });
@@ -88,7 +92,8 @@ describe('OTLP/HTTP export to a receiver in another process', () => {
         serviceName: 'retrying',
         endpoint: `http://127.0.0.1:${port}`,
         logger: { warn() {} },
-        exportQueue: { flushIntervalMs: 5, initialBackoffMs: 10 },
+        spoolDir: spoolDir(),
+        export: { flushIntervalMs: 5, initialBackoffMs: 10 },
       });
       const t = auditor.withAudit(async (n: number) => n, { name: 't' });
       await auditor.run(alice, () => Promise.all([1, 2, 3].map((n) => t(n))));
@@ -96,7 +101,7 @@ describe('OTLP/HTTP export to a receiver in another process', () => {
       const r = await received(port);
       expect(r.posts).toBeGreaterThanOrEqual(3);
       expect(allSpans(r).filter((s) => String(s.name).startsWith('execute_tool'))).toHaveLength(3);
-      expect(auditor.stats()).toMatchObject({ exported: 7, dropped: 0, failedExports: 2 });
+      expect(auditor.stats()).toMatchObject({ exported: 7, spooled: 7, dropped: 0, failedExports: 2, spoolBytes: 0 });
     }
   });
 
@@ -107,14 +112,15 @@ describe('OTLP/HTTP export to a receiver in another process', () => {
       serviceName: 'late-collector',
       endpoint: `http://127.0.0.1:${port}`,
       logger: { warn: (m) => warnings.push(m) },
-      exportQueue: { flushIntervalMs: 5, initialBackoffMs: 20, maxBackoffMs: 100 },
+      spoolDir: spoolDir(),
+      export: { flushIntervalMs: 5, initialBackoffMs: 20, maxBackoffMs: 100, warnAfterMs: 0 },
     });
     const t = auditor.withAudit(async () => 'ok', { name: 't' });
     await auditor.run(alice, () => t());
     await new Promise((r) => setTimeout(r, 150));
     expect(auditor.stats().exported).toBe(0);
     expect(auditor.stats().failedExports).toBeGreaterThan(0);
-    expect(warnings.some((w) => w.includes('export failed'))).toBe(true);
+    expect(warnings.some((w) => w.includes(`collector http://127.0.0.1:${port} unreachable`))).toBe(true);
     await startReceiver({ PORT: String(port) });
     expect(await auditor.shutdown(10_000)).toBe(true);
     const r = await received(port);

@@ -1,7 +1,6 @@
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { AuditLogger, RecordSink, SinkStats } from './sink.js';
-import { OtlpExportError } from './otlp-http-exporter.js';
 
 export interface BatchingSinkOptions {
   /** Records held in memory at most; past it new records are dropped, counted and warned about. */
@@ -15,6 +14,7 @@ export interface BatchingSinkOptions {
 }
 
 /**
+ * The queue in front of a user-supplied SpanExporter (the built-in OTLP path uses DurableSink).
  * Batches records to any SpanExporter, one export in flight at a time, keeping a failed batch at
  * the head of the queue and retrying it with back-off. Unlike the SDK's BatchSpanProcessor it
  * never drops without counting and warning.
@@ -91,9 +91,8 @@ export class BatchingSink implements RecordSink {
         this.backoffMs = 0;
       } else {
         this.counters.failedExports++;
-        const hinted = result.error instanceof OtlpExportError ? result.error.retryAfterMs : undefined;
         const next = Math.min(this.maxBackoffMs, Math.max(this.initialBackoffMs, this.backoffMs * 2));
-        this.backoffMs = hinted !== undefined ? Math.min(hinted, 60_000) : next * (0.75 + Math.random() * 0.5);
+        this.backoffMs = next * (0.75 + Math.random() * 0.5);
         const now = Date.now();
         if (now - this.lastFailureWarning > 10_000) {
           this.lastFailureWarning = now;
@@ -137,6 +136,6 @@ export class BatchingSink implements RecordSink {
   }
 
   stats(): SinkStats {
-    return { ...this.counters, queueDepth: this.queue.length };
+    return { ...this.counters, queueDepth: this.queue.length, spooled: 0, replayed: 0, spoolBytes: 0, collectorUp: this.backoffMs === 0 };
   }
 }

@@ -10,8 +10,16 @@ export interface SinkStats {
   dropped: number;
   /** Export requests that failed and were retried. */
   failedExports: number;
-  /** Records waiting in memory. */
+  /** Records waiting for delivery (in memory or in the spool). */
   queueDepth: number;
+  /** Records written to the on-disk spool. */
+  spooled: number;
+  /** Records delivered from a spool an earlier process left behind. */
+  replayed: number;
+  /** Undelivered bytes in the spool. */
+  spoolBytes: number;
+  /** False while deliveries are failing. */
+  collectorUp: boolean;
 }
 
 /** Where finished audit records go. The seam between recording and delivery. */
@@ -21,6 +29,11 @@ export interface RecordSink {
   flush(timeoutMs: number): Promise<boolean>;
   shutdown(timeoutMs: number): Promise<boolean>;
   stats(): SinkStats;
+  /** Strict durability: make every record so far durable; false when that cannot be done. */
+  commit?(): boolean;
+  /** False when a new record could be neither delivered nor kept (failMode 'closed' refuses calls then). */
+  canRecord?(): boolean;
+  unavailableReason?(): string;
 }
 
 export interface AuditLogger {

@@ -1,7 +1,7 @@
 import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import type { AuditSpan } from '../telemetry/audit-span.js';
 import type { AuditTracer } from '../telemetry/audit-tracer.js';
-import { AuditDeniedError, AuditValidationError, type ValidationIssue } from '../errors.js';
+import { AuditDeniedError, AuditUnavailableError, AuditValidationError, type ValidationIssue } from '../errors.js';
 import { auditStorage, type AuditStore, type CallInfo, type RunIdentity } from '../identity/run-context.js';
 import { newCallId } from '../identity/ids.js';
 import { evaluatePolicy, type PolicyVerdict } from '../policy/evaluate.js';
@@ -23,6 +23,12 @@ export interface InvokeEngine {
   /** Identity attributes of a run, computed (and masked) once per run. */
   runAttributes(run: RunIdentity): Attributes;
   countOutcome(outcome: sc.Outcome): void;
+  readonly durability: 'buffered' | 'strict';
+  readonly failMode: 'open' | 'closed';
+  /** Under failMode 'closed': the error to refuse a call with, when records cannot be kept. */
+  refusal(): AuditUnavailableError | undefined;
+  /** Under strict durability: makes every record so far durable; false when it cannot. */
+  commit(): boolean;
 }
 
 /** The tool's arguments as one value: the first argument for the usual one-argument tool. */
@@ -184,6 +190,13 @@ class Invocation {
     return verdict.args;
   }
 
+  /** Strict durability: the final record is on disk before the call returns, or the call fails. */
+  commitFinal(result: unknown, toolError?: unknown): void {
+    if (this.engine.durability !== 'strict' || this.engine.commit()) return;
+    const refused = this.unavailable('the tool ran, but its final record could not be made durable');
+    if (refused) throw Object.assign(refused, { result, toolError });
+  }
+
   startAttempt(attemptNo: number): { span: AuditSpan; store: AuditStore; ctx: Context } {
     const def = this.def;
     const withCall = trace.setSpan(this.parent, this.span);
@@ -212,7 +225,39 @@ class Invocation {
     return { span, store: { run, runSpan: this.store?.runSpan, runContext: this.store?.runContext, call }, ctx: trace.setSpan(withCall, span) };
   }
 
+  /**
+   * Strict durability: a zero-length `tool_intent` span holding what is about to run (tool,
+   * executed arguments, identity, decision) is fsynced before the body may start.
+   */
+  writeIntent(): AuditUnavailableError | undefined {
+    const a = this.attrs;
+    const intent: Attributes = {};
+    for (const key of INTENT_KEYS) if (a[key] !== undefined) intent[key] = a[key];
+    intent[sc.ATTR_RECORD] = 'intent';
+    const span = this.engine.tracer.startOwned(this.def.intentSpanName, SpanKind.INTERNAL, intent, trace.setSpan(this.parent, this.span));
+    span.end();
+    if (this.engine.commit()) return undefined;
+    return this.unavailable('its record of intent could not be made durable');
+  }
+
+  unavailable(what: string): AuditUnavailableError | undefined {
+    const reason = `tool call "${this.def.name}" (${this.callId}): ${what}`;
+    if (this.engine.failMode === 'open') return undefined;
+    return new AuditUnavailableError(`${reason}; the call was refused`);
+  }
+
+  /** Ends a call that was refused because it could not be recorded; the body never ran. */
+  refuse(error: AuditUnavailableError): never {
+    recordException(this.span, this.engine, this.def, error);
+    this.finish('error', 'AuditUnavailableError', error.message);
+    throw error;
+  }
+
   async execute(fn: (...args: unknown[]) => unknown, thisArg: unknown, callArgs: unknown[]): Promise<unknown> {
+    if (this.engine.durability === 'strict') {
+      const refused = this.writeIntent();
+      if (refused) this.refuse(refused);
+    }
     const previous = this.suppliedId !== undefined ? this.engine.attempts.previous(this.callId) : 0;
     const policy = this.def.retry;
     for (;;) {
@@ -226,6 +271,7 @@ class Invocation {
         if (this.suppliedId !== undefined) this.engine.attempts.record(this.callId, attemptNo);
         this.attrs[sc.ATTR_GEN_AI_TOOL_CALL_RESULT] = this.json(result, 'result');
         this.finish('ok');
+        this.commitFinal(result);
         return result;
       } catch (err) {
         const type = errorType(err);
@@ -253,6 +299,7 @@ class Invocation {
         if (this.suppliedId !== undefined) this.engine.attempts.record(this.callId, attemptNo);
         recordException(this.span, this.engine, this.def, err);
         this.finish('error', type, message);
+        this.commitFinal(undefined, err);
         throw err;
       }
     }
@@ -260,6 +307,27 @@ class Invocation {
 }
 
 const STATUS_OK = Object.freeze({ code: SpanStatusCode.OK });
+
+/** What the strict-mode intent record copies from the call span. */
+const INTENT_KEYS = [
+  sc.ATTR_RUN_ID,
+  sc.ATTR_RUN_PARENT_ID,
+  sc.ATTR_USER_ID,
+  sc.ATTR_PRINCIPAL_TYPE,
+  sc.ATTR_GEN_AI_AGENT_NAME,
+  sc.ATTR_GEN_AI_AGENT_ID,
+  sc.ATTR_GEN_AI_CONVERSATION_ID,
+  sc.ATTR_GEN_AI_OPERATION_NAME,
+  sc.ATTR_GEN_AI_TOOL_NAME,
+  sc.ATTR_GEN_AI_TOOL_CALL_ID,
+  sc.ATTR_GEN_AI_TOOL_TYPE,
+  sc.ATTR_GEN_AI_TOOL_CALL_ARGUMENTS,
+  sc.ATTR_ARGUMENTS_PROPOSED,
+  sc.ATTR_ARGUMENTS_MUTATED,
+  sc.ATTR_DECISION,
+  sc.ATTR_POLICY_RULE,
+  sc.ATTR_POLICY_REASON,
+] as const;
 
 function runInContext(ctx: Context, fn: (...args: unknown[]) => unknown, thisArg: unknown, callArgs: unknown[]): unknown {
   return context.with(ctx, fn, thisArg, ...callArgs);
@@ -278,6 +346,15 @@ export function invokeAudited(
   const proposedGiven = meta !== undefined && 'proposedArgs' in meta;
   const view = argumentView(args);
   const inv = new Invocation(engine, def, store, suppliedId, proposedGiven ? meta.proposedArgs : view, proposedGiven);
+  const refused = engine.refusal();
+  if (refused !== undefined) {
+    try {
+      inv.recordArguments(view);
+      inv.refuse(refused);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
   if (def.schema !== undefined) return validateThenDecide(inv, fn, thisArg, args, view);
   return decideThenExecute(inv, fn, thisArg, args, view);
 }

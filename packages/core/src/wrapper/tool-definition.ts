@@ -59,6 +59,7 @@ export interface ToolDefinition {
   /** Span names, built once. */
   readonly spanName: string;
   readonly attemptSpanName: string;
+  readonly intentSpanName: string;
 }
 
 export function defineTool(fn: unknown, options: ToolOptions | undefined): ToolDefinition {
@@ -92,6 +93,7 @@ export function defineTool(fn: unknown, options: ToolOptions | undefined): ToolD
     callId: options?.callId as ToolDefinition['callId'],
     spanName: `execute_tool ${name}`,
     attemptSpanName: `tool_attempt ${name}`,
+    intentSpanName: `tool_intent ${name}`,
   });
 }
 

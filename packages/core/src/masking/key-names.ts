@@ -1,0 +1,155 @@
+/**
+ * Key-name rules: a property called `password` or `apiKey` is masked whatever its value looks
+ * like. Names are compared as words, case- and separator-insensitively (`API-Key`, `api_key`,
+ * `apiKey` and `apikey` are one rule), and a rule word qualified as metadata (`token_count`,
+ * `max_token`, `secret_name`) does not count: those describe a secret without holding it.
+ */
+
+/** The built-in rules, as canonical snake_case names. Each is also the kind it is recorded as. */
+export const BUILTIN_KEY_RULES: readonly string[] = Object.freeze([
+  'password',
+  'passwd',
+  'pwd',
+  'passphrase',
+  'secret',
+  'secrets',
+  'client_secret',
+  'token',
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'auth_token',
+  'session_token',
+  'api_key',
+  'private_key',
+  'signing_key',
+  'encryption_key',
+  'authorization',
+  'proxy_authorization',
+  'cookie',
+  'cookies',
+  'set_cookie',
+  'session_id',
+  'credential',
+  'credentials',
+  'connection_string',
+  'otp',
+  'ssn',
+  'social_security_number',
+  'card_number',
+  'credit_card',
+  'cvv',
+  'cvv2',
+  'cvc',
+  'iban',
+  'account_number',
+  'date_of_birth',
+  'passport_number',
+]);
+
+/** Rules whose value in free text runs to the end of the line (`Authorization: Basic ...`). */
+export const LINE_VALUE_RULES: ReadonlySet<string> = new Set(['authorization', 'proxy_authorization', 'cookie', 'cookies', 'set_cookie']);
+
+/** A word right after the rule that makes the key describe the secret rather than hold it. */
+const METADATA_AFTER = new Set([
+  'count', 'counts', 'length', 'len', 'size', 'limit', 'limits', 'max', 'min', 'type', 'types', 'kind',
+  'name', 'names', 'id', 'ids', 'expiry', 'expires', 'expiration', 'expired', 'ttl', 'url', 'uri',
+  'endpoint', 'path', 'file', 'enabled', 'required', 'present', 'policy', 'format', 'usage', 'used',
+  'remaining', 'index', 'version', 'field', 'fields', 'label', 'prefix',
+]);
+/** A word right before the rule with the same effect (`max_token`, `num_token`). */
+const METADATA_BEFORE = new Set(['max', 'min', 'num', 'total', 'count']);
+
+const CAMEL_LOWER_UPPER = /([a-z0-9])([A-Z])/g;
+const CAMEL_ACRONYM = /([A-Z]+)([A-Z][a-z])/g;
+const NON_ALNUM = /[^a-z0-9]+/;
+
+/** `X-API-Key` -> [x, api, key]; `accessToken` -> [access, token]; `APIKey` -> [api, key]. */
+export function splitWords(key: string): string[] {
+  const spaced = key.replace(CAMEL_LOWER_UPPER, '$1 $2').replace(CAMEL_ACRONYM, '$1 $2').toLowerCase();
+  return spaced.split(NON_ALNUM).filter((w) => w.length > 0);
+}
+
+/** The canonical snake_case name of a rule as a user wrote it (`apiKey` -> `api_key`). */
+export function canonicalKey(name: string): string {
+  return splitWords(name).join('_');
+}
+
+interface Rule {
+  readonly kind: string;
+  readonly words: readonly string[];
+}
+
+const CACHE_LIMIT = 4096;
+
+/** Matches property names against a set of rules; answers are cached per name. */
+export class KeyMatcher {
+  /** Rules by first word; a joined form (`apikey`) is its own one-word entry. */
+  private readonly byFirst = new Map<string, Rule[]>();
+  private readonly cache = new Map<string, string | null>();
+  /** Every rule word, for a cheap "can this text hold a key=value secret" test. */
+  readonly words: ReadonlySet<string>;
+
+  constructor(rules: Iterable<string>) {
+    const words = new Set<string>();
+    for (const name of rules) {
+      const ruleWords = splitWords(name);
+      if (ruleWords.length === 0) continue;
+      const kind = ruleWords.join('_');
+      this.addRule({ kind, words: ruleWords });
+      if (ruleWords.length > 1) this.addRule({ kind, words: [ruleWords.join('')] });
+      for (const w of ruleWords) words.add(w);
+    }
+    this.words = words;
+  }
+
+  private addRule(rule: Rule): void {
+    const first = rule.words[0] as string;
+    const list = this.byFirst.get(first);
+    if (list) list.push(rule);
+    else this.byFirst.set(first, [rule]);
+  }
+
+  get size(): number {
+    return this.byFirst.size;
+  }
+
+  /** The kind of the longest rule `key` holds, or undefined. */
+  match(key: string): string | undefined {
+    const hit = this.cache.get(key);
+    if (hit !== undefined) return hit ?? undefined;
+    const kind = this.compute(key);
+    // Bounded: keys can be data (ids used as object keys); start over rather than grow forever.
+    if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
+    this.cache.set(key, kind ?? null);
+    return kind;
+  }
+
+  private compute(key: string): string | undefined {
+    if (this.byFirst.size === 0) return undefined;
+    const words = splitWords(key);
+    let best: Rule | undefined;
+    for (let i = 0; i < words.length; i++) {
+      const rules = this.byFirst.get(words[i] as string);
+      if (!rules) continue;
+      for (const rule of rules) {
+        const n = rule.words.length;
+        if (best && best.words.length >= n) continue;
+        if (i + n > words.length) continue;
+        let same = true;
+        for (let j = 1; j < n; j++) {
+          if (words[i + j] !== rule.words[j]) {
+            same = false;
+            break;
+          }
+        }
+        if (!same) continue;
+        const before = i > 0 ? words[i - 1] : undefined;
+        const after = words[i + n];
+        if ((before !== undefined && METADATA_BEFORE.has(before)) || (after !== undefined && METADATA_AFTER.has(after))) continue;
+        best = rule;
+      }
+    }
+    return best?.kind;
+  }
+}
