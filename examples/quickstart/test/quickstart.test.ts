@@ -1,0 +1,62 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { readTrail, type TrailRecord } from '@tooltrail/cli';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const here = path.dirname(new URL(import.meta.url).pathname);
+const tsx = path.resolve(here, '../../../node_modules/.bin/tsx');
+
+// "How to check your own trail": run the agent, make it attempt an out-of-scope call, then
+// confirm the attempt is in the record, attributed to the run, with sensitive arguments masked.
+describe('the quickstart demo, end to end', () => {
+  it('records the injected exfiltration attempt as denied, attributed to the run, in the collector files', async () => {
+    const cwd = mkdtempSync(path.join(tmpdir(), 'tooltrail-demo-'));
+    const env = { ...process.env, INIT_CWD: cwd, OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: '' };
+    const { stdout } = await run(tsx, [path.resolve(here, '../src/demo.ts')], { cwd: path.resolve(here, '..'), env, timeout: 60_000 });
+    const runId = /agent run ([0-9a-f-]{36}) finished: 5 ok, 1 denied, 0 failed; 13 records delivered/.exec(stdout)?.[1];
+    expect(runId).toBeDefined();
+    expect(stdout).toContain('mail actually sent: billing@acme-support.example, security@acme-support.example');
+    expect(stdout).toMatch(/send_email\s+denied \(mail\.internal-only\)\s+0\s+\{"to":"audit-archive@exfil-mail\.net"/);
+
+    const trail = await readTrail(path.join(cwd, 'audit-trail'));
+    expect(trail.problems).toEqual([]);
+    const runSpan = trail.records.find((r) => r.name === 'invoke_agent support-bot' && r.attributes['tooltrail.run.id'] === runId);
+    expect(runSpan).toBeDefined();
+    const mine = trail.records.filter((r) => r.traceId === runSpan!.traceId);
+    const calls = mine.filter((r) => r.name.startsWith('execute_tool '));
+    for (const c of calls) expect(c.attributes['tooltrail.run.id']).toBe(runId);
+    expect(calls.map((r) => [r.attributes['gen_ai.tool.name'], r.attributes['tooltrail.outcome'], r.attributes['tooltrail.attempts']])).toEqual([
+      ['list_open_tickets', 'ok', 1],
+      ['lookup_customer', 'ok', 2],
+      ['send_email', 'ok', 1],
+      ['export_customers', 'ok', 1],
+      ['send_email', 'denied', 0],
+      ['send_email', 'ok', 1],
+    ]);
+    const denied = calls[4] as TrailRecord;
+    expect(denied.attributes).toMatchObject({
+      'user.id': 'user:4711',
+      'tooltrail.principal.type': 'user',
+      'gen_ai.agent.name': 'support-bot',
+      'tooltrail.decision': 'deny',
+      'tooltrail.policy.rule': 'mail.internal-only',
+      'error.type': 'tooltrail.denied',
+    });
+    expect(denied.status.code).toBe(2);
+    // The model's sloppy id and what actually executed, side by side.
+    const lookup = calls[1] as TrailRecord;
+    expect(lookup.attributes['gen_ai.tool.call.arguments']).toBe('{"customer_id":"C-17"}');
+    expect(lookup.attributes['tooltrail.arguments.proposed']).toBe('{"customer_id":" c-17 "}');
+    const attempts = mine.filter((r) => r.parentSpanId === lookup.spanId);
+    expect(attempts.map((r) => [r.name, r.attributes['tooltrail.attempt'], r.status.code])).toEqual([
+      ['tool_attempt lookup_customer', 1, 2],
+      ['tool_attempt lookup_customer', 2, 1],
+    ]);
+    // run span + 6 calls + 6 attempts (the denied call has none, the retried one has two)
+    expect(mine).toHaveLength(13);
+  });
+});
