@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+import { COLLECT_USAGE, collect } from './commands/collect.js';
+import { UsageError, type Io } from './commands/io.js';
+
+declare const __TOOLTRAIL_VERSION__: string | undefined;
+const VERSION: string = typeof __TOOLTRAIL_VERSION__ === 'string' ? __TOOLTRAIL_VERSION__ : '0.0.0-dev';
+
+const USAGE = `Usage: tooltrail <command> [options]
+
+Commands:
+  collect     run a local OTLP/HTTP receiver that appends every span to JSONL files
+
+Options:
+  -h, --help      show this help (tooltrail <command> --help for a command's options)
+  -v, --version   print the version
+
+Exit codes: 0 success, 1 failure, 2 bad command line.
+`;
+
+const io: Io = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+};
+
+/** Exit codes: 0 ok, 1 runtime failure, 2 usage error. */
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
+    io.out(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  if (command === '-v' || command === '--version') {
+    io.out(`${VERSION}\n`);
+    return 0;
+  }
+  const commands: Record<string, { run: (args: string[], io: Io) => Promise<number>; usage: string }> = {
+    collect: { run: collect, usage: COLLECT_USAGE },
+  };
+  const cmd = Object.hasOwn(commands, command) ? commands[command] : undefined;
+  if (!cmd) {
+    io.err(`tooltrail: unknown command "${command}"\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return await cmd.run(rest, io);
+  } catch (err) {
+    // parseArgs reports bad flags as TypeErrors with an ERR_PARSE_ARGS_* code.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (err instanceof UsageError || code?.startsWith('ERR_PARSE_ARGS')) {
+      io.err(`tooltrail ${command}: ${(err as Error).message}\n\n${cmd.usage}`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`tooltrail: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,21 @@
+export { startCollector, DEFAULT_DIR, DEFAULT_HOST, DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT } from './collector/server.js';
+export type { Collector, CollectorOptions, CollectorStats } from './collector/server.js';
+export { readTrail, readTrailFile, listTrailFiles, parseTrailText } from './trail/reader.js';
+export type { Trail, TrailEntry, TrailProblem, TrailFileContents } from './trail/reader.js';
+export { TrailWriter, DEFAULT_MAX_FILE_BYTES, trailFileName } from './trail/writer.js';
+export type { TrailWriterOptions } from './trail/writer.js';
+export { formatRecord, isTrailRecord } from './trail/record.js';
+export type {
+  TrailRecord,
+  TrailSpan,
+  TrailValue,
+  TrailAttributes,
+  TrailScope,
+  TrailEvent,
+  TrailLink,
+  TrailStatus,
+  TrailStatusCode,
+} from './trail/record.js';
+export { decodeJsonRequest } from './collector/otlp-json.js';
+export { decodeProtobufRequest } from './collector/otlp-protobuf.js';
+export { OtlpDecodeError } from './collector/span-shape.js';
