@@ -2,10 +2,9 @@
 // the audit trail, read back from a collector running in its own process, shows every call.
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { readTrail } from '@tooltrail/cli';
+import { readTrail, spawnCollector, type CollectorProcess } from '@tooltrail/cli';
 import { createAuditor } from '@tooltrail/core';
 import { runSupportAgent } from './agent.js';
-import { startCollectorProcess, type CollectorProcess } from './collector-process.js';
 import { formatTrail } from './print-trail.js';
 import { sentMail, supportTools } from './tools.js';
 
@@ -16,7 +15,7 @@ const trailDir = path.resolve(cwd, process.env.TOOLTRAIL_DEMO_DIR ?? 'audit-trai
 
 let collector: CollectorProcess | undefined;
 if (!external) {
-  collector = await startCollectorProcess(trailDir);
+  collector = await spawnCollector({ dir: trailDir });
   console.log(`collector: tooltrail collect, its own process, at ${collector.url}, writing to ${collector.dir}`);
 } else {
   console.log(`collector: ${external} (from the OTEL_EXPORTER_OTLP_* environment)`);

@@ -20,7 +20,9 @@ describe('the quickstart demo, end to end', () => {
     const runId = /agent run ([0-9a-f-]{36}) finished: 5 ok, 1 denied, 0 failed; 13 records delivered/.exec(stdout)?.[1];
     expect(runId).toBeDefined();
     expect(stdout).toContain('mail actually sent: billing@acme-support.example, security@acme-support.example');
-    expect(stdout).toMatch(/send_email\s+denied \(mail\.internal-only\)\s+0\s+\{"to":"audit-archive@exfil-mail\.net"/);
+    // Masked by default: the refused recipient is recorded as a keyed token, not the address.
+    expect(stdout).toMatch(/send_email\s+denied \(mail\.internal-only\)\s+0\s+\{"to":"\[email:[0-9a-f]{12}\]"/);
+    expect(stdout).not.toContain('"to":"audit-archive@exfil-mail.net"');
 
     const trail = await readTrail(path.join(cwd, 'audit-trail'));
     expect(trail.problems).toEqual([]);

@@ -19,3 +19,5 @@ export type {
 export { decodeJsonRequest } from './collector/otlp-json.js';
 export { decodeProtobufRequest } from './collector/otlp-protobuf.js';
 export { OtlpDecodeError } from './collector/span-shape.js';
+export { spawnCollector, collectorBin } from './collector/spawn.js';
+export type { SpawnCollectorOptions, CollectorProcess } from './collector/spawn.js';
