@@ -3,6 +3,8 @@ import type { AuditTracer } from './telemetry/audit-tracer.js';
 import { resolveTracesUrl, validateOptions, type AuditorOptions } from './config.js';
 import { AuditConfigError, AuditUnavailableError } from './errors.js';
 import { RecordPipeline, type RecordStage } from './export/record-pipeline.js';
+import { createIntegrityChain } from './integrity/options.js';
+import type { IntegrityChain } from './integrity/chain.js';
 import { BatchingSink } from './export/batching-sink.js';
 import { DurableSink, type Durability, type FailMode } from './export/durable-sink.js';
 import { consoleLogger, type RecordSink, type SinkStats } from './export/sink.js';
@@ -16,6 +18,7 @@ import {
 } from './identity/run-context.js';
 import type { PolicyRule } from './policy/decisions.js';
 import { plainEncoder, type PayloadEncoder } from './record/payload-encoder.js';
+import { createMaskingEncoder, MaskingEncoder } from './masking/encoder.js';
 import * as sc from './semconv.js';
 import { AuditTracerProvider } from './telemetry/audit-tracer.js';
 import { CallAttempts } from './wrapper/call-attempts.js';
@@ -47,6 +50,8 @@ export interface AuditToolsOptions extends Omit<ToolOptions, 'name' | 'descripti
 export interface AuditStats extends SinkStats {
   /** Calls recorded, by outcome. */
   calls: { ok: number; error: number; denied: number; invalid: number };
+  /** Payloads recorded as `[MASKING_FAILED]` because masking them threw (fail closed). */
+  maskingFailures: number;
 }
 
 export interface Auditor {
@@ -63,6 +68,8 @@ export interface Auditor {
   shutdown(timeoutMs?: number): Promise<boolean>;
   stats(): AuditStats;
   readonly isShutdown: boolean;
+  /** This auditor's integrity stream (`tooltrail.stream.id`), or undefined with integrity off. */
+  readonly streamId: string | undefined;
 }
 
 /** How a wrapper finds its auditor: fixed, or the process default looked up at call time. */
@@ -127,11 +134,23 @@ export function auditRegistry<T extends object>(
   return out as AuditedTools<T>;
 }
 
+/**
+ * Identity attributes can hold personal data (an email as principal id), so they are masked.
+ * Run ids, agent names/ids and the principal type are not: they are our correlation keys and
+ * configuration, and masking them would break joining the trail.
+ */
 function identityAttributes(run: RunIdentity, encoder: PayloadEncoder): Attributes {
-  const text = (v: string) => encoder.text(v, { tool: '', field: 'identity' });
+  const text = (v: string, key?: string) => encoder.text(v, { tool: '', field: 'identity', key });
   const attrs: Attributes = {};
   for (const [k, v] of Object.entries(run.attributes)) {
-    attrs[`${sc.ATTR_RUN_ATTRIBUTE_PREFIX}${k}`] = typeof v === 'string' ? text(v) : v;
+    let value = v;
+    if (typeof v === 'string') value = text(v, k);
+    else if (typeof v === 'number') {
+      // A number under a secret key name (`pin`, `cvv`) is masked like a string; others stay numbers.
+      const masked = text(String(v), k);
+      if (masked !== String(v)) value = masked;
+    }
+    attrs[`${sc.ATTR_RUN_ATTRIBUTE_PREFIX}${k}`] = value;
   }
   attrs[sc.ATTR_RUN_ID] = run.runId;
   if (run.parentRunId !== undefined) attrs[sc.ATTR_RUN_PARENT_ID] = run.parentRunId;
@@ -158,6 +177,18 @@ function checkIdentity(input: RunIdentityInput): void {
   if (issues.length > 0) throw new AuditConfigError('invalid run identity', issues);
 }
 
+/** Masking is on unless turned off; a custom encoder replaces it, so both at once is a mistake. */
+function chooseEncoder(options: AuditorOptions): PayloadEncoder {
+  if (options.encoder !== undefined) {
+    if (options.masking !== undefined) {
+      throw new AuditConfigError('give either masking options or a custom encoder, not both: the encoder replaces the masking layer');
+    }
+    return options.encoder;
+  }
+  if (options.masking === false) return plainEncoder;
+  return createMaskingEncoder(options.masking, { logger: options.logger ?? consoleLogger });
+}
+
 export class AuditorImpl implements Auditor, InvokeEngine {
   readonly serviceName: string;
   readonly destination: string;
@@ -172,12 +203,15 @@ export class AuditorImpl implements Auditor, InvokeEngine {
   private readonly runSpans: boolean;
   private readonly runAttrCache = new WeakMap<RunIdentity, Attributes>();
   private readonly outcomes = { ok: 0, error: 0, denied: 0, invalid: 0 };
+  private readonly masker: MaskingEncoder | undefined;
+  private readonly chain: IntegrityChain | undefined;
   private closed = false;
 
-  constructor(options: AuditorOptions, stages: readonly RecordStage[] = []) {
+  constructor(options: AuditorOptions) {
     validateOptions(options);
     this.serviceName = options.serviceName;
-    this.encoder = options.encoder ?? plainEncoder;
+    this.encoder = chooseEncoder(options);
+    this.masker = this.encoder instanceof MaskingEncoder ? this.encoder : undefined;
     this.policy = Object.freeze([...(options.policy ?? [])]);
     this.requireIdentity = options.requireIdentity ?? true;
     this.runSpans = options.runSpans ?? true;
@@ -190,13 +224,21 @@ export class AuditorImpl implements Auditor, InvokeEngine {
     } else {
       const url = resolveTracesUrl(options.endpoint);
       this.destination = url;
-      this.sink = new DurableSink(url, options.headers ?? {}, this.durability, this.failMode, logger, {
+      this.sink = new DurableSink(options.serviceName, url, options.headers ?? {}, this.durability, this.failMode, logger, {
         ...options.export,
         spoolDir: options.spoolDir,
       });
     }
+    this.chain = createIntegrityChain(options.integrity);
+    const stages: RecordStage[] = this.chain ? [this.chain] : [];
     const provider = new AuditTracerProvider(options.serviceName, new RecordPipeline(this.sink, stages), options.resourceAttributes);
     this.tracer = provider.getTracer(sc.TRACER_NAME, VERSION);
+    this.chain?.attach(this.tracer);
+  }
+
+  /** The integrity stream id of this auditor's records, or undefined with integrity off. */
+  get streamId(): string | undefined {
+    return this.chain?.streamId;
   }
 
   get isShutdown(): boolean {
@@ -283,11 +325,14 @@ export class AuditorImpl implements Auditor, InvokeEngine {
   async shutdown(timeoutMs = 30_000): Promise<boolean> {
     if (this.closed) return true;
     this.closed = true;
+    // The stream-end checkpoint goes out with the last records: a verifier can then tell a
+    // complete stream from one whose tail was cut.
+    this.chain?.end();
     return this.sink.shutdown(timeoutMs);
   }
 
   stats(): AuditStats {
-    return { ...this.sink.stats(), calls: { ...this.outcomes } };
+    return { ...this.sink.stats(), calls: { ...this.outcomes }, maskingFailures: this.masker?.failures ?? 0 };
   }
 }
 

@@ -3,9 +3,11 @@ import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { AuditConfigError } from './errors.js';
 import type { PolicyRule } from './policy/decisions.js';
 import type { PayloadEncoder } from './record/payload-encoder.js';
+import type { MaskingOptions } from './masking/plan.js';
 import type { AuditLogger } from './export/sink.js';
 import type { BatchingSinkOptions } from './export/batching-sink.js';
 import type { DurableExportOptions, Durability, FailMode } from './export/durable-sink.js';
+import type { IntegrityOptions } from './integrity/chain.js';
 
 export interface AuditorOptions {
   /** `service.name` of the audit spans' resource. */
@@ -29,7 +31,13 @@ export interface AuditorOptions {
   runSpans?: boolean;
   /** Where tooltrail reports lost records and export trouble. Default: console.warn. */
   logger?: AuditLogger;
-  /** Turns call values into recorded strings; the masking layer plugs in here. */
+  /**
+   * Masking of everything a span records from a call (docs/masking.md). On by default;
+   * `false` records values as they are and should only be used when the trail never leaves a
+   * boundary allowed to hold the raw data.
+   */
+  masking?: MaskingOptions | false;
+  /** Replaces the masking encoder entirely (then `masking` must not be given). */
   encoder?: PayloadEncoder;
   /** Batching and back-off of the queue in front of a custom `exporter`. */
   exportQueue?: BatchingSinkOptions;
@@ -49,6 +57,12 @@ export interface AuditorOptions {
   spoolDir?: string;
   /** Tuning of the OTLP export pipeline: spool cap, batching, timeouts, back-off. */
   export?: DurableExportOptions;
+  /**
+   * The tamper-evident chain (docs/integrity.md): on by default (sequence numbers and hashes);
+   * a MAC key and a checkpoint signing key make rewrites and forgeries detectable. `false` turns
+   * the chain off.
+   */
+  integrity?: IntegrityOptions | false;
 }
 
 const optionsSchema = z.object({

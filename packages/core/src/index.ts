@@ -39,8 +39,26 @@ export type {
 } from './wrapper/tool-definition.js';
 export type { RetryOptions } from './wrapper/retry.js';
 export type { PayloadEncoder, PayloadField, EncodeContext } from './record/payload-encoder.js';
+export type { EncodeReport, MaskTally, PartialPayload } from './record/encode-report.js';
+export { sensitive } from './masking/schema.js';
+export type { SensitiveOptions } from './masking/schema.js';
+export { createMaskingEncoder } from './masking/encoder.js';
+export type { MaskingEncoder } from './masking/encoder.js';
+export type { MaskingOptions, ToolMaskingOptions, ToolMaskingSpec, CustomDetector } from './masking/plan.js';
+export type { MaskStrategy } from './masking/detectors.js';
 export type { AuditLogger, SinkStats } from './export/sink.js';
 export type { BatchingSinkOptions } from './export/batching-sink.js';
 export { toSafeJson } from './serialize/safe-json.js';
 export { encodeTraceRequest } from './export/otlp-json.js';
 export * as semconv from './semconv.js';
+export {
+  canonicalRecordJson,
+  canonicalCheckpointJson,
+  recordHash,
+  recordMac,
+  GENESIS_HASH,
+  RECORD_VERSION,
+  CHECKPOINT_VERSION,
+} from './integrity/canonical.js';
+export type { CanonicalRecord, CanonicalValue, CheckpointContent } from './integrity/canonical.js';
+export { generateSigningKeyPair, keyId, loadPublicKey, loadSigningKey } from './integrity/keys.js';

@@ -39,8 +39,39 @@ export const ATTR_RUN_PARENT_ID = 'tooltrail.run.parent_id';
 export const ATTR_PRINCIPAL_TYPE = 'tooltrail.principal.type';
 export const ATTR_RUN_ATTRIBUTE_PREFIX = 'tooltrail.run.attr.';
 export const ATTR_RETRY_DELAY_MS = 'tooltrail.retry.delay_ms';
+
+// Masking (docs/masking.md): what was masked, never the values.
+export const ATTR_MASK_COUNT = 'tooltrail.mask.count';
+export const ATTR_MASK_KINDS = 'tooltrail.mask.kinds';
+export const ATTR_MASK_FAILED = 'tooltrail.mask.failed';
+/** Payload fields (arguments, proposed, result, issues) cut to the size cap. */
+export const ATTR_PAYLOAD_TRUNCATED = 'tooltrail.payload.truncated';
+/** `tooltrail.payload.{field}.size` / `.hash`: a payload recorded as less than its full JSON. */
+export const ATTR_PAYLOAD_PREFIX = 'tooltrail.payload.';
+export const payloadSizeAttribute = (field: string): string => `${ATTR_PAYLOAD_PREFIX}${field}.size`;
+export const payloadHashAttribute = (field: string): string => `${ATTR_PAYLOAD_PREFIX}${field}.hash`;
+/** Recorded in place of a payload whose masking threw: the raw value is never recorded instead. */
+export const MASKING_FAILED_MARKER = '[MASKING_FAILED]';
+/** Recorded in place of a result a tool asked to keep only as a digest. */
+export const PAYLOAD_DIGEST_MARKER = '[Digest]';
 /** `intent` on the strict-mode record written before a tool body runs. */
 export const ATTR_RECORD = 'tooltrail.record';
+
+// Integrity chain (docs/integrity.md).
+export const ATTR_STREAM_ID = 'tooltrail.stream.id';
+export const ATTR_SEQ = 'tooltrail.seq';
+export const ATTR_PREV_HASH = 'tooltrail.prev_hash';
+export const ATTR_HASH = 'tooltrail.hash';
+export const ATTR_MAC = 'tooltrail.mac';
+export const ATTR_CHECKPOINT_INDEX = 'tooltrail.checkpoint.index';
+export const ATTR_CHECKPOINT_SEQ_START = 'tooltrail.checkpoint.seq_start';
+export const ATTR_CHECKPOINT_SEQ_END = 'tooltrail.checkpoint.seq_end';
+export const ATTR_CHECKPOINT_LAST_HASH = 'tooltrail.checkpoint.last_hash';
+export const ATTR_CHECKPOINT_PREV_SIGNATURE = 'tooltrail.checkpoint.prev_signature';
+export const ATTR_CHECKPOINT_FINAL = 'tooltrail.checkpoint.final';
+export const ATTR_CHECKPOINT_SIGNATURE = 'tooltrail.checkpoint.signature';
+export const ATTR_CHECKPOINT_KEY_ID = 'tooltrail.checkpoint.key_id';
+export const SPAN_NAME_CHECKPOINT = 'tooltrail.checkpoint';
 
 export const ERROR_TYPE_DENIED = 'tooltrail.denied';
 export const ERROR_TYPE_INVALID = 'tooltrail.invalid_arguments';

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -6,9 +7,13 @@ import { alice, childrenOf, harness, rejection } from './helpers.js';
 
 class MailboxFullError extends Error {}
 
+// Masking is on by default: emails are recorded as keyed HMAC tokens. A fixed key makes them exact.
+const MASK_KEY = 'span-contract-mask-key-0123456789';
+const emailToken = (email: string) => `[email:${createHmac('sha256', MASK_KEY).update(email).digest('hex').slice(0, 12)}]`;
+
 describe('execute_tool span contract', () => {
   it('records an ok call with every attribute of the table, exactly', async () => {
-    const h = harness();
+    const h = harness({ masking: { hashKey: MASK_KEY } });
     const sendEmail = h.auditor.withAudit(async (args: { to: string; subject: string }) => ({ queued: true, to: args.to }), {
       name: 'send_email',
       description: 'Send an email',
@@ -33,10 +38,13 @@ describe('execute_tool span contract', () => {
       'gen_ai.tool.type': 'function',
       'gen_ai.tool.description': 'Send an email',
       // The schema's default is part of what executed.
-      'gen_ai.tool.call.arguments': '{"to":"bob@example.com","subject":"hi","priority":3}',
-      'gen_ai.tool.call.result': '{"queued":true,"to":"bob@example.com"}',
-      'tooltrail.arguments.proposed': '{"to":"bob@example.com","subject":"hi"}',
+      'gen_ai.tool.call.arguments': `{"to":"${emailToken('bob@example.com')}","subject":"hi","priority":3}`,
+      'gen_ai.tool.call.result': `{"queued":true,"to":"${emailToken('bob@example.com')}"}`,
+      'tooltrail.arguments.proposed': `{"to":"${emailToken('bob@example.com')}","subject":"hi"}`,
       'tooltrail.arguments.mutated': true,
+      // Arguments, proposal and result each held the address once.
+      'tooltrail.mask.count': 3,
+      'tooltrail.mask.kinds': ['email'],
       'tooltrail.outcome': 'ok',
       'tooltrail.decision': 'allow',
       'tooltrail.attempts': 1,
@@ -48,6 +56,11 @@ describe('execute_tool span contract', () => {
       'gen_ai.conversation.id': 'conv-1',
       'tooltrail.run.attr.tenant': 'acme',
       'tooltrail.run.attr.shard': 2,
+      // The integrity chain (docs/integrity.md): the tool's attempt span finished first (seq 1).
+      'tooltrail.stream.id': expect.stringMatching(/^[0-9a-f-]{36}$/),
+      'tooltrail.seq': 2,
+      'tooltrail.prev_hash': expect.stringMatching(/^[0-9a-f]{64}$/),
+      'tooltrail.hash': expect.stringMatching(/^[0-9a-f]{64}$/),
     });
     expect(span!.resource.attributes['service.name']).toBe('test-agent');
   });
@@ -103,7 +116,7 @@ describe('execute_tool span contract', () => {
   it('records a denied call, never runs the body, and throws AuditDeniedError with reason and rule', async () => {
     const outside = (c: { args: unknown }) =>
       String((c.args as { to: string }).to).endsWith('@example.com') ? undefined : deny('recipient outside the company', { rule: 'mail.internal-only' });
-    const h = harness({ policy: [outside] });
+    const h = harness({ policy: [outside], masking: { hashKey: MASK_KEY } });
     let ran = 0;
     const send = h.auditor.withAudit(
       async (_: { to: string }) => {
@@ -128,7 +141,7 @@ describe('execute_tool span contract', () => {
       'tooltrail.policy.rule': 'mail.internal-only',
       'tooltrail.policy.reason': 'recipient outside the company',
       'tooltrail.attempts': 0,
-      'gen_ai.tool.call.arguments': '{"to":"mallory@evil.io"}',
+      'gen_ai.tool.call.arguments': `{"to":"${emailToken('mallory@evil.io')}"}`,
       'user.id': 'user:42',
     });
     expect(span!.attributes['gen_ai.tool.call.id']).toBe((err as AuditDeniedError).callId);
@@ -188,7 +201,7 @@ describe('execute_tool span contract', () => {
 
   it('records policy rewrites as the executed arguments, with the proposal beside them', async () => {
     const redirect = () => rewrite({ to: 'security@example.com' }, 'quarantine external mail', { rule: 'mail.quarantine' });
-    const h = harness({ policy: [redirect] });
+    const h = harness({ policy: [redirect], masking: { hashKey: MASK_KEY } });
     const received: unknown[] = [];
     const send = h.auditor.withAudit(async (args: { to: string }) => received.push(args), { name: 'send_email' });
     await h.auditor.run(alice, () => send({ to: 'x@evil.io' }));
@@ -198,8 +211,8 @@ describe('execute_tool span contract', () => {
       'tooltrail.decision': 'rewrite',
       'tooltrail.policy.rule': 'mail.quarantine',
       'tooltrail.policy.reason': 'quarantine external mail',
-      'gen_ai.tool.call.arguments': '{"to":"security@example.com"}',
-      'tooltrail.arguments.proposed': '{"to":"x@evil.io"}',
+      'gen_ai.tool.call.arguments': `{"to":"${emailToken('security@example.com')}"}`,
+      'tooltrail.arguments.proposed': `{"to":"${emailToken('x@evil.io')}"}`,
       'tooltrail.arguments.mutated': true,
       'tooltrail.outcome': 'ok',
     });

@@ -85,7 +85,12 @@ describe('ugly values through a wrapped call', () => {
     const [a, b] = await h.toolSpans();
     expect(a!.attributes['gen_ai.tool.call.arguments']).toBe('{"id":1,"me":"[Circular]"}');
     expect(a!.attributes['gen_ai.tool.call.result']).toBe('{"total":"1000000000000000000000000000000n","items":{"[Map]":[["k",1]]}}');
-    expect(String(b!.attributes['gen_ai.tool.call.arguments']).length).toBe(2_000_002);
+    // Over the 16 KiB cap: cut, still valid JSON, with the original size recorded.
+    const cut = String(b!.attributes['gen_ai.tool.call.arguments']);
+    expect(Buffer.byteLength(cut)).toBeLessThanOrEqual(16 * 1024);
+    expect(JSON.parse(cut)).toMatch(/^x+…\[truncated\]$/);
+    expect(b!.attributes['tooltrail.payload.arguments.size']).toBe(2_000_002);
+    expect(b!.attributes['tooltrail.payload.truncated']).toEqual(['arguments']);
   });
 
   it('records throws of non-Error values as _OTHER and rethrows the very same value', async () => {

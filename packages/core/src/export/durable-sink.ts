@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { encodeTraceRequest } from './otlp-json.js';
@@ -89,6 +89,7 @@ export class DurableSink implements RecordSink {
   private readonly o: Required<Omit<DurableExportOptions, 'spoolDir'>>;
 
   constructor(
+    serviceName: string,
     url: string,
     private readonly headers: Record<string, string>,
     readonly durability: Durability,
@@ -111,7 +112,10 @@ export class DurableSink implements RecordSink {
       handleProcessExit: options.handleProcessExit ?? true,
       signalFlushMs: options.signalFlushMs ?? 2_000,
     };
-    const root = path.resolve(options.spoolDir ?? path.join(process.cwd(), '.tooltrail-spool'));
+    // Leftovers are adopted only by a later process of the same service (which delivers them
+    // wherever that service now sends its records): another service's records never mix in.
+    const namespace = `${serviceName.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 64)}-${createHash('sha256').update(serviceName).digest('hex').slice(0, 8)}`;
+    const root = path.join(path.resolve(options.spoolDir ?? path.join(process.cwd(), '.tooltrail-spool')), namespace);
     this.spool = new Spool(root, `${process.pid}-${randomUUID().slice(0, 8)}`, this.o.segmentBytes);
     try {
       this.spool.open();

@@ -10,9 +10,12 @@ export interface PostResult {
   body: string;
 }
 
+// Idle sockets are closed after 4 s, before the usual 5 s keep-alive timeout of Node servers
+// (tooltrail collect among them): reusing a socket the server has just closed fails with
+// EPIPE/ECONNRESET, which would look like a collector outage.
 const agents = {
-  http: new http.Agent({ keepAlive: true, maxSockets: 4 }),
-  https: new https.Agent({ keepAlive: true, maxSockets: 4 }),
+  http: new http.Agent({ keepAlive: true, maxSockets: 4, timeout: 4_000 }),
+  https: new https.Agent({ keepAlive: true, maxSockets: 4, timeout: 4_000 }),
 };
 
 export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | undefined {
@@ -24,8 +27,23 @@ export function parseRetryAfter(value: string | string[] | undefined, now = Date
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-/** POSTs one body; never rejects, so callers deal in results rather than exceptions. */
-export function postBody(
+/**
+ * POSTs one body; never rejects, so callers deal in results rather than exceptions. A request
+ * on a reused keep-alive socket that the server closed meanwhile is sent once more at once.
+ */
+export async function postBody(
+  url: URL,
+  body: Buffer | string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+): Promise<PostResult> {
+  const first = await postOnce(url, body, headers, timeoutMs);
+  const code = (first.error as NodeJS.ErrnoException | undefined)?.code;
+  if (first.status === 0 && (code === 'ECONNRESET' || code === 'EPIPE')) return postOnce(url, body, headers, timeoutMs);
+  return first;
+}
+
+function postOnce(
   url: URL,
   body: Buffer | string,
   headers: Record<string, string>,

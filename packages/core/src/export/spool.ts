@@ -168,7 +168,7 @@ export class Spool {
     }
   }
 
-  /** Deletes the stream folder if nothing in it is left to deliver. */
+  /** Deletes the stream folder (and the namespace folder, when it empties) if nothing is left to deliver. */
   removeIfEmpty(): void {
     try {
       const left = fs.readdirSync(this.dir).filter((f) => SEGMENT_RE.test(f));
@@ -177,7 +177,10 @@ export class Spool {
         const size = fs.statSync(file).size;
         return size > readAck(file.replace(/\.log$/, '.ack'));
       });
-      if (!pending) fs.rmSync(this.dir, { recursive: true, force: true });
+      if (!pending) {
+        fs.rmSync(this.dir, { recursive: true, force: true });
+        if (fs.readdirSync(this.root).length === 0) fs.rmdirSync(this.root);
+      }
     } catch {
       /* best effort */
     }

@@ -48,19 +48,30 @@ function cardValid(match: string): boolean {
 }
 
 /**
- * The length of the card number at the start of `match`, or false. A separated group after
- * the number (an expiry, a CVV) is absorbed by the pattern, so shorter prefixes are tried too.
+ * Where the card number inside `match` is, or false. The pattern takes a whole separated digit
+ * run, and a number written next to the card (a quantity before it, an expiry or CVV after it)
+ * joins that run; so every run of whole groups is tried, longest first, then leftmost.
  */
-export function cardMatch(match: string): number | false {
-  if (cardValid(match)) return match.length;
-  const sep = match.includes(' ') ? ' ' : match.includes('-') ? '-' : undefined;
-  if (sep === undefined) return false;
-  for (let end = match.lastIndexOf(sep); end > 0; end = match.lastIndexOf(sep, end - 1)) {
-    const prefix = match.slice(0, end);
-    if (digitsOf(prefix).length < 13) break;
-    if (cardValid(prefix)) return end;
+export function cardMatch(match: string): { start: number; end: number } | false {
+  if (cardValid(match)) return { start: 0, end: match.length };
+  const groups: { start: number; end: number }[] = [];
+  const re = /\d+/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(match)) !== null) groups.push({ start: m.index, end: m.index + m[0].length });
+  if (groups.length < 2) return false;
+  let best: { start: number; end: number; digits: number } | undefined;
+  for (let i = 0; i < groups.length; i++) {
+    let digits = 0;
+    for (let j = i; j < groups.length; j++) {
+      const g = groups[j] as { start: number; end: number };
+      digits += g.end - g.start;
+      if (digits > 19) break;
+      if (digits < 13 || (best !== undefined && best.digits >= digits)) continue;
+      const start = (groups[i] as { start: number }).start;
+      if (cardValid(match.slice(start, g.end))) best = { start, end: g.end, digits };
+    }
   }
-  return false;
+  return best === undefined ? false : { start: best.start, end: best.end };
 }
 
 /** IBAN length per country (ISO 13616 registry). */
@@ -91,10 +102,32 @@ export function ibanValid(match: string): boolean {
   return rem === 1;
 }
 
-/** A phone number's digit count: E.164 allows at most 15; fewer than 8 is a short code or noise. */
-export function phoneValid(match: string): boolean {
+/**
+ * A phone number, or the phone number at the start of `match`: a number written right after
+ * it (`call 020 7946 0018 000 times`) joins the pattern's match, so shorter prefixes ending at
+ * a group boundary are tried too.
+ */
+export function phoneMatch(match: string): { start: number; end: number } | false {
+  if (phoneValid(match)) return { start: 0, end: match.length };
+  for (let end = match.length - 1; end > 0; end--) {
+    const c = match.charCodeAt(end);
+    // Cut only at a separator that follows a digit: groups stay whole.
+    if ((c === 32 || c === 45 || c === 46) && isDigit(match.charCodeAt(end - 1)) && phoneValid(match.slice(0, end))) return { start: 0, end };
+  }
+  return false;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/**
+ * A phone number's digit count: E.164 allows at most 15; fewer than 9 is a short code, an
+ * extension or noise (and the text gate in front of this check needs nine digits).
+ */
+function phoneValid(match: string): boolean {
   const n = digitsOf(match).length;
-  if (n < 8 || n > 15) return false;
+  if (n < 9 || n > 15) return false;
   if (match.charCodeAt(0) === 43 /* + */) return true;
   // North American 3-3-4: an area code never starts with 0 or 1.
   if (n === 10 && /^\(?[2-9]/.test(match)) return true;

@@ -11,7 +11,7 @@ import {
   ibanValid,
   ipv6Valid,
   looksRandom,
-  phoneValid,
+  phoneMatch,
 } from './checks.js';
 
 /** `redact`: `[REDACTED:kind]`. `hash`: `[kind:hmac12]`, equal values correlate. `partial`: `****4242`. */
@@ -21,15 +21,21 @@ export type MaskStrategy = 'redact' | 'hash' | 'partial';
  * The cheap test a string must pass before a detector's pattern runs on it. Most strings a
  * tool sees fail every gate, and a gate costs one indexOf or one short regex test.
  */
-export type Gate = 'at' | 'digits' | 'dotDigit' | 'colon' | 'iban' | 'long' | 'literal' | 'always';
+export type Gate = 'at' | 'url' | 'digits' | 'dotDigit' | 'colon' | 'iban' | 'long' | 'contains' | 'literal' | 'always';
 
 export interface DetectorDef {
   readonly id: string;
   readonly strategy: MaskStrategy;
   readonly gate: Gate;
-  /** For gate `literal`: substrings (case-insensitive) one of which every match contains. */
+  /**
+   * For gate `literal`: prefixes (case-sensitive) one of which every match starts with. These
+   * detectors find tokens, so a match is also a run of at least `minLength` characters
+   * without a space, and text without such a run is not searched at all.
+   */
   readonly literals?: readonly string[];
-  /** Strings shorter than this cannot hold a match. */
+  /** For gate `contains`: substrings one of which every match contains (found with indexOf). */
+  readonly needles?: readonly string[];
+  /** The shortest match the pattern can produce: shorter strings are not searched. */
   readonly minLength: number;
   /** Global; with the `d` flag when `group` is set. */
   readonly pattern?: RegExp;
@@ -37,11 +43,16 @@ export interface DetectorDef {
   readonly group?: number;
   /** A user detector that finds spans itself (an NER model, say). */
   readonly find?: (text: string) => Iterable<{ start: number; end: number }>;
-  /** Confirms a match; a number confirms only that many leading characters of it. */
-  readonly validate?: (match: string) => boolean | number;
+  /** Confirms a match; a span confirms only that part of it (offsets within the match). */
+  readonly validate?: (match: string) => boolean | { start: number; end: number };
   /** What a hash token is computed over, so `Bob@Example.com` and `bob@example.com` correlate. */
   readonly canonical?: (match: string) => string;
   readonly partial?: (match: string) => string;
+  /**
+   * Matches of these kinds that start inside one of this detector's matches are dropped: the
+   * secret is already covered, and merging would also mask what follows (a URL's host).
+   */
+  readonly suppresses?: readonly string[];
   /** Built-in detectors have a fixed catalog entry; user ones do not. */
   readonly builtin: boolean;
 }
@@ -69,9 +80,9 @@ export const BUILTIN_DETECTORS: readonly DetectorDef[] = Object.freeze([
   def({
     id: 'private_key',
     strategy: 'redact',
-    gate: 'literal',
-    literals: ['-----BEGIN'],
-    minLength: 30,
+    gate: 'contains',
+    needles: ['-----BEGIN'],
+    minLength: 26,
     // An unterminated block is masked to the end of the text: half a key is still a key.
     pattern: /-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|$)/g,
   }),
@@ -80,23 +91,25 @@ export const BUILTIN_DETECTORS: readonly DetectorDef[] = Object.freeze([
     strategy: 'redact',
     gate: 'literal',
     literals: ['eyJ'],
-    minLength: 30,
+    minLength: 24,
     pattern: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g,
   }),
   def({
     id: 'url_credentials',
     strategy: 'redact',
-    gate: 'at',
-    minLength: 10,
-    // Greedy up to the last `@` of the authority: passwords with `@` in them are masked whole.
-    pattern: /\b[A-Za-z][A-Za-z0-9+.-]{1,30}:\/\/([^\s/?#:@]*:[^\s/?#]*)@/dg,
+    gate: 'url',
+    minLength: 8,
+    // Greedy up to the last `@` of the authority: user names and passwords with `@` in them
+    // are masked whole; the host stays visible.
+    pattern: /\b[A-Za-z][A-Za-z0-9+.-]{1,30}:\/\/([^\s/?#:]*:[^\s/?#]*)@/dg,
     group: 1,
+    suppresses: ['email'],
   }),
   def({
     id: 'bearer',
     strategy: 'redact',
-    gate: 'literal',
-    literals: ['bearer'],
+    gate: 'contains',
+    needles: ['earer', 'EARER'],
     minLength: 15,
     pattern: /\bbearer\s+([A-Za-z0-9._~+/-]{8,}=*)/dgi,
     group: 1,
@@ -105,8 +118,8 @@ export const BUILTIN_DETECTORS: readonly DetectorDef[] = Object.freeze([
   def({
     id: 'basic_auth',
     strategy: 'redact',
-    gate: 'literal',
-    literals: ['basic'],
+    gate: 'contains',
+    needles: ['asic', 'ASIC'],
     minLength: 14,
     pattern: /\bbasic\s+([A-Za-z0-9+/]{8,}={0,2})(?![A-Za-z0-9+/=])/dgi,
     group: 1,
@@ -125,7 +138,7 @@ export const BUILTIN_DETECTORS: readonly DetectorDef[] = Object.freeze([
     strategy: 'redact',
     gate: 'literal',
     literals: ['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_'],
-    minLength: 40,
+    minLength: 33,
     pattern: /(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{22,244})(?![A-Za-z0-9_])/g,
   }),
   def({
@@ -194,7 +207,8 @@ export const BUILTIN_DETECTORS: readonly DetectorDef[] = Object.freeze([
     minLength: 40,
     // Exactly 40 base64 characters with mixed case and a digit: git SHAs (lowercase hex) and
     // words do not qualify; a random key usually does.
-    pattern: /(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g,
+    pattern: /(?:^|[^A-Za-z0-9/+=])([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/dg,
+    group: 1,
     validate: looksRandom,
   }),
   def({
@@ -211,7 +225,8 @@ export const BUILTIN_DETECTORS: readonly DetectorDef[] = Object.freeze([
     strategy: 'partial',
     gate: 'digits',
     minLength: 13,
-    pattern: /(?<![\d-])\d(?:[ -]?\d){12,18}(?!\d)/g,
+    // Not inside a word: the digits of a UUID's last groups are no card.
+    pattern: /(?<![\w-])\d(?:[ -]?\d){12,18}(?!\w)/g,
     validate: cardMatch,
     canonical: digitsOnly,
     partial: lastFourDigits,
@@ -232,7 +247,7 @@ export const BUILTIN_DETECTORS: readonly DetectorDef[] = Object.freeze([
     gate: 'digits',
     minLength: 11,
     // US SSN with separators; area 000, 666 and 9xx, group 00 and serial 0000 are never issued.
-    pattern: /(?<![\d-])(?!000|666|9\d\d)\d{3}([- ])(?!00)\d{2}\1(?!0000)\d{4}(?![\d-])/g,
+    pattern: /(?<![\w-])(?!000|666|9\d\d)\d{3}([- ])(?!00)\d{2}\1(?!0000)\d{4}(?![\w-])/g,
     canonical: digitsOnly,
     partial: lastFourDigits,
   }),
@@ -240,12 +255,12 @@ export const BUILTIN_DETECTORS: readonly DetectorDef[] = Object.freeze([
     id: 'phone',
     strategy: 'hash',
     gate: 'digits',
-    minLength: 10,
+    minLength: 9,
     // A phone number needs a shape: a +country code, a (area) code or 3-3-4 with - or .,
     // or a trunk 0 with separated groups. Bare digit runs (order numbers) never match.
     pattern:
       /(?<![\w+])(?:\+[1-9](?:[ .()-]{0,2}\d){6,14}|\(\d{3}\) ?\d{3}[ .-]\d{4}|\d{3}-\d{3}-\d{4}|\d{3}\.\d{3}\.\d{4}|0\d{1,4}(?:[ .-]\d{2,4}){2,5})(?![\d-]|\.\d)/g,
-    validate: phoneValid,
+    validate: phoneMatch,
     canonical: phoneCanonical,
     partial: lastFourDigits,
   }),

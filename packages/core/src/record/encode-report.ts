@@ -13,11 +13,24 @@ export interface PartialPayload {
   readonly hash: string;
 }
 
+/** A report's counters at one moment, to roll a failed pass back to. */
+export interface ReportMark {
+  readonly masked: number;
+  readonly kinds: number;
+  readonly lossy: boolean;
+  readonly partial: number;
+}
+
+/** Where a masking pass tallies each value it masks. */
+export interface MaskTally {
+  add(kind: string, lossy: boolean): void;
+}
+
 /**
  * What the encoder did to one call's payloads: the wrapper turns it into the `tooltrail.mask.*`
  * and `tooltrail.payload.*` attributes. It says what was masked, never the values.
  */
-export class EncodeReport {
+export class EncodeReport implements MaskTally {
   /** Values masked, counted per occurrence across the recorded payloads. */
   masked = 0;
   /** Kinds masked (detector ids, key-name rules, `sensitive`), deduplicated, in order of first sight. */
@@ -40,6 +53,18 @@ export class EncodeReport {
   addPartial(p: PartialPayload): void {
     (this.partial ??= []).push(p);
     if (p.how === 'truncated') this.lossy = true;
+  }
+
+  /** Forgets what was tallied since `mark` was taken: for a pass that is abandoned. */
+  rollback(mark: ReportMark): void {
+    this.masked = mark.masked;
+    this.kinds.length = mark.kinds;
+    this.lossy = mark.lossy;
+    if (this.partial !== undefined) this.partial.length = mark.partial;
+  }
+
+  mark(): ReportMark {
+    return { masked: this.masked, kinds: this.kinds.length, lossy: this.lossy, partial: this.partial?.length ?? 0 };
   }
 
   merge(other: EncodeReport): void {

@@ -7,7 +7,8 @@ import { newCallId } from '../identity/ids.js';
 import { evaluatePolicy, type PolicyVerdict } from '../policy/evaluate.js';
 import type { PolicyRule, ToolCall } from '../policy/decisions.js';
 import type { PayloadEncoder } from '../record/payload-encoder.js';
-import { describeError } from '../serialize/safe-json.js';
+import { EncodeReport, writeReportAttributes } from '../record/encode-report.js';
+import { describeError, toSafeJson } from '../serialize/safe-json.js';
 import * as sc from '../semconv.js';
 import type { CallAttempts } from './call-attempts.js';
 import { retryDelay, sleep } from './retry.js';
@@ -84,13 +85,15 @@ async function validate(
   return result.success ? { ok: true, value: result.data } : { ok: false, issues: toValidationIssues(result.error.issues) };
 }
 
-function recordException(span: Span, engine: InvokeEngine, def: ToolDefinition, err: unknown): void {
+/** `report`: the call's tally, when the event goes on the call span (not on an attempt span). */
+function recordException(span: Span, engine: InvokeEngine, def: ToolDefinition, err: unknown, report?: EncodeReport): void {
+  const ctx = { tool: def.name, field: 'error', masking: def.masking, report } as const;
   const attrs: Attributes = {
     'exception.type': errorType(err),
-    'exception.message': engine.encoder.text(describeError(err), { tool: def.name, field: 'error' }),
+    'exception.message': engine.encoder.text(describeError(err), ctx),
   };
   if (err instanceof Error && typeof err.stack === 'string') {
-    attrs['exception.stacktrace'] = engine.encoder.text(err.stack, { tool: def.name, field: 'error' });
+    attrs['exception.stacktrace'] = engine.encoder.text(err.stack, ctx);
   }
   span.addEvent('exception', attrs);
 }
@@ -109,7 +112,8 @@ class Invocation {
   readonly callId: string;
   readonly parent: Context;
   attemptsRun = 0;
-  private proposedJson: string | undefined;
+  /** What masking did to the payloads this call span records: `tooltrail.mask.*`. */
+  readonly report = new EncodeReport();
 
   constructor(
     readonly engine: InvokeEngine,
@@ -119,11 +123,14 @@ class Invocation {
     readonly proposed: unknown,
     /** True when the caller gave proposed arguments distinct from the call's own. */
     readonly proposedGiven: boolean,
+    /** An adapter's attributes for this call (CallMeta.attributes), already filtered. */
+    readonly extra: Attributes | undefined,
   ) {
     this.callId = suppliedId ?? newCallId();
     this.parent = parentContext(store);
     const run = store?.run;
     const a: Attributes = run ? Object.assign({}, engine.runAttributes(run)) : {};
+    if (extra !== undefined) Object.assign(a, extra);
     a[sc.ATTR_GEN_AI_OPERATION_NAME] = sc.OPERATION_EXECUTE_TOOL;
     a[sc.ATTR_GEN_AI_TOOL_NAME] = def.name;
     a[sc.ATTR_GEN_AI_TOOL_CALL_ID] = this.callId;
@@ -133,12 +140,13 @@ class Invocation {
     this.span = engine.tracer.startOwned(def.spanName, SpanKind.INTERNAL, a, this.parent);
   }
 
-  json(value: unknown, field: 'arguments' | 'proposed' | 'result' | 'issues'): string {
-    return this.engine.encoder.json(value, { tool: this.def.name, field });
+  json(value: unknown, field: 'arguments' | 'proposed' | 'result' | 'issues', report: EncodeReport = this.report): string {
+    return this.engine.encoder.json(value, { tool: this.def.name, field, masking: this.def.masking, report });
   }
 
-  text(value: string): string {
-    return this.engine.encoder.text(value, { tool: this.def.name, field: 'error' });
+  /** Masked text; `tally` false for text that goes only on an attempt span. */
+  text(value: string, tally = true): string {
+    return this.engine.encoder.text(value, { tool: this.def.name, field: 'error', masking: this.def.masking, report: tally ? this.report : undefined });
   }
 
   finish(outcome: sc.Outcome, errorTypeValue?: string, message?: string): void {
@@ -146,6 +154,7 @@ class Invocation {
     a[sc.ATTR_OUTCOME] = outcome;
     a[sc.ATTR_ATTEMPTS] = this.attemptsRun;
     if (errorTypeValue !== undefined) a[sc.ATTR_ERROR_TYPE] = errorTypeValue;
+    writeReportAttributes(a, this.report, this.engine.encoder.masks === true);
     this.span.setStatus(outcome === 'ok' ? STATUS_OK : { code: SpanStatusCode.ERROR, message: message ?? outcome });
     this.span.end();
     this.engine.countOutcome(outcome);
@@ -153,21 +162,35 @@ class Invocation {
 
   /** Executed arguments, and the proposal beside them when they differ. */
   recordArguments(executed: unknown): void {
-    const executedJson = this.json(executed, 'arguments');
+    const executedReport = new EncodeReport();
+    const executedJson = this.json(executed, 'arguments', executedReport);
     this.attrs[sc.ATTR_GEN_AI_TOOL_CALL_ARGUMENTS] = executedJson;
+    this.report.merge(executedReport);
     // The same reference, untouched by schema or policy, cannot differ: skip a second encoding.
-    const proposedJson =
-      executed === this.proposed && !this.proposedGiven ? executedJson : (this.proposedJson ??= this.json(this.proposed, 'proposed'));
-    const mutated = executedJson !== proposedJson;
+    if (executed === this.proposed && !this.proposedGiven) {
+      this.attrs[sc.ATTR_ARGUMENTS_MUTATED] = false;
+      return;
+    }
+    // The proposal is tallied only if it is recorded, i.e. when it differs.
+    const proposedReport = new EncodeReport();
+    const proposedJson = this.json(this.proposed, 'proposed', proposedReport);
+    let mutated = executedJson !== proposedJson;
+    // `[REDACTED:password]` is the same text for two passwords: when a lossy token was written,
+    // equal encodings prove nothing and the raw values decide.
+    if (!mutated && (executedReport.lossy || proposedReport.lossy)) mutated = toSafeJson(executed) !== toSafeJson(this.proposed);
     this.attrs[sc.ATTR_ARGUMENTS_MUTATED] = mutated;
-    if (mutated) this.attrs[sc.ATTR_ARGUMENTS_PROPOSED] = proposedJson;
+    if (mutated) {
+      this.attrs[sc.ATTR_ARGUMENTS_PROPOSED] = proposedJson;
+      this.report.merge(proposedReport);
+    }
   }
 
   invalid(issues: ValidationIssue[], args: unknown): never {
     this.recordArguments(args);
     this.attrs[sc.ATTR_VALIDATION_ISSUES] = this.json(issues, 'issues');
     const error = new AuditValidationError({ tool: this.def.name, callId: this.callId, issues });
-    this.finish('invalid', sc.ERROR_TYPE_INVALID, error.message);
+    // The message quotes the first issue, which a custom schema message may fill with the value.
+    this.finish('invalid', sc.ERROR_TYPE_INVALID, this.text(error.message));
     throw error;
   }
 
@@ -181,10 +204,11 @@ class Invocation {
       this.recordArguments(verdict.args);
       if (verdict.error !== undefined) {
         a[sc.ATTR_POLICY_ERROR] = this.text(describeError(verdict.error));
-        recordException(this.span, this.engine, this.def, verdict.error);
+        recordException(this.span, this.engine, this.def, verdict.error, this.report);
       }
       const error = new AuditDeniedError({ tool: this.def.name, callId: this.callId, reason: verdict.reason ?? 'denied', rule: verdict.rule });
-      this.finish('denied', sc.ERROR_TYPE_DENIED, error.message);
+      // The message quotes the reason, which may name the value that was refused.
+      this.finish('denied', sc.ERROR_TYPE_DENIED, this.text(error.message));
       throw error;
     }
     return verdict.args;
@@ -232,6 +256,7 @@ class Invocation {
   writeIntent(): AuditUnavailableError | undefined {
     const a = this.attrs;
     const intent: Attributes = {};
+    if (this.extra !== undefined) Object.assign(intent, this.extra);
     for (const key of INTENT_KEYS) if (a[key] !== undefined) intent[key] = a[key];
     intent[sc.ATTR_RECORD] = 'intent';
     const span = this.engine.tracer.startOwned(this.def.intentSpanName, SpanKind.INTERNAL, intent, trace.setSpan(this.parent, this.span));
@@ -248,7 +273,7 @@ class Invocation {
 
   /** Ends a call that was refused because it could not be recorded; the body never ran. */
   refuse(error: AuditUnavailableError): never {
-    recordException(this.span, this.engine, this.def, error);
+    recordException(this.span, this.engine, this.def, error, this.report);
     this.finish('error', 'AuditUnavailableError', error.message);
     throw error;
   }
@@ -275,7 +300,7 @@ class Invocation {
         return result;
       } catch (err) {
         const type = errorType(err);
-        const message = this.text(describeError(err));
+        const message = this.text(describeError(err), false);
         recordException(attempt.span, this.engine, this.def, err);
         attempt.span.setAttribute(sc.ATTR_ERROR_TYPE, type);
         let again = false;
@@ -297,8 +322,9 @@ class Invocation {
         attempt.span.setStatus({ code: SpanStatusCode.ERROR, message });
         attempt.span.end();
         if (this.suppliedId !== undefined) this.engine.attempts.record(this.callId, attemptNo);
-        recordException(this.span, this.engine, this.def, err);
-        this.finish('error', type, message);
+        recordException(this.span, this.engine, this.def, err, this.report);
+        // Encoded again, now tallied: the status message is recorded on the call span too.
+        this.finish('error', type, this.text(describeError(err)));
         this.commitFinal(undefined, err);
         throw err;
       }
@@ -345,7 +371,8 @@ export function invokeAudited(
   const suppliedId = meta?.callId ?? (def.callId ? def.callId(...(args as never[])) : undefined);
   const proposedGiven = meta !== undefined && 'proposedArgs' in meta;
   const view = argumentView(args);
-  const inv = new Invocation(engine, def, store, suppliedId, proposedGiven ? meta.proposedArgs : view, proposedGiven);
+  const extra = meta?.attributes === undefined ? undefined : adapterAttributes(meta.attributes);
+  const inv = new Invocation(engine, def, store, suppliedId, proposedGiven ? meta.proposedArgs : view, proposedGiven, extra);
   const refused = engine.refusal();
   if (refused !== undefined) {
     try {
@@ -414,4 +441,18 @@ function afterDecision(
   }
   inv.recordArguments(executed);
   return inv.execute(fn, thisArg, callArguments(executed, args));
+}
+
+/** Names core writes itself: an adapter's attributes may add to a record, never stand in for core's. */
+const CORE_KEYS = new Set<string>(Object.values(sc as Record<string, unknown>).filter((v): v is string => typeof v === 'string'));
+const CORE_PREFIXES = [sc.ATTR_RUN_ATTRIBUTE_PREFIX, sc.ATTR_PAYLOAD_PREFIX, 'tooltrail.mask.', 'gen_ai.tool.', 'exception.'];
+
+function adapterAttributes(attrs: Attributes): Attributes | undefined {
+  let out: Attributes | undefined;
+  for (const key of Object.keys(attrs)) {
+    const value = attrs[key];
+    if (value === undefined || value === null || CORE_KEYS.has(key) || CORE_PREFIXES.some((p) => key.startsWith(p))) continue;
+    (out ??= {})[key] = value;
+  }
+  return out;
 }

@@ -1,6 +1,8 @@
+import type { Attributes } from '@opentelemetry/api';
 import { AuditConfigError, type ValidationIssue } from '../errors.js';
 import type { PolicyRule } from '../policy/decisions.js';
 import { normalizeRetry, type RetryOptions, type RetryPolicy } from './retry.js';
+import { toolMaskingSpec, type ToolMaskingOptions, type ToolMaskingSpec } from '../masking/plan.js';
 
 /** Any function a tool can be. `never[]` keeps the constraint free of `any`. */
 export type ToolFunction = (...args: never[]) => unknown;
@@ -37,6 +39,8 @@ export interface ToolOptions<F extends ToolFunction = ToolFunction> {
   policy?: PolicyRule[];
   /** Reads a caller-assigned call id from the arguments (framework adapters use this). */
   callId?: (...args: Parameters<F>) => string | undefined;
+  /** Masking for this tool, over the auditor's: extra keys, detectors off, a digest-only result. */
+  masking?: ToolMaskingOptions;
 }
 
 /** Per-call facts a framework adapter knows and a plain caller does not. */
@@ -45,6 +49,12 @@ export interface CallMeta {
   callId?: string;
   /** The arguments as the model proposed them, before the framework parsed them. */
   proposedArgs?: unknown;
+  /**
+   * Facts an adapter knows about the call (`mcp.method.name`, `mcp.session.id`, ...), set on the
+   * `execute_tool` span from its start, so denied and invalid calls carry them too, and copied to
+   * the strict-mode intent record. Names core writes itself are ignored: core's values stand.
+   */
+  attributes?: Attributes;
 }
 
 /** A tool's options, checked and resolved once at wrap time. */
@@ -56,6 +66,8 @@ export interface ToolDefinition {
   readonly retry: RetryPolicy;
   readonly policy: readonly PolicyRule[];
   readonly callId: ((...args: never[]) => string | undefined) | undefined;
+  /** The tool's masking options and its schema's sensitive paths; undefined when it adds none. */
+  readonly masking: ToolMaskingSpec | undefined;
   /** Span names, built once. */
   readonly spanName: string;
   readonly attemptSpanName: string;
@@ -91,6 +103,7 @@ export function defineTool(fn: unknown, options: ToolOptions | undefined): ToolD
     retry: normalizeRetry(options?.retry),
     policy: Object.freeze([...(options?.policy ?? [])]),
     callId: options?.callId as ToolDefinition['callId'],
+    masking: toolMaskingSpec(name, options?.masking, options?.schema),
     spanName: `execute_tool ${name}`,
     attemptSpanName: `tool_attempt ${name}`,
     intentSpanName: `tool_intent ${name}`,

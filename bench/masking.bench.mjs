@@ -1,0 +1,187 @@
+// Masking cost: encoding a typical 1 KiB argument object with and without masking, and the
+// whole wrapped call with masking on, against the core baselines (hand-written span, withAudit
+// with masking off).
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { createAuditor, createMaskingEncoder, setDefaultAuditor, toSafeJson } from '@tooltrail/core';
+import { randomUUID } from 'node:crypto';
+import { compare, fmt, median, NullExporter } from './lib.mjs';
+
+const HASH_KEY = 'bench-hmac-key-0123456789abcdef';
+
+/** A send_email call as an agent makes it: two addresses, prose, ids, dates, numbers. ~1 KiB of JSON. */
+function emailArgs(i, fresh) {
+  const n = fresh ? i : i % 50;
+  return {
+    to: `customer.${n}@example.com`,
+    cc: [`account-manager.${n % 7}@example.com`],
+    subject: `Your refund for order #${48_000 + (i % 1000)} has been processed`,
+    body:
+      'Hello Dana,\n\nwe processed the refund of EUR 129.90 for your order on 2026-11-21. The amount will appear ' +
+      'on your statement within 5-7 business days, depending on your bank. If anything looks wrong, reply to this ' +
+      'message and mention the ticket number below; our team answers within one business day.\n\nKind regards,\n' +
+      'The support team',
+    signature: 'Sam Porter, Customer Success, ACME Support Ltd., 1 Example Street, London',
+    priority: 3,
+    tags: ['refund', 'billing', 'eu', 'tier-2'],
+    metadata: {
+      ticketId: `T-${1000 + (i % 500)}`,
+      customerId: `C-${17 + (i % 300)}`,
+      locale: 'en-GB',
+      channel: 'email',
+      max_tokens: 512,
+      requestId: '123e4567-e89b-12d3-a456-426614174000',
+      commit: '9fceb02d0ae598e95dc970b74767f19372d61af8',
+      createdAt: '2026-11-21T12:30:45.123Z',
+      retries: 0,
+      model: 'support-bot-v3',
+    },
+    attachments: [{ name: 'invoice-48213.pdf', size: 48_213, contentType: 'application/pdf' }],
+  };
+}
+
+// The issue's reference point: a naive recursive walk running ten regexes over every string.
+const NAIVE_PATTERNS = [
+  /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g,
+  /\b(?:\d[ -]?){12,18}\d\b/g,
+  /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b/g,
+  /\b\d{3}-\d{2}-\d{4}\b/g,
+  /\+?\d{1,3}[ .-]?\(?\d{2,4}\)?[ .-]\d{3,4}[ .-]\d{3,4}/g,
+  /\b(?:\d{1,3}\.){3}\d{1,3}\b/g,
+  /eyJ[\w-]+\.eyJ[\w-]+\.[\w-]*/g,
+  /-----BEGIN[\s\S]*?PRIVATE KEY-----[\s\S]*?-----END[^-]*-----/g,
+  /[a-z][a-z0-9+.-]*:\/\/[^\s:@/]+:[^\s@/]+@/gi,
+  /\bBearer\s+[\w.~+/-]+=*/gi,
+];
+const NAIVE_KEYS = new Set(['password', 'secret', 'token', 'api_key', 'apikey', 'authorization', 'cookie', 'ssn', 'cvv', 'card_number']);
+function naiveWalk(v) {
+  if (typeof v === 'string') {
+    let s = v;
+    for (const re of NAIVE_PATTERNS) s = s.replace(re, '[REDACTED]');
+    return s;
+  }
+  if (Array.isArray(v)) return v.map(naiveWalk);
+  if (v !== null && typeof v === 'object') {
+    const out = {};
+    for (const [k, x] of Object.entries(v)) out[k] = NAIVE_KEYS.has(k.toLowerCase()) ? '[REDACTED]' : naiveWalk(x);
+    return out;
+  }
+  return v;
+}
+
+/** Like lib.compare() for synchronous work: no await per call, which would dwarf a few µs. */
+function compareSync(variants, { rounds = 25, iterations = 20_000, warmup = 3 } = {}) {
+  const samples = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
+  for (let r = 0; r < rounds + warmup; r++) {
+    for (const [name, fn] of Object.entries(variants)) {
+      if (global.gc) global.gc();
+      let sink = 0;
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < iterations; i++) sink += fn(i).length;
+      const us = Number(process.hrtime.bigint() - t0) / 1_000 / iterations;
+      if (sink === 0) throw new Error('nothing encoded');
+      if (r >= warmup) samples[name].push(us);
+    }
+  }
+  return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+}
+
+export async function benchMasking() {
+  // 1. Encoding alone.
+  const repeatPool = Array.from({ length: 1000 }, (_, i) => emailArgs(i, false));
+  const freshPool = Array.from({ length: 20_000 }, (_, i) => emailArgs(i, true));
+  const bytes = Buffer.byteLength(toSafeJson(repeatPool[0]));
+  const encoder = createMaskingEncoder({ hashKey: HASH_KEY });
+  const ctx = { tool: 'send_email', field: 'arguments' };
+  const enc = compareSync({
+    plain: (i) => toSafeJson(repeatPool[i % 1000]),
+    naive: (i) => JSON.stringify(naiveWalk(repeatPool[i % 1000])),
+    masked: (i) => encoder.json(repeatPool[i % 1000], ctx),
+    // A new address every call: one HMAC per address, no token cache hit.
+    fresh: (i) => encoder.json(freshPool[i % 20_000], ctx),
+  });
+
+  // 2. The whole wrapped call.
+  const tool = async (a) => ({ queued: true, to: a.to });
+  const handExporter = new NullExporter();
+  const provider = new BasicTracerProvider({
+    sampler: new AlwaysOnSampler(),
+    spanProcessors: [new BatchSpanProcessor(handExporter, { maxQueueSize: 100_000, scheduledDelayMillis: 50 })],
+  });
+  const tracer = provider.getTracer('hand');
+  const runId = randomUUID();
+  // The core suite's baseline: one span with the attributes tooltrail records, no masking.
+  const hand = async (a) => {
+    const span = tracer.startSpan('execute_tool send_email', { kind: SpanKind.INTERNAL });
+    try {
+      const result = await tool(a);
+      span.setAttributes({
+        'tooltrail.run.id': runId,
+        'user.id': 'user:42',
+        'tooltrail.principal.type': 'user',
+        'gen_ai.agent.name': 'support-bot',
+        'gen_ai.agent.id': 'bot-7',
+        'gen_ai.conversation.id': 'conv-1',
+        'gen_ai.operation.name': 'execute_tool',
+        'gen_ai.tool.name': 'send_email',
+        'gen_ai.tool.call.id': randomUUID(),
+        'gen_ai.tool.type': 'function',
+        'tooltrail.decision': 'allow',
+        'gen_ai.tool.call.arguments': JSON.stringify(a),
+        'tooltrail.arguments.mutated': false,
+        'gen_ai.tool.call.result': JSON.stringify(result),
+        'tooltrail.outcome': 'ok',
+        'tooltrail.attempts': 1,
+      });
+      span.setStatus({ code: SpanStatusCode.OK });
+      return result;
+    } finally {
+      span.end();
+    }
+  };
+  const make = (masking) => {
+    const exporter = new NullExporter();
+    const auditor = createAuditor({ serviceName: 'bench', exporter, runSpans: false, masking });
+    setDefaultAuditor(undefined);
+    return { auditor, audited: auditor.withAudit(tool, { name: 'send_email' }) };
+  };
+  const off = make(false);
+  const on = make({ hashKey: HASH_KEY });
+  const identity = { principal: { id: 'user:42', type: 'user' }, agent: { name: 'support-bot', id: 'bot-7' }, conversationId: 'conv-1' };
+  // One run (the identity store is shared): all three variants pay for AsyncLocalStorage alike.
+  const calls = await off.auditor.run(identity, () =>
+    compare({
+      hand: (i) => hand(repeatPool[i % 1000]),
+      off: (i) => off.audited(repeatPool[i % 1000]),
+      on: (i) => on.audited(repeatPool[i % 1000]),
+    }),
+  );
+  for (const a of [off.auditor, on.auditor]) {
+    await a.shutdown();
+    const stats = a.stats();
+    if (stats.dropped !== 0 || stats.maskingFailures !== 0) throw new Error(`bench lost records: ${JSON.stringify(stats)}`);
+  }
+  await provider.shutdown();
+
+  return [
+    {
+      title: `Masking a ${bytes}-byte argument object, per call (µs, median of interleaved rounds)`,
+      rows: [
+        ['variant', 'µs/call', 'ratio to plain JSON'],
+        ['plain JSON (toSafeJson, no masking)', fmt(enc.plain), '1.00'],
+        ['naive walk, ten regexes per string (reference)', fmt(enc.naive), (enc.naive / enc.plain).toFixed(2)],
+        ['masked, addresses repeat (token cache hits)', fmt(enc.masked), (enc.masked / enc.plain).toFixed(2)],
+        ['masked, a new address every call (HMAC each)', fmt(enc.fresh), (enc.fresh / enc.plain).toFixed(2)],
+      ],
+    },
+    {
+      title: `Wrapped call with a ${bytes}-byte argument object (µs/call, median; exporter acknowledges at once)`,
+      rows: [
+        ['variant', 'µs/call', 'ratio to hand-written span', 'ratio to masking off'],
+        ['hand-written OTel span (core baseline)', fmt(calls.hand), '1.00', (calls.hand / calls.off).toFixed(2)],
+        ['tooltrail withAudit, masking: false', fmt(calls.off), (calls.off / calls.hand).toFixed(2), '1.00'],
+        ['tooltrail withAudit, masking on (default)', fmt(calls.on), (calls.on / calls.hand).toFixed(2), (calls.on / calls.off).toFixed(2)],
+      ],
+    },
+  ];
+}
