@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { COLLECT_USAGE, collect } from './commands/collect.js';
 import { UsageError, type Io } from './commands/io.js';
+import { KEYGEN_USAGE, keygen } from './commands/keygen.js';
+import { VERIFY_USAGE, verify } from './commands/verify.js';
 
 declare const __TOOLTRAIL_VERSION__: string | undefined;
 const VERSION: string = typeof __TOOLTRAIL_VERSION__ === 'string' ? __TOOLTRAIL_VERSION__ : '0.0.0-dev';
@@ -9,6 +11,8 @@ const USAGE = `Usage: tooltrail <command> [options]
 
 Commands:
   collect     run a local OTLP/HTTP receiver that appends every span to JSONL files
+  keygen      write an Ed25519 key pair for signing the trail's checkpoints
+  verify      prove the trail complete and unedited (files, Jaeger or Tempo)
 
 Options:
   -h, --help      show this help (tooltrail <command> --help for a command's options)
@@ -35,6 +39,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const commands: Record<string, { run: (args: string[], io: Io) => Promise<number>; usage: string }> = {
     collect: { run: collect, usage: COLLECT_USAGE },
+    keygen: { run: keygen, usage: KEYGEN_USAGE },
+    verify: { run: verify, usage: VERIFY_USAGE },
   };
   const cmd = Object.hasOwn(commands, command) ? commands[command] : undefined;
   if (!cmd) {

@@ -21,3 +21,8 @@ export { decodeProtobufRequest } from './collector/otlp-protobuf.js';
 export { OtlpDecodeError } from './collector/span-shape.js';
 export { spawnCollector, collectorBin } from './collector/spawn.js';
 export type { SpawnCollectorOptions, CollectorProcess } from './collector/spawn.js';
+export { verifySpans, toRanges } from './verify/verify-streams.js';
+export type { VerifyOptions, VerifyReport, StreamReport, Finding, FindingKind, Range } from './verify/verify-streams.js';
+export { loadRecords } from './verify/sources.js';
+export type { VerifySource, LoadedRecords } from './verify/sources.js';
+export { trailToCanonical } from './verify/to-canonical.js';

@@ -23,9 +23,11 @@ export interface CollectorProcess {
   stop(): Promise<void>;
 }
 
-// dist/ holds both the library chunks and bin.js; __dirname exists in the CJS build only.
+// The built bin, found from this module in dist/ (the package) or in src/collector/ (tests run
+// from source); __dirname exists in the CJS build only.
 const here = typeof __dirname === 'string' ? __dirname : path.dirname(fileURLToPath(import.meta.url));
-export const collectorBin = path.join(here, 'bin.js');
+const packageRoot = path.basename(here) === 'collector' ? path.resolve(here, '../..') : path.resolve(here, '..');
+export const collectorBin = path.join(packageRoot, 'dist', 'bin.js');
 
 async function attempt(port: number, dir: string): Promise<CollectorProcess | undefined> {
   const proc = spawn(process.execPath, [collectorBin, 'collect', '--port', String(port), '--dir', dir], {
