@@ -1,0 +1,109 @@
+import type { RunToolApprovalItem } from '@openai/agents';
+import { callStore, newCallState, proposalOf, registry, rememberDecision, type ToolRecord } from './call-state.js';
+import { isRefusal } from './refusal.js';
+
+export interface ApprovalDecision {
+  /** Who decided, e.g. `manager:7`. Recorded with the call. */
+  approver?: string;
+  /** Why. Recorded with the call; the model does not read it (see `message`). */
+  reason?: string;
+}
+
+export interface ApproveOptions extends ApprovalDecision {
+  /**
+   * Approve every later call of this tool in this run too (the SDK's `alwaysApprove`). They
+   * execute without asking again and are recorded as approved by this decision.
+   */
+  always?: boolean;
+}
+
+export interface RejectOptions extends ApprovalDecision {
+  /**
+   * The text the model reads as the tool's result (the SDK's rejection `message`). Default: the
+   * SDK's own text, or the run's `toolErrorFormatter`.
+   */
+  message?: string;
+}
+
+/** The parts of the SDK's `RunState` the approval helpers use. */
+export interface ApprovalState {
+  approve(item: RunToolApprovalItem, options?: { alwaysApprove?: boolean }): void;
+  reject(item: RunToolApprovalItem, options?: { alwaysReject?: boolean; message?: string }): void;
+}
+
+interface FunctionCall {
+  callId: string;
+  name: string;
+  arguments: string;
+}
+
+function functionCallOf(item: RunToolApprovalItem): FunctionCall | undefined {
+  const raw = item.rawItem as { type?: unknown; callId?: unknown; name?: unknown; arguments?: unknown };
+  if (raw.type !== 'function_call' || typeof raw.callId !== 'string' || typeof raw.name !== 'string') return undefined;
+  return { callId: raw.callId, name: raw.name, arguments: typeof raw.arguments === 'string' ? raw.arguments : '' };
+}
+
+/**
+ * The run's `RunContext`: the object the tool's `invoke` receives on resume. `RunState` keeps it
+ * as `_context`; without it (a future SDK) approvals are still recorded, without the approver.
+ */
+function contextOf(state: ApprovalState): object | undefined {
+  const ctx = (state as { _context?: unknown })._context;
+  return typeof ctx === 'object' && ctx !== null ? ctx : undefined;
+}
+
+function auditedToolOf(item: RunToolApprovalItem, name: string): ToolRecord | undefined {
+  const tools = (item.agent as { tools?: unknown } | undefined)?.tools;
+  if (!Array.isArray(tools)) return undefined;
+  for (const t of tools as unknown[]) {
+    const invoke = (t as { invoke?: unknown } | null | undefined)?.invoke;
+    const record = typeof invoke === 'function' ? registry.get(invoke) : undefined;
+    if (record !== undefined && record.name === name) return record;
+  }
+  return undefined;
+}
+
+/**
+ * Approves a call the run stopped for (`result.interruptions`), as `state.approve(item)` does,
+ * and remembers who approved it: when the run resumes and the tool executes, its record carries
+ * `tooltrail.policy.rule = approval.approved` and `approved by <approver>: <reason>`.
+ */
+export function approveToolCall(state: ApprovalState, item: RunToolApprovalItem, options: ApproveOptions = {}): void {
+  state.approve(item, options.always === true ? { alwaysApprove: true } : undefined);
+  const call = functionCallOf(item);
+  const ctx = contextOf(state);
+  if (call === undefined || ctx === undefined) return;
+  rememberDecision(ctx, call.callId, call.name, { decision: 'approved', approver: options.approver, reason: options.reason }, options.always === true);
+}
+
+/**
+ * Rejects a call the run stopped for, as `state.reject(item)` does, and records it now: the SDK
+ * never invokes a rejected tool, so this is the only moment it can be. The record is a denied
+ * call (`tooltrail.decision = deny`, `tooltrail.policy.rule = approval.rejected`,
+ * `tooltrail.policy.reason = rejected by <approver>: <reason>`, no attempt), attributed to the
+ * current `auditor.run()`: call it inside the run you resume in.
+ *
+ * The rejection takes effect first, whatever happens to the record. Resolves to true when the
+ * call was recorded, false when the tool was not made by `auditedTool()`; rejects when the
+ * trail cannot take the record (e.g. `failMode: 'closed'`).
+ *
+ * A standing rejection (`alwaysReject`) is not offered: the SDK would refuse later calls without
+ * invoking the tool, and they could not be recorded. Deny them with a policy rule instead.
+ */
+export async function rejectToolCall(state: ApprovalState, item: RunToolApprovalItem, options: RejectOptions = {}): Promise<boolean> {
+  state.reject(item, options.message !== undefined ? { message: options.message } : undefined);
+  const call = functionCallOf(item);
+  const record = call === undefined ? undefined : auditedToolOf(item, call.name);
+  if (call === undefined || record === undefined) return false;
+  const callState = newCallState(call.callId, call.arguments, contextOf(state), undefined);
+  callState.approval = { decision: 'rejected', approver: options.approver, reason: options.reason };
+  const proposed = proposalOf(call.arguments);
+  callState.argument = proposed;
+  try {
+    await callStore.run(callState, () => record.audited.invokeWith({ callId: call.callId, proposedArgs: proposed, thisArg: callState }, proposed));
+  } catch (err) {
+    if (isRefusal(err)) return true;
+    throw err;
+  }
+  return true;
+}

@@ -1,0 +1,281 @@
+import {
+  tool as sdkTool,
+  type FunctionTool,
+  type RunContext,
+  type ToolInputParameters,
+  type ToolOptions as SdkToolOptions,
+  type ToolOutputSchema,
+  type UnknownContext,
+} from '@openai/agents';
+import {
+  AuditConfigError,
+  allow,
+  deny,
+  withAudit as withDefaultAudit,
+  type ArgumentSchema,
+  type AuditedFunction,
+  type Auditor,
+  type PolicyRule,
+  type RetryOptions,
+  type SchemaResult,
+  type ToolMaskingOptions,
+  type ToolOptions as CoreToolOptions,
+  type ToolType,
+} from '@tooltrail/core';
+import {
+  callStore,
+  newCallState,
+  proposalOf,
+  registry,
+  takeDecision,
+  type ApprovalRecord,
+  type AuditedBody,
+  type CallState,
+} from './call-state.js';
+import { inputIssues, isSafeParser } from './issues.js';
+import { defaultRefusalMessage, isDenial, isRefusal, type RefusedCall } from './refusal.js';
+
+/** `tooltrail.policy.rule` of a call a person rejected in the SDK's approval flow. */
+export const APPROVAL_REJECTED_RULE = 'approval.rejected';
+/** `tooltrail.policy.rule` of a call a person approved (unless a later policy rewrite decided). */
+export const APPROVAL_APPROVED_RULE = 'approval.approved';
+
+/** What the SDK answers for a tool error when the tool has no `errorFunction` (tool.ts, 0.20). */
+const SDK_DEFAULT_TOOL_ERROR = 'An error occurred while running the tool. Please try again.';
+
+export interface AuditedToolOptions {
+  /** The auditor that records the calls. Default: the process default auditor, looked up at each call. */
+  auditor?: Auditor;
+  /** Rules for this tool, run after the auditor's rules (docs/policy.md). */
+  policy?: PolicyRule[];
+  /** tooltrail's own retries of the tool body; each attempt is a `tool_attempt` span. */
+  retry?: RetryOptions;
+  /** `gen_ai.tool.type`. Default `function`. */
+  type?: ToolType;
+  /** Masking for this tool's payloads, over the auditor's. */
+  masking?: ToolMaskingOptions;
+  /**
+   * A call denied by policy. `message` (default): the model reads an error result and the run
+   * goes on. `throw`: `AuditDeniedError` propagates and the SDK fails the run (`ToolCallError`).
+   */
+  onDenied?: 'message' | 'throw';
+  /** Arguments the tool's parameter schema refuses: `message` (default) or `throw`, as for `onDenied`. */
+  onInvalid?: 'message' | 'throw';
+  /** The text of the error result the model reads. Default: `defaultRefusalMessage`. */
+  formatRefusal?: (error: RefusedCall) => string;
+}
+
+type Details = Parameters<FunctionTool['invoke']>[2];
+type Ctx = RunContext<unknown>;
+
+/** The `tool()` options the adapter reads or replaces, without the SDK's per-mode typing. */
+interface LooseToolOptions {
+  name?: string;
+  description?: string;
+  parameters?: unknown;
+  strict?: boolean;
+  outputSchema?: unknown;
+  execute: (input: unknown, context?: Ctx, details?: Details) => unknown;
+  errorFunction?: ((context: Ctx, error: unknown, details?: Details) => unknown) | null;
+  needsApproval?: boolean | ((context: Ctx, input: unknown, callId?: string) => Promise<boolean>);
+}
+
+/** The SDK's own parse of a tool input, boxed so a parsed `undefined` is told from a failure. */
+const PARSED = Symbol('tooltrail.openai-agents.parsed');
+type Parsed = { [PARSED]: unknown };
+
+/** The tool's body as core wraps it: the app's `execute`, with the SDK's context and details. */
+function bodyOf(execute: LooseToolOptions['execute']): AuditedBody {
+  return async function openaiAgentsTool(this: CallState, args: unknown): Promise<unknown> {
+    // Defence in depth: the approval rule denies a rejected call before this point.
+    if (this.approval?.decision === 'rejected') throw new Error('a call a person rejected must not run');
+    return execute(args, this.runContext as Ctx, this.details as Details);
+  };
+}
+
+/**
+ * A person's approval decision on this call, as the adapter's policy rule reports it: a
+ * rejection denies (the body never runs), an approval is recorded as the deciding allow.
+ */
+const approvalRule: PolicyRule = function approval(call) {
+  const state = callStore.getStore();
+  const decision = state !== undefined && state.callId === call.callId ? state.approval : undefined;
+  if (decision === undefined) return undefined;
+  const text = `${decision.decision}${decision.approver ? ` by ${decision.approver}` : ''}${decision.reason ? `: ${decision.reason}` : ''}`;
+  return decision.decision === 'rejected'
+    ? deny(text, { rule: APPROVAL_REJECTED_RULE })
+    : allow(text, { rule: APPROVAL_APPROVED_RULE });
+};
+
+/**
+ * The decision on a call the SDK is about to run: one made through `approveToolCall`, else the
+ * SDK's own record that the call (or the tool, for the run) was approved with `state.approve()`.
+ */
+function approvalOf(runContext: unknown, callId: string | undefined, tool: string): ApprovalRecord | undefined {
+  const made = takeDecision(runContext, callId, tool);
+  if (made !== undefined || callId === undefined) return made;
+  try {
+    const approved = (runContext as Partial<Ctx> | undefined)?.isToolApproved?.({ toolName: tool, callId });
+    return approved === true ? { decision: 'approved' } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `tool()` from `@openai/agents`, audited: the same options, and a `FunctionTool` the SDK runs
+ * as it runs its own. Every call is recorded by tooltrail, whatever its outcome: the SDK's tool
+ * call id, the model's arguments (the raw JSON) as proposed, the parsed arguments `execute`
+ * receives as executed, policy decisions, validation failures, errors, retries, and the
+ * decision of a person in the SDK's approval flow.
+ *
+ * The one-line change: `import { auditedTool as tool } from '@tooltrail/openai-agents'`.
+ */
+export function auditedTool<
+  TParameters extends ToolInputParameters = undefined,
+  Context = UnknownContext,
+  Result = string,
+  TOutputSchema extends ToolOutputSchema | undefined = undefined,
+>(
+  options: SdkToolOptions<TParameters, Context, TOutputSchema>,
+  audit: AuditedToolOptions = {},
+): ReturnType<typeof sdkTool<TParameters, Context, Result, TOutputSchema>> {
+  const o = options as unknown as LooseToolOptions;
+  if (typeof o !== 'object' || o === null || typeof o.execute !== 'function') {
+    const made = typeof o === 'object' && o !== null && typeof (o as { invoke?: unknown }).invoke === 'function';
+    throw new AuditConfigError(
+      made
+        ? 'auditedTool() takes the options you would pass to tool({ ... }), not a tool made by tool(): a made tool hides its execute function and turns its errors into text, so its calls could not be recorded faithfully'
+        : 'auditedTool() needs the options of tool({ ... }) with an execute function',
+    );
+  }
+  const userExecute = o.execute;
+  const userErrorFunction = o.errorFunction;
+  const hasOutputSchema = o.outputSchema !== undefined;
+  const parameters = o.parameters;
+  const name = o.name ?? userExecute.name;
+
+  /** A refused call as the model reads it, or thrown when the app asked for that. */
+  const refusalResult = (error: RefusedCall, runContext: Ctx, details: Details): unknown => {
+    const mode = isDenial(error) ? audit.onDenied : audit.onInvalid;
+    if (mode === 'throw') throw error;
+    // A structured tool's result must match its output schema: only the app can build one.
+    if (hasOutputSchema) {
+      if (typeof userErrorFunction === 'function') return userErrorFunction(runContext, error, details);
+      throw error;
+    }
+    return (audit.formatRefusal ?? defaultRefusalMessage)(error);
+  };
+
+  /** The tool's own error, handled as the SDK would have without the adapter. */
+  const toolErrorResult = (error: unknown, runContext: Ctx, details: Details): unknown => {
+    if (typeof userErrorFunction === 'function') return userErrorFunction(runContext, error, details);
+    if (userErrorFunction === null || hasOutputSchema) throw error;
+    return SDK_DEFAULT_TOOL_ERROR;
+  };
+
+  let audited: AuditedFunction<AuditedBody> | undefined;
+  const auditedFn = (): AuditedFunction<AuditedBody> => audited as AuditedFunction<AuditedBody>;
+
+  const execute = (input: unknown, runContext?: Ctx, details?: Details): Promise<unknown> => {
+    const state =
+      callStore.getStore() ??
+      newCallState(details?.toolCall?.callId, details?.toolCall?.arguments ?? JSON.stringify(input) ?? '', runContext, details);
+    state.entered = true;
+    state.runContext = runContext;
+    state.details = details;
+    state.argument = input;
+    return callStore.run(state, () =>
+      auditedFn().invokeWith({ callId: state.callId, proposedArgs: proposalOf(state.input), thisArg: state }, input),
+    );
+  };
+
+  const errorFunction = async (runContext: Ctx, error: unknown, details?: Details): Promise<unknown> => {
+    if (isRefusal(error)) return refusalResult(error, runContext, details);
+    const state = callStore.getStore();
+    if (state !== undefined && !state.entered) {
+      // The SDK's parser refused the model's input before `execute`: record the call as invalid.
+      state.entered = true;
+      state.invalidIssues = inputIssues(parameters, state.input, error);
+      const proposed = proposalOf(state.input);
+      state.argument = proposed;
+      try {
+        await auditedFn().invokeWith({ callId: state.callId, proposedArgs: proposed, thisArg: state }, proposed);
+      } catch (refused) {
+        if (isRefusal(refused)) return refusalResult(refused, runContext, details);
+        throw refused;
+      }
+    }
+    return toolErrorResult(error, runContext, details);
+  };
+
+  let needsApproval = o.needsApproval;
+  if (typeof needsApproval === 'function') {
+    // The SDK hands approval policies the parsed input only for tools it made itself; parse it
+    // here with the SDK's own parser, so a policy sees zod defaults and coercions as before.
+    const decide = needsApproval;
+    // Only what parsing depends on: an output schema or timeout would apply to the box.
+    const parser = sdkTool({
+      name,
+      description: o.description ?? '',
+      parameters: o.parameters,
+      ...(o.strict !== undefined ? { strict: o.strict } : {}),
+      execute: (parsed: unknown): Parsed => ({ [PARSED]: parsed }),
+      errorFunction: null,
+    } as never) as unknown as FunctionTool;
+    needsApproval = async (runContext, input, callId) => {
+      let value = input;
+      try {
+        const out = (await parser.invoke(runContext, JSON.stringify(input))) as unknown;
+        if (typeof out === 'object' && out !== null && PARSED in out) value = (out as Parsed)[PARSED];
+      } catch {
+        // As the SDK does: a policy gets the unparsed input when parsing fails.
+      }
+      return decide(runContext, value, callId);
+    };
+  }
+
+  const inner = sdkTool({ ...(o as object), name, execute, errorFunction, needsApproval } as never) as unknown as FunctionTool;
+
+  // The SDK has parsed the input already; this schema only reports what the SDK refused, and
+  // validates a policy rewrite as the model's input would be. `_zod` lets core find the fields
+  // the zod schema marks `sensitive()`.
+  const schema: ArgumentSchema & { readonly _zod?: unknown } = {
+    safeParse(value: unknown): SchemaResult {
+      const state = callStore.getStore();
+      if (state?.invalidIssues !== undefined) return { success: false, error: { issues: state.invalidIssues } };
+      if (state !== undefined && value !== state.argument && isSafeParser(parameters)) return parameters.safeParse(value);
+      return { success: true, data: value };
+    },
+    get _zod(): unknown {
+      return (parameters as { _zod?: unknown } | null | undefined)?._zod;
+    },
+  };
+  const coreOptions: CoreToolOptions<AuditedBody> = {
+    name: inner.name,
+    description: inner.description,
+    schema,
+    policy: [...(audit.policy ?? []), approvalRule],
+    ...(audit.retry !== undefined ? { retry: audit.retry } : {}),
+    ...(audit.type !== undefined ? { type: audit.type } : {}),
+    ...(audit.masking !== undefined ? { masking: audit.masking } : {}),
+  };
+  const body = bodyOf(userExecute);
+  audited = audit.auditor ? audit.auditor.withAudit(body, coreOptions) : withDefaultAudit(body, coreOptions);
+
+  const invoke = (runContext: Ctx, input: string, details?: Details): Promise<unknown> => {
+    const callId = details?.toolCall?.callId;
+    const state = newCallState(callId, input, runContext, details);
+    state.approval = approvalOf(runContext, callId, inner.name);
+    return callStore.run(state, () => inner.invoke(runContext, input, details));
+  };
+  const wrapped = { ...inner, invoke } as FunctionTool;
+  registry.set(invoke, { name: inner.name, audited });
+  return wrapped as unknown as ReturnType<typeof sdkTool<TParameters, Context, Result, TOutputSchema>>;
+}
+
+/** Whether a tool was made by `auditedTool()`. */
+export function isAuditedTool(value: unknown): boolean {
+  const invoke = (value as { invoke?: unknown } | null | undefined)?.invoke;
+  return typeof invoke === 'function' && registry.has(invoke);
+}
