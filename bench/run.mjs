@@ -1,14 +1,20 @@
 // `npm run bench`: every benchmark, printed as Markdown tables ready for docs/performance.md.
 import os from 'node:os';
 import { benchCore } from './core.bench.mjs';
+import { benchExport } from './export.bench.mjs';
+import { benchIntegrity } from './integrity.bench.mjs';
+import { benchMasking } from './masking.bench.mjs';
 import { table } from './lib.mjs';
 
 const only = process.argv[2];
-const suites = { core: benchCore };
+const suites = { core: benchCore, masking: benchMasking, integrity: benchIntegrity, export: benchExport };
 
 console.log(`# tooltrail benchmarks\n\nnode ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), ${new Date().toISOString()}\n`);
 for (const [name, run] of Object.entries(suites)) {
   if (only && only !== name) continue;
-  const r = await run();
-  console.log(`## ${r.title}\n\n${table(r.rows)}\n`);
+  // A suite returns one table, or several (the export suite); `notes` are printed under a table.
+  for (const r of [await run()].flat()) {
+    console.log(`## ${r.title}\n\n${table(r.rows)}\n`);
+    for (const note of r.notes ?? []) console.log(`${note}\n`);
+  }
 }

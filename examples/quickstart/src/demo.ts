@@ -2,7 +2,7 @@
 // the audit trail, read back from a collector running in its own process, shows every call.
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { readTrail, spawnCollector, type CollectorProcess } from '@tooltrail/cli';
+import { readTrail, spawnCollector, verifySpans, type CollectorProcess } from '@tooltrail/cli';
 import { createAuditor } from '@tooltrail/core';
 import { runSupportAgent } from './agent.js';
 import { formatTrail } from './print-trail.js';
@@ -46,7 +46,16 @@ if (collector) {
         `denied by ${String(a['tooltrail.policy.rule'])}: ${String(a['tooltrail.policy.reason'])}.`,
     );
   }
+  // The same check `tooltrail verify --dir audit-trail` runs: this run's stream is complete and unedited.
+  const check = verifySpans(trail.records.filter((r) => r.attributes['tooltrail.stream.id'] === auditor.streamId));
+  const stream = check.streams[0];
+  console.log(
+    stream && stream.findings.length === 0
+      ? `Integrity: stream ${stream.streamId} has ${stream.records} records, seq ${stream.firstSeq}-${stream.lastSeq}, hash chain intact, ended by its checkpoint.`
+      : `Integrity: FINDINGS ${JSON.stringify(stream?.findings ?? 'no stream')}`,
+  );
   console.log(`\nThe trail: ${trail.files.join(', ')} (one JSON span per line; docs/collector.md).`);
+  console.log(`Check it yourself: npx tooltrail verify --dir ${path.relative(cwd, collector.dir) || '.'}`);
 } else {
   console.log(
     `Spans went to ${external}. In Jaeger (http://127.0.0.1:16686) or Grafana Tempo, search service "support-agent", ` +

@@ -17,15 +17,22 @@ describe('the quickstart demo, end to end', () => {
     const cwd = mkdtempSync(path.join(tmpdir(), 'tooltrail-demo-'));
     const env = { ...process.env, INIT_CWD: cwd, OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: '' };
     const { stdout } = await run(tsx, [path.resolve(here, '../src/demo.ts')], { cwd: path.resolve(here, '..'), env, timeout: 60_000 });
-    const runId = /agent run ([0-9a-f-]{36}) finished: 5 ok, 1 denied, 0 failed; 13 records delivered/.exec(stdout)?.[1];
+    const runId = /agent run ([0-9a-f-]{36}) finished: 5 ok, 1 denied, 0 failed; 14 records delivered/.exec(stdout)?.[1];
     expect(runId).toBeDefined();
     expect(stdout).toContain('mail actually sent: billing@acme-support.example, security@acme-support.example');
     // Masked by default: the refused recipient is recorded as a keyed token, not the address.
     expect(stdout).toMatch(/send_email\s+denied \(mail\.internal-only\)\s+0\s+\{"to":"\[email:[0-9a-f]{12}\]"/);
     expect(stdout).not.toContain('"to":"audit-archive@exfil-mail.net"');
+    expect(stdout).toContain('recipient domain "exfil-mail.net" is outside acme-support.example');
+    expect(stdout).toMatch(/Integrity: stream [0-9a-f-]{36} has 13 records, seq 1-13, hash chain intact, ended by its checkpoint\./);
 
     const trail = await readTrail(path.join(cwd, 'audit-trail'));
     expect(trail.problems).toEqual([]);
+    // No customer's email, phone or card, and not the outside address, in the stored bytes.
+    const stored = trail.entries.map((e) => e.raw).join('\n');
+    for (const secret of ['audit-archive@exfil-mail.net', 'dana.whitfield@example.org', 'ravi.menon@example.net', '+1 415 555 0134', '4111 1111 1111 1111', '5555 5555 5555 4444']) {
+      expect(stored).not.toContain(secret);
+    }
     const runSpan = trail.records.find((r) => r.name === 'invoke_agent support-bot' && r.attributes['tooltrail.run.id'] === runId);
     expect(runSpan).toBeDefined();
     const mine = trail.records.filter((r) => r.traceId === runSpan!.traceId);

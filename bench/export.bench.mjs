@@ -1,0 +1,481 @@
+// Export pipeline: burst delivery against a default BatchSpanProcessor, end-to-end throughput to
+// the local collector, per-call cost of `buffered` and `strict`, and memory through a collector
+// outage. Every collector is the real `tooltrail collect` process; what arrived is counted by
+// reading its JSONL files (one line per span).
+import { spawn } from 'node:child_process';
+import dc from 'node:diagnostics_channel';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { createAuditor, setDefaultAuditor } from '@tooltrail/core';
+import { randomUUID } from 'node:crypto';
+import { compare, fmt, NullExporter } from './lib.mjs';
+
+const BIN = fileURLToPath(new URL('../packages/cli/dist/bin.js', import.meta.url));
+const BURST_CALLS = Number(process.env.BENCH_BURST_CALLS ?? 100_000);
+const OUTAGE_SECONDS = Number(process.env.BENCH_OUTAGE_SECONDS ?? 30);
+const OUTAGE_RATE = 2_000; // calls per second of steady load
+const MiB = 1024 * 1024;
+// Shorter rounds than the core suite: a strict round of 2,000 fsyncing calls stalls the event
+// loop for seconds on a busy disk, long enough for keep-alive sockets and request deadlines
+// to expire under the pipeline.
+const COST_ROUNDS = { rounds: 20, iterations: 1_000, warmup: 3 };
+
+const args = { to: 'bob@example.com', subject: 'Your ticket #4521', body: 'Hello Bob, your refund was processed.' };
+const tool = async (a) => ({ queued: true, to: a.to });
+const identity = { principal: { id: 'user:42', type: 'user' }, agent: { name: 'support-bot', id: 'bot-7' }, conversationId: 'conv-1' };
+const now = () => performance.now();
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const int = (n) => Math.round(n).toLocaleString('en-US');
+const mib = (b) => (b / MiB).toFixed(1);
+const pct = (a, b) => `${((100 * a) / b).toFixed(a === b ? 0 : 1)}%`;
+
+// ---- the collector process -------------------------------------------------------------------
+
+const live = new Set();
+process.on('exit', () => {
+  for (const c of live) c.child.kill('SIGKILL');
+});
+
+class CollectorProcess {
+  static start(dir, port = 0) {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [BIN, 'collect', '--host', '127.0.0.1', '--port', String(port), '--dir', dir], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const c = new CollectorProcess(child, dir);
+      live.add(c);
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`collector did not start: ${stderr}`));
+      }, 15_000);
+      readline.createInterface({ input: child.stdout }).on('line', (line) => {
+        const m = /listening on (http:\/\/127\.0\.0\.1:(\d+))\/v1\/traces/.exec(line);
+        if (m && c.url === undefined) {
+          clearTimeout(timer);
+          c.url = m[1];
+          c.port = Number(m[2]);
+          resolve(c);
+        }
+      });
+      child.on('exit', (code, signal) => {
+        live.delete(c);
+        c.exited = { code, signal };
+        clearTimeout(timer);
+        if (c.url === undefined) reject(new Error(`collector exited (${code ?? signal}) before it was ready: ${stderr}`));
+      });
+    });
+  }
+
+  constructor(child, dir) {
+    this.child = child;
+    this.dir = dir;
+    this.url = undefined;
+    this.port = undefined;
+    this.exited = undefined;
+  }
+
+  get tracesUrl() {
+    return `${this.url}/v1/traces`;
+  }
+
+  /** SIGTERM (in-flight requests are written and acknowledged) or SIGKILL; resolves on exit. */
+  stop(signal = 'SIGTERM') {
+    if (this.exited) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.child.once('exit', () => resolve());
+      this.child.kill(signal);
+    });
+  }
+}
+
+/** Reads every JSONL file of a trail folder: lines, distinct span ids, call ids per service. */
+async function scanTrail(dir) {
+  const out = { lines: 0, torn: 0, spanIds: new Set(), duplicates: 0, byService: new Map(), callIds: new Map() };
+  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.jsonl')).sort()) {
+    const rl = readline.createInterface({ input: fs.createReadStream(path.join(dir, file)), crlfDelay: Infinity });
+    for await (const line of rl) {
+      if (line === '') continue;
+      out.lines++;
+      let rec;
+      try {
+        rec = JSON.parse(line);
+      } catch {
+        out.torn++;
+        continue;
+      }
+      const key = `${rec.traceId}/${rec.spanId}`;
+      if (out.spanIds.has(key)) {
+        out.duplicates++;
+        continue;
+      }
+      out.spanIds.add(key);
+      const service = rec.resource?.['service.name'] ?? '';
+      out.byService.set(service, (out.byService.get(service) ?? 0) + 1);
+      const callId = rec.attributes?.['gen_ai.tool.call.id'];
+      if (callId !== undefined && rec.name.startsWith('execute_tool ')) out.callIds.set(callId, (out.callIds.get(callId) ?? 0) + 1);
+    }
+  }
+  return out;
+}
+
+/** CPU seconds a process has used so far (Linux /proc; undefined elsewhere). */
+function cpuSeconds(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in clock ticks of 1/100 s
+  } catch {
+    return undefined;
+  }
+}
+
+function tmpDir(name) {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `tooltrail-bench-${name}-`));
+}
+
+/** Bytes of request bodies sent to each port, from the content-length of outgoing requests. */
+const requestBytes = new Map();
+dc.subscribe('http.client.request.start', ({ request }) => {
+  const port = Number(String(request.getHeader('host') ?? '').split(':')[1]);
+  const len = Number(request.getHeader('content-length'));
+  if (Number.isFinite(port) && Number.isFinite(len)) {
+    const s = requestBytes.get(port) ?? { requests: 0, bytes: 0 };
+    s.requests++;
+    s.bytes += len;
+    requestBytes.set(port, s);
+  }
+  // Failed requests, by reason (the pipeline retries them; a request the collector had already
+  // written shows up as a duplicate).
+  request.once('error', (e) => countFailure(port, e.message.replace(/\d+/g, 'N')));
+  request.once('response', (res) => {
+    if (res.statusCode < 200 || res.statusCode > 299) countFailure(port, `HTTP ${res.statusCode}`);
+  });
+});
+const requestFailures = new Map();
+function countFailure(port, why) {
+  const m = requestFailures.get(port) ?? new Map();
+  m.set(why, (m.get(why) ?? 0) + 1);
+  requestFailures.set(port, m);
+}
+function failuresTo(port) {
+  const m = requestFailures.get(port);
+  if (!m) return 'failed requests: 0';
+  return `failed requests: ${[...m].map(([why, n]) => `${n}x ${why}`).join(', ')}`;
+}
+
+function quietLogger() {
+  const messages = [];
+  return { messages, warn: (m) => messages.push(m) };
+}
+
+/** The first few distinct warnings (numbers blanked out to group them), for the notes. */
+function warningSummary(messages, max = 3) {
+  const kinds = new Map();
+  for (const m of messages) {
+    const k = m.replace(/\d[\d.,]*/g, 'N').slice(0, 160);
+    if (!kinds.has(k)) kinds.set(k, { first: m, n: 0 });
+    kinds.get(k).n++;
+  }
+  if (kinds.size === 0) return 'warnings logged: 0';
+  const list = [...kinds.values()].slice(0, max).map((k) => `${k.n}x "${k.first.slice(0, 200)}"`);
+  return `warnings logged: ${messages.length} (${list.join('; ')})`;
+}
+
+/** The hand-written span of the core suite: one span, the same 16 attributes as tooltrail's. */
+function handWritten(tracer) {
+  const runId = randomUUID();
+  return async (a) => {
+    const span = tracer.startSpan('execute_tool send_email', { kind: SpanKind.INTERNAL });
+    try {
+      const result = await tool(a);
+      span.setAttributes({
+        'tooltrail.run.id': runId,
+        'user.id': 'user:42',
+        'tooltrail.principal.type': 'user',
+        'gen_ai.agent.name': 'support-bot',
+        'gen_ai.agent.id': 'bot-7',
+        'gen_ai.conversation.id': 'conv-1',
+        'gen_ai.operation.name': 'execute_tool',
+        'gen_ai.tool.name': 'send_email',
+        'gen_ai.tool.call.id': randomUUID(),
+        'gen_ai.tool.type': 'function',
+        'tooltrail.decision': 'allow',
+        'gen_ai.tool.call.arguments': JSON.stringify(a),
+        'tooltrail.arguments.mutated': false,
+        'gen_ai.tool.call.result': JSON.stringify(result),
+        'tooltrail.outcome': 'ok',
+        'tooltrail.attempts': 1,
+      });
+      span.setStatus({ code: SpanStatusCode.OK });
+      return result;
+    } catch (e) {
+      span.setStatus({ code: SpanStatusCode.ERROR });
+      throw e;
+    } finally {
+      span.end();
+    }
+  };
+}
+
+// ---- 1 + 2: burst delivery and end-to-end throughput ------------------------------------------
+
+async function burst(n) {
+  // Baseline: default BatchSpanProcessor + OTLPTraceExporter (only the URL is set).
+  const baseDir = tmpDir('burst-otel');
+  const baseCol = await CollectorProcess.start(baseDir);
+  const provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: baseCol.tracesUrl }))] });
+  const hand = handWritten(provider.getTracer('hand'));
+  let t0 = now();
+  for (let i = 0; i < n; i++) await hand(args);
+  const baseMade = now() - t0;
+  await provider.forceFlush();
+  await provider.shutdown();
+  const baseDone = now() - t0;
+  await baseCol.stop();
+  const baseTrail = await scanTrail(baseDir);
+
+  // tooltrail: withAudit with default options (endpoint and spool folder set), then shutdown().
+  const ttDir = tmpDir('burst-tt');
+  const spoolDir = tmpDir('burst-spool');
+  const ttCol = await CollectorProcess.start(ttDir);
+  const log = quietLogger();
+  const auditor = createAuditor({ serviceName: 'bench-burst', endpoint: ttCol.url, spoolDir, logger: log });
+  setDefaultAuditor(undefined);
+  const audited = auditor.withAudit(tool, { name: 'send_email' });
+  let peakSpool = 0;
+  t0 = now();
+  await auditor.run(identity, async () => {
+    for (let i = 0; i < n; i++) await audited(args);
+    peakSpool = auditor.stats().spoolBytes;
+  });
+  const ttMade = now() - t0;
+  const colCpu0 = cpuSeconds(ttCol.child.pid);
+  const ownCpu0 = process.cpuUsage();
+  const delivered = await auditor.shutdown();
+  const ttDone = now() - t0;
+  const colCpu = cpuSeconds(ttCol.child.pid) - colCpu0;
+  const ownCpu = process.cpuUsage(ownCpu0);
+  const stats = auditor.stats();
+  await ttCol.stop();
+  const ttTrail = await scanTrail(ttDir);
+  const wire = requestBytes.get(ttCol.port) ?? { requests: 0, bytes: 0 };
+  const produced = stats.recorded; // call + attempt per call, the run span, any integrity checkpoints
+  if (stats.dropped !== 0) throw new Error(`tooltrail dropped records in the burst: ${JSON.stringify(stats)}`);
+  for (const d of [baseDir, ttDir, spoolDir]) fs.rmSync(d, { recursive: true, force: true });
+
+  const deliveryTable = {
+    title: `Burst delivery: ${int(n)} tool calls in a sequential awaited loop that never yields to timers, then flush/shutdown (spans counted in the collector's files)`,
+    rows: [
+      ['pipeline', 'spans produced', 'spans at the collector', 'delivered', 'loop (s)', 'loop + flush (s)'],
+      ['default BatchSpanProcessor + OTLPTraceExporter', int(n), int(baseTrail.spanIds.size), pct(baseTrail.spanIds.size, n), (baseMade / 1e3).toFixed(1), (baseDone / 1e3).toFixed(1)],
+      ['tooltrail withAudit, default options (call + attempt span per call)', int(produced), int(ttTrail.spanIds.size), pct(ttTrail.spanIds.size, produced), (ttMade / 1e3).toFixed(1), (ttDone / 1e3).toFixed(1)],
+    ],
+    notes: [
+      `tooltrail: distinct call ids at the collector ${int(ttTrail.callIds.size)} of ${int(n)}; stats() after shutdown (returned ${delivered}): recorded ${int(stats.recorded)}, exported ${int(stats.exported)}, spooled ${int(stats.spooled)}, replayed ${stats.replayed}, dropped ${stats.dropped}, queueDepth ${stats.queueDepth}, spoolBytes ${stats.spoolBytes}; ` +
+        `duplicates at the collector: baseline ${baseTrail.duplicates}, tooltrail ${ttTrail.duplicates}; ${failuresTo(ttCol.port)}; spool at the end of the loop ${mib(peakSpool)} MiB; ${warningSummary(log.messages)}.`,
+    ],
+  };
+  const throughputTable = {
+    title: 'Records per second delivered to the local collector (tooltrail, the burst above: spans / time until all were acknowledged)',
+    rows: [
+      ['measure', 'value'],
+      ['spans delivered', int(ttTrail.spanIds.size)],
+      ['end to end (first call to last acknowledgement)', `${int(ttTrail.spanIds.size / (ttDone / 1e3))} spans/s`],
+      ['drain after the loop (spool + cache to collector)', `${int(ttTrail.spanIds.size / ((ttDone - ttMade) / 1e3))} spans/s`],
+      ['requests / bytes on the wire', `${int(wire.requests)} / ${mib(wire.bytes)} MiB`],
+      ['bytes per span on the wire (OTLP/JSON)', int(wire.bytes / ttTrail.spanIds.size)],
+      ['CPU during the drain: collector process / bench process', `${colCpu.toFixed(1)} s / ${((ownCpu.user + ownCpu.system) / 1e6).toFixed(1)} s (drain took ${((ttDone - ttMade) / 1e3).toFixed(1)} s)`],
+    ],
+  };
+  return [deliveryTable, throughputTable];
+}
+
+// ---- 3: per-call cost --------------------------------------------------------------------------
+
+async function perCall() {
+  const handExporter = new NullExporter();
+  const provider = new BasicTracerProvider({
+    sampler: new AlwaysOnSampler(),
+    spanProcessors: [new BatchSpanProcessor(handExporter, { maxQueueSize: 100_000, scheduledDelayMillis: 50 })],
+  });
+  const hand = handWritten(provider.getTracer('hand'));
+
+  const core = createAuditor({ serviceName: 'bench-core', exporter: new NullExporter(), runSpans: false });
+  setDefaultAuditor(undefined);
+  const dir = tmpDir('cost-trail');
+  const spoolDir = tmpDir('cost-spool');
+  const col = await CollectorProcess.start(dir);
+  const logs = quietLogger();
+  const buffered = createAuditor({ serviceName: 'bench-buffered', endpoint: col.url, spoolDir: path.join(spoolDir, 'buffered'), runSpans: false, logger: logs });
+  const strict = createAuditor({ serviceName: 'bench-strict', endpoint: col.url, spoolDir: path.join(spoolDir, 'strict'), runSpans: false, durability: 'strict', logger: logs });
+  const tools = {
+    core: core.withAudit(tool, { name: 'send_email' }),
+    buffered: buffered.withAudit(tool, { name: 'send_email' }),
+    strict: strict.withAudit(tool, { name: 'send_email' }),
+  };
+
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  const r = await core.run(identity, () =>
+    compare({
+      hand: () => hand(args),
+      core: () => tools.core(args),
+      buffered: () => tools.buffered(args),
+      strict: () => tools.strict(args),
+    }, COST_ROUNDS),
+  );
+  loopDelay.disable();
+  await Promise.all([core.shutdown(), buffered.shutdown(), strict.shutdown(), provider.shutdown()]);
+  const s = { core: core.stats(), buffered: buffered.stats(), strict: strict.stats() };
+  await col.stop();
+  const trail = await scanTrail(dir);
+  for (const d of [dir, spoolDir]) fs.rmSync(d, { recursive: true, force: true });
+  for (const [k, v] of Object.entries(s)) if (v.dropped !== 0) throw new Error(`${k} dropped records: ${JSON.stringify(v)}`);
+  const arrived = (svc, st) => `${int(trail.byService.get(svc) ?? 0)} of ${int(st.recorded)}`;
+  return {
+    title: 'Per-call cost with the export pipeline (µs, median of interleaved rounds; collector up, spool on the local disk)',
+    rows: [
+      ['variant', 'µs/call', 'ratio to hand-written span', 'ratio to core baseline', 'spans at the collector'],
+      ['hand-written OTel span (exporter acknowledges at once)', fmt(r.hand), '1.00', (r.hand / r.core).toFixed(2), '-'],
+      ['core baseline: withAudit, exporter acknowledges at once', fmt(r.core), (r.core / r.hand).toFixed(2), '1.00', '-'],
+      ["withAudit, durability 'buffered' (default), OTLP to collector", fmt(r.buffered), (r.buffered / r.hand).toFixed(2), (r.buffered / r.core).toFixed(2), arrived('bench-buffered', s.buffered)],
+      ["withAudit, durability 'strict' (2 fsyncs per call)", fmt(r.strict), (r.strict / r.hand).toFixed(2), (r.strict / r.core).toFixed(2), arrived('bench-strict', s.strict)],
+    ],
+    notes: [`duplicates at the collector: ${trail.duplicates}; ${failuresTo(col.port)}; longest event-loop stall ${(loopDelay.max / 1e9).toFixed(1)} s (a round of calls never yields); ${warningSummary(logs.messages)}. Strict writes a tool_intent span too (3 spans per call); spans recorded = stats().recorded.`],
+  };
+}
+
+// ---- 4: memory through a collector outage ------------------------------------------------------
+
+async function outage(outageSeconds) {
+  const BEFORE_MS = 5_000;
+  const AFTER_MS = 5_000; // load keeps running this long after the backlog is delivered
+  const RECOVERY_CAP_MS = 120_000;
+  const dir = tmpDir('outage-trail');
+  const spoolDir = tmpDir('outage-spool');
+  let col = await CollectorProcess.start(dir);
+  const port = col.port;
+  const log = quietLogger();
+  const auditor = createAuditor({ serviceName: 'bench-outage', endpoint: col.url, spoolDir, logger: log });
+  setDefaultAuditor(undefined);
+  const audited = auditor.withAudit(tool, { name: 'send_email' });
+
+  if (global.gc) global.gc();
+  let phase = 'before';
+  const samples = [];
+  const t0 = now();
+  const sample = () => {
+    const st = auditor.stats();
+    const mem = process.memoryUsage();
+    samples.push({ t: now() - t0, phase, rss: mem.rss, heapUsed: mem.heapUsed, heapTotal: mem.heapTotal, external: mem.external, spoolBytes: st.spoolBytes, queueDepth: st.queueDepth });
+  };
+  const sampler = setInterval(sample, 100);
+
+  // Steady load: OUTAGE_RATE calls/s in ticks of 10 ms, catching up when a tick runs late.
+  let stop = false;
+  let calls = 0;
+  const tickMs = 10;
+  const perTick = (OUTAGE_RATE * tickMs) / 1000;
+  const load = auditor.run(identity, async () => {
+    let next = now();
+    while (!stop) {
+      for (let k = 0; k < perTick; k++) await audited(args);
+      calls += perTick;
+      next += tickMs;
+      await sleep(Math.max(0, next - now()));
+    }
+  });
+
+  await sleep(BEFORE_MS);
+  phase = 'outage';
+  const killedAt = now();
+  await col.stop('SIGKILL');
+  const callsAtKill = calls;
+  await sleep(outageSeconds * 1000);
+  phase = 'after';
+  const callsAtRestart = calls;
+  col = await CollectorProcess.start(dir, port);
+  const restartedAt = now();
+  const recordedAtRestart = auditor.stats().recorded;
+  // Delivery is in order: the backlog is delivered once exported + replayed passes what was
+  // recorded at the restart.
+  let drainedAt;
+  while (now() - restartedAt < RECOVERY_CAP_MS) {
+    const st = auditor.stats();
+    if (st.exported + st.replayed >= recordedAtRestart) {
+      drainedAt = now();
+      break;
+    }
+    await sleep(50);
+  }
+  await sleep(AFTER_MS);
+  stop = true;
+  await load;
+  const flushed = await auditor.shutdown(60_000);
+  const endedAt = now();
+  clearInterval(sampler);
+  sample(); // the end of the run, after shutdown()
+  const stats = auditor.stats();
+  await col.stop();
+  const trail = await scanTrail(dir);
+  for (const d of [dir, spoolDir]) fs.rmSync(d, { recursive: true, force: true });
+
+  const inPhase = (p) => samples.filter((s) => s.phase === p);
+  const before = inPhase('before');
+  const during = inPhase('outage');
+  const after = inPhase('after');
+  const peak = (xs) => xs.reduce((m, s) => (s.rss > m.rss ? s : m), xs[0]);
+  const at = (s) => `${((s.t - (killedAt - t0)) / 1e3).toFixed(1)} s`;
+  const row = (label, s) => [label, at(s), mib(s.rss), `${mib(s.heapUsed)} / ${mib(s.heapTotal)}`, mib(s.external), mib(s.spoolBytes), int(s.queueDepth)];
+  const produced = stats.recorded;
+  const missingCalls = calls - trail.callIds.size;
+  const incomplete = [...trail.callIds.values()].filter((c) => c !== 1).length;
+  const ms = (x) => `${(x / 1e3).toFixed(1)} s`;
+
+  const memory = {
+    title: `Memory through a ${outageSeconds} s collector outage under steady load (${int(OUTAGE_RATE)} calls/s = ${int(2 * OUTAGE_RATE)} spans/s, timer-paced; collector SIGKILLed, restarted on the same port and folder; sampled every 100 ms)`,
+    rows: [
+      ['moment', 'time from the kill', 'RSS (MiB)', 'V8 heap used / total (MiB)', 'external (MiB)', 'spool (MiB)', 'records waiting'],
+      row('before the outage (last sample)', before[before.length - 1]),
+      row('peak RSS during the outage', peak(during)),
+      row('end of the outage', during[during.length - 1]),
+      row('peak RSS after the restart (backlog read back from the spool)', peak(after)),
+      row('end of the run (after shutdown)', samples[samples.length - 1]),
+    ],
+  };
+  const delivery = {
+    title: `Delivery through the ${outageSeconds} s outage (spans counted in the collector's files after recovery)`,
+    rows: [
+      ['measure', 'value'],
+      ['calls made: in all / during the outage', `${int(calls)} / ${int(callsAtRestart - callsAtKill)}`],
+      ['backlog delivered after the restart in', drainedAt === undefined ? `not within ${ms(RECOVERY_CAP_MS)}` : ms(drainedAt - restartedAt)],
+      ['spans recorded / distinct spans at the collector', `${int(produced)} / ${int(trail.spanIds.size)}`],
+      ['call ids missing at the collector', int(Math.max(0, missingCalls))],
+      ['duplicate span lines (at-least-once resends) / torn lines', `${int(trail.duplicates)} / ${trail.torn}`],
+      ['stats() after shutdown', `recorded ${int(stats.recorded)}, exported ${int(stats.exported)}, replayed ${stats.replayed}, dropped ${stats.dropped}, failedExports ${stats.failedExports}, queueDepth ${stats.queueDepth}; shutdown delivered all: ${flushed}`],
+    ],
+    notes: [
+      `run length ${ms(endedAt - t0)}; execute_tool spans with a call id seen other than once: ${incomplete}; ${failuresTo(port)}; ${warningSummary(log.messages)}.`,
+    ],
+  };
+  return [memory, delivery];
+}
+
+export async function benchExport() {
+  // BENCH_EXPORT_PARTS=burst,cost,outage picks parts for quick runs; all by default.
+  const parts = new Set((process.env.BENCH_EXPORT_PARTS ?? 'burst,cost,outage').split(','));
+  const results = [];
+  if (parts.has('burst')) results.push(...(await burst(BURST_CALLS)));
+  if (parts.has('cost')) results.push(await perCall());
+  if (parts.has('outage') && OUTAGE_SECONDS > 0) results.push(...(await outage(OUTAGE_SECONDS)));
+  return results;
+}
