@@ -45,14 +45,16 @@ function auditorFor(serviceName: string, options: Partial<AuditorOptions> = {}) 
   const spoolDir = mkdtempSync(path.join(tmpdir(), 'tooltrail-jaeger-spool-'));
   spoolDirs.push(spoolDir);
   // Masking off unless a test turns it on: payloads are then recorded as the tools saw them,
-  // so they can be compared exactly. (Cast: the masking options are newer than this suite.)
-  const unmasked = { masking: false } as Partial<AuditorOptions>;
+  // so they can be compared exactly. The integrity chain is off too: this suite checks the span
+  // contract; the chain (its attributes and checkpoint spans) is verified through this same
+  // Jaeger by packages/cli/test/verify.jaeger.test.ts.
   const auditor = createAuditor({
     serviceName,
     endpoint: JAEGER_OTLP_ENDPOINT,
     logger: { warn: (m) => warnings.push(m) },
     spoolDir,
-    ...unmasked,
+    masking: false,
+    integrity: false,
     ...options,
   });
   setDefaultAuditor(undefined);
