@@ -116,12 +116,20 @@ describe('the chain an auditor writes', () => {
   it('numbers records gaplessly in finish order and links each to the one before', async () => {
     const h = harness({ integrity: { macKey: 'chain-test-key-0123456789abcdef' } });
     const tool = h.auditor.withAudit(async (n: number) => n, { name: 't' });
+    const failing = h.auditor.withAudit(
+      async () => {
+        throw new RangeError('with an exception event');
+      },
+      { name: 'fails' },
+    );
     await h.auditor.run(alice, async () => {
       await Promise.all([1, 2, 3].map((n) => tool(n)));
+      await failing().catch(() => undefined);
     });
     const spans = await h.spans();
     const chained = spans.filter((s) => s.name !== 'tooltrail.checkpoint');
-    expect(chained.map((s) => s.attributes['tooltrail.seq'])).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(chained.map((s) => s.attributes['tooltrail.seq'])).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(chained.some((s) => s.events.length > 0)).toBe(true);
     const streams = new Set(chained.map((s) => s.attributes['tooltrail.stream.id']));
     expect(streams.size).toBe(1);
     let prev = GENESIS_HASH;

@@ -43,7 +43,7 @@ function value(v: CanonicalValue): CanonicalValue {
   return v;
 }
 
-function sortedPairs(attrs: Record<string, CanonicalValue>, skipUnhashed: boolean): [string, CanonicalValue][] {
+export function sortedPairs(attrs: Record<string, CanonicalValue>, skipUnhashed: boolean): [string, CanonicalValue][] {
   const keys = Object.keys(attrs);
   // Code-unit order, as JavaScript's default sort gives: simple to reproduce in any language.
   keys.sort();
@@ -77,6 +77,11 @@ export function canonicalRecordJson(r: CanonicalRecord): string {
 
 export function recordHash(r: CanonicalRecord): string {
   return sha256Hex(canonicalRecordJson(r));
+}
+
+/** SHA-256 (hex) of an already-encoded canonical record. */
+export function canonicalHash(json: string): string {
+  return sha256Hex(json);
 }
 
 // crypto.hash (Node 20.12+) hashes in one call without a Hash object; older Nodes take the long way.

@@ -4,9 +4,9 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { RecordStage } from '../export/record-pipeline.js';
 import * as sc from '../semconv.js';
 import type { AuditTracer } from '../telemetry/audit-tracer.js';
-import { canonicalCheckpointJson, GENESIS_HASH, recordHash, recordMac, type CheckpointContent } from './canonical.js';
+import { canonicalCheckpointJson, canonicalHash, GENESIS_HASH, recordMac, type CheckpointContent } from './canonical.js';
 import { keyId } from './keys.js';
-import { spanToCanonical } from './span-record.js';
+import { spanCanonicalJson } from './span-record.js';
 
 export interface IntegrityOptions {
   /** HMAC key for `tooltrail.mac` (not the masking key). Default: TOOLTRAIL_INTEGRITY_KEY, else no MAC. */
@@ -66,7 +66,7 @@ export class IntegrityChain implements RecordStage {
     attrs[sc.ATTR_STREAM_ID] = this.streamId;
     attrs[sc.ATTR_SEQ] = ++this.seq;
     attrs[sc.ATTR_PREV_HASH] = this.prevHash;
-    const hash = recordHash(spanToCanonical(record));
+    const hash = canonicalHash(spanCanonicalJson(record));
     attrs[sc.ATTR_HASH] = hash;
     if (this.macKey !== undefined) attrs[sc.ATTR_MAC] = recordMac(this.macKey, hash);
     this.prevHash = hash;
