@@ -1,54 +1,14 @@
 // Core wrapper cost: bare call vs a hand-written minimal OTel span vs withAudit().
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { BasicTracerProvider, AlwaysOnSampler, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { createAuditor, setDefaultAuditor } from '@tooltrail/core';
-import { compare, fmt, NullExporter } from './lib.mjs';
-import { randomUUID } from 'node:crypto';
+import { compare, fmt, handProvider, handWrittenSpan, NullExporter } from './lib.mjs';
 
 export async function benchCore() {
   const args = { to: 'bob@example.com', subject: 'Your ticket #4521', body: 'Hello Bob, your refund was processed.' };
   const tool = async (a) => ({ queued: true, to: a.to });
 
   // The hand-written baseline: what a careful team writes by hand (one span, same attributes).
-  const handExporter = new NullExporter();
-  const provider = new BasicTracerProvider({
-    sampler: new AlwaysOnSampler(),
-    spanProcessors: [new BatchSpanProcessor(handExporter, { maxQueueSize: 100_000, scheduledDelayMillis: 50 })],
-  });
-  const tracer = provider.getTracer('hand');
-  const runId = randomUUID();
-  const hand = async (a) => {
-    const span = tracer.startSpan('execute_tool send_email', { kind: SpanKind.INTERNAL });
-    try {
-      const result = await tool(a);
-      // The same attributes tooltrail's execute_tool span carries for this call.
-      span.setAttributes({
-        'tooltrail.run.id': runId,
-        'user.id': 'user:42',
-        'tooltrail.principal.type': 'user',
-        'gen_ai.agent.name': 'support-bot',
-        'gen_ai.agent.id': 'bot-7',
-        'gen_ai.conversation.id': 'conv-1',
-        'gen_ai.operation.name': 'execute_tool',
-        'gen_ai.tool.name': 'send_email',
-        'gen_ai.tool.call.id': randomUUID(),
-        'gen_ai.tool.type': 'function',
-        'tooltrail.decision': 'allow',
-        'gen_ai.tool.call.arguments': JSON.stringify(a),
-        'tooltrail.arguments.mutated': false,
-        'gen_ai.tool.call.result': JSON.stringify(result),
-        'tooltrail.outcome': 'ok',
-        'tooltrail.attempts': 1,
-      });
-      span.setStatus({ code: SpanStatusCode.OK });
-      return result;
-    } catch (e) {
-      span.setStatus({ code: SpanStatusCode.ERROR });
-      throw e;
-    } finally {
-      span.end();
-    }
-  };
+  const provider = handProvider();
+  const hand = handWrittenSpan(provider.getTracer('hand'), tool);
 
   // The core wrapper alone (the core issue's contract), and with the defaults every auditor has
   // now: masking and the integrity chain on.

@@ -10,12 +10,10 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { createAuditor, setDefaultAuditor } from '@tooltrail/core';
-import { randomUUID } from 'node:crypto';
-import { compare, fmt, NullExporter } from './lib.mjs';
+import { compare, fmt, handProvider, handWrittenSpan, NullExporter } from './lib.mjs';
 
 const BIN = fileURLToPath(new URL('../packages/cli/dist/bin.js', import.meta.url));
 const BURST_CALLS = Number(process.env.BENCH_BURST_CALLS ?? 100_000);
@@ -190,41 +188,6 @@ function warningSummary(messages, max = 3) {
   return `warnings logged: ${messages.length} (${list.join('; ')})`;
 }
 
-/** The hand-written span of the core suite: one span, the same 16 attributes as tooltrail's. */
-function handWritten(tracer) {
-  const runId = randomUUID();
-  return async (a) => {
-    const span = tracer.startSpan('execute_tool send_email', { kind: SpanKind.INTERNAL });
-    try {
-      const result = await tool(a);
-      span.setAttributes({
-        'tooltrail.run.id': runId,
-        'user.id': 'user:42',
-        'tooltrail.principal.type': 'user',
-        'gen_ai.agent.name': 'support-bot',
-        'gen_ai.agent.id': 'bot-7',
-        'gen_ai.conversation.id': 'conv-1',
-        'gen_ai.operation.name': 'execute_tool',
-        'gen_ai.tool.name': 'send_email',
-        'gen_ai.tool.call.id': randomUUID(),
-        'gen_ai.tool.type': 'function',
-        'tooltrail.decision': 'allow',
-        'gen_ai.tool.call.arguments': JSON.stringify(a),
-        'tooltrail.arguments.mutated': false,
-        'gen_ai.tool.call.result': JSON.stringify(result),
-        'tooltrail.outcome': 'ok',
-        'tooltrail.attempts': 1,
-      });
-      span.setStatus({ code: SpanStatusCode.OK });
-      return result;
-    } catch (e) {
-      span.setStatus({ code: SpanStatusCode.ERROR });
-      throw e;
-    } finally {
-      span.end();
-    }
-  };
-}
 
 // ---- 1 + 2: burst delivery and end-to-end throughput ------------------------------------------
 
@@ -233,7 +196,7 @@ async function burst(n) {
   const baseDir = tmpDir('burst-otel');
   const baseCol = await CollectorProcess.start(baseDir);
   const provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: baseCol.tracesUrl }))] });
-  const hand = handWritten(provider.getTracer('hand'));
+  const hand = handWrittenSpan(provider.getTracer('hand'), tool);
   let t0 = now();
   for (let i = 0; i < n; i++) await hand(args);
   const baseMade = now() - t0;
@@ -302,12 +265,8 @@ async function burst(n) {
 // ---- 3: per-call cost --------------------------------------------------------------------------
 
 async function perCall() {
-  const handExporter = new NullExporter();
-  const provider = new BasicTracerProvider({
-    sampler: new AlwaysOnSampler(),
-    spanProcessors: [new BatchSpanProcessor(handExporter, { maxQueueSize: 100_000, scheduledDelayMillis: 50 })],
-  });
-  const hand = handWritten(provider.getTracer('hand'));
+  const provider = handProvider();
+  const hand = handWrittenSpan(provider.getTracer('hand'), tool);
 
   const core = createAuditor({ serviceName: 'bench-core', exporter: new NullExporter(), runSpans: false });
   setDefaultAuditor(undefined);

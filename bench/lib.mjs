@@ -1,3 +1,7 @@
+import { randomUUID } from 'node:crypto';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+
 // Benchmark helpers. Machines here are shared and noisy, so every figure is a ratio against a
 // baseline measured in the same process, with variants interleaved round by round.
 
@@ -47,4 +51,51 @@ export class NullExporter {
   }
   async shutdown() {}
   async forceFlush() {}
+}
+
+/** A tracer provider for the hand-written baseline whose exporter acknowledges at once. */
+export function handProvider() {
+  return new BasicTracerProvider({
+    sampler: new AlwaysOnSampler(),
+    spanProcessors: [new BatchSpanProcessor(new NullExporter(), { maxQueueSize: 100_000, scheduledDelayMillis: 50 })],
+  });
+}
+
+/**
+ * The baseline every suite compares against: what a careful team writes by hand. One span,
+ * the same 16 attributes tooltrail's execute_tool span carries for this call, no masking.
+ */
+export function handWrittenSpan(tracer, tool) {
+  const runId = randomUUID();
+  return async (a) => {
+    const span = tracer.startSpan('execute_tool send_email', { kind: SpanKind.INTERNAL });
+    try {
+      const result = await tool(a);
+      span.setAttributes({
+        'tooltrail.run.id': runId,
+        'user.id': 'user:42',
+        'tooltrail.principal.type': 'user',
+        'gen_ai.agent.name': 'support-bot',
+        'gen_ai.agent.id': 'bot-7',
+        'gen_ai.conversation.id': 'conv-1',
+        'gen_ai.operation.name': 'execute_tool',
+        'gen_ai.tool.name': 'send_email',
+        'gen_ai.tool.call.id': randomUUID(),
+        'gen_ai.tool.type': 'function',
+        'tooltrail.decision': 'allow',
+        'gen_ai.tool.call.arguments': JSON.stringify(a),
+        'tooltrail.arguments.mutated': false,
+        'gen_ai.tool.call.result': JSON.stringify(result),
+        'tooltrail.outcome': 'ok',
+        'tooltrail.attempts': 1,
+      });
+      span.setStatus({ code: SpanStatusCode.OK });
+      return result;
+    } catch (e) {
+      span.setStatus({ code: SpanStatusCode.ERROR });
+      throw e;
+    } finally {
+      span.end();
+    }
+  };
 }

@@ -1,11 +1,8 @@
 // Masking cost: encoding a typical 1 KiB argument object with and without masking, and the
 // whole wrapped call with masking on, against the core baselines (hand-written span, withAudit
 // with masking off).
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { createAuditor, createMaskingEncoder, setDefaultAuditor, toSafeJson } from '@tooltrail/core';
-import { randomUUID } from 'node:crypto';
-import { compare, fmt, median, NullExporter } from './lib.mjs';
+import { compare, fmt, handProvider, handWrittenSpan, median, NullExporter } from './lib.mjs';
 
 const HASH_KEY = 'bench-hmac-key-0123456789abcdef';
 
@@ -103,42 +100,9 @@ export async function benchMasking() {
 
   // 2. The whole wrapped call.
   const tool = async (a) => ({ queued: true, to: a.to });
-  const handExporter = new NullExporter();
-  const provider = new BasicTracerProvider({
-    sampler: new AlwaysOnSampler(),
-    spanProcessors: [new BatchSpanProcessor(handExporter, { maxQueueSize: 100_000, scheduledDelayMillis: 50 })],
-  });
-  const tracer = provider.getTracer('hand');
-  const runId = randomUUID();
   // The core suite's baseline: one span with the attributes tooltrail records, no masking.
-  const hand = async (a) => {
-    const span = tracer.startSpan('execute_tool send_email', { kind: SpanKind.INTERNAL });
-    try {
-      const result = await tool(a);
-      span.setAttributes({
-        'tooltrail.run.id': runId,
-        'user.id': 'user:42',
-        'tooltrail.principal.type': 'user',
-        'gen_ai.agent.name': 'support-bot',
-        'gen_ai.agent.id': 'bot-7',
-        'gen_ai.conversation.id': 'conv-1',
-        'gen_ai.operation.name': 'execute_tool',
-        'gen_ai.tool.name': 'send_email',
-        'gen_ai.tool.call.id': randomUUID(),
-        'gen_ai.tool.type': 'function',
-        'tooltrail.decision': 'allow',
-        'gen_ai.tool.call.arguments': JSON.stringify(a),
-        'tooltrail.arguments.mutated': false,
-        'gen_ai.tool.call.result': JSON.stringify(result),
-        'tooltrail.outcome': 'ok',
-        'tooltrail.attempts': 1,
-      });
-      span.setStatus({ code: SpanStatusCode.OK });
-      return result;
-    } finally {
-      span.end();
-    }
-  };
+  const provider = handProvider();
+  const hand = handWrittenSpan(provider.getTracer('hand'), tool);
   const make = (masking) => {
     const exporter = new NullExporter();
     const auditor = createAuditor({ serviceName: 'bench', exporter, runSpans: false, masking });

@@ -62,3 +62,5 @@ export {
 } from './integrity/canonical.js';
 export type { CanonicalRecord, CanonicalValue, CheckpointContent } from './integrity/canonical.js';
 export { generateSigningKeyPair, keyId, loadPublicKey, loadSigningKey } from './integrity/keys.js';
+export { isRefusal, isDenial, defaultRefusalMessage } from './refusal.js';
+export type { RefusedCall } from './refusal.js';
