@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createAuditor, setDefaultAuditor } from '../src/index.js';
 import { resolveTracesUrl } from '../src/config.js';
 import { alice } from './helpers.js';
+import { freePort } from './collector-harness.js';
 
 const spoolDir = () => mkdtempSync(path.join(tmpdir(), 'tooltrail-spool-'));
 const receiverPath = new URL('./fixtures/otlp-receiver.mjs', import.meta.url).pathname;
@@ -20,15 +20,6 @@ async function startReceiver(env: Record<string, string> = {}): Promise<{ port: 
   return { port: (JSON.parse(line.toString()) as { port: number }).port, proc };
 }
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const port = (srv.address() as { port: number }).port;
-  srv.close();
-  await once(srv, 'close');
-  return port;
-}
 
 interface Received {
   posts: number;
