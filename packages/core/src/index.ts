@@ -30,6 +30,7 @@ export {
 export type { ValidationIssue } from './errors.js';
 export type {
   ToolOptions,
+  ToolArgs,
   ToolFunction,
   ToolType,
   CallMeta,

@@ -2,6 +2,8 @@ import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
   AuditConfigError,
+  AuditDeniedError,
+  deny,
   auditRun,
   auditTools,
   createAuditor,
@@ -72,7 +74,18 @@ describe('withAudit wrapper', () => {
     expectTypeOf(sync).toMatchTypeOf<AuditedFunction<(s: string) => number>>();
   });
 
-  it('names the tool after the function, strips "bound ", and refuses nameless tools clearly', () => {
+  it('types a tool\'s own policy rules by its argument', async () => {
+    const h = harness();
+    const send = h.auditor.withAudit(async (a: { to: string }) => a.to, {
+      name: 'send',
+      // call.args is { to: string } here, no cast needed
+      policy: [(call) => (call.args.to.endsWith('.io') ? deny(`external ${call.args.to.length}`, { rule: 'typed' }) : undefined)],
+    });
+    const err = (await h.auditor.run(alice, () => rejection(send({ to: 'x@evil.io' })))) as AuditDeniedError;
+    expect(err.rule).toBe('typed');
+  });
+
+    it('names the tool after the function, strips "bound ", and refuses nameless tools clearly', () => {
     const h = harness();
     function lookupCustomer() {
       return 1;

@@ -26,6 +26,9 @@ export interface SchemaIssue {
 
 export type ToolType = 'function' | 'extension' | 'datastore';
 
+/** What a tool's policy rules see as `call.args`: its one argument, or the array of them. */
+export type ToolArgs<F extends ToolFunction> = Parameters<F> extends [infer Only] ? Only : Parameters<F>;
+
 export interface ToolOptions<F extends ToolFunction = ToolFunction> {
   /** Tool name as the model knows it. Defaults to the function's name. */
   name?: string;
@@ -36,7 +39,7 @@ export interface ToolOptions<F extends ToolFunction = ToolFunction> {
   schema?: ArgumentSchema;
   retry?: RetryOptions;
   /** Rules for this tool only, run after the auditor's rules. */
-  policy?: PolicyRule[];
+  policy?: PolicyRule<ToolArgs<F>>[];
   /** Reads a caller-assigned call id from the arguments (framework adapters use this). */
   callId?: (...args: Parameters<F>) => string | undefined;
   /** Masking for this tool, over the auditor's: extra keys, detectors off, a digest-only result. */
@@ -101,7 +104,7 @@ export function defineTool(fn: unknown, options: ToolOptions | undefined): ToolD
     type,
     schema: options?.schema,
     retry: normalizeRetry(options?.retry),
-    policy: Object.freeze([...(options?.policy ?? [])]),
+    policy: Object.freeze([...((options?.policy ?? []) as PolicyRule[])]),
     callId: options?.callId as ToolDefinition['callId'],
     masking: toolMaskingSpec(name, options?.masking, options?.schema),
     spanName: `execute_tool ${name}`,
