@@ -26,8 +26,11 @@ export interface SchemaIssue {
 
 export type ToolType = 'function' | 'extension' | 'datastore';
 
-/** What a tool's policy rules see as `call.args`: its one argument, or the array of them. */
-export type ToolArgs<F extends ToolFunction> = Parameters<F> extends [infer Only] ? Only : Parameters<F>;
+/**
+ * What a tool's policy rules see as `call.args`: its one argument, or the array of them;
+ * `unknown` when the function type is not known (options written for any tool).
+ */
+export type ToolArgs<F extends ToolFunction> = ToolFunction extends F ? unknown : Parameters<F> extends [infer Only] ? Only : Parameters<F>;
 
 export interface ToolOptions<F extends ToolFunction = ToolFunction> {
   /** Tool name as the model knows it. Defaults to the function's name. */
