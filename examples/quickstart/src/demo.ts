@@ -55,7 +55,7 @@ if (collector) {
       : `Integrity: FINDINGS ${JSON.stringify(stream?.findings ?? 'no stream')}`,
   );
   console.log(`\nThe trail: ${trail.files.join(', ')} (one JSON span per line; docs/collector.md).`);
-  console.log(`Check it yourself: npx tooltrail verify --dir ${path.relative(cwd, collector.dir) || '.'}`);
+  console.log(`Check it yourself: npm run tooltrail -- verify --dir ${path.relative(cwd, collector.dir) || '.'}`);
 } else {
   console.log(
     `Spans went to ${external}. In Jaeger (http://127.0.0.1:16686) or Grafana Tempo, search service "support-agent", ` +
