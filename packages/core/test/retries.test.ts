@@ -122,7 +122,18 @@ describe('retries', () => {
     expect(parents.map((p) => childrenOf(spans, p)[0]!.attributes['tooltrail.attempt'])).toEqual([1, 2]);
   });
 
-  it('reads a call id from the arguments when the tool says where it is', async () => {
+  it('counts attempts per run: the same call id in another run starts again at attempt 1', async () => {
+    const h = harness();
+    const tool = h.auditor.withAudit(async () => 'ok', { name: 't' });
+    await h.auditor.run({ ...alice, runId: 'run-a' }, () => tool.invokeWith({ callId: '0' }));
+    await h.auditor.run({ ...alice, runId: 'run-b' }, () => tool.invokeWith({ callId: '0' }));
+    await h.auditor.run({ ...alice, runId: 'run-b' }, () => tool.invokeWith({ callId: '0' }));
+    const spans = await h.spans();
+    const attempts = spans.filter((s) => s.name === 'tool_attempt t').map((s) => s.attributes['tooltrail.attempt']);
+    expect(attempts).toEqual([1, 1, 2]);
+  });
+
+    it('reads a call id from the arguments when the tool says where it is', async () => {
     const h = harness();
     const tool = h.auditor.withAudit(async (args: { id: string; q: string }) => args.q, {
       name: 'search',
