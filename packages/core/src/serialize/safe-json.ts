@@ -19,24 +19,14 @@ export interface SafeJsonOptions {
   maxDepth?: number;
 }
 
-/**
- * A visitor lets the masking layer see every key and every string while the value is walked
- * once. `key` may replace a property's whole value; `string` may rewrite a string value.
- */
-export interface JsonVisitor {
-  /** Return a replacement JSON-ready value for this property, or undefined to walk it normally. */
-  key?(key: string, value: unknown, depth: number): string | undefined;
-  string?(value: string): string;
-}
-
 const DEFAULT_MAX_DEPTH = 64;
 
-export function toSafeJson(value: unknown, options?: SafeJsonOptions, visitor?: JsonVisitor): string {
+export function toSafeJson(value: unknown, options?: SafeJsonOptions): string {
   const maxDepth = options?.maxDepth ?? DEFAULT_MAX_DEPTH;
   // Most tool arguments are plain JSON already: a type-only check, then the native encoder,
   // is several times faster than building the string here.
-  if (visitor === undefined && isPlainJson(value, maxDepth)) return JSON.stringify(value);
-  const walker = new Walker(maxDepth, visitor);
+  if (isPlainJson(value, maxDepth)) return JSON.stringify(value);
+  const walker = new Walker(maxDepth);
   try {
     return walker.top(value);
   } catch (err) {
@@ -91,26 +81,19 @@ function plainCheck(value: unknown, depth: number, maxDepth: number, ancestors: 
 
 class Walker {
   private readonly ancestors: object[] = [];
-  constructor(
-    private readonly maxDepth: number,
-    private readonly visitor: JsonVisitor | undefined,
-  ) {}
+  constructor(private readonly maxDepth: number) {}
 
   top(value: unknown): string {
     const out = this.value(value, 0);
     return out === undefined ? '"[undefined]"' : out;
   }
 
-  private str(s: string): string {
-    const v = this.visitor?.string;
-    return JSON.stringify(v ? v(s) : s);
-  }
 
   /** Returns undefined only for values JSON omits from objects (undefined). */
   private value(value: unknown, depth: number): string | undefined {
     switch (typeof value) {
       case 'string':
-        return this.str(value);
+        return JSON.stringify(value);
       case 'number':
         return Number.isFinite(value) ? String(value) : JSON.stringify(String(value));
       case 'boolean':
@@ -192,7 +175,6 @@ class Walker {
     }
     let out = '{';
     let first = true;
-    const keyHook = this.visitor?.key;
     for (const key of keys) {
       let item: unknown;
       try {
@@ -200,10 +182,7 @@ class Walker {
       } catch (err) {
         item = `[Unserializable: ${describeError(err)}]`;
       }
-      let encoded: string | undefined;
-      const replaced = keyHook ? keyHook(key, item, depth) : undefined;
-      if (replaced !== undefined) encoded = replaced;
-      else encoded = this.value(item, depth + 1);
+      const encoded = this.value(item, depth + 1);
       if (encoded === undefined) continue;
       out += (first ? '' : ',') + JSON.stringify(key) + ':' + encoded;
       first = false;

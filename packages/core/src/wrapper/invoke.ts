@@ -285,8 +285,9 @@ class Invocation {
     }
     // Attempts are counted per run and call id: a provider that reuses short ids ("0", "1") in
     // another run must not look like a retry.
-    const attemptKey = `${this.store?.run?.runId ?? ''}\u0000${this.callId}`;
-    const previous = this.suppliedId !== undefined ? this.engine.attempts.previous(attemptKey) : 0;
+    // Only caller-supplied ids can repeat; generated ones need no key and no lookup.
+    const attemptKey = this.suppliedId !== undefined ? `${this.store?.run?.runId ?? ''}\u0000${this.callId}` : undefined;
+    const previous = attemptKey !== undefined ? this.engine.attempts.previous(attemptKey) : 0;
     const policy = this.def.retry;
     for (;;) {
       this.attemptsRun++;
@@ -296,7 +297,7 @@ class Invocation {
         const result = await auditStorage.run(attempt.store, runInContext, attempt.ctx, fn, thisArg, callArgs);
         attempt.span.setStatus(STATUS_OK);
         attempt.span.end();
-        if (this.suppliedId !== undefined) this.engine.attempts.record(attemptKey, attemptNo);
+        if (attemptKey !== undefined) this.engine.attempts.record(attemptKey, attemptNo);
         this.attrs[sc.ATTR_GEN_AI_TOOL_CALL_RESULT] = this.json(result, 'result');
         this.finish('ok');
         this.commitFinal(result);
@@ -324,7 +325,7 @@ class Invocation {
         }
         attempt.span.setStatus({ code: SpanStatusCode.ERROR, message });
         attempt.span.end();
-        if (this.suppliedId !== undefined) this.engine.attempts.record(attemptKey, attemptNo);
+        if (attemptKey !== undefined) this.engine.attempts.record(attemptKey, attemptNo);
         recordException(this.span, this.engine, this.def, err, this.report);
         // Encoded again, now tallied: the status message is recorded on the call span too.
         this.finish('error', type, this.text(describeError(err)));
