@@ -1,7 +1,7 @@
 export { startCollector, DEFAULT_DIR, DEFAULT_HOST, DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT } from './collector/server.js';
 export type { Collector, CollectorOptions, CollectorStats } from './collector/server.js';
-export { readTrail, readTrailFile, listTrailFiles, parseTrailText } from './trail/reader.js';
-export type { Trail, TrailEntry, TrailProblem, TrailFileContents } from './trail/reader.js';
+export { readTrail, readTrailFile, readTrailSync, listTrailFiles, parseTrailText, openTrail } from './trail/reader.js';
+export type { Trail, TrailEntry, TrailProblem, TrailFileContents, TrailStream, OpenTrailOptions, SealReport, SealFinding, SealFindingKind } from './trail/reader.js';
 export { TrailWriter, DEFAULT_MAX_FILE_BYTES, trailFileName } from './trail/writer.js';
 export type { TrailWriterOptions } from './trail/writer.js';
 export { formatRecord, isTrailRecord } from './trail/record.js';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeJsonRequest } from '../src/collector/otlp-json.js';
 import { formatRecord } from '../src/trail/record.js';
-import { listTrailFiles, parseTrailText, readTrail } from '../src/trail/reader.js';
+import { listTrailFiles, openTrail, parseTrailText, readTrail, type TrailEntry } from '../src/trail/reader.js';
 import { TRAIL_FILE_PATTERN, TrailWriter, trailFileName } from '../src/trail/writer.js';
 import { cleanup, jsonRequest, tempDir } from './helpers.js';
 
@@ -143,5 +143,42 @@ describe('readTrail', () => {
       'spans-20250101T000000-5-10.jsonl',
     ]);
     expect(await readTrail(path.join(dir, 'nope'))).toEqual({ files: [], records: [], entries: [], problems: [] });
+  });
+});
+
+describe('openTrail (v1 lines)', () => {
+  it('streams every record of every file, counts v1 lines as legacy, and reports torn and malformed lines', async () => {
+    const dir = await tempDir();
+    const good = lines(3, 'a').split('\n');
+    await writeFile(path.join(dir, 'spans-20250101T000000-1-1.jsonl'), `${good[0]}\ngarbage\n${good[1]}\n`);
+    await writeFile(path.join(dir, 'spans-20250101T000001-1-1.jsonl'), `${good[2]}\n${good[0]!.slice(0, 30)}`);
+    const stream = openTrail(dir);
+    const seen: TrailEntry[] = [];
+    for await (const e of stream) seen.push(e);
+    expect(seen.map((e) => [path.basename(e.file), e.line, e.record.name, e.writer])).toEqual([
+      ['spans-20250101T000000-1-1.jsonl', 1, 'a-0', undefined],
+      ['spans-20250101T000000-1-1.jsonl', 3, 'a-1', undefined],
+      ['spans-20250101T000001-1-1.jsonl', 1, 'a-2', undefined],
+    ]);
+    expect(seen[0]!.raw).toBe(good[0]);
+    expect(stream.problemCount).toBe(2);
+    expect(stream.problems.map((p) => [path.basename(p.file), p.line, p.kind])).toEqual([
+      ['spans-20250101T000000-1-1.jsonl', 2, 'malformed'],
+      ['spans-20250101T000001-1-1.jsonl', 2, 'torn'],
+    ]);
+    expect(stream.seals).toEqual({ chainedLines: 0, sealedLines: 0, verifiedLines: 0, legacyLines: 3, authenticated: false, findings: [] });
+  });
+
+  it('finds lines across chunk boundaries with their exact bytes', async () => {
+    const dir = await tempDir();
+    const text = lines(200, 'chunk', 'x'.repeat(20_000));
+    await writeFile(path.join(dir, 'spans-20250101T000000-1-1.jsonl'), text);
+    let progress = 0;
+    const stream = openTrail(dir, { onProgress: (b) => (progress = b) });
+    const raws: string[] = [];
+    for await (const e of stream) raws.push(e.raw);
+    expect(raws.map((r) => `${r}\n`).join('')).toBe(text);
+    expect(progress).toBe(Buffer.byteLength(text));
+    expect(stream.problemCount).toBe(0);
   });
 });
