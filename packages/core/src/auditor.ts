@@ -1,13 +1,17 @@
-import { context, SpanKind, SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { AuditTracer } from './telemetry/audit-tracer.js';
-import { resolveTracesUrl, validateOptions, type AuditorOptions } from './config.js';
-import { AuditConfigError, AuditUnavailableError } from './errors.js';
+import { DEFAULT_POLICY_TIMEOUT_MS, resolveTracesUrl, validateOptions, type AuditorOptions } from './config.js';
+import { AuditConfigError, AuditUnavailableError, SHUT_DOWN_CODE } from './errors.js';
 import { RecordPipeline, type RecordStage } from './export/record-pipeline.js';
 import { createIntegrityChain } from './integrity/options.js';
 import type { IntegrityChain } from './integrity/chain.js';
+import { advanceLineage } from './integrity/lineage.js';
 import { BatchingSink } from './export/batching-sink.js';
 import { DurableSink, type Durability, type FailMode } from './export/durable-sink.js';
-import { consoleLogger, type RecordSink, type SinkStats } from './export/sink.js';
+import { registerAuditorExitHooks, type ExitParticipant } from './export/process-hooks.js';
+import { spoolLocation } from './export/spool-location.js';
+import { consoleLogger, type AuditLogger, type RecordSink, type SinkStats } from './export/sink.js';
 import { newRunId } from './identity/ids.js';
 import {
   auditStorage,
@@ -16,14 +20,25 @@ import {
   type RunIdentity,
   type RunIdentityInput,
 } from './identity/run-context.js';
+import { checkKeys, MAX_TIMER_MS } from './option-keys.js';
+import type { PendingDecision } from './policy/deadline.js';
 import type { PolicyRule } from './policy/decisions.js';
 import { plainEncoder, type PayloadEncoder } from './record/payload-encoder.js';
 import { createMaskingEncoder, MaskingEncoder } from './masking/encoder.js';
 import * as sc from './semconv.js';
 import { AuditTracerProvider } from './telemetry/audit-tracer.js';
+import type { SpanSink } from './telemetry/audit-span.js';
 import { CallAttempts } from './wrapper/call-attempts.js';
-import { errorType, invokeAudited, type InvokeEngine } from './wrapper/invoke.js';
-import { defineTool, type CallMeta, type ToolDefinition, type ToolFunction, type ToolOptions } from './wrapper/tool-definition.js';
+import { errorType, invokeAudited, type InFlightCall, type InvokeEngine } from './wrapper/invoke.js';
+import {
+  CALL_META_KEYS,
+  defineTool,
+  TOOL_OPTION_KEYS,
+  type CallMeta,
+  type ToolDefinition,
+  type ToolFunction,
+  type ToolOptions,
+} from './wrapper/tool-definition.js';
 import { describeError } from './serialize/safe-json.js';
 
 /** A wrapped tool: same parameters and `this`, always returns a promise. */
@@ -52,6 +67,10 @@ export interface AuditStats extends SinkStats {
   calls: { ok: number; error: number; denied: number; invalid: number };
   /** Payloads recorded as `[MASKING_FAILED]` because masking them threw (fail closed). */
   maskingFailures: number;
+  /** Records lost because the record path threw (each also warned about). */
+  recordErrors: number;
+  /** Calls whose body was still running at shutdown or exit, recorded as `unfinished`. */
+  unfinishedCalls: number;
 }
 
 export interface Auditor {
@@ -64,7 +83,12 @@ export interface Auditor {
   run<R>(identity: RunIdentityInput, fn: () => R): Promise<Awaited<R>>;
   /** Waits until everything recorded so far is delivered, or the deadline. True when all was. */
   flush(timeoutMs?: number): Promise<boolean>;
-  /** Flushes, then refuses further calls. */
+  /**
+   * Refuses new calls at once (AuditUnavailableError, code `TOOLTRAIL_SHUT_DOWN`), waits for the
+   * calls in flight (at most half the deadline), records those still running as unfinished,
+   * ends the integrity stream and delivers within the deadline. True only when every record
+   * was delivered and no call was left unfinished. Calling it again returns the same promise.
+   */
   shutdown(timeoutMs?: number): Promise<boolean>;
   stats(): AuditStats;
   readonly isShutdown: boolean;
@@ -84,6 +108,7 @@ export function makeAudited<F extends ToolFunction>(
   const invoke = (thisArg: unknown, args: unknown[], meta: CallMeta | undefined): Promise<unknown> => {
     let auditor: AuditorImpl;
     try {
+      if (meta !== undefined) checkMeta(def.name, meta);
       auditor = resolve();
     } catch (err) {
       return Promise.reject(err);
@@ -105,6 +130,15 @@ export function makeAudited<F extends ToolFunction>(
   return audited;
 }
 
+function checkMeta(tool: string, meta: unknown): void {
+  if (typeof meta !== 'object' || meta === null) throw new AuditConfigError(`tool "${tool}": invokeWith() needs an options object first`);
+  const issues: string[] = [];
+  checkKeys(meta, CALL_META_KEYS, '', issues);
+  if (issues.length > 0) throw new AuditConfigError(`tool "${tool}": invalid invokeWith() options; the call was not run`, issues);
+}
+
+const AUDIT_TOOLS_KEYS: readonly string[] = [...TOOL_OPTION_KEYS.filter((k) => k !== 'name' && k !== 'description' && k !== 'callId'), 'tools'];
+
 export function auditRegistry<T extends object>(
   tools: T,
   options: AuditToolsOptions | undefined,
@@ -112,6 +146,18 @@ export function auditRegistry<T extends object>(
 ): AuditedTools<T> {
   if (typeof tools !== 'object' || tools === null) {
     throw new AuditConfigError('auditTools() needs an object whose properties are tool functions');
+  }
+  if (options !== undefined) {
+    if (typeof options !== 'object' || options === null) throw new AuditConfigError('auditTools() options must be an object');
+    const issues: string[] = [];
+    checkKeys(options, AUDIT_TOOLS_KEYS, '', issues);
+    const names = Object.keys(tools).filter((k) => typeof (tools as Record<string, unknown>)[k] === 'function');
+    if (options.tools !== undefined) {
+      if (typeof options.tools !== 'object' || options.tools === null) issues.push('tools must be an object of per-tool options');
+      // A per-tool entry for a key that is not a tool would configure nothing.
+      else checkKeys(options.tools, names, 'tools.', issues);
+    }
+    if (issues.length > 0) throw new AuditConfigError('invalid auditTools() options', issues);
   }
   const { tools: perTool, ...common } = options ?? {};
   const out: Record<string, unknown> = {};
@@ -124,6 +170,8 @@ export function auditRegistry<T extends object>(
     const own = perTool?.[key];
     // Bound to the registry so tools written as methods keep their `this`.
     const bound = (value as ToolFunction).bind(tools) as ToolFunction;
+    // The tool's own options are checked under their own path, so a typo names `tools.<key>.<option>`.
+    if (own !== undefined) defineTool(bound, { ...own, name: own.name ?? key }, `tools.${key}.`);
     out[key] = wrap(bound, {
       ...common,
       ...own,
@@ -162,10 +210,23 @@ function identityAttributes(run: RunIdentity, encoder: PayloadEncoder): Attribut
   return attrs;
 }
 
+const IDENTITY_KEYS: readonly string[] = ['principal', 'agent', 'conversationId', 'runId', 'attributes'];
+const PRINCIPAL_KEYS: readonly string[] = ['id', 'type'];
+const AGENT_KEYS: readonly string[] = ['name', 'id'];
+
 function checkIdentity(input: RunIdentityInput): void {
   const issues: string[] = [];
   if (typeof input !== 'object' || input === null) issues.push('identity must be an object');
   else {
+    checkKeys(input, IDENTITY_KEYS, '', issues);
+    if (typeof input.principal === 'object' && input.principal !== null) checkKeys(input.principal, PRINCIPAL_KEYS, 'principal.', issues);
+    if (input.agent !== undefined) {
+      if (typeof input.agent !== 'object' || input.agent === null) issues.push('agent, when given, must be an object');
+      else checkKeys(input.agent, AGENT_KEYS, 'agent.', issues);
+    }
+    if (input.attributes !== undefined && (typeof input.attributes !== 'object' || input.attributes === null)) {
+      issues.push('attributes, when given, must be an object of strings, numbers and booleans');
+    }
     const p = input.principal as unknown;
     if (typeof p !== 'object' || p === null || typeof (p as { id?: unknown }).id !== 'string' || (p as { id: string }).id.trim() === '') {
       issues.push('principal.id must be a non-empty string (who this run acts for)');
@@ -189,7 +250,22 @@ function chooseEncoder(options: AuditorOptions): PayloadEncoder {
   return createMaskingEncoder(options.masking, { logger: options.logger ?? consoleLogger });
 }
 
-export class AuditorImpl implements Auditor, InvokeEngine {
+/** Whether an export option asks for the process exit hooks (`export.handleProcessExit`, default true). */
+function exitHookSettings(options: AuditorOptions): { enabled: boolean; signalFlushMs: number } {
+  const o = options.export as { handleProcessExit?: boolean; signalFlushMs?: number } | undefined;
+  return { enabled: options.exporter === undefined && o?.handleProcessExit !== false, signalFlushMs: o?.signalFlushMs ?? 2_000 };
+}
+
+/** The sink methods the exit path uses (Contract A); optional so any RecordSink fits. */
+type ExitCapableSink = RecordSink & { seal?(): void; spillForExit?(): void };
+
+function checkTimeout(what: string, ms: number): void {
+  if (typeof ms !== 'number' || !(ms >= 0) || ms > MAX_TIMER_MS) {
+    throw new AuditConfigError(`${what}(timeoutMs): timeoutMs must be a number of milliseconds from 0 to ${MAX_TIMER_MS}`);
+  }
+}
+
+export class AuditorImpl implements Auditor, InvokeEngine, ExitParticipant {
   readonly serviceName: string;
   readonly destination: string;
   readonly tracer: AuditTracer;
@@ -199,13 +275,33 @@ export class AuditorImpl implements Auditor, InvokeEngine {
   readonly attempts = new CallAttempts();
   readonly durability: Durability;
   readonly failMode: FailMode;
-  private readonly sink: RecordSink;
+  readonly policyTimeoutMs: number;
+  readonly pendingDecisions = new Set<PendingDecision>();
+  private readonly sink: ExitCapableSink;
+  private readonly logger: AuditLogger;
   private readonly runSpans: boolean;
   private readonly runAttrCache = new WeakMap<RunIdentity, Attributes>();
   private readonly outcomes = { ok: 0, error: 0, denied: 0, invalid: 0 };
   private readonly masker: MaskingEncoder | undefined;
   private readonly chain: IntegrityChain | undefined;
-  private closed = false;
+  /** Calls between their start and their record. */
+  private readonly inFlight = new Set<InFlightCall>();
+  /** Run spans not ended yet: shutdown ends them as unfinished rather than lose them. */
+  private readonly openRuns = new Set<Span>();
+  /** Retry back-offs in progress: shutdown cuts them short. */
+  private readonly backoffs = new Set<() => void>();
+  private readonly unhook: () => void;
+  /** Shutdown began: new calls are refused. */
+  private closing = false;
+  /** Shutdown stopped waiting: no tool body may start any more. */
+  private bodiesClosed = false;
+  /** The sink was told to shut down: nothing can be made durable any more. */
+  private sinkClosing = false;
+  private shutdownPromise: Promise<boolean> | undefined;
+  private drained: (() => void) | undefined;
+  private recordErrors = 0;
+  private unfinishedCalls = 0;
+  private lastRecordWarning = 0;
 
   constructor(options: AuditorOptions) {
     validateOptions(options);
@@ -215,25 +311,43 @@ export class AuditorImpl implements Auditor, InvokeEngine {
     this.policy = Object.freeze([...(options.policy ?? [])]);
     this.requireIdentity = options.requireIdentity ?? true;
     this.runSpans = options.runSpans ?? true;
-    const logger = options.logger ?? consoleLogger;
+    this.policyTimeoutMs = options.policyTimeoutMs ?? DEFAULT_POLICY_TIMEOUT_MS;
+    const logger = (this.logger = options.logger ?? consoleLogger);
     this.durability = options.durability ?? 'buffered';
     this.failMode = options.failMode ?? (this.durability === 'strict' ? 'closed' : 'open');
+    // The chain first: it checks its keys, and nothing else should exist when that throws.
+    this.chain = createIntegrityChain(options.integrity);
+    const hooks = exitHookSettings(options);
+    const spoolDir = options.spoolDir ?? (options.export as { spoolDir?: string } | undefined)?.spoolDir;
     if (options.exporter) {
       this.destination = 'custom exporter';
       this.sink = new BatchingSink(options.exporter, logger, options.exportQueue);
     } else {
       const url = resolveTracesUrl(options.endpoint);
       this.destination = url;
+      // The auditor owns the exit path (process-hooks.ts): the sink must not flush on a signal
+      // by itself, before the stream's final checkpoint exists.
       this.sink = new DurableSink(options.serviceName, url, options.headers ?? {}, this.durability, this.failMode, logger, {
         ...options.export,
-        spoolDir: options.spoolDir,
+        spoolDir,
+        handleProcessExit: false,
       });
     }
-    this.chain = createIntegrityChain(options.integrity);
     const stages: RecordStage[] = this.chain ? [this.chain] : [];
-    const provider = new AuditTracerProvider(options.serviceName, new RecordPipeline(this.sink, stages), options.resourceAttributes);
+    const pipeline = new RecordPipeline(this.sink, stages);
+    const chain = this.chain;
+    // A checkpoint made due by a record is written once that record is in the sink.
+    const onEnd: SpanSink = chain ? { onEnd: (span: ReadableSpan) => (pipeline.onEnd(span), chain.afterRecord()) } : pipeline;
+    const provider = new AuditTracerProvider(options.serviceName, onEnd, options.resourceAttributes);
     this.tracer = provider.getTracer(sc.TRACER_NAME, VERSION);
-    this.chain?.attach(this.tracer);
+    if (chain) {
+      chain.attach(this.tracer);
+      const integrity = options.integrity === false ? undefined : options.integrity;
+      const lineageFile = integrity?.lineageFile ?? (options.exporter ? undefined : spoolLocation(options.serviceName, spoolDir).lineageFile);
+      const startedAt = new Date().toISOString();
+      chain.start(advanceLineage(lineageFile, chain.streamId, startedAt, logger), startedAt);
+    }
+    this.unhook = hooks.enabled ? registerAuditorExitHooks(this, hooks.signalFlushMs) : () => undefined;
   }
 
   /** The integrity stream id of this auditor's records, or undefined with integrity off. */
@@ -242,7 +356,7 @@ export class AuditorImpl implements Auditor, InvokeEngine {
   }
 
   get isShutdown(): boolean {
-    return this.closed;
+    return this.closing;
   }
 
   runAttributes(run: RunIdentity): Attributes {
@@ -254,16 +368,19 @@ export class AuditorImpl implements Auditor, InvokeEngine {
     return attrs;
   }
 
+  private shutDownError(tool: string): AuditUnavailableError {
+    return new AuditUnavailableError(
+      `auditor "${this.serviceName}" is shut down; tool "${tool}" was not run because it could not be recorded`,
+      { code: SHUT_DOWN_CODE },
+    );
+  }
+
   invoke(def: ToolDefinition, fn: (...args: unknown[]) => unknown, thisArg: unknown, args: unknown[], meta: CallMeta | undefined): Promise<unknown> {
-    if (this.closed) {
-      return Promise.reject(new AuditConfigError(
-        `auditor "${this.serviceName}" is shut down; tool "${def.name}" was not run because it could not be recorded`,
-        [],
-        'TOOLTRAIL_SHUT_DOWN',
-      ));
-    }
+    if (this.closing) return Promise.reject(this.shutDownError(def.name));
     return invokeAudited(this, def, fn, thisArg, args, meta);
   }
+
+  // ---- what calls borrow (InvokeEngine) ----------------------------------------------------
 
   countOutcome(outcome: sc.Outcome): void {
     this.outcomes[outcome]++;
@@ -276,8 +393,55 @@ export class AuditorImpl implements Auditor, InvokeEngine {
 
   commit(): boolean {
     if (this.durability !== 'strict' || this.sink.commit === undefined) return true;
+    // Once the sink is closing nothing more is promised durable, whatever it would answer.
+    if (this.sinkClosing) return false;
     return this.sink.commit();
   }
+
+  callStarted(call: InFlightCall): void {
+    this.inFlight.add(call);
+  }
+
+  callSettled(call: InFlightCall): void {
+    this.inFlight.delete(call);
+    if (this.drained !== undefined && this.inFlight.size === 0) this.drained();
+  }
+
+  bodyGate(): AuditUnavailableError | undefined {
+    if (!this.bodiesClosed) return undefined;
+    return new AuditUnavailableError(
+      `auditor "${this.serviceName}" shut down before this call's tool body could start; it was not run because it could not be recorded`,
+      { code: SHUT_DOWN_CODE },
+    );
+  }
+
+  backoff(ms: number): Promise<boolean> {
+    if (this.closing) return Promise.resolve(false);
+    if (ms <= 0) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      const cancel = (): void => {
+        clearTimeout(timer);
+        this.backoffs.delete(cancel);
+        resolve(false);
+      };
+      const timer = setTimeout(() => {
+        this.backoffs.delete(cancel);
+        resolve(true);
+      }, ms);
+      this.backoffs.add(cancel);
+    });
+  }
+
+  recordFailed(err: unknown): void {
+    this.recordErrors++;
+    const now = Date.now();
+    if (now - this.lastRecordWarning > 5_000) {
+      this.lastRecordWarning = now;
+      this.logger.warn(`an audit record could not be written (${describeError(err)}); ${this.recordErrors} lost this way so far`);
+    }
+  }
+
+  // ---- wrapping and runs -------------------------------------------------------------------
 
   withAudit<F extends ToolFunction>(fn: F, options?: ToolOptions<F>): AuditedFunction<F> {
     const def = defineTool(fn, options as ToolOptions | undefined);
@@ -288,11 +452,20 @@ export class AuditorImpl implements Auditor, InvokeEngine {
     return auditRegistry(tools, options, (fn, opts) => this.withAudit(fn, opts));
   }
 
+  private endSpan(span: Span): void {
+    try {
+      span.end();
+    } catch (err) {
+      this.recordFailed(err);
+    }
+  }
+
   async run<R>(identity: RunIdentityInput, fn: () => R): Promise<Awaited<R>> {
     checkIdentity(identity);
     const outer = auditStorage.getStore();
     const run = freezeIdentity(identity, identity.runId ?? newRunId(), outer?.run?.runId);
-    if (!this.runSpans) {
+    // After shutdown began a run span could not be recorded; the run's calls are refused anyway.
+    if (!this.runSpans || this.closing) {
       const store: AuditStore = { run, runSpan: undefined, runContext: undefined, call: undefined };
       return auditStorage.run(store, async (): Promise<Awaited<R>> => await fn());
     }
@@ -305,34 +478,131 @@ export class AuditorImpl implements Auditor, InvokeEngine {
     }, parent);
     const runContext = trace.setSpan(parent, runSpan);
     const store: AuditStore = { run, runSpan, runContext, call: undefined };
+    this.openRuns.add(runSpan);
     try {
       const result = await auditStorage.run(store, () => context.with(runContext, async (): Promise<Awaited<R>> => await fn()));
       runSpan.setStatus({ code: SpanStatusCode.OK });
       return result;
     } catch (err) {
       runSpan.setAttribute(sc.ATTR_ERROR_TYPE, errorType(err));
-      runSpan.setStatus({ code: SpanStatusCode.ERROR, message: this.encoder.text(describeError(err), { tool: '', field: 'error' }) });
+      let message: string;
+      try {
+        message = this.encoder.text(describeError(err), { tool: '', field: 'error' });
+      } catch {
+        message = sc.MASKING_FAILED_MARKER;
+      }
+      runSpan.setStatus({ code: SpanStatusCode.ERROR, message });
       throw err;
     } finally {
-      runSpan.end();
+      this.openRuns.delete(runSpan);
+      this.endSpan(runSpan);
     }
   }
 
+  // ---- lifecycle ---------------------------------------------------------------------------
+
   async flush(timeoutMs = 30_000): Promise<boolean> {
+    checkTimeout('flush', timeoutMs);
     return this.sink.flush(timeoutMs);
   }
 
-  async shutdown(timeoutMs = 30_000): Promise<boolean> {
-    if (this.closed) return true;
-    this.closed = true;
-    // The stream-end checkpoint goes out with the last records: a verifier can then tell a
-    // complete stream from one whose tail was cut.
+  shutdown(timeoutMs = 30_000): Promise<boolean> {
+    if (this.shutdownPromise) return this.shutdownPromise;
+    try {
+      checkTimeout('shutdown', timeoutMs);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    this.closing = true;
+    // Waits for calls are cut short: a retry is new work nobody would record.
+    for (const cancel of [...this.backoffs]) cancel();
+    this.shutdownPromise = this.stop(timeoutMs);
+    return this.shutdownPromise;
+  }
+
+  /** Waits until no call is in flight, or `ms` passed. */
+  private drain(ms: number): Promise<void> {
+    if (this.inFlight.size === 0 || ms <= 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      // Ref'd: a pending shutdown keeps the process alive until it settles.
+      const timer = setTimeout(done, ms);
+      const self = this;
+      function done(): void {
+        clearTimeout(timer);
+        self.drained = undefined;
+        resolve();
+      }
+      this.drained = done;
+    });
+  }
+
+  /** Records what is still open: calls whose body runs (as unfinished) and runs (ended now). */
+  private recordUnfinished(): number {
+    let unfinished = 0;
+    for (const call of this.inFlight) {
+      if (!call.bodyStarted) continue;
+      call.writeUnfinished();
+      unfinished++;
+    }
+    this.unfinishedCalls += unfinished;
+    for (const runSpan of this.openRuns) {
+      runSpan.setAttribute(sc.ATTR_RUN_UNFINISHED, true);
+      runSpan.setStatus({ code: SpanStatusCode.ERROR, message: 'the run was still going when the auditor shut down' });
+      this.endSpan(runSpan);
+    }
+    this.openRuns.clear();
+    return unfinished;
+  }
+
+  private async stop(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    const errorsBefore = this.recordErrors;
+    // Calls in flight get half the deadline to finish; delivery keeps the rest.
+    await this.drain(Math.floor(timeoutMs / 2));
+    this.bodiesClosed = true;
+    if (this.pendingDecisions.size > 0) {
+      // A rule or schema still deciding: the call is denied (or invalid) and recorded now.
+      for (const pending of [...this.pendingDecisions]) pending.expire('shutdown');
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    const unfinished = this.recordUnfinished();
+    // The final checkpoint comes after the last record, so a verifier sees the stream ended.
     this.chain?.end();
-    return this.sink.shutdown(timeoutMs);
+    this.sinkClosing = true;
+    let delivered: boolean;
+    try {
+      delivered = await this.sink.shutdown(Math.max(0, deadline - Date.now()));
+    } catch (err) {
+      this.logger.warn(`the audit sink failed to shut down: ${describeError(err)}`);
+      delivered = false;
+    }
+    this.unhook();
+    return delivered && unfinished === 0 && this.recordErrors === errorsBefore;
+  }
+
+  /** At process exit (synchronous): unfinished calls and runs recorded, stream ended, all spilled. */
+  finishForExit(): void {
+    if (this.sinkClosing) return;
+    this.closing = true;
+    this.bodiesClosed = true;
+    this.recordUnfinished();
+    this.chain?.end();
+    this.sinkClosing = true;
+    try {
+      this.sink.spillForExit?.();
+    } catch (err) {
+      this.logger.warn(`audit records could not be spilled at exit: ${describeError(err)}`);
+    }
   }
 
   stats(): AuditStats {
-    return { ...this.sink.stats(), calls: { ...this.outcomes }, maskingFailures: this.masker?.failures ?? 0 };
+    return {
+      ...this.sink.stats(),
+      calls: { ...this.outcomes },
+      maskingFailures: this.masker?.failures ?? 0,
+      recordErrors: this.recordErrors,
+      unfinishedCalls: this.unfinishedCalls,
+    };
   }
 }
 

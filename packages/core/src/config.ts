@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { AuditConfigError } from './errors.js';
+import { auditorMaskingOptionsSchema } from './masking/plan.js';
+import { MAX_TIMER_MS, unknownKeys } from './option-keys.js';
 import type { PolicyRule } from './policy/decisions.js';
 import type { PayloadEncoder } from './record/payload-encoder.js';
 import type { MaskingOptions } from './masking/plan.js';
@@ -63,7 +65,32 @@ export interface AuditorOptions {
    * the chain off.
    */
   integrity?: IntegrityOptions | false;
+  /**
+   * How long a call may wait for its (async) schema and policy rules, together, before it is
+   * denied (rule `tooltrail.policy-timeout`) or recorded invalid (issue `schema_timeout`); the
+   * body then never runs, even if a rule settles later. Per tool: `withAudit(fn, { policyTimeoutMs })`.
+   * Default 5 000 ms.
+   */
+  policyTimeoutMs?: number;
 }
+
+export const DEFAULT_POLICY_TIMEOUT_MS = 5_000;
+
+const fn = (what: string) => z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', `${what} must be a function`);
+const hasMethods = (what: string, ...names: string[]) =>
+  z.custom<object>(
+    (v) => typeof v === 'object' && v !== null && names.every((n) => typeof (v as Record<string, unknown>)[n] === 'function'),
+    `${what} must be an object with ${names.map((n) => `${n}()`).join(' and ')}`,
+  );
+const timeoutMs = z.number().positive().max(MAX_TIMER_MS);
+
+export const integritySchema = z.object({
+  macKey: z.union([z.string(), z.instanceof(Uint8Array)]).optional(),
+  signingKey: z.union([z.string(), z.custom<object>((v) => typeof v === 'object' && v !== null, 'signingKey must be a KeyObject or PEM text or a file path')]).optional(),
+  checkpointEvery: z.number().int().positive().optional(),
+  checkpointIntervalMs: z.number().nonnegative().max(MAX_TIMER_MS).optional(),
+  lineageFile: z.string().min(1, 'lineageFile must be a non-empty path').optional(),
+});
 
 const optionsSchema = z.object({
   serviceName: z.string().trim().min(1, 'serviceName must be a non-empty string'),
@@ -85,6 +112,23 @@ const optionsSchema = z.object({
   durability: z.enum(['buffered', 'strict']).optional(),
   failMode: z.enum(['open', 'closed']).optional(),
   spoolDir: z.string().min(1, 'spoolDir must be a non-empty path').optional(),
+  exporter: hasMethods('exporter', 'export', 'shutdown').optional(),
+  resourceAttributes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  logger: hasMethods('logger', 'warn').optional(),
+  // Masking values are checked where the masking options are compiled (masking/plan.ts).
+  masking: z.unknown().optional(),
+  encoder: hasMethods('encoder', 'json', 'text').optional(),
+  exportQueue: z
+    .object({
+      maxQueue: z.number().int().positive().optional(),
+      maxBatch: z.number().int().positive().optional(),
+      flushIntervalMs: z.number().nonnegative().max(MAX_TIMER_MS).optional(),
+      initialBackoffMs: z.number().nonnegative().max(MAX_TIMER_MS).optional(),
+      maxBackoffMs: z.number().nonnegative().max(MAX_TIMER_MS).optional(),
+    })
+    .optional(),
+  integrity: z.union([z.literal(false), integritySchema]).optional(),
+  policyTimeoutMs: timeoutMs.optional(),
   export: z
     .object({
       maxSpoolBytes: z.number().int().positive().optional(),
@@ -103,17 +147,18 @@ const optionsSchema = z.object({
     .optional(),
 });
 
+/** The same groups, with the masking group's structure: the list of valid names at every level. */
+const keysSchema = optionsSchema.extend({ masking: z.union([z.literal(false), auditorMaskingOptionsSchema]).optional() });
+
 export function validateOptions(options: AuditorOptions): void {
   if (typeof options !== 'object' || options === null) {
     throw new AuditConfigError('createAuditor() needs an options object with at least { serviceName }');
   }
+  // Unknown keys first: a misspelt key is the likeliest cause of any other complaint.
+  const issues = unknownKeys(keysSchema, options);
   const r = optionsSchema.safeParse(options);
-  if (!r.success) {
-    throw new AuditConfigError(
-      'invalid auditor options',
-      r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
-    );
-  }
+  if (!r.success) issues.push(...r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+  if (issues.length > 0) throw new AuditConfigError('invalid auditor options', issues);
   if (options.durability === 'strict' && options.exporter !== undefined) {
     throw new AuditConfigError(
       'durability "strict" needs the built-in OTLP pipeline and its spool: it cannot be promised through a custom exporter',

@@ -52,7 +52,7 @@ export class AuditValidationError extends AuditError {
   }
 }
 
-/** Misuse of the library: bad options, no auditor, a wrapped call after shutdown. */
+/** Misuse of the library: bad options (an unknown key names the nearest valid one), no auditor. */
 export class AuditConfigError extends AuditError {
   readonly issues: string[];
   constructor(message: string, issues: string[] = [], code = 'TOOLTRAIL_CONFIG') {
@@ -61,9 +61,16 @@ export class AuditConfigError extends AuditError {
   }
 }
 
-/** The audit trail cannot take the record, so the call is refused rather than run unaudited. */
+/**
+ * The audit trail cannot take the record, so the call is refused rather than run unaudited.
+ * `code`: `TOOLTRAIL_UNAVAILABLE` (the sink can take no records) or `TOOLTRAIL_SHUT_DOWN`
+ * (the auditor is shutting down or shut down).
+ */
 export class AuditUnavailableError extends AuditError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('TOOLTRAIL_UNAVAILABLE', message, options);
+  constructor(message: string, options?: { cause?: unknown; code?: string }) {
+    super(options?.code ?? 'TOOLTRAIL_UNAVAILABLE', message, options);
   }
 }
+
+/** `code` of the AuditUnavailableError a call gets once its auditor's shutdown has begun. */
+export const SHUT_DOWN_CODE = 'TOOLTRAIL_SHUT_DOWN';

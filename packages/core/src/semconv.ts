@@ -39,6 +39,10 @@ export const ATTR_RUN_PARENT_ID = 'tooltrail.run.parent_id';
 export const ATTR_PRINCIPAL_TYPE = 'tooltrail.principal.type';
 export const ATTR_RUN_ATTRIBUTE_PREFIX = 'tooltrail.run.attr.';
 export const ATTR_RETRY_DELAY_MS = 'tooltrail.retry.delay_ms';
+/** On a call span: the auditor shut down while the call waited to retry, so no further attempt ran. */
+export const ATTR_RETRY_CANCELLED = 'tooltrail.retry.cancelled';
+/** On a run span ended by shutdown (or process exit) while the run's function was still running. */
+export const ATTR_RUN_UNFINISHED = 'tooltrail.run.unfinished';
 
 // Masking (docs/masking.md): what was masked, never the values.
 export const ATTR_MASK_COUNT = 'tooltrail.mask.count';
@@ -54,8 +58,13 @@ export const payloadHashAttribute = (field: string): string => `${ATTR_PAYLOAD_P
 export const MASKING_FAILED_MARKER = '[MASKING_FAILED]';
 /** Recorded in place of a result a tool asked to keep only as a digest. */
 export const PAYLOAD_DIGEST_MARKER = '[Digest]';
-/** `intent` on the strict-mode record written before a tool body runs. */
+/**
+ * On `tool_intent` records: `intent` (strict mode, written before the body runs) or `unfinished`
+ * (the body was still running when the auditor shut down or the process exited).
+ */
 export const ATTR_RECORD = 'tooltrail.record';
+export const RECORD_INTENT = 'intent';
+export const RECORD_UNFINISHED = 'unfinished';
 
 // Integrity chain (docs/integrity.md).
 export const ATTR_STREAM_ID = 'tooltrail.stream.id';
@@ -73,6 +82,17 @@ export const ATTR_CHECKPOINT_SIGNATURE = 'tooltrail.checkpoint.signature';
 export const ATTR_CHECKPOINT_KEY_ID = 'tooltrail.checkpoint.key_id';
 export const SPAN_NAME_CHECKPOINT = 'tooltrail.checkpoint';
 
+// Stream start (seq 1 of every stream) and the stream lineage (docs/integrity.md).
+export const SPAN_NAME_STREAM_START = 'tooltrail.stream_start';
+/** ISO 8601 UTC, milliseconds: when the auditor started this stream. */
+export const ATTR_STREAM_STARTED_AT = 'tooltrail.stream.started_at';
+/** The id of the sequence of streams one service's auditors wrote through one spool folder. */
+export const ATTR_STREAM_LINEAGE = 'tooltrail.stream.lineage';
+/** The stream the lineage file named when this stream started (absent for a lineage's first stream). */
+export const ATTR_STREAM_PREV_ID = 'tooltrail.stream.prev_id';
+/** When that previous stream started (ISO 8601), present with prev_id. */
+export const ATTR_STREAM_PREV_STARTED_AT = 'tooltrail.stream.prev_started_at';
+
 export const ERROR_TYPE_DENIED = 'tooltrail.denied';
 export const ERROR_TYPE_INVALID = 'tooltrail.invalid_arguments';
 /** OpenTelemetry's fallback for an error whose type cannot be named (a thrown string, say). */
@@ -80,6 +100,11 @@ export const ERROR_TYPE_OTHER = '_OTHER';
 
 export const RULE_REQUIRE_IDENTITY = 'tooltrail.require-identity';
 export const RULE_POLICY_ERROR_PREFIX = 'tooltrail.policy-error:';
+/** The deciding rule of a call denied because its policy rules did not decide within the deadline. */
+export const RULE_POLICY_TIMEOUT = 'tooltrail.policy-timeout';
+/** Validation issue codes tooltrail writes itself: the schema threw, or did not settle in time. */
+export const ISSUE_SCHEMA_ERROR = 'schema_error';
+export const ISSUE_SCHEMA_TIMEOUT = 'schema_timeout';
 
 export const SPAN_NAME_EXECUTE_TOOL = 'execute_tool';
 export const SPAN_NAME_ATTEMPT = 'tool_attempt';

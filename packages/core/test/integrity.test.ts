@@ -128,7 +128,9 @@ describe('the chain an auditor writes', () => {
     });
     const spans = await h.spans();
     const chained = spans.filter((s) => s.name !== 'tooltrail.checkpoint');
-    expect(chained.map((s) => s.attributes['tooltrail.seq'])).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    // Seq 1 is the stream-start record the auditor writes when it is created.
+    expect(chained[0]!.name).toBe('tooltrail.stream_start');
+    expect(chained.map((s) => s.attributes['tooltrail.seq'])).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect(chained.some((s) => s.events.length > 0)).toBe(true);
     const streams = new Set(chained.map((s) => s.attributes['tooltrail.stream.id']));
     expect(streams.size).toBe(1);
@@ -157,11 +159,13 @@ describe('the chain an auditor writes', () => {
     });
     await h.auditor.shutdown();
     const cps = kept.filter((s) => s.name === 'tooltrail.checkpoint');
+    // 12 records (the stream start, 5 x attempt + call, the run): the final checkpoint covers none.
     expect(cps.map((c) => [c.attributes['tooltrail.checkpoint.seq_start'], c.attributes['tooltrail.checkpoint.seq_end'], c.attributes['tooltrail.checkpoint.final']])).toEqual([
       [1, 4],
       [5, 8],
-      [9, 11],
-    ].map(([a, b], i) => [a, b, i === 2]));
+      [9, 12],
+      [13, 12],
+    ].map(([a, b], i) => [a, b, i === 3]));
     let prevSig = '';
     for (const c of cps) {
       const a = c.attributes;

@@ -57,8 +57,8 @@ describe('OTLP/HTTP export to a receiver in another process', () => {
     expect(await auditor.shutdown(10_000)).toBe(true);
     const r = await received(port);
     const spans = allSpans(r);
-    // run span, 2 calls, 2 attempts, the stream-end checkpoint
-    expect(spans).toHaveLength(6);
+    // the stream start, run span, 2 calls, 2 attempts, the stream-end checkpoint
+    expect(spans).toHaveLength(7);
     const tools = spans.filter((s) => s.name === 'execute_tool send_email');
     // Masked by default: two different recipients, two different keyed tokens.
     const recorded = tools.map((s) => String(attr(s, 'gen_ai.tool.call.arguments')));
@@ -96,7 +96,7 @@ describe('OTLP/HTTP export to a receiver in another process', () => {
       const r = await received(port);
       expect(r.posts).toBeGreaterThanOrEqual(3);
       expect(allSpans(r).filter((s) => String(s.name).startsWith('execute_tool'))).toHaveLength(3);
-      expect(auditor.stats()).toMatchObject({ exported: 8, spooled: 8, dropped: 0, failedExports: 2, spoolBytes: 0 });
+      expect(auditor.stats()).toMatchObject({ exported: 9, spooled: 9, dropped: 0, failedExports: 2, spoolBytes: 0 });
     }
   });
 
@@ -119,7 +119,7 @@ describe('OTLP/HTTP export to a receiver in another process', () => {
     await startReceiver({ PORT: String(port) });
     expect(await auditor.shutdown(10_000)).toBe(true);
     const r = await received(port);
-    expect(allSpans(r).map((s) => s.name).sort()).toEqual(['execute_tool t', 'invoke_agent support-bot', 'tool_attempt t', 'tooltrail.checkpoint']);
+    expect(allSpans(r).map((s) => s.name).sort()).toEqual(['execute_tool t', 'invoke_agent support-bot', 'tool_attempt t', 'tooltrail.checkpoint', 'tooltrail.stream_start']);
   });
 });
 

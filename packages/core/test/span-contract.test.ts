@@ -56,9 +56,10 @@ describe('execute_tool span contract', () => {
       'gen_ai.conversation.id': 'conv-1',
       'tooltrail.run.attr.tenant': 'acme',
       'tooltrail.run.attr.shard': 2,
-      // The integrity chain (docs/integrity.md): the tool's attempt span finished first (seq 1).
+      // The integrity chain (docs/integrity.md): seq 1 is the stream start, then the tool's
+      // attempt span finished (seq 2).
       'tooltrail.stream.id': expect.stringMatching(/^[0-9a-f-]{36}$/),
-      'tooltrail.seq': 2,
+      'tooltrail.seq': 3,
       'tooltrail.prev_hash': expect.stringMatching(/^[0-9a-f]{64}$/),
       'tooltrail.hash': expect.stringMatching(/^[0-9a-f]{64}$/),
     });
@@ -196,7 +197,8 @@ describe('execute_tool span contract', () => {
       expect(tool.spanContext().traceId).toBe(runSpan!.spanContext().traceId);
       expect(childrenOf(spans, tool).map((s) => s.name)).toEqual(['tool_attempt ping']);
     }
-    expect(spans).toHaveLength(5);
+    // And the stream-start record (docs/integrity.md).
+    expect(spans).toHaveLength(6);
   });
 
   it('records policy rewrites as the executed arguments, with the proposal beside them', async () => {

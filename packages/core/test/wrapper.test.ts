@@ -3,6 +3,7 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
   AuditConfigError,
   AuditDeniedError,
+  AuditUnavailableError,
   deny,
   auditRun,
   auditTools,
@@ -122,8 +123,8 @@ describe('withAudit wrapper', () => {
     const tool = h.auditor.withAudit(async () => ran++, { name: 't' });
     await h.auditor.shutdown();
     const err = await h.auditor.run(alice, () => rejection(tool()));
-    expect(err).toBeInstanceOf(AuditConfigError);
-    expect((err as AuditConfigError).code).toBe('TOOLTRAIL_SHUT_DOWN');
+    expect(err).toBeInstanceOf(AuditUnavailableError);
+    expect((err as AuditUnavailableError).code).toBe('TOOLTRAIL_SHUT_DOWN');
     expect(ran).toBe(0);
   });
 

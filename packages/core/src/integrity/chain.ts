@@ -17,13 +17,30 @@ export interface IntegrityOptions {
   checkpointEvery?: number;
   /** And at least this often while records come in. Default 10 000 ms. */
   checkpointIntervalMs?: number;
+  /**
+   * The stream lineage file (docs/integrity.md): each new stream names the one before it, so a
+   * stream deleted whole is visible. Default: `<spoolDir>/<namespace>.lineage.json` with the
+   * built-in exporter; with a custom exporter only when given here (otherwise every stream
+   * starts a lineage of its own).
+   */
+  lineageFile?: string;
+}
+
+/** Where a stream comes from: its lineage and the stream before it in that lineage. */
+export interface StreamOrigin {
+  readonly lineage: string;
+  readonly prevId?: string | undefined;
+  readonly prevStartedAt?: string | undefined;
 }
 
 /**
  * The integrity chain: every record the auditor finishes gets a gapless sequence number in
  * its stream, the previous record's hash and its own (and a MAC when a key is set), assigned
- * in the order records finish. Checkpoints summarise ranges of the chain and are signed off the
- * per-call path (a timer or an immediate callback, never inside a call).
+ * in the order records finish. Seq 1 is the stream-start record. Checkpoints summarise ranges
+ * of the chain: one is written right after the record that makes `checkpointEvery` records
+ * due, synchronously in the record path (a loop that never yields still gets one every N
+ * records; signing costs ~40 µs once per N records), one every `checkpointIntervalMs` while
+ * records come in, and the final one when the stream ends.
  */
 export class IntegrityChain implements RecordStage {
   readonly streamId = randomUUID();
@@ -32,7 +49,9 @@ export class IntegrityChain implements RecordStage {
   private checkpointedThrough = 0;
   private checkpointIndex = 0;
   private prevSignature = '';
-  private pendingCheckpoint = false;
+  /** `checkpointEvery` records since the last checkpoint: one is written once the record is stored. */
+  private due = false;
+  private started = false;
   private ended = false;
   private timer: NodeJS.Timeout | undefined;
   private tracer: AuditTracer | undefined;
@@ -70,14 +89,40 @@ export class IntegrityChain implements RecordStage {
     attrs[sc.ATTR_HASH] = hash;
     if (this.macKey !== undefined) attrs[sc.ATTR_MAC] = recordMac(this.macKey, hash);
     this.prevHash = hash;
-    if (this.seq - this.checkpointedThrough >= this.every && !this.pendingCheckpoint) {
-      this.pendingCheckpoint = true;
-      setImmediate(() => {
-        this.pendingCheckpoint = false;
-        if (this.seq - this.checkpointedThrough >= this.every) this.checkpoint(false);
-      });
-    }
+    if (this.seq - this.checkpointedThrough >= this.every) this.due = true;
     return record;
+  }
+
+  /**
+   * Called once a record went through the pipeline into the sink: writes the checkpoint that
+   * record made due, so it lands after the records it covers.
+   */
+  afterRecord(): void {
+    if (!this.due) return;
+    this.due = false;
+    this.checkpoint(false);
+  }
+
+  /**
+   * Writes the stream-start record (seq 1): when and where the stream began, and the stream
+   * before it in its lineage. Called once, right after the auditor's tracer is attached.
+   */
+  start(origin: StreamOrigin, startedAt: string): void {
+    if (this.started || this.tracer === undefined) return;
+    this.started = true;
+    const attrs: Attributes = {
+      [sc.ATTR_STREAM_STARTED_AT]: startedAt,
+      [sc.ATTR_STREAM_LINEAGE]: origin.lineage,
+    };
+    if (origin.prevId !== undefined) {
+      attrs[sc.ATTR_STREAM_PREV_ID] = origin.prevId;
+      if (origin.prevStartedAt !== undefined) attrs[sc.ATTR_STREAM_PREV_STARTED_AT] = origin.prevStartedAt;
+    }
+    this.tracer.startOwned(sc.SPAN_NAME_STREAM_START, SpanKind.INTERNAL, attrs, undefined).end();
+  }
+
+  get isEnded(): boolean {
+    return this.ended;
   }
 
   /** Writes the stream-end checkpoint, so a verifier can tell a complete stream from a cut one. */
@@ -90,6 +135,7 @@ export class IntegrityChain implements RecordStage {
 
   private checkpoint(final: boolean): void {
     if (this.ended || this.tracer === undefined) return;
+    this.due = false;
     const content: CheckpointContent = {
       streamId: this.streamId,
       index: ++this.checkpointIndex,

@@ -89,6 +89,8 @@ const toolSchema = z.object({
 const auditorSchema = toolSchema.omit({ result: true }).extend({
   hashKey: z.union([z.string(), z.instanceof(Uint8Array)]).optional(),
 });
+/** The option schemas, also the list of valid names for the unknown-key check (option-keys.ts). */
+export { toolSchema as toolMaskingOptionsSchema, auditorSchema as auditorMaskingOptionsSchema };
 
 /** Options after validation, ready to be layered (auditor, then tool). */
 export interface MaskingSettings {

@@ -1,4 +1,5 @@
-import { RULE_POLICY_ERROR_PREFIX, RULE_REQUIRE_IDENTITY } from '../semconv.js';
+import { RULE_POLICY_ERROR_PREFIX, RULE_POLICY_TIMEOUT, RULE_REQUIRE_IDENTITY } from '../semconv.js';
+import type { ExpiryReason } from './deadline.js';
 import type { PolicyDecision, PolicyRule, ToolCall } from './decisions.js';
 
 /** The verdict of all rules together, as recorded on the span. */
@@ -24,6 +25,27 @@ function isDecision(v: unknown): v is PolicyDecision {
   if (typeof v !== 'object' || v === null) return false;
   const kind = (v as { kind?: unknown }).kind;
   return kind === 'allow' || kind === 'deny' || kind === 'rewrite';
+}
+
+/** Where an asynchronous evaluation is: the rule it waits for, the arguments so far. */
+export interface PolicyProgress {
+  rule: string | undefined;
+  args: unknown;
+}
+
+/** The verdict of rules that did not decide in time: denied, fail closed. */
+export function timeoutVerdict(progress: PolicyProgress, ms: number, why: ExpiryReason): PolicyVerdict {
+  const rule = progress.rule ?? 'policy';
+  return {
+    kind: 'deny',
+    args: progress.args,
+    rule: RULE_POLICY_TIMEOUT,
+    reason:
+      why === 'deadline'
+        ? `policy rule ${rule} did not decide within ${ms} ms; call denied (fail closed)`
+        : `the auditor shut down while policy rule ${rule} was still deciding; call denied (fail closed)`,
+    error: undefined,
+  };
 }
 
 class Evaluation {
@@ -92,6 +114,7 @@ export function evaluatePolicy(
   rules: readonly PolicyRule[],
   call: ToolCall,
   requireIdentity: boolean,
+  progress?: PolicyProgress,
 ): PolicyVerdict | Promise<PolicyVerdict> {
   if (requireIdentity && call.run === undefined) {
     return {
@@ -111,7 +134,7 @@ export function evaluatePolicy(
     } catch (err) {
       return ev.broken(i, err);
     }
-    if (isThenable(answer)) return continueAsync(ev, rules, i, answer);
+    if (isThenable(answer)) return continueAsync(ev, rules, i, answer, progress);
     const final = ev.apply(i, answer);
     if (final) return final;
   }
@@ -123,9 +146,14 @@ async function continueAsync(
   rules: readonly PolicyRule[],
   start: number,
   pending: PromiseLike<unknown>,
+  progress: PolicyProgress | undefined,
 ): Promise<PolicyVerdict> {
   for (let i = start; i < rules.length; i++) {
     let answer: unknown;
+    if (progress !== undefined) {
+      progress.rule = ruleId(rules[i] as PolicyRule, i);
+      progress.args = ev.args;
+    }
     try {
       answer = i === start ? await pending : await (rules[i] as PolicyRule)(ev.callFor());
     } catch (err) {

@@ -4,14 +4,15 @@ import type { AuditTracer } from '../telemetry/audit-tracer.js';
 import { AuditDeniedError, AuditUnavailableError, AuditValidationError, type ValidationIssue } from '../errors.js';
 import { auditStorage, type AuditStore, type CallInfo, type RunIdentity } from '../identity/run-context.js';
 import { newCallId } from '../identity/ids.js';
-import { evaluatePolicy, type PolicyVerdict } from '../policy/evaluate.js';
+import { evaluatePolicy, timeoutVerdict, type PolicyProgress, type PolicyVerdict } from '../policy/evaluate.js';
+import { withDeadline, type ExpiryReason, type PendingDecision } from '../policy/deadline.js';
 import type { PolicyRule, ToolCall } from '../policy/decisions.js';
 import type { PayloadEncoder } from '../record/payload-encoder.js';
 import { EncodeReport, writeReportAttributes } from '../record/encode-report.js';
 import { describeError, toSafeJson } from '../serialize/safe-json.js';
 import * as sc from '../semconv.js';
 import type { CallAttempts } from './call-attempts.js';
-import { retryDelay, sleep } from './retry.js';
+import { retryDelay } from './retry.js';
 import { toValidationIssues, type CallMeta, type SchemaResult, type ToolDefinition } from './tool-definition.js';
 
 /** What one auditor lends every call it records. */
@@ -30,6 +31,27 @@ export interface InvokeEngine {
   refusal(): AuditUnavailableError | undefined;
   /** Under strict durability: makes every record so far durable; false when it cannot. */
   commit(): boolean;
+  /** The auditor's deadline for schema and policy decisions (a tool may set its own). */
+  readonly policyTimeoutMs: number;
+  /** Decisions still pending, so shutdown can decide them at once. */
+  readonly pendingDecisions: Set<PendingDecision>;
+  /** Book-keeping of calls between their start and their record (shutdown waits for them). */
+  callStarted(call: InFlightCall): void;
+  callSettled(call: InFlightCall): void;
+  /** Undefined while tool bodies may start; once shutdown has finished waiting, the refusal. */
+  bodyGate(): AuditUnavailableError | undefined;
+  /** A retry back-off; resolves false when shutdown cut it short (no further attempt then). */
+  backoff(ms: number): Promise<boolean>;
+  /** A record could not be written (the record path threw): counted and warned about. */
+  recordFailed(err: unknown): void;
+}
+
+/** What the auditor can do with a call still in flight when it shuts down or the process exits. */
+export interface InFlightCall {
+  /** True once a body attempt started (and the call has no final record yet). */
+  readonly bodyStarted: boolean;
+  /** Writes a `tool_intent` record with `tooltrail.record = unfinished`: the body ran, its end is unknown. */
+  writeUnfinished(): void;
 }
 
 /** The tool's arguments as one value: the first argument for the usual one-argument tool. */
@@ -64,25 +86,68 @@ function isThenable<T>(v: unknown): v is PromiseLike<T> {
   return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
 }
 
-async function validate(
-  def: ToolDefinition,
-  value: unknown,
-): Promise<{ ok: true; value: unknown } | { ok: false; issues: ValidationIssue[] }> {
-  const schema = def.schema;
+type Checked = { ok: true; value: unknown } | { ok: false; issues: ValidationIssue[] };
+
+const schemaError = (err: unknown): Checked => ({
+  ok: false,
+  issues: [{ path: [], code: sc.ISSUE_SCHEMA_ERROR, message: `schema failed: ${describeError(err)}` }],
+});
+
+/** A schema's answer; anything not shaped like one is a broken schema, recorded as such. */
+function interpret(result: unknown): Checked {
+  const r = result as SchemaResult | null | undefined;
+  if (typeof r === 'object' && r !== null && r.success === true) return { ok: true, value: r.data };
+  if (typeof r === 'object' && r !== null && r.success === false && Array.isArray(r.error?.issues)) {
+    try {
+      return { ok: false, issues: toValidationIssues(r.error.issues) };
+    } catch (err) {
+      return schemaError(err);
+    }
+  }
+  return schemaError(new TypeError('safeParse() returned something that is not a { success, data | error } result'));
+}
+
+/**
+ * Validates against the tool's schema. Synchronous schemas answer at once; an asynchronous one
+ * (zod throws from safeParse on async refinements; a custom schema may return a promise) has
+ * the call's decision deadline.
+ */
+function validate(inv: Invocation, value: unknown): Checked | Promise<Checked> {
+  const schema = inv.def.schema;
   if (!schema) return { ok: true, value };
-  let result: SchemaResult;
+  let result: unknown;
   try {
     result = schema.safeParse(value);
   } catch (err) {
-    // zod throws from safeParse when the schema has async refinements; anything else is a broken schema.
+    if (typeof schema.safeParseAsync !== 'function') return schemaError(err);
     try {
-      if (!schema.safeParseAsync) throw err;
-      result = await schema.safeParseAsync(value);
+      result = schema.safeParseAsync(value);
     } catch (inner) {
-      return { ok: false, issues: [{ path: [], code: 'schema_error', message: `schema failed: ${describeError(inner)}` }] };
+      return schemaError(inner);
     }
   }
-  return result.success ? { ok: true, value: result.data } : { ok: false, issues: toValidationIssues(result.error.issues) };
+  if (!isThenable<unknown>(result)) return interpret(result);
+  const ms = inv.decisionMs();
+  return withDeadline<unknown>(result, inv.remainingDecisionMs(), (why) => TIMED_OUT.get(why), inv.engine.pendingDecisions).then(
+    (settled) => (settled instanceof SchemaTimeout ? schemaTimeout(ms, settled.why) : interpret(settled)),
+    schemaError,
+  );
+}
+
+class SchemaTimeout {
+  constructor(readonly why: ExpiryReason) {}
+}
+const TIMED_OUT = new Map<ExpiryReason, SchemaTimeout>([
+  ['deadline', new SchemaTimeout('deadline')],
+  ['shutdown', new SchemaTimeout('shutdown')],
+]);
+
+function schemaTimeout(ms: number, why: ExpiryReason): Checked {
+  const message =
+    why === 'deadline'
+      ? `schema did not settle within ${ms} ms; the call was not run`
+      : 'the auditor shut down while the schema was still validating; the call was not run';
+  return { ok: false, issues: [{ path: [], code: sc.ISSUE_SCHEMA_TIMEOUT, message }] };
 }
 
 /** `report`: the call's tally, when the event goes on the call span (not on an attempt span). */
@@ -100,18 +165,26 @@ function recordException(span: Span, engine: InvokeEngine, def: ToolDefinition, 
 
 /**
  * One audited invocation: validate, decide, execute with retries, record. Every path ends the
- * span exactly once; the tool body runs only after validation and policy allowed it.
+ * span exactly once; the tool body runs only after validation and policy allowed it, and only
+ * while its record can still be written (not once the auditor's shutdown stopped waiting).
  *
  * Written as a class with prototype methods and few awaits: this is the hot path, and closures
  * and promise hops per call showed up as garbage-collector time in the benchmark.
  */
-class Invocation {
+class Invocation implements InFlightCall {
   readonly span: AuditSpan;
   /** The span's own attribute object, written directly: no copy per call. */
   readonly attrs: Attributes;
   readonly callId: string;
   readonly parent: Context;
   attemptsRun = 0;
+  bodyStarted = false;
+  /** Set when a record of this call could not be written (the record path threw). */
+  recordLost = false;
+  private finished = false;
+  private unfinishedWritten = false;
+  /** When the call's decision deadline passes (Date.now() ms), set by its first async decision. */
+  private decisionEnds: number | undefined;
   /** What masking did to the payloads this call span records: `tooltrail.mask.*`. */
   readonly report = new EncodeReport();
 
@@ -138,25 +211,67 @@ class Invocation {
     if (def.description !== undefined) a[sc.ATTR_GEN_AI_TOOL_DESCRIPTION] = def.description;
     this.attrs = a;
     this.span = engine.tracer.startOwned(def.spanName, SpanKind.INTERNAL, a, this.parent);
+    engine.callStarted(this);
   }
 
+  /** The decision deadline of this call (its tool's, else the auditor's). */
+  decisionMs(): number {
+    return this.def.policyTimeoutMs ?? this.engine.policyTimeoutMs;
+  }
+
+  /** One deadline for the call's schema and rules together, started by the first that is async. */
+  remainingDecisionMs(): number {
+    const now = Date.now();
+    this.decisionEnds ??= now + this.decisionMs();
+    return this.decisionEnds - now;
+  }
+
+  /**
+   * Masked JSON. Fails closed: an encoder that throws (a custom one) gives the marker, never the
+   * raw value, and never an exception out of the record path.
+   */
   json(value: unknown, field: 'arguments' | 'proposed' | 'result' | 'issues', report: EncodeReport = this.report): string {
-    return this.engine.encoder.json(value, { tool: this.def.name, field, masking: this.def.masking, report });
+    try {
+      return this.engine.encoder.json(value, { tool: this.def.name, field, masking: this.def.masking, report });
+    } catch {
+      return MASKING_FAILED_JSON;
+    }
   }
 
   /** Masked text; `tally` false for text that goes only on an attempt span. */
   text(value: string, tally = true): string {
-    return this.engine.encoder.text(value, { tool: this.def.name, field: 'error', masking: this.def.masking, report: tally ? this.report : undefined });
+    try {
+      return this.engine.encoder.text(value, { tool: this.def.name, field: 'error', masking: this.def.masking, report: tally ? this.report : undefined });
+    } catch {
+      return sc.MASKING_FAILED_MARKER;
+    }
+  }
+
+  /** Ends a span; a record path that throws loses the record, which is counted, never thrown at the caller. */
+  endSpan(span: AuditSpan): void {
+    try {
+      span.end();
+    } catch (err) {
+      this.recordLost = true;
+      this.engine.recordFailed(err);
+    }
   }
 
   finish(outcome: sc.Outcome, errorTypeValue?: string, message?: string): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.engine.callSettled(this);
     const a = this.attrs;
     a[sc.ATTR_OUTCOME] = outcome;
     a[sc.ATTR_ATTEMPTS] = this.attemptsRun;
     if (errorTypeValue !== undefined) a[sc.ATTR_ERROR_TYPE] = errorTypeValue;
-    writeReportAttributes(a, this.report, this.engine.encoder.masks === true);
+    try {
+      writeReportAttributes(a, this.report, this.engine.encoder.masks === true);
+    } catch {
+      // the tally is a summary; the payloads themselves are already masked
+    }
     this.span.setStatus(outcome === 'ok' ? STATUS_OK : { code: SpanStatusCode.ERROR, message: message ?? outcome });
-    this.span.end();
+    this.endSpan(this.span);
     this.engine.countOutcome(outcome);
   }
 
@@ -204,7 +319,7 @@ class Invocation {
       this.recordArguments(verdict.args);
       if (verdict.error !== undefined) {
         a[sc.ATTR_POLICY_ERROR] = this.text(describeError(verdict.error));
-        recordException(this.span, this.engine, this.def, verdict.error, this.report);
+        this.exception(this.span, verdict.error, this.report);
       }
       const error = new AuditDeniedError({ tool: this.def.name, callId: this.callId, reason: verdict.reason ?? 'denied', rule: verdict.rule });
       // The message quotes the reason, which may name the value that was refused.
@@ -214,10 +329,34 @@ class Invocation {
     return verdict.args;
   }
 
-  /** Strict durability: the final record is on disk before the call returns, or the call fails. */
-  commitFinal(result: unknown, toolError?: unknown): void {
-    if (this.engine.durability !== 'strict' || this.engine.commit()) return;
-    const refused = this.unavailable('the tool ran, but its final record could not be made durable');
+  /** An `exception` event; `report`: the call's tally, when it goes on the call span. */
+  exception(span: Span, err: unknown, report?: EncodeReport): void {
+    try {
+      recordException(span, this.engine, this.def, err, report);
+    } catch {
+      span.addEvent('exception', { 'exception.type': errorType(err), 'exception.message': sc.MASKING_FAILED_MARKER });
+    }
+  }
+
+  /**
+   * After the final record: under strict durability it must be on disk before the call returns,
+   * and under failMode 'closed' a record that could not be written at all fails the call too
+   * (the tool ran: its result or error rides on the AuditUnavailableError).
+   */
+  afterRecord(result: unknown, toolError?: unknown): void {
+    let durable = !this.recordLost;
+    if (durable && this.engine.durability === 'strict') {
+      try {
+        durable = this.engine.commit();
+      } catch (err) {
+        this.engine.recordFailed(err);
+        durable = false;
+      }
+    }
+    if (durable) return;
+    const refused = this.unavailable(
+      this.recordLost ? 'the tool ran, but its final record could not be written' : 'the tool ran, but its final record could not be made durable',
+    );
     if (refused) throw Object.assign(refused, { result, toolError });
   }
 
@@ -249,20 +388,35 @@ class Invocation {
     return { span, store: { run, runSpan: this.store?.runSpan, runContext: this.store?.runContext, call }, ctx: trace.setSpan(withCall, span) };
   }
 
-  /**
-   * Strict durability: a zero-length `tool_intent` span holding what is about to run (tool,
-   * executed arguments, identity, decision) is fsynced before the body may start.
-   */
-  writeIntent(): AuditUnavailableError | undefined {
+  /** A zero-length `tool_intent` span holding what runs (tool, executed arguments, identity, decision). */
+  private intentRecord(kind: string): void {
     const a = this.attrs;
     const intent: Attributes = {};
     if (this.extra !== undefined) Object.assign(intent, this.extra);
     for (const key of INTENT_KEYS) if (a[key] !== undefined) intent[key] = a[key];
-    intent[sc.ATTR_RECORD] = 'intent';
-    const span = this.engine.tracer.startOwned(this.def.intentSpanName, SpanKind.INTERNAL, intent, trace.setSpan(this.parent, this.span));
-    span.end();
-    if (this.engine.commit()) return undefined;
+    intent[sc.ATTR_RECORD] = kind;
+    if (kind === sc.RECORD_UNFINISHED) intent[sc.ATTR_ATTEMPTS] = this.attemptsRun;
+    this.endSpan(this.engine.tracer.startOwned(this.def.intentSpanName, SpanKind.INTERNAL, intent, trace.setSpan(this.parent, this.span)));
+  }
+
+  /** Strict durability: the intent record is fsynced before the body may start. */
+  writeIntent(): AuditUnavailableError | undefined {
+    this.intentRecord(sc.RECORD_INTENT);
+    let durable = !this.recordLost;
+    try {
+      durable &&= this.engine.commit();
+    } catch (err) {
+      this.engine.recordFailed(err);
+      durable = false;
+    }
+    if (durable) return undefined;
     return this.unavailable('its record of intent could not be made durable');
+  }
+
+  writeUnfinished(): void {
+    if (this.finished || this.unfinishedWritten || !this.bodyStarted) return;
+    this.unfinishedWritten = true;
+    this.intentRecord(sc.RECORD_UNFINISHED);
   }
 
   unavailable(what: string): AuditUnavailableError | undefined {
@@ -273,12 +427,14 @@ class Invocation {
 
   /** Ends a call that was refused because it could not be recorded; the body never ran. */
   refuse(error: AuditUnavailableError): never {
-    recordException(this.span, this.engine, this.def, error, this.report);
+    this.exception(this.span, error, this.report);
     this.finish('error', 'AuditUnavailableError', error.message);
     throw error;
   }
 
   async execute(fn: (...args: unknown[]) => unknown, thisArg: unknown, callArgs: unknown[]): Promise<unknown> {
+    const closed = this.engine.bodyGate();
+    if (closed) this.refuse(closed);
     if (this.engine.durability === 'strict') {
       const refused = this.writeIntent();
       if (refused) this.refuse(refused);
@@ -291,50 +447,64 @@ class Invocation {
     const policy = this.def.retry;
     for (;;) {
       this.attemptsRun++;
+      this.bodyStarted = true;
       const attemptNo = previous + this.attemptsRun;
       const attempt = this.startAttempt(attemptNo);
+      // Only the body is inside the try: an error of the record path is never mistaken for the
+      // tool's, so it can neither trigger a retry (running the body again) nor replace its result.
+      let result: unknown;
+      let failure: { err: unknown } | undefined;
       try {
-        const result = await auditStorage.run(attempt.store, runInContext, attempt.ctx, fn, thisArg, callArgs);
+        result = await auditStorage.run(attempt.store, runInContext, attempt.ctx, fn, thisArg, callArgs);
+      } catch (err) {
+        failure = { err };
+      }
+      if (failure === undefined) {
         attempt.span.setStatus(STATUS_OK);
-        attempt.span.end();
+        this.endSpan(attempt.span);
         if (attemptKey !== undefined) this.engine.attempts.record(attemptKey, attemptNo);
         this.attrs[sc.ATTR_GEN_AI_TOOL_CALL_RESULT] = this.json(result, 'result');
         this.finish('ok');
-        this.commitFinal(result);
+        this.afterRecord(result);
         return result;
-      } catch (err) {
-        const type = errorType(err);
-        const message = this.text(describeError(err), false);
-        recordException(attempt.span, this.engine, this.def, err);
-        attempt.span.setAttribute(sc.ATTR_ERROR_TYPE, type);
-        let again = false;
-        if (this.attemptsRun < policy.attempts) {
-          try {
-            again = policy.retryOn(err, attemptNo) === true;
-          } catch {
-            again = false; // a broken predicate must not turn one failure into an endless loop
-          }
-        }
-        if (again) {
-          const delay = retryDelay(policy, this.attemptsRun + 1);
-          attempt.span.setAttribute(sc.ATTR_RETRY_DELAY_MS, delay);
-          attempt.span.setStatus({ code: SpanStatusCode.ERROR, message });
-          attempt.span.end();
-          await sleep(delay);
-          continue;
-        }
-        attempt.span.setStatus({ code: SpanStatusCode.ERROR, message });
-        attempt.span.end();
-        if (attemptKey !== undefined) this.engine.attempts.record(attemptKey, attemptNo);
-        recordException(this.span, this.engine, this.def, err, this.report);
-        // Encoded again, now tallied: the status message is recorded on the call span too.
-        this.finish('error', type, this.text(describeError(err)));
-        this.commitFinal(undefined, err);
-        throw err;
       }
+      const err = failure.err;
+      const type = errorType(err);
+      const message = this.text(describeError(err), false);
+      this.exception(attempt.span, err);
+      attempt.span.setAttribute(sc.ATTR_ERROR_TYPE, type);
+      let again = false;
+      if (this.attemptsRun < policy.attempts) {
+        try {
+          again = policy.retryOn(err, attemptNo) === true;
+        } catch {
+          again = false; // a broken predicate must not turn one failure into an endless loop
+        }
+      }
+      if (again) {
+        const delay = retryDelay(policy, this.attemptsRun + 1);
+        attempt.span.setAttribute(sc.ATTR_RETRY_DELAY_MS, delay);
+        attempt.span.setStatus({ code: SpanStatusCode.ERROR, message });
+        this.endSpan(attempt.span);
+        // Shutdown cuts a back-off short, and no attempt starts once it stopped waiting: the call
+        // then ends with this failure, recorded, rather than run a body nobody would record.
+        if ((await this.engine.backoff(delay)) && this.engine.bodyGate() === undefined) continue;
+        this.attrs[sc.ATTR_RETRY_CANCELLED] = true;
+      } else {
+        attempt.span.setStatus({ code: SpanStatusCode.ERROR, message });
+        this.endSpan(attempt.span);
+      }
+      if (attemptKey !== undefined) this.engine.attempts.record(attemptKey, attemptNo);
+      this.exception(this.span, err, this.report);
+      // Encoded again, now tallied: the status message is recorded on the call span too.
+      this.finish('error', type, this.text(describeError(err)));
+      this.afterRecord(undefined, err);
+      throw err;
     }
   }
 }
+
+const MASKING_FAILED_JSON = JSON.stringify(sc.MASKING_FAILED_MARKER);
 
 const STATUS_OK = Object.freeze({ code: SpanStatusCode.OK });
 
@@ -371,34 +541,44 @@ export function invokeAudited(
   args: unknown[],
   meta: CallMeta | undefined,
 ): Promise<unknown> {
-  const store = auditStorage.getStore();
-  const suppliedId = meta?.callId ?? (def.callId ? def.callId(...(args as never[])) : undefined);
-  const proposedGiven = meta !== undefined && 'proposedArgs' in meta;
-  const view = argumentView(args);
-  const extra = meta?.attributes === undefined ? undefined : adapterAttributes(meta.attributes);
-  const inv = new Invocation(engine, def, store, suppliedId, proposedGiven ? meta.proposedArgs : view, proposedGiven, extra);
-  const refused = engine.refusal();
-  if (refused !== undefined) {
-    try {
+  let inv: Invocation;
+  let view: unknown;
+  try {
+    const store = auditStorage.getStore();
+    const suppliedId = meta?.callId ?? (def.callId ? def.callId(...(args as never[])) : undefined);
+    const proposedGiven = meta !== undefined && 'proposedArgs' in meta;
+    view = argumentView(args);
+    const extra = meta?.attributes === undefined ? undefined : adapterAttributes(meta.attributes);
+    inv = new Invocation(engine, def, store, suppliedId, proposedGiven ? meta.proposedArgs : view, proposedGiven, extra);
+  } catch (err) {
+    // Nothing ran and nothing was recorded; the wrapped call still only ever returns a promise.
+    return Promise.reject(err);
+  }
+  try {
+    const refused = engine.refusal();
+    if (refused !== undefined) {
       inv.recordArguments(view);
       inv.refuse(refused);
-    } catch (err) {
-      return Promise.reject(err);
     }
+    if (def.schema !== undefined) {
+      const checked = validate(inv, view);
+      if (!isThenable<Checked>(checked)) return afterValidation(inv, fn, thisArg, args, checked);
+      return checked.then((c) => afterValidation(inv, fn, thisArg, args, c));
+    }
+    return decideThenExecute(inv, fn, thisArg, args, view);
+  } catch (err) {
+    return Promise.reject(err);
   }
-  if (def.schema !== undefined) return validateThenDecide(inv, fn, thisArg, args, view);
-  return decideThenExecute(inv, fn, thisArg, args, view);
 }
 
-async function validateThenDecide(
+function afterValidation(
   inv: Invocation,
   fn: (...args: unknown[]) => unknown,
   thisArg: unknown,
   args: unknown[],
-  view: unknown,
+  checked: Checked,
 ): Promise<unknown> {
-  const checked = await validate(inv.def, view);
-  if (!checked.ok) return inv.invalid(checked.issues, view);
+  if (!checked.ok) return inv.invalid(checked.issues, argumentView(args));
   return decideThenExecute(inv, fn, thisArg, args, checked.value);
 }
 
@@ -413,13 +593,19 @@ function decideThenExecute(
   const def = inv.def;
   const call: ToolCall = { tool: def.name, args: validated, proposedArgs: inv.proposed, callId: inv.callId, run: inv.store?.run };
   const rules = def.policy.length === 0 ? engine.policy : [...engine.policy, ...def.policy];
+  const progress: PolicyProgress = { rule: undefined, args: validated };
   let pending: PolicyVerdict | Promise<PolicyVerdict>;
   try {
-    pending = evaluatePolicy(rules, call, engine.requireIdentity);
+    pending = evaluatePolicy(rules, call, engine.requireIdentity, progress);
   } catch (err) {
     return Promise.reject(err);
   }
-  if (isThenable<PolicyVerdict>(pending)) return pending.then((v) => afterDecision(inv, fn, thisArg, args, v));
+  if (isThenable<PolicyVerdict>(pending)) {
+    const ms = inv.decisionMs();
+    return withDeadline(pending, inv.remainingDecisionMs(), (why) => timeoutVerdict(progress, ms, why), engine.pendingDecisions).then((v) =>
+      afterDecision(inv, fn, thisArg, args, v),
+    );
+  }
   try {
     return afterDecision(inv, fn, thisArg, args, pending);
   } catch (err) {
@@ -437,11 +623,13 @@ function afterDecision(
   const executed = inv.decided(verdict);
   if (verdict.kind === 'rewrite' && inv.def.schema !== undefined) {
     // A rewrite must still satisfy the tool's schema: policy cannot smuggle in what validation rejects.
-    return validate(inv.def, executed).then((again) => {
-      if (!again.ok) return inv.invalid(again.issues, executed);
-      inv.recordArguments(again.value);
-      return inv.execute(fn, thisArg, callArguments(again.value, args));
-    });
+    const again = validate(inv, executed);
+    const go = (checked: Checked): Promise<unknown> => {
+      if (!checked.ok) return inv.invalid(checked.issues, executed);
+      inv.recordArguments(checked.value);
+      return inv.execute(fn, thisArg, callArguments(checked.value, args));
+    };
+    return isThenable<Checked>(again) ? again.then(go) : go(again);
   }
   inv.recordArguments(executed);
   return inv.execute(fn, thisArg, callArguments(executed, args));

@@ -9,6 +9,8 @@ export interface RetryOptions {
   retryOn?: (error: unknown, attempt: number) => boolean;
 }
 
+export const RETRY_KEYS: readonly string[] = ['attempts', 'backoffMs', 'maxBackoffMs', 'retryOn'];
+
 export interface RetryPolicy {
   readonly attempts: number;
   readonly backoffMs: number;

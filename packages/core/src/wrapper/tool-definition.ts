@@ -1,8 +1,9 @@
 import type { Attributes } from '@opentelemetry/api';
 import { AuditConfigError, type ValidationIssue } from '../errors.js';
 import type { PolicyRule } from '../policy/decisions.js';
-import { normalizeRetry, type RetryOptions, type RetryPolicy } from './retry.js';
-import { toolMaskingSpec, type ToolMaskingOptions, type ToolMaskingSpec } from '../masking/plan.js';
+import { normalizeRetry, RETRY_KEYS, type RetryOptions, type RetryPolicy } from './retry.js';
+import { toolMaskingOptionsSchema, toolMaskingSpec, type ToolMaskingOptions, type ToolMaskingSpec } from '../masking/plan.js';
+import { checkKeys, MAX_TIMER_MS, unknownKeys } from '../option-keys.js';
 
 /** Any function a tool can be. `never[]` keeps the constraint free of `any`. */
 export type ToolFunction = (...args: never[]) => unknown;
@@ -47,7 +48,14 @@ export interface ToolOptions<F extends ToolFunction = ToolFunction> {
   callId?: (...args: Parameters<F>) => string | undefined;
   /** Masking for this tool, over the auditor's: extra keys, detectors off, a digest-only result. */
   masking?: ToolMaskingOptions;
+  /** This tool's deadline for its (async) schema and policy rules; default the auditor's `policyTimeoutMs`. */
+  policyTimeoutMs?: number;
 }
+
+/** Every key of ToolOptions: anything else is a typo, reported as an error. */
+export const TOOL_OPTION_KEYS: readonly string[] = ['name', 'description', 'type', 'schema', 'retry', 'policy', 'callId', 'masking', 'policyTimeoutMs'];
+/** Every key of CallMeta (with `invokeWith`'s `thisArg`). */
+export const CALL_META_KEYS: readonly string[] = ['callId', 'proposedArgs', 'attributes', 'thisArg'];
 
 /** Per-call facts a framework adapter knows and a plain caller does not. */
 export interface CallMeta {
@@ -74,13 +82,46 @@ export interface ToolDefinition {
   readonly callId: ((...args: never[]) => string | undefined) | undefined;
   /** The tool's masking options and its schema's sensitive paths; undefined when it adds none. */
   readonly masking: ToolMaskingSpec | undefined;
+  /** The tool's own policy deadline; undefined: the auditor's. */
+  readonly policyTimeoutMs: number | undefined;
   /** Span names, built once. */
   readonly spanName: string;
   readonly attemptSpanName: string;
   readonly intentSpanName: string;
 }
 
-export function defineTool(fn: unknown, options: ToolOptions | undefined): ToolDefinition {
+/** Unknown keys anywhere in a tool's options, and values of the wrong kind, are errors at wrap time. */
+function checkToolOptions(name: string, options: ToolOptions | undefined, prefix: string): void {
+  if (options === undefined) return;
+  if (typeof options !== 'object' || options === null) throw new AuditConfigError(`tool "${name}": options must be an object`);
+  const issues: string[] = [];
+  checkKeys(options, TOOL_OPTION_KEYS, prefix, issues);
+  const retry = options.retry as unknown;
+  if (retry !== undefined) {
+    if (typeof retry !== 'object' || retry === null) issues.push(`${prefix}retry must be an object`);
+    else {
+      checkKeys(retry, RETRY_KEYS, `${prefix}retry.`, issues);
+      const r = retry as RetryOptions;
+      if (r.attempts !== undefined && !(Number.isInteger(r.attempts) && r.attempts >= 1)) issues.push(`${prefix}retry.attempts must be an integer of at least 1`);
+      for (const k of ['backoffMs', 'maxBackoffMs'] as const) {
+        const v = r[k];
+        if (v !== undefined && !(typeof v === 'number' && v >= 0 && v <= MAX_TIMER_MS)) issues.push(`${prefix}retry.${k} must be a number of milliseconds from 0 to ${MAX_TIMER_MS}`);
+      }
+      if (r.retryOn !== undefined && typeof r.retryOn !== 'function') issues.push(`${prefix}retry.retryOn must be a function`);
+    }
+  }
+  if (options.masking !== undefined && typeof options.masking === 'object' && options.masking !== null) {
+    issues.push(...unknownKeys(toolMaskingOptionsSchema, options.masking, `${prefix}masking.`));
+  }
+  const t = options.policyTimeoutMs;
+  if (t !== undefined && !(typeof t === 'number' && t > 0 && t <= MAX_TIMER_MS)) issues.push(`${prefix}policyTimeoutMs must be a number of milliseconds above 0, at most ${MAX_TIMER_MS}`);
+  if (options.callId !== undefined && typeof options.callId !== 'function') issues.push(`${prefix}callId must be a function`);
+  if (options.description !== undefined && typeof options.description !== 'string') issues.push(`${prefix}description must be a string`);
+  if (issues.length > 0) throw new AuditConfigError(`tool "${name}": invalid options`, issues);
+}
+
+/** `prefix`: where the options sit, for messages (`tools.send_email.` inside auditTools()). */
+export function defineTool(fn: unknown, options: ToolOptions | undefined, prefix = ''): ToolDefinition {
   if (typeof fn !== 'function') {
     throw new AuditConfigError(`withAudit() needs a function, got ${fn === null ? 'null' : typeof fn}`);
   }
@@ -91,6 +132,7 @@ export function defineTool(fn: unknown, options: ToolOptions | undefined): ToolD
       'withAudit() needs a tool name: pass { name } or wrap a named function (anonymous arrow functions have no name)',
     );
   }
+  checkToolOptions(name, options, prefix);
   if (options?.schema !== undefined && typeof options.schema.safeParse !== 'function') {
     throw new AuditConfigError(`tool "${name}": schema must have a safeParse() method (a zod schema)`);
   }
@@ -110,6 +152,7 @@ export function defineTool(fn: unknown, options: ToolOptions | undefined): ToolD
     policy: Object.freeze([...((options?.policy ?? []) as PolicyRule[])]),
     callId: options?.callId as ToolDefinition['callId'],
     masking: toolMaskingSpec(name, options?.masking, options?.schema),
+    policyTimeoutMs: options?.policyTimeoutMs,
     spanName: `execute_tool ${name}`,
     attemptSpanName: `tool_attempt ${name}`,
     intentSpanName: `tool_intent ${name}`,
