@@ -2,6 +2,8 @@
 export interface Io {
   out(text: string): void;
   err(text: string): void;
+  /** Whether stderr is a terminal (progress lines); default: process.stderr.isTTY. */
+  errIsTTY?: boolean;
 }
 
 /** Bad command line: the bin prints the message and the usage, and exits 2. */

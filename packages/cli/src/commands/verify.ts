@@ -1,17 +1,28 @@
+import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadPublicKey } from '@tooltrail/core';
-import { formatHuman, type VerifyOutput } from '../verify/report.js';
-import { loadRecords, type VerifySource } from '../verify/sources.js';
-import { verifySpans } from '../verify/verify-streams.js';
+import { createProgress } from '../verify/progress.js';
+import { decide, formatHuman } from '../verify/report.js';
+import { openSource, type VerifySource } from '../verify/sources.js';
+import { TrailVerifier } from '../verify/verifier.js';
 import { UsageError, type Io } from './io.js';
 
 export const VERIFY_USAGE = `Usage: tooltrail verify <source> [options]
 
-Checks that the trail is complete and unedited, stream by stream: sequence gaps, record hashes,
-hash links, MACs, checkpoint signatures and coverage, and that each stream was ended. Identical
-duplicates (at-least-once delivery) and storage order are not findings. Exit code 0 when there
-are no findings, 1 when there are, 2 for a bad command line.
+Checks the trail stream by stream: sequence numbers, record hashes and links, MACs, checkpoint
+coverage and signatures, each stream's start and end, who wrote it, deleted streams, and the
+collector's seals. Identical duplicates (at-least-once delivery) and storage order are not
+findings. It says "complete and unedited" only when trusted keys verified the signatures (and
+the collector's seals, where the files carry them).
+
+Exit codes:
+  0  verified: no findings, and trusted keys verified every checkpoint signature that covers
+     the records (and the collector's seals, where present)
+  1  findings (each is listed; docs/integrity.md says what each means)
+  2  bad command line
+  3  no findings in what was checked, but not authenticated: no --public-key, records after
+     the last signed checkpoint (--allow-open), or seals without a trusted --collector-key
 
 Sources (one):
   --dir <folder>            files written by tooltrail collect (default ./audit-trail)
@@ -24,8 +35,15 @@ Options:
   --until <date>            end of the time range (default now)
   --public-key <file>       trusted checkpoint signing key (PEM); repeatable. With it every
                             checkpoint must carry a valid signature by a trusted key
+  --collector-key <file>    trusted collector sealing key (PEM); repeatable. With it the
+                            collector's seals over its files are checked
   --mac-key-file <file>     the integrity (MAC) key; with it every record's MAC is checked
-  --allow-open              a stream still being written is not a finding (no stream end yet)
+  --stream <id>             verify one stream only
+  --run <id>                verify the streams holding the records of one run (tooltrail.run.id)
+  --allow-open              a stream still being written is not a finding (no stream end yet);
+                            records after its last signed checkpoint make the result exit 3
+  --progress                a progress line on stderr even when stderr is not a terminal
+  --no-progress             no progress line (default: one on a terminal, for runs over 2 s)
   --json                    machine-readable output
 `;
 
@@ -35,6 +53,21 @@ function parseSince(v: string, now: Date): Date {
   const d = new Date(v);
   if (Number.isNaN(d.getTime())) throw new UsageError(`--since must be like 30m, 24h, 7d or a date, got "${v}"`);
   return d;
+}
+
+function loadKeys(files: string[], option: string): KeyObject[] {
+  return files.map((f) => {
+    try {
+      return loadPublicKey(f);
+    } catch (err) {
+      throw new UsageError(`${option} ${f}: ${(err as Error).message}`);
+    }
+  });
+}
+
+function nonEmpty(v: string | undefined, option: string): string | undefined {
+  if (v !== undefined && v.trim() === '') throw new UsageError(`${option} needs a value`);
+  return v;
 }
 
 export async function verify(args: string[], io: Io): Promise<number> {
@@ -49,8 +82,13 @@ export async function verify(args: string[], io: Io): Promise<number> {
       since: { type: 'string' },
       until: { type: 'string' },
       'public-key': { type: 'string', multiple: true },
+      'collector-key': { type: 'string', multiple: true },
       'mac-key-file': { type: 'string' },
+      stream: { type: 'string' },
+      run: { type: 'string' },
       'allow-open': { type: 'boolean' },
+      progress: { type: 'boolean' },
+      'no-progress': { type: 'boolean' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -61,6 +99,9 @@ export async function verify(args: string[], io: Io): Promise<number> {
   }
   const sources = [values.dir, values.jaeger, values.tempo].filter((v) => v !== undefined);
   if (sources.length > 1) throw new UsageError('give one source: --dir, --jaeger or --tempo');
+  if (values.progress && values['no-progress']) throw new UsageError('give --progress or --no-progress, not both');
+  const stream = nonEmpty(values.stream, '--stream');
+  const run = nonEmpty(values.run, '--run');
   const now = new Date();
   let source: VerifySource;
   if (values.jaeger !== undefined || values.tempo !== undefined) {
@@ -71,19 +112,61 @@ export async function verify(args: string[], io: Io): Promise<number> {
       values.jaeger !== undefined
         ? { kind: 'jaeger', url: values.jaeger, service: values.service, since, until }
         : { kind: 'tempo', url: values.tempo as string, service: values.service, since, until };
-  } else source = { kind: 'dir', dir: values.dir ?? 'audit-trail' };
+  } else {
+    if (values.service !== undefined || values.since !== undefined || values.until !== undefined) {
+      throw new UsageError('--service, --since and --until apply to --jaeger and --tempo only');
+    }
+    source = { kind: 'dir', dir: nonEmpty(values.dir, '--dir') ?? 'audit-trail' };
+  }
 
-  const publicKeys = (values['public-key'] ?? []).map((f) => loadPublicKey(f));
-  const macKey = values['mac-key-file'] !== undefined ? readFileSync(values['mac-key-file'], 'utf8').trim() : undefined;
-  const loaded = await loadRecords(source);
-  const report = verifySpans(loaded.spans, { publicKeys, macKey, allowOpen: values['allow-open'] === true });
-  const out: VerifyOutput = {
-    source: loaded.description,
-    sourceProblems: loaded.problems,
-    checked: { macs: macKey !== undefined, signatures: publicKeys.length > 0, openStreamsAllowed: values['allow-open'] === true },
-    report,
-    ok: report.findings === 0 && loaded.problems.length === 0 && report.streams.length > 0,
-  };
+  const publicKeys = loadKeys(values['public-key'] ?? [], '--public-key');
+  const sealKeys = loadKeys(values['collector-key'] ?? [], '--collector-key');
+  if (sealKeys.length > 0 && source.kind !== 'dir') throw new UsageError('--collector-key applies to --dir (the collector seals its files)');
+  let macKey: string | undefined;
+  if (values['mac-key-file'] !== undefined) {
+    try {
+      macKey = readFileSync(values['mac-key-file'], 'utf8').trim();
+    } catch (err) {
+      throw new UsageError(`--mac-key-file: ${(err as Error).message}`);
+    }
+    if (macKey === '') throw new UsageError(`--mac-key-file ${values['mac-key-file']} is empty`);
+  }
+
+  const tty = io.errIsTTY ?? process.stderr.isTTY === true;
+  const mode = values['no-progress'] ? 'off' : values.progress ? (tty ? 'tty' : 'lines') : tty ? 'tty' : 'off';
+  const progress = createProgress((t) => io.err(t), mode);
+  const opened = openSource(source, { sealKeys, onProgress: (b, l) => progress.update(b, l) });
+  const allowOpen = values['allow-open'] === true;
+  const verifier = new TrailVerifier({
+    publicKeys,
+    allowOpen,
+    ...(macKey !== undefined ? { macKey } : {}),
+    ...(stream !== undefined ? { stream } : {}),
+    ...(run !== undefined ? { run } : {}),
+    ...(opened.window ? { window: opened.window } : {}),
+  });
+  let n = 0;
+  for await (const e of opened.entries) {
+    verifier.add(e);
+    progress.records(++n);
+  }
+  progress.done();
+  const out = decide({
+    source: opened.description,
+    sourceProblems: opened.problems,
+    sourceProblemCount: opened.problemCount(),
+    checked: {
+      structure: true,
+      macs: macKey !== undefined,
+      signatures: publicKeys.length > 0,
+      seals: sealKeys.length > 0,
+      openStreamsAllowed: allowOpen,
+      ...(stream !== undefined ? { stream } : {}),
+      ...(run !== undefined ? { run } : {}),
+    },
+    seals: opened.seals(),
+    report: verifier.finish(),
+  });
   io.out(values.json ? `${JSON.stringify(out, null, 2)}\n` : `${formatHuman(out)}\n`);
-  return out.ok ? 0 : 1;
+  return out.exitCode;
 }

@@ -1,6 +1,10 @@
-import { readTrail } from '../trail/reader.js';
-import type { TrailSpan } from '../trail/record.js';
+import type { KeyObject } from 'node:crypto';
 import { decodeJsonRequest } from '../collector/otlp-json.js';
+import type { TrailSpan } from '../trail/record.js';
+import { dirSource } from './dir-source.js';
+import { ProblemLog } from './problems.js';
+import type { SealSummary } from './seals.js';
+import type { VerifyEntry } from './verifier.js';
 
 /** Where `tooltrail verify` reads records from. */
 export type VerifySource =
@@ -8,24 +12,45 @@ export type VerifySource =
   | { kind: 'jaeger'; url: string; service: string; since: Date; until: Date }
   | { kind: 'tempo'; url: string; service: string; since: Date; until: Date };
 
-export interface LoadedRecords {
-  spans: TrailSpan[];
-  /** Problems reading the source (torn lines, traces that could not be fetched), reported as findings. */
-  problems: string[];
+/**
+ * A source being read: its entries stream by once; `problems`, `seals` and the counters are
+ * final once the iteration ended. Nothing here holds more than one file chunk, one query
+ * response or one trace at a time.
+ */
+export interface OpenedSource {
   description: string;
+  entries: AsyncIterable<VerifyEntry>;
+  /** Problems reading the source (torn lines, traces that could not be fetched): each a finding. The first 100. */
+  problems: string[];
+  problemCount: () => number;
+  /** The collector's seals, for a folder written by `tooltrail collect` (undefined for query APIs). */
+  seals: () => SealSummary | undefined;
+  /** The time range the source covers, when it has one of its own (a query's --since/--until). */
+  window?: { from: number; to: number };
 }
 
-export async function loadRecords(source: VerifySource): Promise<LoadedRecords> {
-  if (source.kind === 'dir') {
-    const trail = await readTrail(source.dir);
-    return {
-      spans: trail.records,
-      problems: trail.problems.map((p) => `${p.file}:${p.line}: ${p.kind}: ${p.message}`),
-      description: `${trail.records.length} spans from ${trail.files.length} file(s) in ${source.dir}`,
-    };
-  }
-  if (source.kind === 'jaeger') return loadFromJaeger(source);
-  return loadFromTempo(source);
+export interface OpenOptions {
+  /** Trusted collector keys for the seals (`--collector-key`). */
+  sealKeys?: KeyObject[];
+  /** Bytes and lines read so far, for the progress line. */
+  onProgress?: (bytes: number, lines: number) => void;
+}
+
+export function openSource(source: VerifySource, options: OpenOptions = {}): OpenedSource {
+  if (source.kind === 'dir') return dirSource(source.dir, options);
+  const problems = new ProblemLog();
+  const window = { from: source.since.getTime(), to: source.until.getTime() };
+  const base = source.url.replace(/\/+$/, '');
+  const entries = source.kind === 'jaeger' ? jaegerEntries(source, base, problems, options) : tempoEntries(source, base, problems, options);
+  const what = source.kind === 'jaeger' ? 'Jaeger' : 'Tempo';
+  return {
+    description: `service ${source.service} from ${what} at ${base}, ${source.since.toISOString()} to ${source.until.toISOString()}`,
+    entries,
+    problems: problems.list,
+    problemCount: () => problems.count,
+    seals: () => undefined,
+    window,
+  };
 }
 
 async function getJson(url: string): Promise<unknown> {
@@ -50,46 +75,93 @@ function decodeOtlp(body: unknown): TrailSpan[] {
   return decodeJsonRequest(JSON.stringify(fixIds(body)));
 }
 
+const whereOf = (span: TrailSpan) => `trace ${span.traceId} span ${span.spanId}`;
+
+/** Decodes one resourceSpans element at a time and lets it go: the response is the only copy held. */
+function* entriesOf(resourceSpans: unknown[]): Generator<VerifyEntry> {
+  for (let i = 0; i < resourceSpans.length; i++) {
+    const spans = decodeOtlp({ resourceSpans: [resourceSpans[i]] });
+    resourceSpans[i] = undefined;
+    for (const span of spans) yield { span, where: whereOf(span) };
+  }
+}
+
 /**
  * Jaeger v2's API v3 (`/api/v3/traces`) returns OTLP/JSON with nanosecond times; its older
  * `/api/traces` rounds times to microseconds, which no hash could survive, so it is not used.
+ * One query (up to 10 000 traces); paging by time window is a later change.
  */
-async function loadFromJaeger(s: Extract<VerifySource, { kind: 'jaeger' }>): Promise<LoadedRecords> {
-  const base = s.url.replace(/\/+$/, '');
+async function* jaegerEntries(s: Extract<VerifySource, { kind: 'jaeger' }>, base: string, problems: ProblemLog, o: OpenOptions): AsyncGenerator<VerifyEntry> {
   const q = new URLSearchParams({
     'query.service_name': s.service,
     'query.start_time_min': s.since.toISOString(),
     'query.start_time_max': s.until.toISOString(),
     'query.num_traces': '10000',
   });
-  const body = (await getJson(`${base}/api/v3/traces?${q}`)) as { result?: { resourceSpans?: unknown[] } };
-  const spans = body.result?.resourceSpans ? decodeOtlp({ resourceSpans: body.result.resourceSpans }) : [];
-  return { spans, problems: [], description: `${spans.length} spans of service ${s.service} from Jaeger at ${base}` };
+  let body: { result?: { resourceSpans?: unknown[] } };
+  try {
+    body = (await getJson(`${base}/api/v3/traces?${q}`)) as typeof body;
+  } catch (err) {
+    problems.add(`Jaeger query failed: ${(err as Error).message}`);
+    return;
+  }
+  let n = 0;
+  try {
+    for (const e of entriesOf(body.result?.resourceSpans ?? [])) {
+      o.onProgress?.(0, ++n);
+      yield e;
+    }
+  } catch (err) {
+    problems.add(`Jaeger answer could not be decoded: ${(err as Error).message}`);
+  }
 }
 
 /**
  * Grafana Tempo: search the service's traces, then fetch each by id (OTLP/JSON). Untested here:
  * no Tempo binary can be built from the Go module proxy these machines reach (docs/integrity.md).
  */
-async function loadFromTempo(s: Extract<VerifySource, { kind: 'tempo' }>): Promise<LoadedRecords> {
-  const base = s.url.replace(/\/+$/, '');
+async function* tempoEntries(s: Extract<VerifySource, { kind: 'tempo' }>, base: string, problems: ProblemLog, o: OpenOptions): AsyncGenerator<VerifyEntry> {
   const q = new URLSearchParams({
-    q: `{ resource.service.name = "${s.service.replace(/"/g, '\\"')}" }`,
+    q: `{ resource.service.name = "${s.service.replace(/["\\]/g, '\\$&')}" }`,
     start: String(Math.floor(s.since.getTime() / 1000)),
     end: String(Math.ceil(s.until.getTime() / 1000)),
     limit: '10000',
   });
-  const found = (await getJson(`${base}/api/search?${q}`)) as { traces?: { traceID: string }[] };
-  const spans: TrailSpan[] = [];
-  const problems: string[] = [];
+  let found: { traces?: { traceID: string }[] };
+  try {
+    found = (await getJson(`${base}/api/search?${q}`)) as typeof found;
+  } catch (err) {
+    problems.add(`Tempo search failed: ${(err as Error).message}`);
+    return;
+  }
+  let n = 0;
   for (const t of found.traces ?? []) {
+    let spans: Generator<VerifyEntry>;
     try {
-      const body = (await getJson(`${base}/api/v2/traces/${t.traceID}`)) as { trace?: unknown } & Record<string, unknown>;
+      const body = (await getJson(`${base}/api/v2/traces/${encodeURIComponent(t.traceID)}`)) as { trace?: unknown } & Record<string, unknown>;
       const trace = (body.trace ?? body) as { resourceSpans?: unknown[]; batches?: unknown[] };
-      spans.push(...decodeOtlp({ resourceSpans: trace.resourceSpans ?? trace.batches ?? [] }));
+      spans = entriesOf(trace.resourceSpans ?? trace.batches ?? []);
+      for (const e of spans) {
+        o.onProgress?.(0, ++n);
+        yield e;
+      }
     } catch (err) {
-      problems.push(`trace ${t.traceID}: ${(err as Error).message}`);
+      problems.add(`trace ${t.traceID}: ${(err as Error).message}`);
     }
   }
-  return { spans, problems, description: `${spans.length} spans of service ${s.service} from Tempo at ${base}` };
+}
+
+export interface LoadedRecords {
+  spans: TrailSpan[];
+  /** Problems reading the source (torn lines, traces that could not be fetched), reported as findings. */
+  problems: string[];
+  description: string;
+}
+
+/** Every span of a source in memory at once (for small trails and scripts; the command streams). */
+export async function loadRecords(source: VerifySource): Promise<LoadedRecords> {
+  const opened = openSource(source);
+  const spans: TrailSpan[] = [];
+  for await (const e of opened.entries) spans.push(e.span);
+  return { spans, problems: opened.problems, description: `${spans.length} spans: ${opened.description}` };
 }

@@ -9,7 +9,9 @@ function value(v: TrailValue): CanonicalValue {
 }
 
 function attributes(attrs: TrailAttributes): Record<string, CanonicalValue> {
-  const out: Record<string, CanonicalValue> = {};
+  // No prototype: a stored attribute named "__proto__" must be hashed like any other, not
+  // swallowed by the assignment below (it would vanish from the hash and could be added freely).
+  const out = Object.create(null) as Record<string, CanonicalValue>;
   for (const [k, v] of Object.entries(attrs)) out[k] = value(v);
   return out;
 }
