@@ -144,7 +144,7 @@ describe('tooltrail collect refuses, writing nothing', () => {
     const big = jsonRequest(1, 'big', 'x'.repeat(5000));
     const res = await post(c.tracesUrl, big, JSON_HEADERS);
     expect(res.status).toBe(413);
-    expect(JSON.parse(res.body).message).toBe('body exceeds the limit of 4096 bytes');
+    expect(JSON.parse(res.body).message).toBe('body exceeds the limit of 4096 bytes (--max-body-bytes); send fewer spans per request');
     const bomb = gzipSync(big);
     expect(bomb.length).toBeLessThan(4096);
     expect((await post(c.tracesUrl, bomb, { ...JSON_HEADERS, 'content-encoding': 'gzip' })).status).toBe(413);

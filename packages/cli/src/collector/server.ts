@@ -1,26 +1,31 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { formatRecord, type TrailSpan } from '../trail/record.js';
-import { DEFAULT_MAX_FILE_BYTES, TrailWriter } from '../trail/writer.js';
-import { RequestError, bodyFormat, readBody, type BodyFormat } from './body.js';
+import type { TrailSpan } from '../trail/record.js';
+import { StoredBytesError, requestLines } from '../trail/request-lines.js';
+import { TrailWriter } from '../trail/writer.js';
+import { RequestError, bodyFormat, busy, readBody, type BodyFormat } from './body.js';
+import { Budget } from './budget.js';
 import { decodeJsonRequest } from './otlp-json.js';
 import { decodeProtobufRequest } from './otlp-protobuf.js';
+import { resolveOptions, type CollectorOptions } from './options.js';
+import { sendStatus } from './rpc-status.js';
 import { OtlpDecodeError } from './span-shape.js';
 
-export interface CollectorOptions {
-  /** Interface to bind. Default 127.0.0.1: the trail is local unless you say otherwise. */
-  host?: string;
-  /** Default 4318, the OTLP/HTTP port; 0 picks a free one. */
-  port?: number;
-  /** Folder of the trail files. Default `./audit-trail`. */
-  dir?: string;
-  /** Rotate to a new file past this size. Default 64 MiB. */
-  maxFileBytes?: number;
-  /** Largest request body accepted, compressed and decompressed. Default 64 MiB. */
-  maxBodyBytes?: number;
-  /** Where failures to write are reported. Default: stderr. */
-  onError?: (message: string) => void;
-}
+export {
+  CollectorConfigError,
+  DEFAULT_BODY_TIMEOUT_MS,
+  DEFAULT_DIR,
+  DEFAULT_HEADERS_TIMEOUT_MS,
+  DEFAULT_HOST,
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_INFLIGHT_BYTES,
+  DEFAULT_MAX_STORED_BYTES,
+  DEFAULT_PORT,
+  DEFAULT_SHUTDOWN_GRACE_MS,
+  isLoopback,
+} from './options.js';
+export type { CollectorOptions } from './options.js';
 
 export interface CollectorStats {
   /** Export requests acknowledged. */
@@ -29,6 +34,17 @@ export interface CollectorStats {
   spans: number;
   /** Requests refused (4xx) or failed (5xx). */
   rejected: number;
+  /** Of those, refused for want of a valid token (401). */
+  unauthenticated: number;
+  /** Of those, refused because too many bytes were in flight (503). */
+  busy: number;
+  /** Of those, cut because the body did not arrive in time (408). */
+  timedOut: number;
+  /** Most bytes held by requests in progress at once. */
+  peakInflightBytes: number;
+  /** Lines written (spans, resources, opens, seals) and seals among them. */
+  lines: number;
+  seals: number;
   /** Trail files created so far. */
   files: readonly string[];
 }
@@ -43,97 +59,159 @@ export interface Collector {
   readonly port: number;
   /** Absolute path of the trail folder. */
   readonly dir: string;
+  /** Key id of the seal key, when the collector seals. */
+  readonly sealKeyId: string | undefined;
   stats(): CollectorStats;
-  /** Stops accepting requests, finishes those in flight (their lines are written), closes the file. */
+  /**
+   * Stops accepting requests, finishes those in flight (their lines are written), cuts those
+   * still sending their body after the grace period (they were never acknowledged), seals and
+   * closes the file.
+   */
   close(): Promise<void>;
 }
 
-export const DEFAULT_HOST = '127.0.0.1';
-export const DEFAULT_PORT = 4318;
-export const DEFAULT_DIR = './audit-trail';
-export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
-
-/** `google.rpc.Status.code` INVALID_ARGUMENT, as OTLP error bodies carry it. */
-const RPC_INVALID_ARGUMENT = 3;
-const RPC_UNAVAILABLE = 14;
+/** A request in progress, as shutdown sees it. */
+interface Active {
+  phase: 'body' | 'write';
+  abort: (err: RequestError) => void;
+}
 
 /** Starts the receiver. Rejects (e.g. with code EADDRINUSE) when it cannot listen or the folder is not writable. */
 export async function startCollector(options: CollectorOptions = {}): Promise<Collector> {
-  const host = options.host ?? DEFAULT_HOST;
-  const port = options.port ?? DEFAULT_PORT;
-  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be 0-65535, got ${port}`);
-  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes <= 0) throw new RangeError('maxBodyBytes must be a positive integer');
-  const onError = options.onError ?? ((m: string) => process.stderr.write(`tooltrail collect: ${m}\n`));
-
-  const writer = new TrailWriter({ dir: options.dir ?? DEFAULT_DIR, maxFileBytes: options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES });
-
-  const stats = { requests: 0, spans: 0, rejected: 0 };
+  const o = resolveOptions(options);
+  const writer = new TrailWriter({
+    dir: o.dir,
+    maxFileBytes: o.maxFileBytes,
+    sealKey: o.sealKey,
+    sealEvery: o.sealEvery,
+    sealIntervalMs: o.sealIntervalMs,
+    onError: o.onError,
+  });
+  const budget = new Budget(o.maxInflightBytes);
+  const stats = { requests: 0, spans: 0, rejected: 0, unauthenticated: 0, busy: 0, timedOut: 0 };
   const inFlight = new Set<Promise<unknown>>();
+  const active = new Set<Active>();
   let closing = false;
   let initialized: Promise<void> = Promise.resolve();
 
-  const server = http.createServer((req, res) => {
-    const handled = handle(req, res).catch((err: unknown) => {
-      // handle() answers every error it expects; this is a bug or a broken socket.
-      onError(`request failed: ${(err as Error).message}`);
-      if (!res.headersSent) send(res, 500, 'json', RPC_UNAVAILABLE, 'internal error');
-      else res.destroy();
-    });
-    // In flight until the answer has left (or the connection died), not merely until handle()
-    // returned: close() must not cut a socket an acknowledgement is still being written to.
-    const done = Promise.all([handled, new Promise((resolve) => res.once('close', resolve))]).then(() => {
-      inFlight.delete(done);
-    });
-    inFlight.add(done);
-  });
+  const server = http.createServer(
+    {
+      // Set here rather than inherited from --max-http-header-size: larger headers get 431.
+      maxHeaderSize: 16 * 1024,
+      headersTimeout: o.headersTimeoutMs,
+      // Node's own backstop; the body deadline below answers first, with an OTLP status.
+      requestTimeout: o.headersTimeoutMs + o.bodyTimeoutMs + 5_000,
+      connectionsCheckingInterval: Math.min(1_000, o.headersTimeoutMs),
+    },
+    (req, res) => {
+      const handled = handle(req, res).catch((err: unknown) => {
+        // handle() answers every error it expects; this is a bug or a broken socket.
+        o.onError(`request failed: ${(err as Error).message}`);
+        if (!res.headersSent) sendStatus(res, 500, 'json', 'internal error');
+        else res.destroy();
+      });
+      // In flight until the answer has left (or the connection died), not merely until handle()
+      // returned: close() must not cut a socket an acknowledgement is still being written to.
+      const done = Promise.all([handled, new Promise((resolve) => res.once('close', resolve))]).then(() => {
+        inFlight.delete(done);
+      });
+      inFlight.add(done);
+    },
+  );
+  server.maxConnections = o.maxConnections;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Every request has a deadline, and shutdown can cut it while its body arrives.
+    const ctl = new AbortController();
+    const me: Active = { phase: 'body', abort: (err) => ctl.abort(err) };
+    active.add(me);
+    const deadline = setTimeout(
+      () => ctl.abort(new RequestError(408, `the request did not arrive within ${o.bodyTimeoutMs} ms (--body-timeout-ms)`)),
+      o.bodyTimeoutMs,
+    );
+    const held = { bytes: 0 };
+    try {
+      await serve(req, res, ctl.signal, me, held);
+    } finally {
+      clearTimeout(deadline);
+      active.delete(me);
+      budget.release(held.bytes);
+    }
+  }
+
+  async function serve(req: IncomingMessage, res: ServerResponse, signal: AbortSignal, me: Active, held: { bytes: number }): Promise<void> {
     const pathname = new URL(req.url ?? '/', 'http://x').pathname;
     if (pathname === '/health' && (req.method === 'GET' || req.method === 'HEAD')) {
       res.writeHead(200, { 'content-type': 'application/json' }).end(closing ? '{"status":"closing"}' : '{"status":"ok"}');
       return;
     }
     if (pathname !== '/v1/traces') {
-      return refuse(req, res, 404, 'json', `no such path: ${pathname} (OTLP traces go to POST /v1/traces)`);
+      return refuse(req, res, 'json', new RequestError(404, `no such path: ${pathname} (OTLP traces go to POST /v1/traces)`), signal);
     }
     if (req.method !== 'POST') {
       res.setHeader('allow', 'POST');
-      return refuse(req, res, 405, 'json', 'use POST');
+      return refuse(req, res, 'json', new RequestError(405, 'use POST'), signal);
     }
     const format = bodyFormat(req.headers['content-type']);
     if (!format) {
-      return refuse(req, res, 415, 'json', `unsupported content-type "${req.headers['content-type'] ?? ''}" (use application/json or application/x-protobuf)`);
+      const type = req.headers['content-type'] ?? '';
+      return refuse(req, res, 'json', new RequestError(415, `unsupported content-type "${type}" (use application/json or application/x-protobuf)`), signal);
     }
-    if (closing) {
-      return refuse(req, res, 503, format, 'the collector is shutting down');
+    if (closing) return refuse(req, res, format, new RequestError(503, 'the collector is shutting down', 1), signal);
+
+    let writerName: string | undefined;
+    if (o.tokens) {
+      writerName = o.tokens.authenticate(req.headers.authorization);
+      if (writerName === undefined) {
+        stats.unauthenticated++;
+        res.setHeader('www-authenticate', 'Bearer realm="tooltrail"');
+        const why = req.headers.authorization === undefined ? 'no authorization header' : 'the token is not one this collector accepts';
+        const message = `${why}: send "authorization: Bearer <token>" with a token listed in the collector's --tokens file`;
+        return refuse(req, res, format, new RequestError(401, message), signal);
+      }
     }
 
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared <= o.maxBodyBytes && budget.inUse + declared > budget.limit) {
+      return refuse(req, res, format, busy(budget), signal);
+    }
     let spans: TrailSpan[];
     try {
-      const body = await readBody(req, maxBodyBytes);
+      const body = await readBody(req, { maxBytes: o.maxBodyBytes, budget, signal });
+      held.bytes = body.length;
       spans = format === 'json' ? decodeJsonRequest(body.toString('utf8')) : decodeProtobufRequest(body);
     } catch (err) {
-      if (err instanceof RequestError) return refuse(req, res, err.status, format, err.message);
-      if (err instanceof OtlpDecodeError) return refuse(req, res, 400, format, err.message);
+      if (err instanceof RequestError) return refuse(req, res, format, err, signal);
+      if (err instanceof OtlpDecodeError) return refuse(req, res, format, new RequestError(400, err.message), signal);
       // JSON.parse on absurdly deep nesting, and the like: still the body's fault.
-      if (err instanceof RangeError) return refuse(req, res, 400, format, `malformed body: ${err.message}`);
+      if (err instanceof RangeError) return refuse(req, res, format, new RequestError(400, `malformed body: ${err.message}`), signal);
       throw err;
     }
+    // The body is complete: from now on the request is finished, not cut, by a shutdown.
+    me.phase = 'write';
 
     if (spans.length > 0) {
-      const receivedAt = new Date().toISOString();
-      let lines = '';
-      for (const span of spans) lines += formatRecord(receivedAt, span);
+      let lines;
+      try {
+        lines = requestLines(spans, new Date().toISOString(), writerName, o.maxStoredBytes);
+      } catch (err) {
+        if (err instanceof StoredBytesError) return refuse(req, res, format, new RequestError(413, err.message));
+        throw err;
+      }
+      // What the request holds now is its lines (the decoded body is garbage).
+      budget.release(held.bytes);
+      budget.force(lines.bytes);
+      held.bytes = lines.bytes;
+      spans = [];
       try {
         await initialized;
         await writer.append(lines);
       } catch (err) {
         // 503 is retryable for OTLP clients: a full disk may clear, and the spans are not lost.
-        onError(`could not write to ${writer.dir}: ${(err as Error).message}`);
-        return refuse(req, res, 503, format, `could not write the trail: ${(err as Error).message}`);
+        o.onError(`could not write to ${writer.dir}: ${(err as Error).message}`);
+        return refuse(req, res, format, new RequestError(503, `could not write the trail: ${(err as Error).message}`, 1));
       }
-      stats.spans += spans.length;
+      stats.spans += lines.spans;
     }
     stats.requests++;
     // During shutdown, no further requests on this connection.
@@ -143,21 +221,45 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Co
     else res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
   }
 
-  async function refuse(req: IncomingMessage, res: ServerResponse, status: number, format: BodyFormat, message: string): Promise<void> {
+  /**
+   * Answers a refused request. A body that is still arriving is first read and thrown away (a
+   * client still sending when the socket closes gets EPIPE instead of the answer), up to
+   * DRAIN_LIMIT bytes (discarded, so they cost no memory) and within the deadline; a client too slow for that (408, or cut by the
+   * shutdown) gets the answer and the connection is closed under it.
+   */
+  async function refuse(req: IncomingMessage, res: ServerResponse, format: BodyFormat, err: RequestError, signal?: AbortSignal): Promise<void> {
     stats.rejected++;
-    if (closing) res.setHeader('connection', 'close');
-    if (!req.complete) {
-      // Read the rest of the body before answering: a client still sending when the socket
-      // closes gets EPIPE instead of our answer. Past DRAIN_LIMIT the connection is cut.
-      res.setHeader('connection', 'close');
-      if (!(await drain(req))) return;
+    if (err.status === 503 && err.retryAfter !== undefined && !closing) stats.busy++;
+    if (err.status === 408) stats.timedOut++;
+    const headers: Record<string, string> = {};
+    if (err.retryAfter !== undefined) headers['retry-after'] = String(err.retryAfter);
+    if (closing) headers.connection = 'close';
+    const cut = err.status === 408 || (closing && err.status === 503);
+    if (!req.complete && !cut) {
+      headers.connection = 'close';
+      if (!(await drain(req, DRAIN_LIMIT, signal))) {
+        // Too much (the socket was cut), or too slow: the deadline or the shutdown came first.
+        if (req.destroyed || res.destroyed || !(signal?.reason instanceof RequestError)) return;
+        err = signal.reason;
+        if (err.status === 408) stats.timedOut++;
+        if (err.retryAfter !== undefined) headers['retry-after'] = String(err.retryAfter);
+      }
     }
-    send(res, status, format, status === 503 ? RPC_UNAVAILABLE : RPC_INVALID_ARGUMENT, message);
+    if (res.headersSent || res.destroyed) return;
+    if (!req.complete) {
+      headers.connection = 'close';
+      // The client is still sending: answer, end our side, and close the socket soon after.
+      res.once('finish', () => {
+        req.socket.end();
+        setTimeout(() => req.socket.destroy(), 1_000).unref();
+      });
+    }
+    sendStatus(res, err.status, format, err.message, headers);
   }
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    server.listen(o.port, o.host, () => {
       server.off('error', reject);
       // The folder is made once listening succeeded, so a port in use leaves nothing behind;
       // requests wait for it (see handle()).
@@ -165,12 +267,20 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Co
       resolve();
     });
   });
-  server.on('error', (err) => onError(`server error: ${err.message}`));
+  server.on('error', (err) => o.onError(`server error: ${err.message}`));
   try {
     await initialized;
   } catch (err) {
     await new Promise((resolve) => server.close(resolve));
     throw err;
+  }
+
+  if (!o.tokens) o.onWarn('no --tokens: any local process can write to this trail (so it listens on loopback only)');
+  if (!o.sealKey) o.onWarn('no --seal-key: lines are chained but the files are not sealed; whoever can write the folder can rewrite them undetected');
+  if (writer.predecessor && !writer.predecessor.closed) {
+    o.onWarn(
+      `the newest file in ${writer.dir}, ${writer.predecessor.file}, has no closing seal: the collector that wrote it was killed, or another collector writes this folder (use one collector per folder)`,
+    );
   }
 
   const address = server.address() as AddressInfo;
@@ -184,7 +294,11 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Co
     host: address.address,
     port: address.port,
     dir: writer.dir,
-    stats: () => ({ ...stats, files: [...writer.files] }),
+    sealKeyId: writer.keyId,
+    stats: () => {
+      const w = writer.stats();
+      return { ...stats, peakInflightBytes: budget.peak, lines: w.lines, seals: w.seals, files: w.files };
+    },
     close() {
       closed ??= (async () => {
         closing = true;
@@ -193,8 +307,17 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Co
         await new Promise((resolve) => setImmediate(resolve));
         // Stops accepting, and (Node >= 19) closes keep-alive connections with no request.
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-        // Requests already being read or written finish and are acknowledged.
-        while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+        // Clients still sending their body get the grace period, then are cut (never acknowledged,
+        // so nothing is lost: they retry elsewhere or later). Requests being written finish.
+        const grace = setTimeout(() => {
+          for (const a of active) if (a.phase === 'body') a.abort(new RequestError(503, 'the collector is shutting down', 1));
+        }, o.shutdownGraceMs);
+        const settled = (async () => {
+          while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+        })();
+        // Bounded even if an answer cannot leave (a client that never reads): the grace, plus time for the last fsyncs.
+        await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, o.shutdownGraceMs + 10_000).unref())]);
+        clearTimeout(grace);
         server.closeAllConnections();
         await stopped;
         await writer.close();
@@ -207,45 +330,27 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Co
 /** Bytes of a refused body read and thrown away before the connection is cut instead. */
 const DRAIN_LIMIT = 256 * 1024 * 1024;
 
-/** Discards the rest of a request body. False when the connection was cut or failed. */
-function drain(req: IncomingMessage): Promise<boolean> {
+/** Discards the rest of a request body, at most `limit` bytes. False when cut, failed or aborted. */
+function drain(req: IncomingMessage, limit: number, signal: AbortSignal | undefined): Promise<boolean> {
   return new Promise((resolve) => {
     let discarded = 0;
+    const onAbort = () => resolve(false);
+    if (signal?.aborted) return resolve(false);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const finish = (ok: boolean) => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve(ok);
+    };
     req.on('data', (chunk: Buffer) => {
       discarded += chunk.length;
-      if (discarded > DRAIN_LIMIT) {
+      if (discarded > limit) {
         req.destroy();
-        resolve(false);
+        finish(false);
       }
     });
-    req.once('end', () => resolve(true));
-    req.once('close', () => resolve(req.complete));
-    req.once('error', () => resolve(false));
+    req.once('end', () => finish(true));
+    req.once('close', () => finish(req.complete));
+    req.once('error', () => finish(false));
     req.resume();
   });
-}
-
-/** OTLP error bodies are a google.rpc.Status, in the request's own encoding. */
-function send(res: ServerResponse, status: number, format: BodyFormat, rpcCode: number, message: string): void {
-  if (format === 'protobuf') {
-    res.writeHead(status, { 'content-type': 'application/x-protobuf' }).end(encodeRpcStatus(rpcCode, message));
-  } else {
-    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ code: rpcCode, message }));
-  }
-}
-
-/** google.rpc.Status { int32 code = 1; string message = 2; } */
-function encodeRpcStatus(code: number, message: string): Buffer {
-  const text = Buffer.from(message, 'utf8');
-  return Buffer.concat([Buffer.from([0x08, code, 0x12]), varint(text.length), text]);
-}
-
-function varint(n: number): Buffer {
-  const bytes: number[] = [];
-  while (n > 0x7f) {
-    bytes.push((n & 0x7f) | 0x80);
-    n >>>= 7;
-  }
-  bytes.push(n);
-  return Buffer.from(bytes);
 }

@@ -1,27 +1,73 @@
+import type { KeyObject } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { DEFAULT_DIR, DEFAULT_HOST, DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, startCollector, type Collector } from '../collector/server.js';
-import { DEFAULT_MAX_FILE_BYTES } from '../trail/writer.js';
+import {
+  CollectorConfigError,
+  DEFAULT_BODY_TIMEOUT_MS,
+  DEFAULT_DIR,
+  DEFAULT_HEADERS_TIMEOUT_MS,
+  DEFAULT_HOST,
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_INFLIGHT_BYTES,
+  DEFAULT_MAX_STORED_BYTES,
+  DEFAULT_PORT,
+  DEFAULT_SHUTDOWN_GRACE_MS,
+  startCollector,
+  type Collector,
+} from '../collector/server.js';
+import { TokenTable, TokensFileError, loadTokensFile } from '../collector/tokens.js';
+import { SealKeyError, loadSealKey } from '../trail/seal-key.js';
+import { DEFAULT_MAX_FILE_BYTES, DEFAULT_SEAL_EVERY, DEFAULT_SEAL_INTERVAL_MS } from '../trail/writer.js';
 import { UsageError, type Io } from './io.js';
 
 export const COLLECT_USAGE = `Usage: tooltrail collect [options]
 
-A local OTLP/HTTP receiver for development and demos: accepts spans on POST /v1/traces
-(OTLP/JSON or protobuf, optionally gzip) and appends each one as a line of JSON to files in
-a folder, acknowledging only once the lines are fsynced. In production, send spans to an
-OpenTelemetry Collector, Jaeger or Grafana Tempo instead.
+A local OTLP/HTTP receiver: accepts spans on POST /v1/traces (OTLP/JSON or protobuf,
+optionally gzip or deflate) and appends them as lines of JSON to files in a folder,
+acknowledging only once the lines are fsynced. It keeps its own hash chain over every line
+it stores, sealed with its own key, so edits at rest are detectable (docs/collector.md).
 
-Options:
-  --host <address>          interface to bind (default ${DEFAULT_HOST})
-  --port <n>                port; 0 picks a free one (default ${DEFAULT_PORT})
-  --dir <path>              folder for the trail files, created if missing (default ${DEFAULT_DIR})
-  --max-file-bytes <n>      start a new file past this size (default ${DEFAULT_MAX_FILE_BYTES})
-  --max-body-bytes <n>      largest request accepted, compressed or not (default ${DEFAULT_MAX_BODY_BYTES})
-  -h, --help                show this help
+Writers and seals:
+  --tokens <file>             accept only writers with a bearer token listed in this JSON file
+                              (SHA-256 of each token and its writer name; tooltrail keygen --token).
+                              Without it any local process can write, and only loopback is allowed
+  --seal-key <pem>            Ed25519 private key that seals the collector's chain (tooltrail keygen
+                              --seal). Keep it on the collector's host; never give it to an agent.
+                              Without it the lines are chained but not sealed
+  --seal-every <lines>        seal after this many lines (default ${DEFAULT_SEAL_EVERY})
+  --seal-interval-ms <ms>     seal this long after the first unsealed line (default ${DEFAULT_SEAL_INTERVAL_MS})
+
+Where and how much:
+  --host <address>            interface to bind (default ${DEFAULT_HOST}); other than loopback needs --tokens
+  --port <n>                  port; 0 picks a free one (default ${DEFAULT_PORT})
+  --dir <path>                folder for the trail files, created if missing (default ${DEFAULT_DIR});
+                              one collector per folder
+  --max-file-bytes <n>        start a new file past this size (default ${DEFAULT_MAX_FILE_BYTES})
+  --max-body-bytes <n>        largest request body, on the wire and once decompressed; larger: 413
+                              (default ${DEFAULT_MAX_BODY_BYTES})
+  --max-stored-bytes <n>      most bytes one request may add to the trail; more: 413
+                              (default ${DEFAULT_MAX_STORED_BYTES})
+  --max-inflight-bytes <n>    bytes held by all requests in progress together; more: 503 with
+                              Retry-After (default ${DEFAULT_MAX_INFLIGHT_BYTES}, at least --max-body-bytes)
+  --body-timeout-ms <ms>      a request's body must arrive within this; slower: 408
+                              (default ${DEFAULT_BODY_TIMEOUT_MS})
+  --headers-timeout-ms <ms>   a request's headers must arrive within this (default ${DEFAULT_HEADERS_TIMEOUT_MS})
+  --max-connections <n>       open connections at most; more are closed at once (default ${DEFAULT_MAX_CONNECTIONS})
+  --shutdown-grace-ms <ms>    on SIGTERM, clients still sending a body get this long, then are cut
+                              (default ${DEFAULT_SHUTDOWN_GRACE_MS})
+  -h, --help                  show this help
+
+Headers larger than 16 KiB are refused with 431. Errors are google.rpc.Status bodies.
 
 When ready it prints one line to stdout:
   tooltrail collect: listening on http://127.0.0.1:4318/v1/traces, writing to /abs/path
-SIGTERM or SIGINT stops it: in-flight requests are written and acknowledged, then it exits 0.
+Warnings (no --tokens, no --seal-key) go to stderr. SIGTERM or SIGINT stops it: requests whose
+body has arrived are written and acknowledged, slower ones are cut after the grace period, the
+file gets its closing seal, then it exits 0 (1 if the disk did not let it finish in time).
 `;
+
+/** How long past the grace period a shutdown may take before the process exits anyway. */
+const SHUTDOWN_HARD_LIMIT_MS = 15_000;
 
 /** Runs the collector until SIGTERM/SIGINT. Resolves with the exit code. */
 export async function collect(args: string[], io: Io): Promise<number> {
@@ -33,8 +79,18 @@ export async function collect(args: string[], io: Io): Promise<number> {
       host: { type: 'string' },
       port: { type: 'string' },
       dir: { type: 'string' },
+      tokens: { type: 'string' },
+      'seal-key': { type: 'string' },
+      'seal-every': { type: 'string' },
+      'seal-interval-ms': { type: 'string' },
       'max-file-bytes': { type: 'string' },
       'max-body-bytes': { type: 'string' },
+      'max-stored-bytes': { type: 'string' },
+      'max-inflight-bytes': { type: 'string' },
+      'body-timeout-ms': { type: 'string' },
+      'headers-timeout-ms': { type: 'string' },
+      'max-connections': { type: 'string' },
+      'shutdown-grace-ms': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -42,13 +98,29 @@ export async function collect(args: string[], io: Io): Promise<number> {
     io.out(COLLECT_USAGE);
     return 0;
   }
-  const port = values.port === undefined ? DEFAULT_PORT : integer('--port', values.port, 0, 65535);
-  const maxFileBytes = values['max-file-bytes'] === undefined ? undefined : integer('--max-file-bytes', values['max-file-bytes'], 1);
-  const maxBodyBytes = values['max-body-bytes'] === undefined ? undefined : integer('--max-body-bytes', values['max-body-bytes'], 1);
+  const num = (flag: keyof typeof values, min = 1, max?: number): number | undefined => {
+    const v = values[flag];
+    return typeof v === 'string' ? integer(`--${flag}`, v, min, max) : undefined;
+  };
+  const port = num('port', 0, 65535) ?? DEFAULT_PORT;
   const host = values.host ?? DEFAULT_HOST;
   const dir = values.dir ?? DEFAULT_DIR;
   if (host === '') throw new UsageError('--host must not be empty');
   if (dir === '') throw new UsageError('--dir must not be empty');
+  const shutdownGraceMs = num('shutdown-grace-ms') ?? DEFAULT_SHUTDOWN_GRACE_MS;
+
+  let tokens: TokenTable | undefined;
+  let sealKey: KeyObject | undefined;
+  try {
+    if (values.tokens !== undefined) tokens = new TokenTable(loadTokensFile(values.tokens));
+    if (values['seal-key'] !== undefined) sealKey = loadSealKey(values['seal-key']);
+  } catch (err) {
+    if (err instanceof TokensFileError || err instanceof SealKeyError) {
+      io.err(`tooltrail collect: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
 
   let collector: Collector;
   try {
@@ -56,11 +128,23 @@ export async function collect(args: string[], io: Io): Promise<number> {
       host,
       port,
       dir,
-      maxFileBytes,
-      maxBodyBytes,
+      tokens,
+      sealKey,
+      sealEvery: num('seal-every'),
+      sealIntervalMs: num('seal-interval-ms'),
+      maxFileBytes: num('max-file-bytes'),
+      maxBodyBytes: num('max-body-bytes'),
+      maxStoredBytes: num('max-stored-bytes'),
+      maxInflightBytes: num('max-inflight-bytes'),
+      bodyTimeoutMs: num('body-timeout-ms'),
+      headersTimeoutMs: num('headers-timeout-ms'),
+      maxConnections: num('max-connections'),
+      shutdownGraceMs,
       onError: (m) => io.err(`tooltrail collect: ${m}\n`),
+      onWarn: (m) => io.err(`tooltrail collect: warning: ${m}\n`),
     });
   } catch (err) {
+    if (err instanceof CollectorConfigError) throw new UsageError(err.message);
     io.err(`tooltrail collect: ${startFailure(err as NodeJS.ErrnoException, host, port, dir)}\n`);
     return 1;
   }
@@ -77,11 +161,22 @@ export async function collect(args: string[], io: Io): Promise<number> {
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    // The ready line's form is a contract (spawnCollector and tests parse it): extras go to stderr.
+    if (collector.sealKeyId) io.err(`tooltrail collect: sealing with key ${collector.sealKeyId}\n`);
     io.out(`tooltrail collect: listening on ${collector.tracesUrl}, writing to ${collector.dir}\n`);
   });
 
-  await collector.close();
+  // Bounded: a disk that stops answering must not keep the process from exiting. Whatever was
+  // not acknowledged is still with its clients, who retry.
+  const finished = await Promise.race([
+    collector.close().then(() => true),
+    new Promise<false>((resolve) => setTimeout(() => resolve(false), shutdownGraceMs + SHUTDOWN_HARD_LIMIT_MS).unref()),
+  ]);
   const s = collector.stats();
+  if (!finished) {
+    io.err(`tooltrail collect: stopped on ${signal} before the trail was closed (the disk did not answer in time); the last file has no closing seal\n`);
+    return 1;
+  }
   io.err(`tooltrail collect: stopped on ${signal}; ${s.spans} spans from ${s.requests} requests written to ${s.files.length} files\n`);
   return 0;
 }

@@ -1,12 +1,23 @@
+import { createHash, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { constants, promises as fsp } from 'node:fs';
 import path from 'node:path';
+import { GENESIS_HASH, formatLine, formatLineJson, sealMessage, type PrevLink, type SealReason } from './format-v2.js';
+import { listTrailFiles } from './reader.js';
+import { CHAIN_OVERHEAD_BYTES, type PendingLine, type RequestLines } from './request-lines.js';
+import { sealKeyId } from './seal-key.js';
+import { lastCompleteLine } from './tail.js';
 import { trailFileName } from './trail-files.js';
 
+export { TRAIL_FILE_PATTERN, trailFileName } from './trail-files.js';
+
 /**
- * The append-only trail writer. Each `append` is one request's lines; it resolves only once
- * they are written and fsynced. Appends are written one after another, so lines of concurrent
- * requests never interleave; appends that queue up while an fsync is running are written
- * together and share the next fsync (group commit), which is what keeps fsync-per-request fast.
+ * The append-only trail writer, and the collector's own hash chain (docs/collector.md, "Line
+ * format v2"). Each `append` is one request's lines; it resolves only once they are written
+ * and fsynced. Appends are written one after another, so lines of concurrent requests never
+ * interleave; appends that queue up while an fsync runs are written together and share the next
+ * fsync (group commit). The writer numbers and chains every line as it writes it (only it knows
+ * the order), and seals the chain every `sealEvery` lines, `sealIntervalMs` after the first
+ * unsealed line, when a file is rotated and on close.
  */
 
 export interface TrailWriterOptions {
@@ -14,45 +25,114 @@ export interface TrailWriterOptions {
   dir: string;
   /** Start a new file once the current one would pass this size. Default 64 MiB. */
   maxFileBytes?: number;
-  /** Where file names take their time from; for tests. */
+  /** Ed25519 private key that signs the seals; without it seals are unsigned (structure only). */
+  sealKey?: KeyObject;
+  /** Seal after this many lines. Default 1000. */
+  sealEvery?: number;
+  /** Seal this long after the first line not yet sealed. Default 5000 ms. */
+  sealIntervalMs?: number;
+  /** Where file names and time stamps take their time from; for tests. */
   now?: () => Date;
+  /** Problems the writer recovers from (a failed write, a seal it could not write). Default: ignored. */
+  onError?: (message: string) => void;
 }
 
 export const DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_SEAL_EVERY = 1000;
+export const DEFAULT_SEAL_INTERVAL_MS = 5000;
 
 interface Pending {
-  data: Buffer;
+  /** A request's lines, or a seal the timer asked for. */
+  lines: PendingLine[] | 'seal';
+  bytes: number;
   resolve: () => void;
   reject: (err: Error) => void;
 }
 
-export { TRAIL_FILE_PATTERN, trailFileName } from './trail-files.js';
+/** The chain's last line: what the next line's `p` is. */
+interface Head {
+  n: number;
+  hash: string;
+  /** File that holds it (absolute), and its index in this run (0: another run's file, or none). */
+  file: string | undefined;
+  index: number;
+  /** Its chain id and `n` when it is another run's v2 line (the `prev` of the run's first file). */
+  prevChain?: string;
+  prevN?: number;
+}
+
+interface OpenFile {
+  handle: fsp.FileHandle;
+  path: string;
+  size: number;
+  index: number;
+}
+
+export interface TrailWriterStats {
+  lines: number;
+  seals: number;
+  files: readonly string[];
+}
 
 export class TrailWriter {
   readonly dir: string;
+  /** Random id of this run's chain (32 hex digits). */
+  readonly chain: string = randomBytes(16).toString('hex');
+  readonly keyId: string | undefined;
   private readonly maxFileBytes: number;
+  private readonly sealKey: KeyObject | undefined;
+  private readonly sealEvery: number;
+  private readonly sealIntervalMs: number;
   private readonly now: () => Date;
+  private readonly onError: (message: string) => void;
   private queue: Pending[] = [];
   /** Set while drain() runs; cleared in the same tick its loop sees an empty queue. */
   private draining: Promise<void> | undefined;
-  private file: { handle: fsp.FileHandle; path: string; size: number } | undefined;
+  private file: OpenFile | undefined;
   private fileCounter = 0;
   private closed = false;
   private readonly created: string[] = [];
+  /** Head of the lines on disk (fsynced), and of the lines built so far. */
+  private durable: Head = { n: 0, hash: GENESIS_HASH, file: undefined, index: 0 };
+  private linesSinceSeal = 0;
+  private sealTimer: NodeJS.Timeout | undefined;
+  private lineCount = 0;
+  private sealCount = 0;
+  /** What the folder's newest file ended with at start, for the collector's start message. */
+  predecessor: { file: string; closed: boolean } | undefined;
 
   constructor(options: TrailWriterOptions) {
     this.dir = path.resolve(options.dir);
     this.maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+    this.sealKey = options.sealKey;
+    this.keyId = options.sealKey ? sealKeyId(options.sealKey) : undefined;
+    this.sealEvery = options.sealEvery ?? DEFAULT_SEAL_EVERY;
+    this.sealIntervalMs = options.sealIntervalMs ?? DEFAULT_SEAL_INTERVAL_MS;
     this.now = options.now ?? (() => new Date());
-    if (!Number.isSafeInteger(this.maxFileBytes) || this.maxFileBytes <= 0) {
-      throw new RangeError('maxFileBytes must be a positive integer');
+    this.onError = options.onError ?? (() => undefined);
+    if (!Number.isSafeInteger(this.maxFileBytes) || this.maxFileBytes <= 0) throw new RangeError('maxFileBytes must be a positive integer');
+    if (!Number.isSafeInteger(this.sealEvery) || this.sealEvery <= 0) throw new RangeError('sealEvery must be a positive integer');
+    if (!Number.isSafeInteger(this.sealIntervalMs) || this.sealIntervalMs <= 0) throw new RangeError('sealIntervalMs must be a positive integer');
+    if (this.sealKey && (this.sealKey.type !== 'private' || this.sealKey.asymmetricKeyType !== 'ed25519')) {
+      throw new TypeError('sealKey must be an Ed25519 private key');
     }
   }
 
-  /** Creates the folder and checks it is writable, so a bad path fails at start, not at the first span. */
+  /**
+   * Creates the folder, checks it is writable (so a bad path fails at start, not at the first
+   * span), and finds the line this run continues: the last complete line of the newest file.
+   */
   async init(): Promise<void> {
     await fsp.mkdir(this.dir, { recursive: true, mode: 0o750 });
     await fsp.access(this.dir, constants.W_OK);
+    const files = await listTrailFiles(this.dir);
+    for (let i = files.length - 1; i >= 0; i--) {
+      const last = await lastCompleteLine(files[i]!);
+      if (!last) continue;
+      this.head = this.durable = { n: 0, hash: last.hash, file: files[i]!, index: 0, prevChain: last.chain, prevN: last.n };
+      this.predecessor = { file: files[i]!, closed: last.why === 'close' && last.tornBytes === 0 };
+      break;
+    }
   }
 
   /** Files this writer created, oldest first. */
@@ -60,25 +140,46 @@ export class TrailWriter {
     return this.created;
   }
 
-  /** Appends `\n`-terminated lines; resolves once they are on disk (fsynced). */
-  append(lines: string | Buffer): Promise<void> {
+  stats(): TrailWriterStats {
+    return { lines: this.lineCount, seals: this.sealCount, files: [...this.created] };
+  }
+
+  /** Appends one request's lines; resolves once they are on disk (fsynced). */
+  append(request: RequestLines): Promise<void> {
     if (this.closed) return Promise.reject(new Error('the trail writer is closed'));
-    const data = typeof lines === 'string' ? Buffer.from(lines, 'utf8') : lines;
-    if (data.length === 0) return Promise.resolve();
+    if (request.lines.length === 0) return Promise.resolve();
+    return this.enqueue(request.lines, request.bytes);
+  }
+
+  /** Waits for queued appends, then seals and closes the file. Later appends are refused. */
+  async close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      clearTimeout(this.sealTimer);
+      this.sealTimer = undefined;
+    }
+    while (this.draining) await this.draining;
+    const file = this.file;
+    if (!file) return;
+    try {
+      await this.writeLines(file, [this.sealLine('close')]);
+      this.commitHead(file);
+    } catch (err) {
+      this.onError(`could not write the closing seal of ${file.path}: ${(err as Error).message}`);
+    }
+    this.file = undefined;
+    await file.handle.close().catch(() => undefined);
+  }
+
+  private enqueue(lines: PendingLine[] | 'seal', bytes: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ data, resolve, reject });
+      this.queue.push({ lines, bytes, resolve, reject });
       this.draining ??= this.drain();
     });
   }
 
-  /** Waits for queued appends, then closes the file. Later appends are refused. */
-  async close(): Promise<void> {
-    this.closed = true;
-    while (this.draining) await this.draining;
-    const file = this.file;
-    this.file = undefined;
-    await file?.handle.close();
-  }
+  /** Lines built but not yet fsynced extend this head; reset to `durable` when a write fails. */
+  private head: Head = this.durable;
 
   private async drain(): Promise<void> {
     // No await between the loop's last check and clearing `draining`: an append arriving in
@@ -88,18 +189,32 @@ export class TrailWriter {
         this.draining = undefined;
         return;
       }
-      const batch = this.takeBatch();
+      if (this.queue[0]!.lines === 'seal') {
+        const p = this.queue.shift()!;
+        await this.timedSeal();
+        p.resolve();
+        continue;
+      }
+      let batch: Pending[] = [];
+      let file: OpenFile | undefined;
       try {
-        const file = await this.fileFor(batch.size);
-        await writeAll(file.handle, batch.data);
-        file.size += batch.size;
-        await file.handle.sync();
-        for (const p of batch.items) p.resolve();
+        file = await this.fileFor(this.queue[0]!.bytes);
+        batch = this.takeBatch(file);
+        const lines: string[] = [];
+        if (file.size === 0) lines.push(this.openLine(file));
+        for (const p of batch) for (const l of p.lines as PendingLine[]) lines.push(this.chainLine(l.t, l.rest));
+        this.linesSinceSeal += lines.length;
+        if (this.linesSinceSeal >= this.sealEvery) lines.push(this.sealLine('count'));
+        await this.writeLines(file, lines);
+        this.commitHead(file);
+        for (const p of batch) p.resolve();
+        this.armSealTimer();
       } catch (err) {
-        // The file may now end in a partial line. Leave it as it is (readers report a torn
-        // last line) and continue in a new file, so no later line is glued onto the fragment.
-        await this.abandonFile();
-        for (const p of batch.items) p.reject(err as Error);
+        // The file may now end in a partial line. Leave it as it is (readers report a torn last
+        // line) and continue in a new file that links to what is really on disk.
+        if (batch.length === 0) batch = this.queue.splice(0, 1);
+        await this.abandonFile(err as Error);
+        for (const p of batch) p.reject(err as Error);
       }
     }
   }
@@ -109,23 +224,23 @@ export class TrailWriter {
    * in the current file. One append is never split across files, so a file can exceed the
    * limit by at most one request's lines.
    */
-  private takeBatch(): { items: Pending[]; data: Buffer; size: number } {
-    const first = this.queue[0]!;
-    const used = this.file && this.file.size + first.data.length <= this.maxFileBytes ? this.file.size : 0;
-    let size = first.data.length;
+  private takeBatch(file: OpenFile): Pending[] {
+    let size = file.size + this.queue[0]!.bytes;
     let count = 1;
-    while (count < this.queue.length && used + size + this.queue[count]!.data.length <= this.maxFileBytes) {
-      size += this.queue[count]!.data.length;
+    while (count < this.queue.length) {
+      const next = this.queue[count]!;
+      if (next.lines === 'seal' || size + next.bytes > this.maxFileBytes) break;
+      size += next.bytes;
       count++;
     }
-    const items = this.queue.splice(0, count);
-    const data = items.length === 1 ? first.data : Buffer.concat(items.map((p) => p.data), size);
-    return { items, data, size };
+    return this.queue.splice(0, count);
   }
 
-  private async fileFor(bytes: number) {
-    if (this.file && this.file.size > 0 && this.file.size + bytes > this.maxFileBytes) {
+  private async fileFor(bytes: number): Promise<OpenFile> {
+    if (this.file && this.file.size > 0 && this.file.size + bytes + CHAIN_OVERHEAD_BYTES > this.maxFileBytes) {
       const old = this.file;
+      await this.writeLines(old, [this.sealLine('rotate')]);
+      this.commitHead(old);
       this.file = undefined;
       await old.handle.close();
     }
@@ -133,7 +248,7 @@ export class TrailWriter {
     return this.file;
   }
 
-  private async openNewFile() {
+  private async openNewFile(): Promise<OpenFile> {
     for (;;) {
       const name = trailFileName(this.now(), process.pid, ++this.fileCounter);
       const file = path.join(this.dir, name);
@@ -147,15 +262,110 @@ export class TrailWriter {
       }
       await syncDir(this.dir);
       this.created.push(file);
-      return { handle, path: file, size: 0 };
+      return { handle, path: file, size: 0, index: this.head.index + 1 };
     }
   }
 
-  private async abandonFile(): Promise<void> {
+  private chainLine(t: PendingLine['t'] | 'open' | 'seal', rest: string | Record<string, unknown>): string {
+    const n = this.head.n + 1;
+    const line = typeof rest === 'string' ? formatLineJson(t, n, this.head.hash, rest) : formatLine(t, n, this.head.hash, rest);
+    this.head = { n, hash: createHash('sha256').update(line, 'utf8').digest('hex'), file: this.head.file, index: this.head.index };
+    return line;
+  }
+
+  private openLine(file: OpenFile): string {
+    const from = this.head;
+    const prev: PrevLink | undefined = from.file
+      ? { file: path.basename(from.file), ...(from.index === 0 ? opt(from.prevN, from.prevChain) : { n: from.n, chain: this.chain }) }
+      : undefined;
+    const line = this.chainLine('open', {
+      chain: this.chain,
+      file: file.index,
+      at: this.now().toISOString(),
+      ...(this.keyId === undefined ? {} : { key: this.keyId }),
+      ...(prev === undefined ? {} : { prev }),
+    });
+    this.head = { ...this.head, file: file.path, index: file.index };
+    return line;
+  }
+
+  private sealLine(why: SealReason): string {
+    const n = this.head.n + 1;
+    const p = this.head.hash;
+    const at = this.now().toISOString();
+    const fields: Record<string, unknown> = { chain: this.chain, why, at };
+    if (this.sealKey && this.keyId) {
+      fields.key = this.keyId;
+      fields.sig = sign(null, sealMessage({ chain: this.chain, n, p, why, at }), this.sealKey).toString('base64');
+    }
+    this.linesSinceSeal = 0;
+    this.sealCount++;
+    return this.chainLine('seal', fields);
+  }
+
+  private async writeLines(file: OpenFile, lines: string[]): Promise<void> {
+    const data = Buffer.from(`${lines.join('\n')}\n`, 'utf8');
+    await writeAll(file.handle, data);
+    file.size += data.length;
+    await file.handle.sync();
+    this.lineCount += lines.length;
+  }
+
+  private commitHead(file: OpenFile): void {
+    this.head = { ...this.head, file: file.path, index: file.index };
+    this.durable = this.head;
+  }
+
+  private armSealTimer(): void {
+    if (this.linesSinceSeal === 0 || this.sealTimer || this.closed) return;
+    this.sealTimer = setTimeout(() => {
+      this.sealTimer = undefined;
+      if (!this.closed && this.linesSinceSeal > 0) void this.enqueue('seal', 0);
+    }, this.sealIntervalMs);
+    this.sealTimer.unref();
+  }
+
+  private async timedSeal(): Promise<void> {
+    const file = this.file;
+    if (!file || this.linesSinceSeal === 0) return;
+    try {
+      await this.writeLines(file, [this.sealLine('time')]);
+      this.commitHead(file);
+    } catch (err) {
+      await this.abandonFile(err as Error);
+    }
+  }
+
+  /**
+   * After a failed write: close the file, find what of it is really on disk, and continue the
+   * chain from there (or from the last durable line when none of the failed lines made it).
+   * A file left without a single complete line is removed: it holds nothing acknowledged.
+   */
+  private async abandonFile(err: Error): Promise<void> {
     const file = this.file;
     this.file = undefined;
-    await file?.handle.close().catch(() => undefined);
+    this.head = this.durable;
+    if (!file) return;
+    this.onError(`writing ${file.path} failed (${err.message}); continuing in a new file`);
+    await file.handle.close().catch(() => undefined);
+    try {
+      const last = await lastCompleteLine(file.path);
+      if (last?.n !== undefined && last.n > this.durable.n) {
+        // Lines of the failed batch that did reach the disk: the chain goes on after them.
+        this.head = this.durable = { n: last.n, hash: last.hash, file: file.path, index: file.index };
+      } else if (!last) {
+        await fsp.unlink(file.path);
+        this.created.splice(this.created.indexOf(file.path), 1);
+      }
+    } catch (tailErr) {
+      this.onError(`could not read back ${file.path} (${(tailErr as Error).message}); the next file's link to it may not verify`);
+    }
+    this.linesSinceSeal = 0;
   }
+}
+
+function opt(n: number | undefined, chain: string | undefined): { n?: number; chain?: string } {
+  return { ...(n === undefined ? {} : { n }), ...(chain === undefined ? {} : { chain }) };
 }
 
 async function writeAll(handle: fsp.FileHandle, data: Buffer): Promise<void> {
