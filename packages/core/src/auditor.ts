@@ -188,7 +188,14 @@ export function auditRegistry<T extends object>(
  * configuration, and masking them would break joining the trail.
  */
 function identityAttributes(run: RunIdentity, encoder: PayloadEncoder): Attributes {
-  const text = (v: string, key?: string) => encoder.text(v, { tool: '', field: 'identity', key });
+  // Fails closed like every payload: an encoder that throws gives the marker, never the value.
+  const text = (v: string, key?: string): string => {
+    try {
+      return encoder.text(v, { tool: '', field: 'identity', key });
+    } catch {
+      return sc.MASKING_FAILED_MARKER;
+    }
+  };
   const attrs: Attributes = {};
   for (const [k, v] of Object.entries(run.attributes)) {
     let value = v;

@@ -1,4 +1,6 @@
+import { AuditConfigError } from '../errors.js';
 import type { RunIdentity } from '../identity/run-context.js';
+import { checkKeys } from '../option-keys.js';
 
 /** What a policy rule sees: the real (validated, unmasked) arguments and who is asking. */
 export interface ToolCall<Args = unknown> {
@@ -42,14 +44,27 @@ export interface DecisionOptions {
   rule?: string;
 }
 
+/** A typo here would record the rule function's name instead of the id meant: an error instead. */
+function ruleOption(options: DecisionOptions | undefined): string | undefined {
+  if (options === undefined) return undefined;
+  const issues: string[] = [];
+  if (typeof options !== 'object' || options === null) issues.push('decision options must be an object');
+  else {
+    checkKeys(options, ['rule'], '', issues);
+    if (options.rule !== undefined && typeof options.rule !== 'string') issues.push('rule must be a string');
+  }
+  if (issues.length > 0) throw new AuditConfigError('invalid decision options', issues);
+  return options.rule;
+}
+
 export function allow(reason?: string, options?: DecisionOptions): AllowDecision {
-  return { kind: 'allow', reason, rule: options?.rule };
+  return { kind: 'allow', reason, rule: ruleOption(options) };
 }
 
 export function deny(reason: string, options?: DecisionOptions): DenyDecision {
-  return { kind: 'deny', reason, rule: options?.rule };
+  return { kind: 'deny', reason, rule: ruleOption(options) };
 }
 
 export function rewrite(args: unknown, reason: string, options?: DecisionOptions): RewriteDecision {
-  return { kind: 'rewrite', args, reason, rule: options?.rule };
+  return { kind: 'rewrite', args, reason, rule: ruleOption(options) };
 }
