@@ -61,10 +61,8 @@ export function baseRecord(streamId: string, service: string, seq: number, start
   };
 }
 
-/** Recomputes a record's hash (and MAC with a key) after an edit. */
+/** Recomputes a record's hash (and its MAC with a key; without one the old MAC stays) after an edit. */
 export function rehash(r: TrailRecord, macKey?: string): TrailRecord {
-  delete r.attributes['tooltrail.hash'];
-  delete r.attributes['tooltrail.mac'];
   const hash = recordHash(trailToCanonical(r));
   r.attributes['tooltrail.hash'] = hash;
   if (macKey) r.attributes['tooltrail.mac'] = recordMac(macKey, hash);
@@ -160,4 +158,47 @@ export function writeTrailFile(dir: string, lines: string[], name = 'spans-20261
   const file = path.join(dir, name);
   writeFileSync(file, lines.map((l) => `${l}\n`).join(''));
   return file;
+}
+
+type AnyValue = Record<string, unknown>;
+
+function anyValue(v: unknown): AnyValue {
+  if (typeof v === 'string') return { stringValue: v };
+  if (typeof v === 'boolean') return { boolValue: v };
+  if (typeof v === 'number') return Number.isInteger(v) ? { intValue: String(v) } : { doubleValue: v };
+  if (Array.isArray(v)) return { arrayValue: { values: v.map(anyValue) } };
+  return {};
+}
+
+const keyValues = (attrs: Record<string, unknown>) => Object.entries(attrs).map(([key, value]) => ({ key, value: anyValue(value) }));
+
+/** Stored records back to an OTLP/JSON request, one resource per service, as an exporter would POST them. */
+export function toOtlpJson(records: TrailRecord[]): string {
+  const byService = new Map<string, TrailRecord[]>();
+  for (const r of records) {
+    const s = String(r.resource['service.name']);
+    byService.set(s, [...(byService.get(s) ?? []), r]);
+  }
+  return JSON.stringify({
+    resourceSpans: [...byService].map(([service, rs]) => ({
+      resource: { attributes: keyValues({ 'service.name': service }) },
+      scopeSpans: [
+        {
+          scope: { name: rs[0]!.scope.name, version: rs[0]!.scope.version },
+          spans: rs.map((r) => ({
+            traceId: r.traceId,
+            spanId: r.spanId,
+            ...(r.parentSpanId ? { parentSpanId: r.parentSpanId } : {}),
+            name: r.name,
+            kind: r.kind,
+            startTimeUnixNano: r.startTimeUnixNano,
+            endTimeUnixNano: r.endTimeUnixNano,
+            attributes: keyValues(r.attributes),
+            events: r.events.map((e) => ({ name: e.name, timeUnixNano: e.timeUnixNano, attributes: keyValues(e.attributes) })),
+            status: r.status,
+          })),
+        },
+      ],
+    })),
+  });
 }

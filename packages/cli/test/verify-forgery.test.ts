@@ -173,7 +173,7 @@ describe('forgeries anyone who can write to the collector can make (item 4)', ()
     expect(code).toBe(1);
     expect(kinds[S1]).toEqual([
       ['sequence-gap', [[12, max - 1]]],
-      ['missing-mac', [[max, max]]],
+      ['bad-mac', [[max, max]]],
       ['checkpoint-gap', [[3, max - 1]]],
       ['checkpoint-mismatch', [[max, max]]],
       ['bad-signature', [[max, max]]],

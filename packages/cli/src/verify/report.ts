@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { plainFinding, type Finding } from './findings.js';
 import { formatRanges } from './ranges.js';
 import type { SealSummary } from './seals.js';
@@ -53,8 +54,11 @@ export function decide(input: {
   report: VerifyReport;
 }): VerifyOutput {
   const { report, seals, checked } = input;
-  const sealFindings: Finding[] = (seals?.findings ?? []).map((f) => {
-    const where = f.file !== undefined ? [`${f.file}${f.lines ? `:${f.lines[0]}-${f.lines[1]}` : ''}`] : undefined;
+  // A collector still writing has lines after its last seal: with --allow-open that is "not
+  // authenticated yet" (exit 3), like a live stream's unsigned tail; otherwise a finding.
+  const liveTail = (f: SealSummary['findings'][number]) => checked.openStreamsAllowed && f.kind === 'unsealed-tail';
+  const sealFindings: Finding[] = (seals?.findings ?? []).filter((f) => !liveTail(f)).map((f) => {
+    const where = f.file !== undefined ? [`${path.basename(f.file)}${f.lines ? `:${f.lines[0]}-${f.lines[1]}` : ''}`] : undefined;
     return { ...plainFinding('seal', f.message, 1, where), sealKind: f.kind };
   });
   report.trailFindings.unshift(...sealFindings);
@@ -71,11 +75,22 @@ export function decide(input: {
       }
     }
   }
-  if (seals && seals.chainedLines > 0) {
-    if (!checked.seals) why.push(`the collector's files carry seals (${seals.chainedLines} chained line(s)), but no --collector-key was given: the seals were not checked`);
-    else if (!seals.authenticated) {
-      why.push(`${seals.chainedLines - seals.verifiedLines} of ${seals.chainedLines} line(s) carrying the collector's chain are not covered by a seal a trusted collector key verified (written after the last seal, or sealed by another key)`);
+  if (seals) {
+    // Seals are present when the collector ran with a seal key (a sealed line, or a seal finding).
+    const present = seals.sealedLines > 0 || seals.findings.length > 0;
+    if (checked.seals) {
+      for (const f of seals.findings.filter(liveTail)) why.push(`the collector is still writing (or was stopped without closing): ${f.message}`);
+      const unverified = seals.chainedLines - seals.verifiedLines;
+      if (seals.chainedLines === 0) why.push('--collector-key was given, but no line carries the collector\'s chain (old-format files only): nothing was sealed');
+      else if (!present) why.push('--collector-key was given, but no line is sealed: the collector ran without --seal-key, or its seals were removed');
+      else if (unverified > 0) why.push(`${unverified} of ${seals.chainedLines} line(s) carrying the collector's chain are not covered by a seal a trusted collector key verified`);
+    } else if (present) {
+      why.push(`the collector's files carry seals (${seals.sealedLines} sealed line(s)), but no --collector-key was given: the seals were not checked`);
+    } else if (seals.chainedLines > 0) {
+      report.notes.push("the collector's lines are chained but not sealed (it ran without --seal-key): edits at rest are caught by the agent's chain only");
     }
+    // Seals "where present": lines written before seals existed carry none, and say so.
+    if (seals.legacyLines > 0 && seals.chainedLines > 0) report.notes.push(`${seals.legacyLines} line(s) are in the old format (v1), which carries no collector seal: only the agent's chain vouches for them`);
   }
   const verdict: Verdict = findings > 0 ? 'findings' : why.length > 0 || !report.authenticated ? 'not-authenticated' : 'verified';
   if (verdict === 'not-authenticated' && why.length === 0) why.push('not every stream is covered by verified signatures');
@@ -128,7 +143,7 @@ export function formatHuman(out: VerifyOutput): string {
   const not: string[] = [];
   if (!c.signatures) not.push('checkpoint signatures (no --public-key)');
   if (!c.macs) not.push('MACs (no --mac-key-file)');
-  if (!c.seals && out.seals && out.seals.chainedLines > 0) not.push("the collector's seals (no --collector-key)");
+  if (!c.seals && out.seals && out.seals.sealedLines > 0) not.push("the collector's seals (no --collector-key)");
   if (not.length > 0) lines.push(`  NOT checked: ${not.join('; ')}`);
   if (c.stream !== undefined) lines.push(`  only stream ${c.stream} (${out.report.skipped} span(s) of other streams skipped)`);
   if (c.run !== undefined) lines.push(`  only the streams holding run ${c.run} (${out.report.skipped} other stream(s) not shown)`);
@@ -147,7 +162,7 @@ export function formatHuman(out: VerifyOutput): string {
   const streams = out.report.streams.length;
   if (out.verdict === 'verified') {
     const open = out.report.streams.filter((s) => !s.ended).length;
-    const seals = out.seals && out.seals.chainedLines > 0 ? " and by the collector's seals" : '';
+    const seals = c.seals ? " and by the collector's seals" : '';
     lines.push(
       open > 0
         ? `OK: ${streams} stream(s), verified by trusted signatures${seals}: every stream is complete and unedited up to its last signed checkpoint (${open} still open)`
