@@ -11,6 +11,8 @@ export interface SpawnCollectorOptions {
   port?: number;
   /** When the port is taken, take a free one instead of failing. Default true. */
   fallbackToFreePort?: boolean;
+  /** More `tooltrail collect` options, e.g. `['--seal-key', file, '--tokens', file]`. */
+  args?: string[];
 }
 
 export interface CollectorProcess {
@@ -29,8 +31,8 @@ const here = typeof __dirname === 'string' ? __dirname : path.dirname(fileURLToP
 const packageRoot = path.basename(here) === 'collector' ? path.resolve(here, '../..') : path.resolve(here, '..');
 export const collectorBin = path.join(packageRoot, 'dist', 'bin.js');
 
-async function attempt(port: number, dir: string): Promise<CollectorProcess | undefined> {
-  const proc = spawn(process.execPath, [collectorBin, 'collect', '--port', String(port), '--dir', dir], {
+async function attempt(port: number, dir: string, args: string[] = []): Promise<CollectorProcess | undefined> {
+  const proc = spawn(process.execPath, [collectorBin, 'collect', '--port', String(port), '--dir', dir, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -68,10 +70,10 @@ async function attempt(port: number, dir: string): Promise<CollectorProcess | un
 export async function spawnCollector(options: SpawnCollectorOptions = {}): Promise<CollectorProcess> {
   const dir = path.resolve(options.dir ?? 'audit-trail');
   const port = options.port ?? 4318;
-  const started = await attempt(port, dir);
+  const started = await attempt(port, dir, options.args);
   if (started) return started;
   if (options.fallbackToFreePort === false || port === 0) throw new Error(`port ${port} is already in use`);
-  const fallback = await attempt(0, dir);
+  const fallback = await attempt(0, dir, options.args);
   if (!fallback) throw new Error('tooltrail collect could not find a free port');
   return fallback;
 }
