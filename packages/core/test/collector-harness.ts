@@ -72,10 +72,38 @@ export async function startCollector(options: { port?: number; dir?: string } = 
   };
 }
 
+/** Faults the proxy injects (fixtures/fault-proxy.mjs says what each does). */
+export interface Faults {
+  status?: number;
+  count: number;
+  retryAfter?: string;
+  hang?: boolean;
+  trickle?: boolean;
+  maxBodyBytes?: number;
+  rejectContaining?: string;
+  rejectStatus?: number;
+  partialContaining?: string;
+  delayMs?: number;
+}
+
+export interface FaultProxyStats {
+  forwarded: number;
+  failed: number;
+  hung: number;
+  trickled: number;
+  tooLarge: number;
+  rejected: number;
+  partial: number;
+  statuses: Record<string, number>;
+  /** Body size of every forwarded request, in order. */
+  forwardedBytes: number[];
+}
+
 export interface FaultProxy {
   url: string;
-  set(faults: { status?: number; count: number; retryAfter?: string; hang?: boolean }): Promise<void>;
-  stats(): Promise<{ forwarded: number; failed: number; hung: number }>;
+  set(faults: Faults): Promise<void>;
+  /** The counters so far; with reset, they start again from zero afterwards. */
+  stats(reset?: boolean): Promise<FaultProxyStats>;
 }
 
 export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
@@ -88,7 +116,8 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     set: async (faults) => {
       await fetch(`${url}/__faults`, { method: 'POST', body: JSON.stringify(faults) });
     },
-    stats: async () => (await (await fetch(`${url}/__stats`, { method: 'POST' })).json()) as { forwarded: number; failed: number; hung: number },
+    stats: async (reset = false) =>
+      (await (await fetch(`${url}/__stats`, { method: 'POST', body: reset ? 'reset' : '' })).json()) as FaultProxyStats,
   };
 }
 
@@ -119,7 +148,11 @@ export function readRecords(dir: string): TrailRecord[] {
   const out: TrailRecord[] = [];
   for (const f of readdirSync(dir).filter((n) => n.endsWith('.jsonl')).sort()) {
     for (const line of readFileSync(path.join(dir, f), 'utf8').split('\n')) {
-      if (line.trim()) out.push(JSON.parse(line) as TrailRecord);
+      if (!line.trim()) continue;
+      const rec = JSON.parse(line) as TrailRecord & { v?: number; t?: string };
+      // Line format v2 (docs/collector.md) adds file, resource and seal lines: only spans are records.
+      if (rec.v !== undefined && rec.t !== 'span') continue;
+      out.push(rec);
     }
   }
   return out;

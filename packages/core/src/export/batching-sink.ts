@@ -1,5 +1,6 @@
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { Settlements } from './settlements.js';
 import type { AuditLogger, RecordSink, SinkStats } from './sink.js';
 
 export interface BatchingSinkOptions {
@@ -33,6 +34,10 @@ export class BatchingSink implements RecordSink {
   private readonly maxBackoffMs: number;
   private lastDropWarning = 0;
   private lastFailureWarning = 0;
+  private readonly settlements = new Settlements();
+  private lastError: string | undefined;
+  private left = 0;
+  private shutdownResult: Promise<boolean> | undefined;
 
   constructor(
     private readonly exporter: SpanExporter,
@@ -50,6 +55,7 @@ export class BatchingSink implements RecordSink {
     this.counters.recorded++;
     if (this.closed || this.queue.length >= this.maxQueue) {
       this.counters.dropped++;
+      this.lastError = `audit records dropped: ${this.closed ? 'the auditor was shut down' : `the queue is full at ${this.maxQueue} (exportQueue.maxQueue)`}`;
       const now = Date.now();
       if (now - this.lastDropWarning > 5_000) {
         this.lastDropWarning = now;
@@ -94,6 +100,7 @@ export class BatchingSink implements RecordSink {
         const next = Math.min(this.maxBackoffMs, Math.max(this.initialBackoffMs, this.backoffMs * 2));
         this.backoffMs = next * (0.75 + Math.random() * 0.5);
         const now = Date.now();
+        this.lastError = `export failed: ${result.error?.message ?? 'unknown error'}; records are kept in memory and retried`;
         if (now - this.lastFailureWarning > 10_000) {
           this.lastFailureWarning = now;
           this.logger.warn(
@@ -102,40 +109,81 @@ export class BatchingSink implements RecordSink {
         }
       }
       if (this.queue.length > 0) this.schedule();
+      this.settlements.check();
     });
   }
 
-  async flush(timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.queue.length > 0 || this.inFlight) {
-      if (Date.now() >= deadline) return false;
-      if (!this.inFlight && this.backoffMs === 0) {
+  /**
+   * Resolves true once the queue is empty (and nothing was ever dropped), false at the deadline.
+   * Always settles by the deadline, even when the exporter never calls back, and holds a ref'd
+   * timer until then.
+   */
+  flush(timeoutMs: number): Promise<boolean> {
+    const tryNow = () => {
+      if (!this.inFlight && this.queue.length > 0 && this.backoffMs === 0) {
         if (this.timer) {
           clearTimeout(this.timer);
           this.timer = undefined;
         }
         this.sendNext();
       }
-      const wait = this.inFlight ?? new Promise<void>((r) => setTimeout(r, Math.min(20, this.backoffMs || 20)).unref());
-      await Promise.race([wait, new Promise<void>((r) => setTimeout(r, Math.max(1, deadline - Date.now())).unref())]);
-    }
-    return true;
+    };
+    tryNow();
+    return this.settlements
+      .wait(timeoutMs, () => {
+        if (this.queue.length === 0 && !this.inFlight) return true;
+        tryNow();
+        return undefined;
+      })
+      .then((drained) => {
+        this.left = this.queue.length;
+        return drained && this.counters.dropped === 0;
+      });
   }
 
-  async shutdown(timeoutMs: number): Promise<boolean> {
+  shutdown(timeoutMs: number): Promise<boolean> {
+    this.shutdownResult ??= this.close(timeoutMs);
+    return this.shutdownResult;
+  }
+
+  private async close(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
     const delivered = await this.flush(timeoutMs);
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     if (!delivered && this.queue.length > 0) {
       this.counters.dropped += this.queue.length;
+      this.lastError = `the shutdown deadline passed with ${this.queue.length} audit records undelivered; a custom exporter has no spool, so they are lost`;
       this.logger.warn(`shutdown deadline passed with ${this.queue.length} audit records undelivered; they are lost`);
       this.queue = [];
     }
-    await this.exporter.shutdown().catch(() => undefined);
-    return delivered;
+    this.left = 0;
+    // The exporter's own shutdown gets what is left of the deadline, no more.
+    let exporterDone = false;
+    const finished = this.exporter
+      .shutdown()
+      .catch(() => undefined)
+      .finally(() => {
+        exporterDone = true;
+        this.settlements.check();
+      });
+    void finished;
+    await this.settlements.wait(Math.max(0, deadline - Date.now()), () => (exporterDone ? true : undefined));
+    return delivered && this.counters.dropped === 0;
   }
 
   stats(): SinkStats {
-    return { ...this.counters, queueDepth: this.queue.length, spooled: 0, replayed: 0, spoolBytes: 0, collectorUp: this.backoffMs === 0 };
+    return {
+      ...this.counters,
+      queueDepth: this.queue.length,
+      spooled: 0,
+      replayed: 0,
+      spoolBytes: 0,
+      collectorUp: this.backoffMs === 0,
+      quarantined: 0,
+      damaged: 0,
+      left: this.left,
+      lastError: this.lastError,
+    };
   }
 }

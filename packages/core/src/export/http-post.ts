@@ -2,12 +2,17 @@ import http from 'node:http';
 import https from 'node:https';
 
 export interface PostResult {
-  /** HTTP status, or 0 when no answer came (refused, reset, timed out). */
+  /** HTTP status, or 0 when no answer came (refused, reset, past the deadline). */
   status: number;
-  /** From a Retry-After header on 429/503, in milliseconds. */
+  /** From a Retry-After header, in milliseconds. */
   retryAfterMs: number | undefined;
   error: Error | undefined;
+  /** The start of the answer's body (read for error messages and partialSuccess). */
   body: string;
+  /** True when the deadline cut the request off. */
+  timedOut: boolean;
+  /** A redirect's target, for the warning. */
+  location: string | undefined;
 }
 
 // Idle sockets are closed after 4 s, before the usual 5 s keep-alive timeout of Node servers
@@ -28,18 +33,25 @@ export function parseRetryAfter(value: string | string[] | undefined, now = Date
 }
 
 /**
- * POSTs one body; never rejects, so callers deal in results rather than exceptions. A request
- * on a reused keep-alive socket that the server closed meanwhile is sent once more at once.
+ * POSTs one body; never rejects, so callers deal in results rather than exceptions.
+ * `timeoutMs` is a deadline for the whole exchange (connect, send, the complete answer), not
+ * an idle timeout: a collector that trickles its answer is cut off at the deadline. A request
+ * on a reused keep-alive socket that the server closed meanwhile is sent once more at once,
+ * within the same deadline. `signal` aborts (shutdown).
  */
 export async function postBody(
   url: URL,
   body: Buffer | string,
   headers: Record<string, string>,
   timeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<PostResult> {
-  const first = await postOnce(url, body, headers, timeoutMs);
+  const deadline = Date.now() + timeoutMs;
+  const first = await postOnce(url, body, headers, deadline, timeoutMs, signal);
   const code = (first.error as NodeJS.ErrnoException | undefined)?.code;
-  if (first.status === 0 && (code === 'ECONNRESET' || code === 'EPIPE')) return postOnce(url, body, headers, timeoutMs);
+  if (first.status === 0 && !first.timedOut && (code === 'ECONNRESET' || code === 'EPIPE') && Date.now() < deadline && !signal?.aborted) {
+    return postOnce(url, body, headers, deadline, timeoutMs, signal);
+  }
   return first;
 }
 
@@ -47,47 +59,68 @@ function postOnce(
   url: URL,
   body: Buffer | string,
   headers: Record<string, string>,
+  deadline: number,
   timeoutMs: number,
+  signal: AbortSignal | undefined,
 ): Promise<PostResult> {
   return new Promise((resolve) => {
     const isHttps = url.protocol === 'https:';
     const lib = isHttps ? https : http;
     let settled = false;
-    const done = (r: PostResult) => {
-      if (!settled) {
-        settled = true;
-        resolve(r);
-      }
+    let timedOut = false;
+    const done = (r: Omit<PostResult, 'timedOut'>) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      resolve({ ...r, timedOut });
     };
-    const req = lib.request(
-      url,
-      {
-        method: 'POST',
-        agent: isHttps ? agents.https : agents.http,
-        headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
-        timeout: timeoutMs,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          // Keep only the start of an answer: it is read for error messages, nothing more.
-          if (size < 4096) chunks.push(c);
-          size += c.length;
-        });
-        res.on('end', () =>
-          done({
-            status: res.statusCode ?? 0,
-            retryAfterMs: parseRetryAfter(res.headers['retry-after']),
-            error: undefined,
-            body: Buffer.concat(chunks).toString('utf8', 0, 4096),
-          }),
-        );
-        res.on('error', (error) => done({ status: 0, retryAfterMs: undefined, error, body: '' }));
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`no answer from ${url.origin} within ${timeoutMs} ms`)));
-    req.on('error', (error) => done({ status: 0, retryAfterMs: undefined, error, body: '' }));
+    const fail = (error: Error) => done({ status: 0, retryAfterMs: undefined, error, body: '', location: undefined });
+    const req = lib.request(url, {
+      method: 'POST',
+      agent: isHttps ? agents.https : agents.http,
+      headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+    });
+    // The deadline timer is unref'd: a request alone need not keep the process alive (its socket
+    // does while it is open), and a pending flush()/shutdown() holds a ref'd timer of its own.
+    const timer = setTimeout(() => {
+      timedOut = true;
+      const err = new Error(`no complete answer from ${url.origin} within ${timeoutMs} ms`);
+      req.destroy(err);
+      fail(err);
+    }, Math.max(1, deadline - Date.now()));
+    timer.unref();
+    const onAbort = () => {
+      const err = new Error('the request was abandoned at shutdown');
+      req.destroy(err);
+      fail(err);
+    };
+    if (signal?.aborted) {
+      onAbort();
+      return;
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        // Keep only the start of an answer: it is read for error messages, nothing more.
+        if (size < 4096) chunks.push(c);
+        size += c.length;
+      });
+      res.on('end', () =>
+        done({
+          status: res.statusCode ?? 0,
+          retryAfterMs: parseRetryAfter(res.headers['retry-after']),
+          error: undefined,
+          body: Buffer.concat(chunks).toString('utf8', 0, Math.min(size, 4096)),
+          location: typeof res.headers.location === 'string' ? res.headers.location : undefined,
+        }),
+      );
+      res.on('error', fail);
+      res.on('aborted', () => fail(new Error(`the answer from ${url.origin} was cut off`)));
+    });
+    req.on('error', fail);
     req.end(body);
   });
 }

@@ -8,7 +8,7 @@ export interface SinkStats {
   exported: number;
   /** Records given up on; each drop was also warned about. */
   dropped: number;
-  /** Export requests that failed and were retried. */
+  /** Export requests that failed and were retried (or split). */
   failedExports: number;
   /** Records waiting for delivery (in memory or in the spool). */
   queueDepth: number;
@@ -20,13 +20,26 @@ export interface SinkStats {
   spoolBytes: number;
   /** False while deliveries are failing. */
   collectorUp: boolean;
+  /** Records this sink moved into the spool's quarantine file (refused by the collector one by one). */
+  quarantined: number;
+  /** Records lost to damaged spool segments (each damaged segment was also warned about). */
+  damaged: number;
+  /** Records still undelivered when the last flush()/shutdown() settled. */
+  left: number;
+  /** The latest delivery or spool problem, human readable, with the fix; undefined if none so far. */
+  lastError: string | undefined;
 }
 
 /** Where finished audit records go. The seam between recording and delivery. */
 export interface RecordSink {
   write(span: ReadableSpan): void;
-  /** Resolves true when everything written so far was delivered before the deadline. */
+  /**
+   * Resolves true when everything written so far was delivered before the deadline and
+   * nothing was ever dropped, quarantined or lost to damage. Always settles by the deadline,
+   * and keeps the process alive (a ref'd timer) until it does.
+   */
   flush(timeoutMs: number): Promise<boolean>;
+  /** flush(), then closes; the same promise for every call. */
   shutdown(timeoutMs: number): Promise<boolean>;
   stats(): SinkStats;
   /** Strict durability: make every record so far durable; false when that cannot be done. */
@@ -34,6 +47,10 @@ export interface RecordSink {
   /** False when a new record could be neither delivered nor kept (failMode 'closed' refuses calls then). */
   canRecord?(): boolean;
   unavailableReason?(): string;
+  /** Encodes the open batch into the spool now (synchronous). */
+  seal?(): void;
+  /** Synchronous last step at process exit: what memory still holds goes to the spool. */
+  spillForExit?(): void;
 }
 
 export interface AuditLogger {

@@ -1,14 +1,16 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { SpoolOwner } from './spool-owner.js';
 
 /**
  * The append-only spool: a write-ahead log of export requests on disk.
  *
  * Layout (documented in docs/export.md):
- *   <spoolDir>/<streamDirName>/owner.json        {"pid", "host", "startedAt"}: who writes here
- *   <spoolDir>/<streamDirName>/seg-000001.log    lines "<spanCount> <OTLP/JSON request>\n"
- *   <spoolDir>/<streamDirName>/seg-000001.ack    decimal byte offset acknowledged so far
+ *   <namespaceDir>/<stream>/owner.json        who writes here (spool-owner.ts); its mtime is the heartbeat
+ *   <namespaceDir>/<stream>/seg-000001.log    lines "<spanCount> <OTLP/JSON request>\n"
+ *   <namespaceDir>/<stream>/seg-000001.ack    decimal byte offset acknowledged so far
+ *   <namespaceDir>/<stream>/adopted-<stream>/ a gone process's folder, being delivered
+ *   <namespaceDir>/quarantine/                records the collector refused, damaged segments
  *
  * Segments are only appended to. A segment is deleted once every line in it was acknowledged
  * by the collector; until then the .ack file says how far delivery got, so a restarted process
@@ -23,20 +25,28 @@ export interface SpoolEntryRef {
   readonly length: number;
   /** Spans in the request. */
   readonly spans: number;
+  /** Bytes before the request itself (the "<spanCount> " prefix). */
+  readonly skip: number;
 }
 
 export class Segment {
   fd: number | undefined;
-  /** Bytes written (the next append goes here). */
+  /** Bytes that hold deliverable lines (the next append goes here, for our own segments). */
   size: number;
   /** Bytes acknowledged by the collector, from the start. */
   acked: number;
+  /** Lost lines were found in it: it is kept in the quarantine rather than deleted. */
+  damaged = false;
+  /** Its folder was adopted by another process while we were alive: no more acks or deletes by path. */
+  moved = false;
   constructor(
-    readonly file: string,
+    public file: string,
     size: number,
     acked: number,
-    /** Segments adopted from a dead process are read, never appended to. */
+    /** Segments adopted from a gone process are read, never appended to. */
     readonly adopted: boolean,
+    /** For adopted segments: the file size when it was scanned (a grown file is scanned again). */
+    public scannedBytes = size,
   ) {
     this.size = size;
     this.acked = acked;
@@ -46,35 +56,42 @@ export class Segment {
   }
 }
 
-export interface RecoveredSegment {
-  segment: Segment;
-  entries: SpoolEntryRef[];
-  /** Bytes at the end that did not form a whole line (a write cut by a crash). */
-  tornBytes: number;
-}
+export const SEGMENT_RE = /^seg-(\d{6})\.log$/;
+export const ADOPTED_PREFIX = 'adopted-';
+export const QUARANTINE_DIR = 'quarantine';
 
-const SEGMENT_RE = /^seg-(\d{6})\.log$/;
+export type AckResult = 'partial' | 'finished' | 'grown';
 
 export class Spool {
   readonly dir: string;
+  readonly owner: SpoolOwner;
   private active: Segment | undefined;
   private nextIndex = 1;
+  /** Segments appended to since the last sync(), and whether a new file's name needs syncing. */
+  private readonly unsynced = new Set<Segment>();
+  private dirUnsynced = false;
 
   constructor(
+    /** The service's namespace folder (spoolLocation().namespaceDir). */
     readonly root: string,
-    streamDirName: string,
+    readonly streamName: string,
     private readonly segmentBytes: number,
   ) {
-    this.dir = path.join(root, streamDirName);
+    this.dir = path.join(root, streamName);
+    this.owner = new SpoolOwner(this.dir);
   }
 
-  /** Creates the stream folder and claims it. Throws when the spool cannot be written. */
+  get quarantineDir(): string {
+    return path.join(this.root, QUARANTINE_DIR);
+  }
+
+  /**
+   * Creates the stream folder and claims it. Throws when the spool cannot be written. Called
+   * again after a failure (full disk, permissions, the folder taken away): it is idempotent.
+   */
   open(): void {
     fs.mkdirSync(this.dir, { recursive: true });
-    fs.writeFileSync(
-      path.join(this.dir, 'owner.json'),
-      JSON.stringify({ pid: process.pid, host: os.hostname(), startedAt: new Date().toISOString() }),
-    );
+    this.owner.claim();
   }
 
   /** Appends one line; returns where it went. Throws on I/O errors (full disk, permissions). */
@@ -82,79 +99,150 @@ export class Spool {
     let seg = this.active;
     if (seg === undefined || seg.size >= this.segmentBytes) seg = this.rotate();
     const buf = Buffer.from(line, 'utf8');
+    const fd = seg.fd as number;
     let written = 0;
-    while (written < buf.length) {
-      written += fs.writeSync(seg.fd as number, buf, written, buf.length - written, seg.size + written);
+    try {
+      while (written < buf.length) written += fs.writeSync(fd, buf, written, buf.length - written, seg.size + written);
+    } catch (err) {
+      // A partial line would be read back as garbage (and the next line written after it):
+      // cut the file back to its last whole line, or give this segment up.
+      try {
+        if (written > 0) fs.ftruncateSync(fd, seg.size);
+      } catch {
+        this.active = undefined;
+      }
+      throw err;
     }
-    const ref: SpoolEntryRef = { segment: seg, offset: seg.size, length: buf.length, spans };
+    const ref: SpoolEntryRef = { segment: seg, offset: seg.size, length: buf.length, spans, skip: line.indexOf(' ') + 1 };
     seg.size += buf.length;
+    this.unsynced.add(seg);
     return ref;
   }
 
-  /** Makes everything appended so far durable. */
+  /** Makes everything appended so far durable (each segment written to, and new files' names). */
   sync(): void {
-    if (this.active?.fd !== undefined) fs.fdatasyncSync(this.active.fd);
+    for (const seg of this.unsynced) {
+      if (seg.fd !== undefined) fs.fdatasyncSync(seg.fd);
+      this.unsynced.delete(seg);
+    }
+    if (this.dirUnsynced) {
+      this.dirUnsynced = false;
+      try {
+        const fd = fs.openSync(this.dir, 'r');
+        try {
+          fs.fsyncSync(fd);
+        } finally {
+          fs.closeSync(fd);
+        }
+      } catch {
+        // Folders cannot be fsynced on every platform (Windows); the file's own data is synced.
+      }
+    }
   }
 
   private rotate(): Segment {
-    if (this.active?.fd !== undefined) {
-      fs.closeSync(this.active.fd);
-      this.active.fd = undefined;
+    let fd: number | undefined;
+    let file = '';
+    for (let tries = 0; fd === undefined; tries++) {
+      file = path.join(this.dir, `seg-${String(this.nextIndex).padStart(6, '0')}.log`);
+      try {
+        // Not O_APPEND: writes go at explicit offsets, so a failed write can be cut back.
+        fd = fs.openSync(file, 'wx+');
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EEXIST' && tries < 1000) this.nextIndex++;
+        else if (code === 'ENOENT' && tries < 1000) this.open(); // the folder is gone: make it again
+        else throw err;
+      }
     }
-    const file = path.join(this.dir, `seg-${String(this.nextIndex++).padStart(6, '0')}.log`);
+    this.nextIndex++;
+    this.dirUnsynced = true;
+    const previous = this.active;
     const seg = new Segment(file, 0, 0, false);
-    seg.fd = fs.openSync(file, 'a+'); // read back too, when the memory cache has let the body go
+    seg.fd = fd;
     this.active = seg;
+    // A full segment already delivered can go now.
+    if (previous !== undefined && previous.acked >= previous.size) this.retire(previous);
     return seg;
   }
 
   /** Reads one line back (without its newline, without the span-count prefix). */
   read(ref: SpoolEntryRef): string {
+    const seg = ref.segment;
+    seg.fd ??= fs.openSync(seg.file, 'r');
     const buf = Buffer.allocUnsafe(ref.length);
-    const fd = ref.segment.fd ?? fs.openSync(ref.segment.file, 'r');
-    try {
-      let got = 0;
-      while (got < ref.length) {
-        const n = fs.readSync(fd, buf, got, ref.length - got, ref.offset + got);
-        if (n === 0) throw new Error(`spool segment ${ref.segment.file} is shorter than expected`);
-        got += n;
-      }
-    } finally {
-      if (ref.segment.fd === undefined) fs.closeSync(fd);
+    let got = 0;
+    while (got < ref.length) {
+      const n = fs.readSync(seg.fd, buf, got, ref.length - got, ref.offset + got);
+      if (n === 0) throw new SpoolReadError(`spool segment ${seg.file} is shorter than expected (${ref.offset + got} of ${ref.offset + ref.length} bytes)`);
+      got += n;
     }
-    const text = buf.toString('utf8', 0, ref.length - 1);
-    return text.slice(text.indexOf(' ') + 1);
+    if (buf[ref.length - 1] !== 10 || buf[ref.skip] !== 123) throw new SpoolReadError(`spool segment ${seg.file} changed under us at byte ${ref.offset}`);
+    return buf.toString('utf8', ref.skip, ref.length - 1);
   }
 
-  /** Records delivery up to the end of `ref`; deletes the segment when it is done with. */
-  ack(ref: SpoolEntryRef): void {
+  /** Records delivery up to the end of `ref`; retires the segment when it is done with. */
+  ack(ref: SpoolEntryRef): AckResult {
     const seg = ref.segment;
     seg.acked = Math.max(seg.acked, ref.offset + ref.length);
-    const finished = seg.acked >= seg.size && (seg.adopted || seg !== this.active);
-    if (finished) {
-      this.remove(seg);
-      return;
+    if (seg.acked >= seg.size) {
+      if (seg.adopted) {
+        if (fileSize(seg) > seg.scannedBytes) return 'grown';
+        this.retire(seg);
+        return 'finished';
+      }
+      if (seg !== this.active) {
+        this.retire(seg);
+        return 'finished';
+      }
     }
-    if (seg === this.active && seg.acked >= seg.size && seg.size >= this.segmentBytes) {
-      // A full, fully delivered active segment: start a new one so this can go.
-      this.rotate();
-      this.remove(seg);
-      return;
+    if (!seg.moved) {
+      try {
+        fs.writeFileSync(seg.ackFile, String(seg.acked));
+      } catch {
+        // Losing the ack marker only means a resend after a restart (at-least-once).
+      }
     }
-    try {
-      fs.writeFileSync(seg.ackFile, String(seg.acked));
-    } catch {
-      // Losing the ack marker only means a resend after a restart (at-least-once).
-    }
+    return 'partial';
   }
 
-  private remove(seg: Segment): void {
+  /** Deletes a delivered segment, or keeps a damaged one in the quarantine folder. */
+  retire(seg: Segment): void {
     if (seg.fd !== undefined) {
-      fs.closeSync(seg.fd);
+      try {
+        fs.closeSync(seg.fd);
+      } catch {
+        /* already closed */
+      }
       seg.fd = undefined;
+    }
+    if (seg === this.active) this.active = undefined;
+    this.unsynced.delete(seg);
+    if (seg.moved) return;
+    if (seg.damaged) {
+      try {
+        fs.mkdirSync(this.quarantineDir, { recursive: true });
+        const rel = path.relative(this.root, seg.file).split(path.sep).join('_');
+        fs.renameSync(seg.file, path.join(this.quarantineDir, `damaged-${Date.now()}-${rel}`));
+        fs.rmSync(seg.ackFile, { force: true });
+        return;
+      } catch {
+        return; // kept where it is: a later start reports it again rather than lose the evidence
+      }
     }
     fs.rmSync(seg.file, { force: true });
     fs.rmSync(seg.ackFile, { force: true });
+  }
+
+  /**
+   * Our folder was adopted by another process (our heartbeat looked stale to it): the segments
+   * we hold open now live in its folder and it delivers them too. Stop writing into them and
+   * start the folder afresh for what comes next.
+   */
+  rehome(segments: Iterable<Segment>): void {
+    for (const seg of segments) if (!seg.adopted) seg.moved = true;
+    this.active = undefined;
+    this.open();
   }
 
   close(): void {
@@ -166,64 +254,31 @@ export class Spool {
       }
       this.active.fd = undefined;
     }
-  }
-
-  /** Deletes the stream folder (and the namespace folder, when it empties) if nothing is left to deliver. */
-  removeIfEmpty(): void {
-    try {
-      const left = fs.readdirSync(this.dir).filter((f) => SEGMENT_RE.test(f));
-      const pending = left.some((f) => {
-        const file = path.join(this.dir, f);
-        const size = fs.statSync(file).size;
-        return size > readAck(file.replace(/\.log$/, '.ack'));
-      });
-      if (!pending) {
-        fs.rmSync(this.dir, { recursive: true, force: true });
-        if (fs.readdirSync(this.root).length === 0) fs.rmdirSync(this.root);
-      }
-    } catch {
-      /* best effort */
-    }
+    this.active = undefined;
+    this.owner.release();
   }
 
   /**
-   * Takes over stream folders left by processes that are gone (crashed, killed), moving each
-   * into this stream's folder (an atomic rename, so two live processes never adopt the same
-   * one), and returns their undelivered lines, oldest first.
+   * Deletes the stream folder (and the namespace folder, when it empties) if nothing below it
+   * is left to deliver. Never the lineage file beside the namespace folder.
    */
-  adoptOrphans(): RecoveredSegment[] {
-    let names: string[];
+  removeIfEmpty(): void {
     try {
-      names = fs.readdirSync(this.root);
+      if (hasUndelivered(this.dir)) return;
+      fs.rmSync(this.dir, { recursive: true, force: true });
+      if (fs.readdirSync(this.root).length === 0) fs.rmdirSync(this.root);
     } catch {
-      return [];
+      /* best effort */
     }
-    const out: RecoveredSegment[] = [];
-    const orphans = names
-      .map((name) => path.join(this.root, name))
-      .filter((dir) => dir !== this.dir && isOrphan(dir))
-      .sort((a, b) => mtime(a) - mtime(b));
-    for (const dir of orphans) {
-      const target = path.join(this.dir, `adopted-${path.basename(dir)}`);
-      try {
-        fs.renameSync(dir, target);
-      } catch {
-        continue; // another process took it first
-      }
-      for (const file of fs.readdirSync(target).filter((f) => SEGMENT_RE.test(f)).sort()) {
-        out.push(recoverSegment(path.join(target, file)));
-      }
-    }
-    return out;
   }
 
-  /** Removes adopted folders whose segments are all delivered. */
+  /** Removes adopted folders (at any depth) that hold nothing undelivered any more. */
   cleanAdopted(): void {
     try {
       for (const name of fs.readdirSync(this.dir)) {
-        if (!name.startsWith('adopted-')) continue;
+        if (!name.startsWith(ADOPTED_PREFIX)) continue;
         const dir = path.join(this.dir, name);
-        if (!fs.readdirSync(dir).some((f) => SEGMENT_RE.test(f))) fs.rmSync(dir, { recursive: true, force: true });
+        if (!hasUndelivered(dir)) fs.rmSync(dir, { recursive: true, force: true });
       }
     } catch {
       /* best effort */
@@ -231,63 +286,50 @@ export class Spool {
   }
 }
 
-function readAck(file: string): number {
+export class SpoolReadError extends Error {}
+
+function fileSize(seg: Segment): number {
   try {
-    const n = Number(fs.readFileSync(file, 'utf8').trim());
-    return Number.isFinite(n) && n >= 0 ? n : 0;
+    return seg.fd !== undefined ? fs.fstatSync(seg.fd).size : fs.statSync(seg.file).size;
   } catch {
     return 0;
   }
 }
 
-function mtime(dir: string): number {
+export function readAck(file: string): number | undefined {
+  let text: string;
   try {
-    return fs.statSync(dir).mtimeMs;
+    text = fs.readFileSync(file, 'utf8').trim();
   } catch {
-    return 0;
+    return 0; // no ack yet
   }
+  const n = Number(text);
+  return /^\d+$/.test(text) && Number.isSafeInteger(n) ? n : undefined;
 }
 
-function isOrphan(dir: string): boolean {
-  let owner: { pid?: unknown; host?: unknown };
+/** True when any segment below `dir` (at any depth) holds bytes beyond its acknowledgement. */
+export function hasUndelivered(dir: string): boolean {
+  let names: string[];
   try {
-    if (!fs.statSync(dir).isDirectory()) return false;
-    owner = JSON.parse(fs.readFileSync(path.join(dir, 'owner.json'), 'utf8')) as { pid?: unknown; host?: unknown };
-  } catch {
-    // No readable owner: a folder from a process that died while creating it, or not ours.
-    try {
-      return fs.readdirSync(dir).some((f) => SEGMENT_RE.test(f));
-    } catch {
-      return false;
+    names = fs.readdirSync(dir);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ENOENT'; // unreadable: assume it holds something
+  }
+  for (const name of names) {
+    const p = path.join(dir, name);
+    if (SEGMENT_RE.test(name)) {
+      let size: number;
+      try {
+        size = fs.statSync(p).size;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        return true;
+      }
+      const ack = readAck(p.replace(/\.log$/, '.ack'));
+      if (ack === undefined || size > ack) return true;
+    } else if (name.startsWith(ADOPTED_PREFIX)) {
+      if (hasUndelivered(p)) return true;
     }
   }
-  if (owner.host !== os.hostname()) return false; // a shared folder: only judge our own host's processes
-  if (typeof owner.pid !== 'number') return true;
-  if (owner.pid === process.pid) return false;
-  try {
-    process.kill(owner.pid, 0);
-    return false; // alive
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-}
-
-function recoverSegment(file: string): RecoveredSegment {
-  const data = fs.readFileSync(file);
-  const acked = Math.min(readAck(file.replace(/\.log$/, '.ack')), data.length);
-  const segment = new Segment(file, data.length, acked, true);
-  const entries: SpoolEntryRef[] = [];
-  let offset = acked;
-  while (offset < data.length) {
-    const nl = data.indexOf(10, offset);
-    if (nl === -1) break;
-    const space = data.indexOf(32, offset);
-    const spans = space > offset && space < nl ? Number(data.toString('latin1', offset, space)) : NaN;
-    if (Number.isFinite(spans)) entries.push({ segment, offset, length: nl + 1 - offset, spans });
-    offset = nl + 1;
-  }
-  const tornBytes = data.length - offset;
-  // What follows the last whole line can never be delivered: mark it as handled.
-  segment.size = offset;
-  return { segment, entries, tornBytes };
+  return false;
 }

@@ -1,0 +1,43 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+/**
+ * Records the collector refuses one by one (a single-record request answered 400, 413, or
+ * rejected in an OTLP partialSuccess) are kept here, never deleted: one JSON line each,
+ *   {"at","status","reason","spans","stream","request"}
+ * where `request` is the complete OTLP/JSON export request, ready to POST again once the
+ * collector is fixed (docs/export.md, "The quarantine"). The file is appended to by every
+ * process of the service, so it lives in the namespace folder, not in a stream folder.
+ */
+export class Quarantine {
+  constructor(readonly dir: string) {}
+
+  get file(): string {
+    return path.join(this.dir, 'rejected.jsonl');
+  }
+
+  /** Appends and fsyncs one record. Throws on I/O errors: the caller then keeps the record queued. */
+  add(request: string, spans: number, status: number, reason: string, stream: string): void {
+    fs.mkdirSync(this.dir, { recursive: true });
+    const head = JSON.stringify({ at: new Date().toISOString(), status, reason: reason.slice(0, 500), spans, stream });
+    const line = Buffer.from(`${head.slice(0, -1)},"request":${request}}\n`, 'utf8');
+    // One write of the whole line with O_APPEND: lines of processes sharing the file do not interleave.
+    const fd = fs.openSync(this.file, 'a');
+    try {
+      let written = 0;
+      while (written < line.length) written += fs.writeSync(fd, line, written, line.length - written);
+      fs.fdatasyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  /** Whether earlier processes left anything here (reported once at start). */
+  holdsEarlierRecords(): boolean {
+    try {
+      return fs.readdirSync(this.dir).length > 0;
+    } catch {
+      return false;
+    }
+  }
+}
