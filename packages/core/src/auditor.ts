@@ -231,8 +231,13 @@ function checkIdentity(input: RunIdentityInput): void {
       if (typeof input.agent !== 'object' || input.agent === null) issues.push('agent, when given, must be an object');
       else checkKeys(input.agent, AGENT_KEYS, 'agent.', issues);
     }
-    if (input.attributes !== undefined && (typeof input.attributes !== 'object' || input.attributes === null)) {
-      issues.push('attributes, when given, must be an object of strings, numbers and booleans');
+    if (input.attributes !== undefined) {
+      if (typeof input.attributes !== 'object' || input.attributes === null) issues.push('attributes, when given, must be an object of strings, numbers and booleans');
+      else {
+        for (const [k, v] of Object.entries(input.attributes)) {
+          if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') issues.push(`attributes.${k} must be a string, a number or a boolean`);
+        }
+      }
     }
     const p = input.principal as unknown;
     if (typeof p !== 'object' || p === null || typeof (p as { id?: unknown }).id !== 'string' || (p as { id: string }).id.trim() === '') {
