@@ -102,12 +102,6 @@ export function formatLine(t: V2Line['t'], n: number, p: string, rest: Record<st
   return tail === '{}' ? `${head}}` : `${head},${tail.slice(1)}`;
 }
 
-/** Same as `formatLine` for a `rest` already serialised as a JSON object. */
-export function formatLineJson(t: V2Line['t'], n: number, p: string, restJson: string): string {
-  const head = `{"v":2,"t":"${t}","n":${n},"p":"${p}"`;
-  return restJson === '{}' ? `${head}}` : `${head},${restJson.slice(1)}`;
-}
-
 const HEX64 = /^[0-9a-f]{64}$/;
 const HEX32 = /^[0-9a-f]{32}$/;
 const KEY_ID = /^[0-9a-f]{16}$/;

@@ -10,13 +10,16 @@ import type { TrailScope, TrailSpan } from './record.js';
 
 export interface PendingLine {
   t: 'resource' | 'span';
-  /** The line's own fields as a JSON object (the writer puts the chain fields in front). */
-  rest: string;
+  /**
+   * The line's own fields as the UTF-8 of a JSON object (the writer puts the chain fields in
+   * front). Bytes, not a string: the writer hashes and writes them as they are, with no copy.
+   */
+  rest: Buffer;
 }
 
 export interface RequestLines {
   lines: PendingLine[];
-  /** UTF-8 bytes of the `rest` strings, to which the writer adds its chain fields. */
+  /** Bytes of the `rest` buffers plus, per line, the most the writer adds (its chain fields). */
   bytes: number;
   spans: number;
 }
@@ -73,8 +76,9 @@ export function requestLines(spans: readonly TrailSpan[], receivedAt: string, wr
 
   const lines: PendingLine[] = [];
   let bytes = 0;
-  const add = (t: PendingLine['t'], rest: string) => {
-    bytes += Buffer.byteLength(rest) + CHAIN_OVERHEAD_BYTES;
+  const add = (t: PendingLine['t'], json: string) => {
+    const rest = Buffer.from(json, 'utf8');
+    bytes += rest.length + CHAIN_OVERHEAD_BYTES;
     if (bytes > maxBytes) throw new StoredBytesError(maxBytes);
     lines.push({ t, rest });
   };

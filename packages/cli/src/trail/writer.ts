@@ -1,7 +1,7 @@
 import { createHash, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { constants, promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { GENESIS_HASH, formatLine, formatLineJson, sealMessage, type PrevLink, type SealReason } from './format-v2.js';
+import { GENESIS_HASH, sealMessage, type PrevLink, type SealReason } from './format-v2.js';
 import { listTrailFiles } from './reader.js';
 import { CHAIN_OVERHEAD_BYTES, type PendingLine, type RequestLines } from './request-lines.js';
 import { sealKeyId } from './seal-key.js';
@@ -162,7 +162,9 @@ export class TrailWriter {
     const file = this.file;
     if (!file) return;
     try {
-      await this.writeLines(file, [this.sealLine('close')]);
+      const out: Buffer[] = [];
+      this.sealLine(out, 'close');
+      await this.writeLines(file, out);
       this.commitHead(file);
     } catch (err) {
       this.onError(`could not write the closing seal of ${file.path}: ${(err as Error).message}`);
@@ -200,12 +202,19 @@ export class TrailWriter {
       try {
         file = await this.fileFor(this.queue[0]!.bytes);
         batch = this.takeBatch(file);
-        const lines: string[] = [];
-        if (file.size === 0) lines.push(this.openLine(file));
-        for (const p of batch) for (const l of p.lines as PendingLine[]) lines.push(this.chainLine(l.t, l.rest));
-        this.linesSinceSeal += lines.length;
-        if (this.linesSinceSeal >= this.sealEvery) lines.push(this.sealLine('count'));
-        await this.writeLines(file, lines);
+        const out: Buffer[] = [];
+        let count = 0;
+        if (file.size === 0) {
+          this.openLine(out, file);
+          count++;
+        }
+        for (const p of batch) {
+          for (const l of p.lines as PendingLine[]) this.chainLine(out, l.t, l.rest);
+          count += (p.lines as PendingLine[]).length;
+        }
+        this.linesSinceSeal += count;
+        if (this.linesSinceSeal >= this.sealEvery) this.sealLine(out, 'count');
+        await this.writeLines(file, out);
         this.commitHead(file);
         for (const p of batch) p.resolve();
         this.armSealTimer();
@@ -239,7 +248,9 @@ export class TrailWriter {
   private async fileFor(bytes: number): Promise<OpenFile> {
     if (this.file && this.file.size > 0 && this.file.size + bytes + CHAIN_OVERHEAD_BYTES > this.maxFileBytes) {
       const old = this.file;
-      await this.writeLines(old, [this.sealLine('rotate')]);
+      const out: Buffer[] = [];
+      this.sealLine(out, 'rotate');
+      await this.writeLines(old, out);
       this.commitHead(old);
       this.file = undefined;
       await old.handle.close();
@@ -266,19 +277,33 @@ export class TrailWriter {
     }
   }
 
-  private chainLine(t: PendingLine['t'] | 'open' | 'seal', rest: string | Record<string, unknown>): string {
+  /**
+   * Numbers and chains one line, appending its bytes to `out` as pieces (head, rest, `\n`): the
+   * line is hashed and written from those pieces, never joined into one string or buffer.
+   */
+  private chainLine(out: Buffer[], t: PendingLine['t'] | 'open' | 'seal', rest: Buffer | Record<string, unknown>): void {
     const n = this.head.n + 1;
-    const line = typeof rest === 'string' ? formatLineJson(t, n, this.head.hash, rest) : formatLine(t, n, this.head.hash, rest);
-    this.head = { n, hash: createHash('sha256').update(line, 'utf8').digest('hex'), file: this.head.file, index: this.head.index };
-    return line;
+    const body = Buffer.isBuffer(rest) ? rest : Buffer.from(JSON.stringify(rest), 'utf8');
+    const head = Buffer.from(`{"v":2,"t":"${t}","n":${n},"p":"${this.head.hash}"`, 'latin1');
+    const hash = createHash('sha256').update(head);
+    if (body.length <= 2) {
+      // `{}`: the line is just the chain fields.
+      hash.update(CLOSE);
+      out.push(head, CLOSE, NEWLINE);
+    } else {
+      const tail = body.subarray(1);
+      hash.update(COMMA).update(tail);
+      out.push(head, COMMA, tail, NEWLINE);
+    }
+    this.head = { n, hash: hash.digest('hex'), file: this.head.file, index: this.head.index };
   }
 
-  private openLine(file: OpenFile): string {
+  private openLine(out: Buffer[], file: OpenFile): void {
     const from = this.head;
     const prev: PrevLink | undefined = from.file
       ? { file: path.basename(from.file), ...(from.index === 0 ? opt(from.prevN, from.prevChain) : { n: from.n, chain: this.chain }) }
       : undefined;
-    const line = this.chainLine('open', {
+    this.chainLine(out, 'open', {
       chain: this.chain,
       file: file.index,
       at: this.now().toISOString(),
@@ -286,10 +311,9 @@ export class TrailWriter {
       ...(prev === undefined ? {} : { prev }),
     });
     this.head = { ...this.head, file: file.path, index: file.index };
-    return line;
   }
 
-  private sealLine(why: SealReason): string {
+  private sealLine(out: Buffer[], why: SealReason): void {
     const n = this.head.n + 1;
     const p = this.head.hash;
     const at = this.now().toISOString();
@@ -300,15 +324,37 @@ export class TrailWriter {
     }
     this.linesSinceSeal = 0;
     this.sealCount++;
-    return this.chainLine('seal', fields);
+    this.chainLine(out, 'seal', fields);
   }
 
-  private async writeLines(file: OpenFile, lines: string[]): Promise<void> {
-    const data = Buffer.from(`${lines.join('\n')}\n`, 'utf8');
-    await writeAll(file.handle, data);
-    file.size += data.length;
+  /** Writes the pieces (small ones gathered into chunks, large ones as they are), then fsyncs. */
+  private async writeLines(file: OpenFile, pieces: Buffer[]): Promise<void> {
+    let group: Buffer[] = [];
+    let groupSize = 0;
+    let lines = 0;
+    const flush = async () => {
+      if (groupSize === 0) return;
+      const data = group.length === 1 ? group[0]! : Buffer.concat(group, groupSize);
+      group = [];
+      groupSize = 0;
+      await writeAll(file.handle, data);
+      file.size += data.length;
+    };
+    for (const piece of pieces) {
+      if (piece === NEWLINE) lines++;
+      if (piece.length >= WRITE_CHUNK) {
+        await flush();
+        await writeAll(file.handle, piece);
+        file.size += piece.length;
+        continue;
+      }
+      group.push(piece);
+      groupSize += piece.length;
+      if (groupSize >= WRITE_CHUNK) await flush();
+    }
+    await flush();
     await file.handle.sync();
-    this.lineCount += lines.length;
+    this.lineCount += lines;
   }
 
   private commitHead(file: OpenFile): void {
@@ -329,7 +375,9 @@ export class TrailWriter {
     const file = this.file;
     if (!file || this.linesSinceSeal === 0) return;
     try {
-      await this.writeLines(file, [this.sealLine('time')]);
+      const out: Buffer[] = [];
+      this.sealLine(out, 'time');
+      await this.writeLines(file, out);
       this.commitHead(file);
     } catch (err) {
       await this.abandonFile(err as Error);
@@ -363,6 +411,12 @@ export class TrailWriter {
     this.linesSinceSeal = 0;
   }
 }
+
+const NEWLINE = Buffer.from('\n');
+const COMMA = Buffer.from(',');
+const CLOSE = Buffer.from('}');
+/** Pieces are gathered into writes of about this size; larger ones are written on their own. */
+const WRITE_CHUNK = 256 * 1024;
 
 function opt(n: number | undefined, chain: string | undefined): { n?: number; chain?: string } {
   return { ...(n === undefined ? {} : { n }), ...(chain === undefined ? {} : { chain }) };
