@@ -123,3 +123,16 @@ export function quarantineLines(spoolDir: string): { at: string; status: number;
   }
   return out;
 }
+
+/** execute_tool call ids at the collector and how often each arrived, read lean (no full parse): for big trails. */
+export function callIdCounts(dir: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const f of readdirSync(dir).filter((n) => n.endsWith('.jsonl'))) {
+    for (const line of readFileSync(path.join(dir, f), 'utf8').split('\n')) {
+      if (!line.includes('"name":"execute_tool ')) continue;
+      const m = /"gen_ai\.tool\.call\.id":"([^"]+)"/.exec(line);
+      if (m) counts.set(m[1]!, (counts.get(m[1]!) ?? 0) + 1);
+    }
+  }
+  return counts;
+}
