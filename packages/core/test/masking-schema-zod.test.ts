@@ -77,6 +77,16 @@ describe('sensitive() with zod 3 schemas (zod/v3)', () => {
     });
   });
 
+  it('masks the whole value of a transform whose input holds a marked field (its output has no known paths)', async () => {
+    const z3schema = z3.object({ ssn: sensitive(z3.string()), n: z3.number() }).transform((o) => ({ id: o.ssn, n: o.n }));
+    const z4schema = z.object({ ssn: sensitive(z.string()), n: z.number() }).transform((o) => ({ id: o.ssn, n: o.n }));
+    for (const schema of [z3schema, z4schema]) {
+      const { body, span } = await callWith(schema, { ssn: '536-22-1234', n: 1 });
+      expect(body).not.toContain('536-22-1234');
+      expect(span.attributes['gen_ai.tool.call.arguments']).toBe('"[REDACTED:sensitive]"');
+    }
+  });
+
   it('validates zod 3 async refinements (safeParseAsync) and records their issues', async () => {
     const schema = z3.object({ code: sensitive(z3.string()).refine(async (s) => s.startsWith('ok'), 'code must start with ok') });
     const h = harness({ masking: { hashKey: KEY } });
@@ -112,6 +122,14 @@ describe('sensitive() with zod 4 (classic and mini)', () => {
 });
 
 describe('never a silent no-op', () => {
+  it('a tool schema marked sensitive as a whole masks the whole arguments (zod 3 and 4)', async () => {
+    for (const schema of [sensitive(z3.object({ pin: z3.string() })), sensitive(z.object({ pin: z.string() }))]) {
+      const { body, span } = await callWith(schema, { pin: '4321-9876' });
+      expect(body).not.toContain('4321-9876');
+      expect(span.attributes['gen_ai.tool.call.arguments']).toBe('"[REDACTED:sensitive]"');
+    }
+  });
+
   it('refuses to mark a schema it could not find at wrap time', () => {
     const custom = { safeParse: (v: unknown) => ({ success: true as const, data: v }) };
     expect(() => sensitive(custom)).toThrow(AuditConfigError);

@@ -170,7 +170,6 @@ const ZOD3_WRAPPERS: Record<string, string> = {
   ZodReadonly: 'innerType',
   ZodBranded: 'type',
   ZodPromise: 'type',
-  ZodEffects: 'schema',
 };
 const ZOD3_LEAVES = new Set([
   'ZodString', 'ZodNumber', 'ZodBigInt', 'ZodBoolean', 'ZodDate', 'ZodSymbol', 'ZodUndefined', 'ZodNull', 'ZodAny',
@@ -253,7 +252,10 @@ class SchemaWalk {
       case 'intersection':
         return merge(this.visit(def.left, depth), this.visit(def.right, depth));
       case 'pipe':
-        // Mask by both sides: the recorded value may be the input (proposed) or the output.
+        // `.transform()`: the executed value has whatever shape the function returns, so paths
+        // from the input cannot find the fields in it: a mark inside masks the whole value.
+        if (zod4Def(def.out as object)?.type === 'transform') return whole(this.visit(def.in, depth));
+        // Otherwise mask by both sides: the recorded value may be the input (proposed) or the output.
         return merge(this.visit(def.in, depth), this.visit(def.out, depth));
       case 'lazy':
         return this.lazy(def.getter, depth);
@@ -273,6 +275,11 @@ class SchemaWalk {
     if (inner !== undefined) return this.visit(def[inner], depth);
     if (ZOD3_LEAVES.has(type)) return undefined;
     switch (type) {
+      case 'ZodEffects': {
+        // A refinement or preprocess keeps the schema's shape; a transform's output has any shape.
+        const inner = this.visit(def.schema, depth);
+        return (def.effect as { type?: unknown } | undefined)?.type === 'transform' ? whole(inner) : inner;
+      }
       case 'ZodObject':
         return this.object(typeof def.shape === 'function' ? (def.shape as () => unknown)() : def.shape, def.catchall, depth);
       case 'ZodArray': {

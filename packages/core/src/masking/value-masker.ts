@@ -31,6 +31,9 @@ export class MaskWalk {
   ) {}
 
   walk(value: unknown, node: SensitiveNode | undefined, depth: number): unknown {
+    // Marks on children are applied by the parent; only a mark on the whole value (a tool schema
+    // marked sensitive, a transform's output) reaches here.
+    if (node?.mark !== undefined) return this.byMark(value, node);
     switch (typeof value) {
       case 'string':
         return this.string(value, node, depth);
