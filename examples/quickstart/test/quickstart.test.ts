@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -15,21 +15,38 @@ const tsx = path.resolve(here, '../../../node_modules/.bin/tsx');
 describe('the quickstart demo, end to end', () => {
   it('records the injected exfiltration attempt as denied, attributed to the run, in the collector files', async () => {
     const cwd = mkdtempSync(path.join(tmpdir(), 'tooltrail-demo-'));
-    const env = { ...process.env, INIT_CWD: cwd, OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: '' };
+    // A home of its own: the demo makes its keys under ~/.config/tooltrail-demo.
+    const home = mkdtempSync(path.join(tmpdir(), 'tooltrail-demo-home-'));
+    const { XDG_CONFIG_HOME: _x, TOOLTRAIL_DEMO_KEYS: _k, ...rest } = process.env;
+    const env = { ...rest, HOME: home, INIT_CWD: cwd, OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: '' };
     const { stdout } = await run(tsx, [path.resolve(here, '../src/demo.ts')], { cwd: path.resolve(here, '..'), env, timeout: 60_000 });
-    const runId = /agent run ([0-9a-f-]{36}) finished: 5 ok, 1 denied, 0 failed; 14 records delivered/.exec(stdout)?.[1];
+    const runId = /agent run ([0-9a-f-]{36}) finished: 5 ok, 1 denied, 0 failed; 15 records delivered/.exec(stdout)?.[1];
     expect(runId).toBeDefined();
     expect(stdout).toContain('mail actually sent: billing@acme-support.example, security@acme-support.example');
     // Masked by default: the refused recipient is recorded as a keyed token, not the address.
     expect(stdout).toMatch(/send_email\s+denied \(mail\.internal-only\)\s+0\s+\{"to":"\[email:[0-9a-f]{12}\]"/);
     expect(stdout).not.toContain('"to":"audit-archive@exfil-mail.net"');
     expect(stdout).toContain('recipient domain "exfil-mail.net" is outside acme-support.example');
-    expect(stdout).toMatch(/Integrity: stream [0-9a-f-]{36} has 13 records, seq 1-13, hash chain intact, ended by its checkpoint\./);
+    // The honest verdicts: without keys nothing is claimed; with the public keys, everything is checked.
+    expect(stdout).toMatch(/\n  without keys \(exit 3\): NOT AUTHENTICATED: no findings in what was checked, but authenticity was not established: no --public-key was given/);
+    expect(stdout).toContain("\n  with the public keys (exit 0): OK: 1 stream(s), verified by trusted signatures and by the collector's seals: every stream is complete and unedited\n");
+    // The keys: made under ~/.config/tooltrail-demo, readable by the user alone, outside the demo's folders.
+    const keys = path.join(home, '.config', 'tooltrail-demo');
+    expect(stdout).toContain(`keys: ${keys} (made now with tooltrail keygen; mode 0700, only you can read them)`);
+    expect(statSync(keys).mode & 0o777).toBe(0o700);
+    for (const f of ['tooltrail-signing.key', 'tooltrail-seal.key', 'integrity.key', 'writer.token', 'tokens.json']) {
+      expect(statSync(path.join(keys, f)).mode & 0o777, f).toBe(0o600);
+    }
+    const walk = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : [e.name]));
+    expect(walk(cwd).filter((f) => /\.(key|pub|token)$|tokens\.json/.test(f))).toEqual([]);
 
     const trail = await readTrail(path.join(cwd, 'audit-trail'));
     expect(trail.problems).toEqual([]);
     // No customer's email, phone or card, and not the outside address, in the stored bytes.
     const stored = trail.entries.map((e) => e.raw).join('\n');
+    // Every line was written for the agent's token, and no key or token is in the trail.
+    expect(new Set(trail.entries.map((e) => e.writer))).toEqual(new Set(['support-agent']));
+    for (const f of ['writer.token', 'integrity.key']) expect(stored).not.toContain(readFileSync(path.join(keys, f), 'utf8').trim());
     for (const secret of ['audit-archive@exfil-mail.net', 'dana.whitfield@example.org', 'ravi.menon@example.net', '+1 415 555 0134', '4111 1111 1111 1111', '5555 5555 5555 4444']) {
       expect(stored).not.toContain(secret);
     }

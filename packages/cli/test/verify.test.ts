@@ -75,7 +75,8 @@ async function recordTrail(): Promise<void> {
   expect(trail.problems).toEqual([]);
   records = trail.records;
   original = records.map(toLine);
-  streamId = auditor.streamId;
+  expect(auditor.streamId).toBeDefined();
+  streamId = auditor.streamId as string;
 }
 
 const parse = (line: string) => JSON.parse(line) as TrailRecord;
@@ -144,7 +145,7 @@ describe('tooltrail verify: the sealed folder as the collector wrote it', () => 
     const dir = await tempDir();
     const [file] = await listTrailFiles(trailDir);
     const text = readFileSync(file!, 'utf8');
-    const edited = text.replace('"gen_ai.tool.call.arguments":"[3]"', '"gen_ai.tool.call.arguments":"[9]"');
+    const edited = text.replace('"gen_ai.tool.call.arguments":"3"', '"gen_ai.tool.call.arguments":"9"');
     expect(edited).not.toBe(text);
     writeFileSync(path.join(dir, path.basename(file!)), edited);
     const { code, kinds, trail } = await verifyDir(dir, ['--public-key', pubFile, '--mac-key-file', macFile, '--collector-key', sealPub]);
