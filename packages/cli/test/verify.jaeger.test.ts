@@ -12,6 +12,7 @@ afterAll(cleanup);
 
 interface VerifyJson {
   ok: boolean;
+  verdict: string;
   report: { streams: { records: number; checkpoints: number; ended: boolean; findings: { kind: string }[] }[] };
 }
 
@@ -66,12 +67,18 @@ describe('tooltrail verify --jaeger', () => {
     }
     expect(last!.code).toBe(0);
     const [stream] = last!.out.report.streams;
-    // 7 calls x 2 spans + the run span; checkpoints at 4, 8, 12 and the stream end.
-    expect(stream).toMatchObject({ records: 15, checkpoints: 4, ended: true, findings: [] });
+    // The stream start, 7 calls x 2 spans and the run span; checkpoints at 4, 8, 12, 16 and the
+    // stream end (an empty range after 16).
+    expect(stream).toMatchObject({ records: 16, checkpoints: 5, ended: true, findings: [] });
+    expect(last!.out.verdict).toBe('verified');
 
     // The same data against a key that did not sign it: every checkpoint is flagged.
     const wrong = await verifyJaeger(service, ['--public-key', otherPub]);
     expect(wrong.code).toBe(1);
     expect(wrong.out.report.streams[0]!.findings.map((f) => f.kind)).toEqual(['unknown-key']);
+    // And without a key: nothing found, nothing authenticated.
+    const bare = await verifyJaeger(service, []);
+    expect(bare.code).toBe(3);
+    expect(bare.out.verdict).toBe('not-authenticated');
   });
 });
