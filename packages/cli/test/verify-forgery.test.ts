@@ -403,3 +403,14 @@ describe('--stream, --run and the command line', () => {
     }
   });
 });
+
+describe('claims the output makes that the chain does not cover', () => {
+  it('a stream whose lines name two services (the resource is not hashed): multiple-services', async () => {
+    const records = legit();
+    const moved = records.find((r) => seqOf(r) === 3)!;
+    moved.resource['service.name'] = 'billing-agent';
+    const { code, kinds } = await verifyLines(records.map(toLine));
+    expect(code).toBe(1);
+    expect(kinds[S1]).toEqual([['multiple-services', []]]);
+  });
+});

@@ -151,6 +151,8 @@ export async function verify(args: string[], io: Io): Promise<number> {
     progress.records(++n);
   }
   progress.done();
+  const report = verifier.finish();
+  report.notes.push(...opened.notes());
   const out = decide({
     source: opened.description,
     sourceProblems: opened.problems,
@@ -165,7 +167,7 @@ export async function verify(args: string[], io: Io): Promise<number> {
       ...(run !== undefined ? { run } : {}),
     },
     seals: opened.seals(),
-    report: verifier.finish(),
+    report,
   });
   io.out(values.json ? `${JSON.stringify(out, null, 2)}\n` : `${formatHuman(out)}\n`);
   return out.exitCode;

@@ -35,5 +35,6 @@ export function dirSource(dir: string, o: OpenOptions): OpenedSource {
     problems: problems.list,
     problemCount: () => problems.count,
     seals: () => (done ? trail.seals : undefined),
+    notes: () => [],
   };
 }

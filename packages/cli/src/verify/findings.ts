@@ -14,6 +14,7 @@ export const STREAM_FINDING_KINDS = [
   'bad-mac',
   'missing-mac',
   'multiple-writers',
+  'multiple-services',
   'bad-checkpoint',
   'checkpoint-gap',
   'checkpoint-mismatch',

@@ -25,6 +25,8 @@ export interface OpenedSource {
   problemCount: () => number;
   /** The collector's seals, for a folder written by `tooltrail collect` (undefined for query APIs). */
   seals: () => SealSummary | undefined;
+  /** Things worth saying about what was read that are not findings; final once the iteration ended. */
+  notes: () => string[];
   /** The time range the source covers, when it has one of its own (a query's --since/--until). */
   window?: { from: number; to: number };
 }
@@ -41,7 +43,8 @@ export function openSource(source: VerifySource, options: OpenOptions = {}): Ope
   const problems = new ProblemLog();
   const window = { from: source.since.getTime(), to: source.until.getTime() };
   const base = source.url.replace(/\/+$/, '');
-  const entries = source.kind === 'jaeger' ? jaegerEntries(source, base, problems, options) : tempoEntries(source, base, problems, options);
+  const other = { spans: 0 };
+  const entries = source.kind === 'jaeger' ? jaegerEntries(source, base, problems, options, other) : tempoEntries(source, base, problems, options, other);
   const what = source.kind === 'jaeger' ? 'Jaeger' : 'Tempo';
   return {
     description: `service ${source.service} from ${what} at ${base}, ${source.since.toISOString()} to ${source.until.toISOString()}`,
@@ -49,6 +52,7 @@ export function openSource(source: VerifySource, options: OpenOptions = {}): Ope
     problems: problems.list,
     problemCount: () => problems.count,
     seals: () => undefined,
+    notes: () => (other.spans > 0 ? [`${other.spans} span(s) of other services in the same traces were not checked (not ${source.service}'s trail)`] : []),
     window,
   };
 }
@@ -77,12 +81,19 @@ function decodeOtlp(body: unknown): TrailSpan[] {
 
 const whereOf = (span: TrailSpan) => `trace ${span.traceId} span ${span.spanId}`;
 
-/** Decodes one resourceSpans element at a time and lets it go: the response is the only copy held. */
-function* entriesOf(resourceSpans: unknown[]): Generator<VerifyEntry> {
+/**
+ * Decodes one resourceSpans element at a time and lets it go: the response is the only copy
+ * held. A trace may hold other services' spans (a caller's, a callee's): they are not this
+ * service's trail, so they are counted, not verified.
+ */
+function* entriesOf(resourceSpans: unknown[], service: string, other: { spans: number }): Generator<VerifyEntry> {
   for (let i = 0; i < resourceSpans.length; i++) {
     const spans = decodeOtlp({ resourceSpans: [resourceSpans[i]] });
     resourceSpans[i] = undefined;
-    for (const span of spans) yield { span, where: whereOf(span) };
+    for (const span of spans) {
+      if (span.resource['service.name'] !== service) other.spans++;
+      else yield { span, where: whereOf(span) };
+    }
   }
 }
 
@@ -91,7 +102,7 @@ function* entriesOf(resourceSpans: unknown[]): Generator<VerifyEntry> {
  * `/api/traces` rounds times to microseconds, which no hash could survive, so it is not used.
  * One query (up to 10 000 traces); paging by time window is a later change.
  */
-async function* jaegerEntries(s: Extract<VerifySource, { kind: 'jaeger' }>, base: string, problems: ProblemLog, o: OpenOptions): AsyncGenerator<VerifyEntry> {
+async function* jaegerEntries(s: Extract<VerifySource, { kind: 'jaeger' }>, base: string, problems: ProblemLog, o: OpenOptions, other: { spans: number }): AsyncGenerator<VerifyEntry> {
   const q = new URLSearchParams({
     'query.service_name': s.service,
     'query.start_time_min': s.since.toISOString(),
@@ -107,7 +118,7 @@ async function* jaegerEntries(s: Extract<VerifySource, { kind: 'jaeger' }>, base
   }
   let n = 0;
   try {
-    for (const e of entriesOf(body.result?.resourceSpans ?? [])) {
+    for (const e of entriesOf(body.result?.resourceSpans ?? [], s.service, other)) {
       o.onProgress?.(0, ++n);
       yield e;
     }
@@ -120,7 +131,7 @@ async function* jaegerEntries(s: Extract<VerifySource, { kind: 'jaeger' }>, base
  * Grafana Tempo: search the service's traces, then fetch each by id (OTLP/JSON). Untested here:
  * no Tempo binary can be built from the Go module proxy these machines reach (docs/integrity.md).
  */
-async function* tempoEntries(s: Extract<VerifySource, { kind: 'tempo' }>, base: string, problems: ProblemLog, o: OpenOptions): AsyncGenerator<VerifyEntry> {
+async function* tempoEntries(s: Extract<VerifySource, { kind: 'tempo' }>, base: string, problems: ProblemLog, o: OpenOptions, other: { spans: number }): AsyncGenerator<VerifyEntry> {
   const q = new URLSearchParams({
     q: `{ resource.service.name = "${s.service.replace(/["\\]/g, '\\$&')}" }`,
     start: String(Math.floor(s.since.getTime() / 1000)),
@@ -140,7 +151,7 @@ async function* tempoEntries(s: Extract<VerifySource, { kind: 'tempo' }>, base: 
     try {
       const body = (await getJson(`${base}/api/v2/traces/${encodeURIComponent(t.traceID)}`)) as { trace?: unknown } & Record<string, unknown>;
       const trace = (body.trace ?? body) as { resourceSpans?: unknown[]; batches?: unknown[] };
-      spans = entriesOf(trace.resourceSpans ?? trace.batches ?? []);
+      spans = entriesOf(trace.resourceSpans ?? trace.batches ?? [], s.service, other);
       for (const e of spans) {
         o.onProgress?.(0, ++n);
         yield e;

@@ -101,6 +101,17 @@ export function finishStream(s: StreamState, o: CheckOptions): StreamReport {
     );
   }
 
+  if (s.services.size > 1) {
+    const names = [...s.services].map((n) => (n === '' ? '(none)' : n));
+    findings.push(
+      plainFinding(
+        'multiple-services',
+        `lines of this stream name more than one service.name (${names.join(', ')}): one auditor has one resource, and the resource is not covered by the chain, so it was changed after the auditor wrote it`,
+        s.services.size,
+      ),
+    );
+  }
+
   // Checkpoints: contiguous indexes and ranges, each chained to the one before, each vouching for
   // the hash of its last record, each signed by a trusted key when keys are given.
   push('bad-checkpoint', s.badCheckpoint, 'checkpoints with a field missing or out of range (index, seq_start, seq_end, last_hash, prev_signature, final, signature): forged or damaged');

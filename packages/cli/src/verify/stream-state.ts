@@ -62,6 +62,8 @@ export class StreamState {
   readonly checkpoints = new Map<number, Checkpoint>();
   readonly writers = new Map<string, number>();
   otherWriters = 0;
+  /** service.name values seen (the resource is not covered by the chain); at most MAX_WRITERS kept. */
+  readonly services = new Set<string>();
   duplicates = 0;
   checkpointDuplicates = 0;
   start: StreamStart | undefined;
@@ -93,9 +95,16 @@ export class StreamState {
     else this.otherWriters++;
   }
 
+  private noteService(span: TrailSpan): void {
+    const name = span.resource['service.name'];
+    const service = typeof name === 'string' ? name : '';
+    if (this.service === undefined) this.service = service === '' ? undefined : service;
+    if (this.services.size < MAX_WRITERS) this.services.add(service);
+  }
+
   addRecord(span: TrailSpan, where: string | undefined, writer: string | undefined): void {
     this.noteWriter(writer);
-    if (this.service === undefined && typeof span.resource['service.name'] === 'string') this.service = span.resource['service.name'];
+    this.noteService(span);
     const a = span.attributes;
     const seq = a[sc.ATTR_SEQ];
     if (!isSeq(seq)) {
@@ -157,7 +166,7 @@ export class StreamState {
 
   addCheckpoint(span: TrailSpan, where: string | undefined, writer: string | undefined): void {
     this.noteWriter(writer);
-    if (this.service === undefined && typeof span.resource['service.name'] === 'string') this.service = span.resource['service.name'];
+    this.noteService(span);
     const a = span.attributes;
     const index = a[sc.ATTR_CHECKPOINT_INDEX];
     const seqStart = a[sc.ATTR_CHECKPOINT_SEQ_START];
