@@ -348,8 +348,16 @@ export class AuditorImpl implements Auditor, InvokeEngine, ExitParticipant {
     const stages: RecordStage[] = this.chain ? [this.chain] : [];
     const pipeline = new RecordPipeline(this.sink, stages);
     const chain = this.chain;
-    // A checkpoint made due by a record is written once that record is in the sink.
-    const onEnd: SpanSink = chain ? { onEnd: (span: ReadableSpan) => (pipeline.onEnd(span), chain.afterRecord()) } : pipeline;
+    // A checkpoint made due by a record is written once that record is in the sink; if writing
+    // it fails, that is the checkpoint's loss, not the record's (which is already stored).
+    const afterRecord = (): void => {
+      try {
+        chain?.afterRecord();
+      } catch (err) {
+        this.recordFailed(err);
+      }
+    };
+    const onEnd: SpanSink = chain ? { onEnd: (span: ReadableSpan) => (pipeline.onEnd(span), afterRecord()) } : pipeline;
     const provider = new AuditTracerProvider(options.serviceName, onEnd, options.resourceAttributes);
     this.tracer = provider.getTracer(sc.TRACER_NAME, VERSION);
     if (chain) {

@@ -8,6 +8,8 @@
 //   MODE=uncaught    makes READY calls, then throws from a timer.
 //   MODE=lineage     starts an auditor with a custom exporter and LINEAGE_FILE, prints its stream
 //                    start attributes and exits.
+//   MODE=pending-rule / quick-rule  one call whose policy rule never settles / settles at once,
+//                    POLICY_TIMEOUT_MS; prints each exported span, shuts down once the call ended.
 import { createAuditor, type Auditor } from '../src/index.js';
 
 const mode = process.env.MODE ?? 'loop';
@@ -16,7 +18,28 @@ const out = (o: unknown): void => void process.stdout.write(`${JSON.stringify(o)
 const logger = { warn: (m: string) => void process.stderr.write(`[warn] ${m}\n`) };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-if (mode === 'lineage') {
+if (mode === 'pending-rule' || mode === 'quick-rule') {
+  const auditor = createAuditor({
+    serviceName: 'deadline-agent',
+    logger,
+    masking: false,
+    policyTimeoutMs: Number(process.env.POLICY_TIMEOUT_MS ?? 5_000),
+    exporter: {
+      export: (spans, done) => {
+        for (const s of spans) out({ span: s.name, rule: s.attributes['tooltrail.policy.rule'], outcome: s.attributes['tooltrail.outcome'] });
+        done({ code: 0 });
+      },
+      shutdown: async () => undefined,
+    },
+  });
+  // A rule waiting on something that will never answer, and that holds no timer or socket of its own.
+  const rule = mode === 'pending-rule' ? () => new Promise<undefined>(() => undefined) : () => Promise.resolve(undefined);
+  const tool = auditor.withAudit(async () => 'ran', { name: 'guarded', policy: [rule] });
+  void auditor
+    .run({ principal: { id: 'user:deadline' } }, () => tool())
+    .then((v) => out({ result: v }), (e: unknown) => out({ error: (e as { code?: string }).code }))
+    .then(() => auditor.shutdown(2_000));
+} else if (mode === 'lineage') {
   const starts: Record<string, unknown>[] = [];
   const auditor = createAuditor({
     serviceName: 'lineage-agent',

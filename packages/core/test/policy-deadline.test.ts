@@ -1,8 +1,25 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { allow, AuditDeniedError, AuditValidationError, type PolicyRule } from '../src/index.js';
+import { killAll, track } from './collector-harness.js';
 import { alice, harness, rejection } from './helpers.js';
+
+afterAll(() => killAll());
+const agent = path.join(path.resolve(new URL('.', import.meta.url).pathname, '../../..'), 'packages/core/test/lifecycle-agent.ts');
+
+/** Runs the deadline agent to its natural end; its stdout lines and how long it lived. */
+async function runAgent(mode: string, timeoutMs: number): Promise<{ lines: Record<string, unknown>[]; ms: number; code: number | null }> {
+  const started = Date.now();
+  const proc = track(spawn(process.execPath, ['--import', 'tsx', agent], { env: { ...process.env, MODE: mode, POLICY_TIMEOUT_MS: String(timeoutMs) }, stdio: ['ignore', 'pipe', 'inherit'] }));
+  let out = '';
+  proc.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  const [code] = (await once(proc, 'exit')) as [number | null];
+  return { lines: out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>), ms: Date.now() - started, code };
+}
 
 /** An exporter that keeps what it got (the SDK's in-memory one forgets at shutdown). */
 function keeper(): { exporter: { export: (s: ReadableSpan[], done: (r: { code: number }) => void) => void; shutdown: () => Promise<void> }; names: string[] } {
@@ -119,5 +136,20 @@ describe('policy and schema deadline', () => {
     expect((err as AuditDeniedError).reason).toMatch(/the auditor shut down while policy rule policy\[0\] was still deciding/);
     expect(ran).toBe(0);
     expect(k.names.filter((n) => n !== 'invoke_agent support-bot')).toEqual(['tooltrail.stream_start', 'execute_tool pending', 'tooltrail.checkpoint']);
+  });
+
+  it('in a real process: a pending rule keeps it alive until the call is recorded; a settled one does not hold it for the deadline', async () => {
+    // Without the deadline's timer the process would end at once, the call pending forever and never recorded.
+    const pending = await runAgent('pending-rule', 1_500);
+    expect(pending.code).toBe(0);
+    expect(pending.lines).toContainEqual({ error: 'TOOLTRAIL_DENIED' });
+    expect(pending.lines).toContainEqual({ span: 'execute_tool guarded', rule: 'tooltrail.policy-timeout', outcome: 'denied' });
+    expect(pending.ms).toBeGreaterThanOrEqual(1_500);
+    // A rule that settles clears its timer: the process ends long before a 60 s deadline.
+    const quick = await runAgent('quick-rule', 60_000);
+    expect(quick.code).toBe(0);
+    expect(quick.lines).toContainEqual({ result: 'ran' });
+    expect(quick.lines).toContainEqual({ span: 'execute_tool guarded', outcome: 'ok' });
+    expect(quick.ms).toBeLessThan(20_000);
   });
 });
