@@ -219,7 +219,7 @@ describe('a collector that stops without closing', () => {
     await c.exited;
     const first = (await listTrailFiles(dir))[0]!;
     const lines = linesOf(first);
-    const lastSeal = lines.findLastIndex((l) => l.includes('"t":"seal"')) + 1;
+    const lastSeal = lines.map((l) => l.includes('"t":"seal"')).lastIndexOf(true) + 1;
     let r = await check(dir);
     expect(r.names).toHaveLength(12);
     expect([lastSeal, lines.length]).toEqual([15, 19]);

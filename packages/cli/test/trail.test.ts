@@ -1,11 +1,15 @@
-import { createHash, generateKeyPairSync } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { closeSync, openSync, statSync, writeSync } from 'node:fs';
 import { appendFile, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeJsonRequest } from '../src/collector/otlp-json.js';
 import { formatRecord } from '../src/trail/record.js';
-import { listTrailFiles, openTrail, parseTrailText, readTrail, readTrailSync, type TrailEntry } from '../src/trail/reader.js';
+import { listTrailFiles, openTrail, parseTrailText, readTrail, readTrailSync, type SealReport, type TrailEntry } from '../src/trail/reader.js';
+import { sealMessage } from '../src/trail/format-v2.js';
 import { requestLines } from '../src/trail/request-lines.js';
+import { sealKeyId } from '../src/trail/seal-key.js';
 import { TRAIL_FILE_PATTERN, TrailWriter, trailFileName } from '../src/trail/writer.js';
 import { cleanup, jsonRequest, tempDir } from './helpers.js';
 
@@ -274,4 +278,112 @@ describe('openTrail (v1 lines)', () => {
     expect(progress).toBe(Buffer.byteLength(text));
     expect(stream.problemCount).toBe(0);
   });
+});
+
+describe('line format v2: the test vector in docs/collector.md', () => {
+  const VECTOR = [
+    '{"v":2,"t":"open","n":1,"p":"0000000000000000000000000000000000000000000000000000000000000000","chain":"00112233445566778899aabbccddeeff","file":1,"at":"2025-03-04T05:06:07.000Z","key":"a050837d85070582"}',
+    '{"v":2,"t":"resource","n":2,"p":"f07fd91bb559b0536821f12028f42a5b8d37c9bd721f6c00dc665412ecdaed12","r":0,"receivedAt":"2025-03-04T05:06:07.890Z","writer":"support-agent","resource":{"service.name":"support-agent"},"scopes":[{"name":"@tooltrail/core","version":"0.1.0"}]}',
+    '{"v":2,"t":"span","n":3,"p":"8b6dd997db0c5dda04d375881d4a75d3af8ffea71baa58c3c75b1a4fdc16427c","r":0,"s":0,"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","name":"execute_tool send_email","kind":1,"startTimeUnixNano":"1741064767889000000","endTimeUnixNano":"1741064767890000000","attributes":{"gen_ai.tool.name":"send_email"},"events":[],"links":[],"status":{"code":1}}',
+    '{"v":2,"t":"seal","n":4,"p":"7143a64238db2ae4bea4e81f13c5dc035a866a57bf438df495c4de8775cf26e2","chain":"00112233445566778899aabbccddeeff","why":"close","at":"2025-03-04T05:06:07.000Z","key":"a050837d85070582","sig":"/ZHSLjJtzBsMYG0GE2kxfHX5WM/3mCHWrgEYnaQPvgBxF7PFZ9t/x8D9O9vN0bp6L4eYFbUawJLfm8gAFNp0Dw=="}',
+  ];
+  const seed = Buffer.from('000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f', 'hex');
+  const key = createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]), format: 'der', type: 'pkcs8' });
+  const PUBLIC = '-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAA6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg=\n-----END PUBLIC KEY-----\n';
+
+  it('the writer produces it byte for byte, and the reader authenticates it with the public key', async () => {
+    const dir = await tempDir();
+    const w = new TrailWriter({ dir, sealKey: key, chainId: '00112233445566778899aabbccddeeff', now: () => new Date('2025-03-04T05:06:07.000Z') });
+    await w.init();
+    const body = {
+      resourceSpans: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'support-agent' } }] },
+          scopeSpans: [
+            {
+              scope: { name: '@tooltrail/core', version: '0.1.0' },
+              spans: [
+                {
+                  traceId: '5b8efff798038103d269b633813fc60c',
+                  spanId: 'eee19b7ec3c1b174',
+                  name: 'execute_tool send_email',
+                  kind: 1,
+                  startTimeUnixNano: '1741064767889000000',
+                  endTimeUnixNano: '1741064767890000000',
+                  attributes: [{ key: 'gen_ai.tool.name', value: { stringValue: 'send_email' } }],
+                  status: { code: 1 },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    await w.append(requestLines(decodeJsonRequest(JSON.stringify(body)), '2025-03-04T05:06:07.890Z', 'support-agent'));
+    await w.close();
+    expect(await readFile(w.files[0]!, 'utf8')).toBe(VECTOR.map((l) => `${l}\n`).join(''));
+    // Each p is the SHA-256 of the line before; the seal signs this message.
+    for (let i = 1; i < VECTOR.length; i++) expect((JSON.parse(VECTOR[i]!) as { p: string }).p).toBe(createHash('sha256').update(VECTOR[i - 1]!).digest('hex'));
+    expect(sealMessage({ chain: '00112233445566778899aabbccddeeff', n: 4, p: '7143a64238db2ae4bea4e81f13c5dc035a866a57bf438df495c4de8775cf26e2', why: 'close', at: '2025-03-04T05:06:07.000Z' }).toString()).toBe(
+      'tooltrail-seal-v2 00112233445566778899aabbccddeeff 4 7143a64238db2ae4bea4e81f13c5dc035a866a57bf438df495c4de8775cf26e2 close 2025-03-04T05:06:07.000Z',
+    );
+    expect(sealKeyId(createPublicKey(PUBLIC))).toBe('a050837d85070582');
+    const t = openTrail(dir, { sealKeys: [createPublicKey(PUBLIC)] });
+    const seen: TrailEntry[] = [];
+    for await (const e of t) seen.push(e);
+    expect(seen.map((e) => [e.line, e.writer, e.record.name, e.record.receivedAt, e.record.resource, e.record.scope])).toEqual([
+      [3, 'support-agent', 'execute_tool send_email', '2025-03-04T05:06:07.890Z', { 'service.name': 'support-agent' }, { name: '@tooltrail/core', version: '0.1.0' }],
+    ]);
+    expect(t.seals).toEqual({ chainedLines: 4, sealedLines: 4, verifiedLines: 4, legacyLines: 0, authenticated: true, findings: [] });
+  });
+});
+
+describe('openTrail on a large trail', () => {
+  it('streams a 580 MiB file of a million records in bounded memory, checking its chain', async () => {
+    const dir = await tempDir();
+    const file = path.join(dir, 'spans-20250101T000000-1-1.jsonl');
+    // Written here line by line with its chain, as a collector would (faster than through HTTP).
+    const fd = openSync(file, 'w');
+    let p = '0'.repeat(64);
+    let n = 0;
+    let chunk: string[] = [];
+    let size = 0;
+    const emit = (t: string, rest: string) => {
+      n++;
+      const line = `{"v":2,"t":"${t}","n":${n},"p":"${p}",${rest.slice(1)}`;
+      p = createHash('sha256').update(line).digest('hex');
+      chunk.push(line);
+      size += line.length + 1;
+      if (size > 8e6) {
+        writeSync(fd, `${chunk.join('\n')}\n`);
+        chunk = [];
+        size = 0;
+      }
+    };
+    emit('open', JSON.stringify({ chain: '00112233445566778899aabbccddeeff', file: 1, at: '2025-01-01T00:00:00.000Z' }));
+    emit('resource', JSON.stringify({ r: 0, receivedAt: '2025-01-01T00:00:00.000Z', resource: { 'service.name': 'big' }, scopes: [{ name: 's' }] }));
+    const pad = 'x'.repeat(280);
+    for (let i = 0; i < 1_000_000; i++) {
+      emit('span', `{"r":0,"s":0,"traceId":"5b8efff798038103d269b633813fc60c","spanId":"${i.toString(16).padStart(16, '0')}","name":"t","kind":1,"startTimeUnixNano":"1","endTimeUnixNano":"2","attributes":{"pad":"${pad}"},"events":[],"links":[],"status":{"code":1}}`);
+    }
+    emit('seal', JSON.stringify({ chain: '00112233445566778899aabbccddeeff', why: 'close', at: '2025-01-01T00:00:00.000Z' }));
+    writeSync(fd, `${chunk.join('\n')}\n`);
+    closeSync(fd);
+    expect(statSync(file).size).toBeGreaterThan(512 * 1024 * 1024);
+
+    // Read in a process of its own, so its peak memory is its own.
+    const script = `
+      import { openTrail } from ${JSON.stringify(path.resolve(import.meta.dirname, '../dist/index.js'))};
+      import { readFileSync } from 'node:fs';
+      const t = openTrail(${JSON.stringify(dir)});
+      let n = 0, last = '';
+      for await (const e of t) { n++; last = e.record.spanId; }
+      const hwm = Number(/VmHWM:\\s+(\\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]) / 1024;
+      console.log(JSON.stringify({ n, last, problems: t.problemCount, seals: t.seals, hwm }));`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 50_000 });
+    const r = JSON.parse(out) as { n: number; last: string; problems: number; seals: SealReport; hwm: number };
+    expect([r.n, r.last, r.problems]).toEqual([1_000_000, (999_999).toString(16).padStart(16, '0'), 0]);
+    expect(r.seals).toEqual({ chainedLines: 1_000_003, sealedLines: 0, verifiedLines: 0, legacyLines: 0, authenticated: false, findings: [] });
+    expect(r.hwm).toBeLessThan(200);
+  }, 60_000);
 });

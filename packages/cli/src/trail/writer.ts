@@ -33,6 +33,8 @@ export interface TrailWriterOptions {
   sealIntervalMs?: number;
   /** Where file names and time stamps take their time from; for tests. */
   now?: () => Date;
+  /** The run's chain id (32 hex digits). Default: random. For test vectors. */
+  chainId?: string;
   /** Problems the writer recovers from (a failed write, a seal it could not write). Default: ignored. */
   onError?: (message: string) => void;
 }
@@ -77,7 +79,7 @@ export interface TrailWriterStats {
 export class TrailWriter {
   readonly dir: string;
   /** Random id of this run's chain (32 hex digits). */
-  readonly chain: string = randomBytes(16).toString('hex');
+  readonly chain: string;
   readonly keyId: string | undefined;
   private readonly maxFileBytes: number;
   private readonly sealKey: KeyObject | undefined;
@@ -103,6 +105,8 @@ export class TrailWriter {
 
   constructor(options: TrailWriterOptions) {
     this.dir = path.resolve(options.dir);
+    this.chain = options.chainId ?? randomBytes(16).toString('hex');
+    if (!/^[0-9a-f]{32}$/.test(this.chain)) throw new RangeError('chainId must be 32 lowercase hex digits');
     this.maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
     this.sealKey = options.sealKey;
     this.keyId = options.sealKey ? sealKeyId(options.sealKey) : undefined;
