@@ -124,6 +124,37 @@ describe('no body runs without its record: shutdown', () => {
     expect(span!.attributes['tooltrail.outcome']).toBe('ok');
   });
 
+  it('a record the pipeline cannot store is counted and warned about; under failMode closed the call fails, the body having run once', async () => {
+    // An encoder returning what no span can hold: storing the call record throws in the chain.
+    const bad: PayloadEncoder = {
+      json: (v, ctx) => (ctx.field === 'result' ? (10n as unknown as string) : (JSON.stringify(v) ?? 'null')),
+      text: (v) => v,
+    };
+    for (const failMode of ['open', 'closed'] as const) {
+      const h = harness({ encoder: bad, failMode });
+      let ran = 0;
+      const tool = h.auditor.withAudit(async () => ++ran, { name: 'r', retry: { attempts: 3, backoffMs: 1 } });
+      const outcome = await h.auditor.run(alice, () => tool().then((v) => ({ v }), (e: unknown) => ({ e })));
+      expect(ran).toBe(1);
+      if (failMode === 'open') expect(outcome).toEqual({ v: 1 });
+      else {
+        const err = (outcome as { e: AuditUnavailableError & { result: unknown } }).e;
+        expect(err).toBeInstanceOf(AuditUnavailableError);
+        expect(err.message).toMatch(/the tool ran, but its final record could not be written; the call was refused/);
+        expect(err.result).toBe(1);
+      }
+      expect(h.auditor.stats().recordErrors).toBe(1);
+      expect(h.warnings.filter((w) => w.startsWith('an audit record could not be written'))).toEqual([expect.stringMatching(/BigInt.*1 lost this way so far/)]);
+    }
+    // invokeWith() attributes a span cannot hold are left out rather than break the record.
+    const h = harness();
+    expect(await h.auditor.run(alice, () => h.auditor.withAudit(async () => 'ok', { name: 's' }).invokeWith({ attributes: { 'x.big': 5n as never, 'x.ok': 'yes' } }))).toBe('ok');
+    const [s] = await h.toolSpans();
+    expect(s!.attributes['x.ok']).toBe('yes');
+    expect(s!.attributes).not.toHaveProperty('x.big');
+    expect(h.auditor.stats().recordErrors).toBe(0);
+  });
+
   it('a wrapped call never throws synchronously, and an encoder that throws records markers, never values', async () => {
     const broken: PayloadEncoder = {
       json: () => {
