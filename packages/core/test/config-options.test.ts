@@ -27,7 +27,7 @@ describe('unknown option keys are errors that name the key and the nearest valid
   });
 
   it('every group of the auditor options: export, exportQueue, masking and its detectors', () => {
-    const cases: [Partial<AuditorOptions> & Record<string, unknown>, string][] = [
+    const cases: [Record<string, unknown>, string][] = [
       [{ export: { timeoutMS: 5 } }, 'unknown option `export.timeoutMS`; did you mean `export.timeoutMs`?'],
       [{ exportQueue: { maxBatchSize: 5 } }, 'unknown option `exportQueue.maxBatchSize`; did you mean `exportQueue.maxBatch`?'],
       [{ masking: { allowkey: ['x'] } }, 'unknown option `masking.allowkey`; did you mean `masking.allowKeys`?'],

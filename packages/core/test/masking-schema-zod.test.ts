@@ -91,7 +91,7 @@ describe('sensitive() with zod 3 schemas (zod/v3)', () => {
     const schema = z3.object({ code: sensitive(z3.string()).refine(async (s) => s.startsWith('ok'), 'code must start with ok') });
     const h = harness({ masking: { hashKey: KEY } });
     let ran = 0;
-    const tool = h.auditor.withAudit(async () => ran++, { name: 'kyc', schema });
+    const tool = h.auditor.withAudit(async (_: unknown) => ran++, { name: 'kyc', schema });
     await h.auditor.run(alice, async () => {
       await tool({ code: 'ok-1234-secret' });
       await tool({ code: 'bad-1234-secret' }).catch(() => undefined);

@@ -45,7 +45,7 @@ describe('policy and schema deadline', () => {
       return gate.promise;
     };
     let ran = 0;
-    const tool = h.auditor.withAudit(async () => ran++, { name: 'pay', policy: [slowRule] });
+    const tool = h.auditor.withAudit(async (_: unknown) => ran++, { name: 'pay', policy: [slowRule] });
     const started = Date.now();
     const err = await h.auditor.run(alice, () => rejection(tool({ amount: 5 })));
     const took = Date.now() - started;
@@ -74,7 +74,7 @@ describe('policy and schema deadline', () => {
     const h = harness({ policyTimeoutMs: 10_000 });
     const never = { safeParse: () => new Promise(() => undefined) };
     let ran = 0;
-    const tool = h.auditor.withAudit(async () => ran++, { name: 'lookup', schema: never as never, policyTimeoutMs: 60 });
+    const tool = h.auditor.withAudit(async (_: unknown) => ran++, { name: 'lookup', schema: never as never, policyTimeoutMs: 60 });
     const started = Date.now();
     const err = await h.auditor.run(alice, () => rejection(tool('x')));
     expect(Date.now() - started).toBeLessThan(5_000);
@@ -98,14 +98,14 @@ describe('policy and schema deadline', () => {
       return undefined;
     };
     let ran = 0;
-    const tool = h.auditor.withAudit(async () => ran++, { name: 'two', schema, policy: [rule] });
+    const tool = h.auditor.withAudit(async (_: unknown) => ran++, { name: 'two', schema, policy: [rule] });
     const err = await h.auditor.run(alice, () => rejection(tool({ id: 'a' })));
     expect((err as AuditDeniedError).rule).toBe('tooltrail.policy-timeout');
     expect((err as AuditDeniedError).reason).toBe('policy rule slowCheck did not decide within 150 ms; call denied (fail closed)');
     expect(ran).toBe(0);
     // Within the deadline, the same call runs.
     const h2 = harness({ policyTimeoutMs: 2_000 });
-    const ok = h2.auditor.withAudit(async () => ran++, { name: 'two', schema, policy: [rule] });
+    const ok = h2.auditor.withAudit(async (_: unknown) => ran++, { name: 'two', schema, policy: [rule] });
     await h2.auditor.run(alice, () => ok({ id: 'a' }));
     expect(ran).toBe(1);
   });
@@ -113,7 +113,7 @@ describe('policy and schema deadline', () => {
   it('a rule that throws or a schema returning garbage is still recorded, not lost', async () => {
     const h = harness();
     const garbage = { safeParse: () => 42 };
-    const tool = h.auditor.withAudit(async () => 1, { name: 'g', schema: garbage as never });
+    const tool = h.auditor.withAudit(async (_: unknown) => 1, { name: 'g', schema: garbage as never });
     const err = await h.auditor.run(alice, () => rejection(tool('x')));
     expect((err as AuditValidationError).issues[0]!.code).toBe('schema_error');
     const [span] = await h.toolSpans();
