@@ -69,10 +69,11 @@ export interface AgentRun {
 }
 
 /** Starts fixtures/agent.mjs (or `script`), optionally under a command prefix such as unshare. */
-export function runAgent(env: Record<string, string>, options: { prefix?: string[]; script?: string } = {}): AgentRun {
+export function runAgent(env: Record<string, string>, options: { prefix?: string[]; script?: string; uid?: number; gid?: number } = {}): AgentRun {
   const script = options.script ?? agentScript;
   const [cmd, ...args] = [...(options.prefix ?? []), process.execPath, script];
-  const proc = track(spawn(cmd as string, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
+  const ids = options.uid !== undefined ? { uid: options.uid, gid: options.gid ?? options.uid } : {};
+  const proc = track(spawn(cmd as string, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], ...ids }));
   const lines: Record<string, unknown>[] = [];
   const stderr: string[] = [];
   createInterface({ input: proc.stdout! }).on('line', (l) => {
