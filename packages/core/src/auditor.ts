@@ -602,12 +602,14 @@ export class AuditorImpl implements Auditor, InvokeEngine, ExitParticipant {
 
   /** At process exit (synchronous): unfinished calls and runs recorded, stream ended, all spilled. */
   finishForExit(): void {
-    if (this.sinkClosing) return;
-    this.closing = true;
-    this.bodiesClosed = true;
-    this.recordUnfinished();
-    this.chain?.end();
-    this.sinkClosing = true;
+    if (!this.sinkClosing) {
+      this.closing = true;
+      this.bodiesClosed = true;
+      this.recordUnfinished();
+      this.chain?.end();
+      this.sinkClosing = true;
+    }
+    // Also mid-shutdown (a second signal): whatever the sink still holds in memory goes to the spool.
     try {
       this.sink.spillForExit?.();
     } catch (err) {

@@ -176,6 +176,27 @@ describe('SIGTERM and SIGINT end the stream after the last record', () => {
   });
 });
 
+describe('a second signal stops waiting', () => {
+  it('exits at once on the second SIGTERM, with the stream ended in the spool for the next start', async () => {
+    const dead = `http://127.0.0.1:${await freePort()}`;
+    const spool = tempDir('twice-spool');
+    const a = startAgent({ MODE: 'loop', ENDPOINT: dead, SPOOL_DIR: spool, READY: '6', SIGNAL_FLUSH_MS: '20000' });
+    const { streamId } = await a.waitFor((l) => 'ready' in l);
+    a.proc.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 400));
+    a.proc.kill('SIGTERM');
+    const exit = await a.exited;
+    expect(exit.signal).toBe('SIGTERM');
+    expect(exit.ms).toBeLessThan(5_000); // not the 20 s signal deadline
+    const collector = await startCollector();
+    const drain = startAgent({ MODE: 'natural', ENDPOINT: collector.url, SPOOL_DIR: spool, READY: '0' });
+    await drain.waitFor((l) => 'ready' in l);
+    expect((await drain.exited).code).toBe(0);
+    expect(calls(expectEnded(collector, String(streamId))).length).toBeGreaterThanOrEqual(6);
+    await collector.kill();
+  });
+});
+
 describe('other exits end the stream too', () => {
   it('a process that simply ends (no shutdown call) ends its stream at beforeExit and delivers it', async () => {
     const collector = await startCollector();
