@@ -1,4 +1,7 @@
-export { startCollector, DEFAULT_DIR, DEFAULT_HOST, DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT } from './collector/server.js';
+export { startCollector, CollectorConfigError, DEFAULT_DIR, DEFAULT_HOST, DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT } from './collector/server.js';
+export { TokenTable, TokensFileError, loadTokensFile, parseTokensFile, tokenHash, newToken } from './collector/tokens.js';
+export type { TokensFile, TokenEntry } from './collector/tokens.js';
+export { SealKeyError, loadSealKey, loadSealPublicKey, sealKeyId } from './trail/seal-key.js';
 export type { Collector, CollectorOptions, CollectorStats } from './collector/server.js';
 export { readTrail, readTrailFile, readTrailSync, listTrailFiles, parseTrailText, openTrail } from './trail/reader.js';
 export type { Trail, TrailEntry, TrailProblem, TrailFileContents, TrailStream, OpenTrailOptions, SealReport, SealFinding, SealFindingKind } from './trail/reader.js';

@@ -5,7 +5,8 @@ import type { TokenTable } from './tokens.js';
 
 /** The collector's options, their defaults, and the checks that refuse a weak or wrong setup. */
 
-export class CollectorConfigError extends Error {
+/** A RangeError, as the collector's option errors always were: callers that catch those keep working. */
+export class CollectorConfigError extends RangeError {
   override readonly name = 'CollectorConfigError';
 }
 
