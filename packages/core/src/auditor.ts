@@ -71,6 +71,12 @@ export interface AuditStats extends SinkStats {
   recordErrors: number;
   /** Calls whose body was still running at shutdown or exit, recorded as `unfinished`. */
   unfinishedCalls: number;
+  /**
+   * Records that finished after their stream had ended (an unfinished call's own record): not
+   * kept, since a record after the stream end is what an appended forgery looks like; each is
+   * warned about.
+   */
+  lateRecords: number;
 }
 
 export interface Auditor {
@@ -313,6 +319,7 @@ export class AuditorImpl implements Auditor, InvokeEngine, ExitParticipant {
   private drained: (() => void) | undefined;
   private recordErrors = 0;
   private unfinishedCalls = 0;
+  private lateRecords = 0;
   private lastRecordWarning = 0;
 
   constructor(options: AuditorOptions) {
@@ -357,7 +364,15 @@ export class AuditorImpl implements Auditor, InvokeEngine, ExitParticipant {
         this.recordFailed(err);
       }
     };
-    const onEnd: SpanSink = chain ? { onEnd: (span: ReadableSpan) => (pipeline.onEnd(span), afterRecord()) } : pipeline;
+    const onEnd: SpanSink = chain
+      ? {
+          onEnd: (span: ReadableSpan) => {
+            if (chain.isEnded) return this.late(span);
+            pipeline.onEnd(span);
+            afterRecord();
+          },
+        }
+      : pipeline;
     const provider = new AuditTracerProvider(options.serviceName, onEnd, options.resourceAttributes);
     this.tracer = provider.getTracer(sc.TRACER_NAME, VERSION);
     if (chain) {
@@ -450,6 +465,15 @@ export class AuditorImpl implements Auditor, InvokeEngine, ExitParticipant {
       }, ms);
       this.backoffs.add(cancel);
     });
+  }
+
+  /** A record finishing after the stream ended: counted and warned about, not appended. */
+  private late(span: ReadableSpan): void {
+    this.lateRecords++;
+    this.logger.warn(
+      `audit record "${span.name}" finished after the stream ended (shutdown or exit) and was not kept; ` +
+        `the trail holds its call's unfinished record; ${this.lateRecords} such so far`,
+    );
   }
 
   recordFailed(err: unknown): void {
@@ -580,11 +604,10 @@ export class AuditorImpl implements Auditor, InvokeEngine, ExitParticipant {
     // Calls in flight get half the deadline to finish; delivery keeps the rest.
     await this.drain(Math.floor(timeoutMs / 2));
     this.bodiesClosed = true;
-    if (this.pendingDecisions.size > 0) {
-      // A rule or schema still deciding: the call is denied (or invalid) and recorded now.
-      for (const pending of [...this.pendingDecisions]) pending.expire('shutdown');
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
+    // A rule or schema still deciding: the call is denied (or invalid) and recorded now.
+    for (const pending of [...this.pendingDecisions]) pending.expire('shutdown');
+    // Let every settled decision run to its record (or its refusal) before the stream ends.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const unfinished = this.recordUnfinished();
     // The final checkpoint comes after the last record, so a verifier sees the stream ended.
     this.chain?.end();
@@ -624,6 +647,7 @@ export class AuditorImpl implements Auditor, InvokeEngine, ExitParticipant {
       maskingFailures: this.masker?.failures ?? 0,
       recordErrors: this.recordErrors,
       unfinishedCalls: this.unfinishedCalls,
+      lateRecords: this.lateRecords,
     };
   }
 }

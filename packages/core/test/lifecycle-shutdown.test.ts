@@ -79,7 +79,9 @@ describe('no body runs without its record: shutdown', () => {
     // The body finishes later: its result still reaches the caller; its record cannot be kept (counted).
     release[0]!();
     expect(await call).toBe('done');
-    expect(h.auditor.stats().dropped).toBeGreaterThanOrEqual(1);
+    // Its attempt and call records: not appended after the stream end (that is what a forgery looks like).
+    expect(h.auditor.stats().lateRecords).toBe(2);
+    expect(h.warnings.filter((w) => w.includes('finished after the stream ended'))).toHaveLength(2);
     expect(names(k.spans)).not.toContain('execute_tool stuck');
   });
 
