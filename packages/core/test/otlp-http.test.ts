@@ -77,7 +77,7 @@ describe('OTLP/HTTP export to a receiver in another process', () => {
     }
     const resource = r.bodies[0]!.resourceSpans[0]!.resource.attributes;
     expect(resource.find((a) => a.key === 'service.name')?.value).toEqual({ stringValue: 'otlp-agent' });
-    expect(auditor.stats()).toMatchObject({ recorded: 6, exported: 6, dropped: 0, queueDepth: 0 });
+    expect(auditor.stats()).toMatchObject({ recorded: 7, exported: 7, dropped: 0, queueDepth: 0 });
   });
 
   it('retries through 500 and 429 answers and loses nothing', async () => {
