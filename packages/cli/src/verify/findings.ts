@@ -60,9 +60,18 @@ const MAX_WHERE = 5;
 
 /** Collects the numbers (and where they were read) of one kind of finding while a trail streams by. */
 export class FindingCollector {
-  readonly set = new RangeSet();
-  readonly where: string[] = [];
+  // Allocated on first use: a stream keeps a dozen of these, and most stay empty.
+  private numbers: RangeSet | undefined;
+  private places: string[] | undefined;
   events = 0;
+
+  get set(): RangeSet {
+    return (this.numbers ??= new RangeSet());
+  }
+
+  get where(): readonly string[] {
+    return this.places ?? [];
+  }
 
   add(n: number, where?: string): void {
     this.set.add(n);
@@ -77,7 +86,10 @@ export class FindingCollector {
   /** Counts an occurrence that has no number (a span without a seq, say). */
   note(where?: string): void {
     this.events++;
-    if (where !== undefined && this.where.length < MAX_WHERE) this.where.push(where);
+    if (where !== undefined) {
+      this.places ??= [];
+      if (this.places.length < MAX_WHERE) this.places.push(where);
+    }
   }
 
   get empty(): boolean {

@@ -9,10 +9,10 @@ import type { Range } from './ranges.js';
  * keeping records. 128 bits make a forged copy that matches a fingerprint a second preimage of
  * SHA-256 truncated to 128 bits.
  *
- * Memory: runs of sequence numbers live in dense chunks of 1024 (17 bytes per number); numbers
- * scattered far apart (a forger's absurd seqs) live in a sparse map (~100 bytes each) until a
- * chunk holds enough of them to be worth making dense. Nothing is allocated in proportion to a
- * number's size.
+ * Memory: runs of sequence numbers live in dense chunks of up to 1024 numbers (17 bytes each;
+ * a chunk starts at 16 and doubles while it stays at least 1/8 full); numbers scattered far
+ * apart (a forger's absurd seqs) live in a sparse map (~100 bytes each) until a chunk holds
+ * enough of them to be worth making dense. Nothing is allocated in proportion to a number's size.
  */
 
 export const FP_BYTES = 16;
@@ -37,18 +37,40 @@ export function fingerprint(hash: unknown): string {
 }
 
 interface Dense {
+  /** Fingerprints of offsets 0..cap-1 of the chunk. */
   fps: Buffer;
-  /** 0 = absent, else flags | 0x80. */
+  /** 0 = absent, else flags | PRESENT. */
   flags: Uint8Array;
+  cap: number;
+  count: number;
 }
 
 const PRESENT = 0x80;
+/** Shared by every table without sparse entries (never written: insert replaces it first). */
+const EMPTY: Map<number, string> = new Map();
+/** A dense chunk starts this small and doubles: a short stream costs a few hundred bytes. */
+const MIN_CAP = 16;
 
+const pow2 = (n: number) => {
+  let c = MIN_CAP;
+  while (c < n) c *= 2;
+  return c;
+};
+
+/**
+ * Invariant: a sparse entry never lies inside a dense chunk's capacity (growing a chunk takes
+ * the sparse entries it now covers), so each number lives in exactly one place, and in a chunk
+ * the dense offsets all come before the sparse ones.
+ */
 export class SeqTable {
   private readonly dense = new Map<number, Dense>();
   /** seq -> one flag char + the fingerprint. */
-  private readonly sparse = new Map<number, string>();
-  private readonly sparseInChunk = new Map<number, number>();
+  private sparse: Map<number, string> = EMPTY;
+  /** Sparse entries per chunk; created once a stream has them in more than one chunk. */
+  private sparseInChunk: Map<number, number> | undefined;
+  /** The chunk of the first sparse entries, counted without a map. */
+  private firstChunk = NaN;
+  private firstChunkCount = 0;
   size = 0;
   min = Infinity;
   max = -Infinity;
@@ -57,8 +79,9 @@ export class SeqTable {
   flags(seq: number): number {
     const chunk = Math.floor(seq / CHUNK);
     const d = this.dense.get(chunk);
-    if (d) {
-      const f = d.flags[seq - chunk * CHUNK] as number;
+    const i = seq - chunk * CHUNK;
+    if (d && i < d.cap) {
+      const f = d.flags[i] as number;
       return f === 0 ? -1 : f & ~PRESENT;
     }
     const s = this.sparse.get(seq);
@@ -69,24 +92,35 @@ export class SeqTable {
   fp(seq: number): string | undefined {
     const chunk = Math.floor(seq / CHUNK);
     const d = this.dense.get(chunk);
-    if (d) {
-      const i = seq - chunk * CHUNK;
-      return d.flags[i] === 0 ? undefined : d.fps.toString('latin1', i * FP_BYTES, (i + 1) * FP_BYTES);
-    }
+    const i = seq - chunk * CHUNK;
+    if (d && i < d.cap) return d.flags[i] === 0 ? undefined : d.fps.toString('latin1', i * FP_BYTES, (i + 1) * FP_BYTES);
     return this.sparse.get(seq)?.slice(1);
   }
 
   /** Stores a sequence number not seen before; false when the sparse map is full. */
   insert(seq: number, flags: number, fp: string): boolean {
     const chunk = Math.floor(seq / CHUNK);
-    const d = this.dense.get(chunk);
-    if (d) this.writeDense(d, seq - chunk * CHUNK, flags, fp);
-    else {
+    const i = seq - chunk * CHUNK;
+    let d = this.dense.get(chunk);
+    // Dense when it stays at least 1/8 full: runs of numbers (every real stream) are dense from
+    // the start; a forger's scattered numbers stay sparse.
+    if (d && i >= d.cap && (d.count + 1) * 8 >= pow2(i + 1)) d = this.grow(chunk, d, pow2(i + 1));
+    else if (!d && i < MIN_CAP) d = this.grow(chunk, undefined, MIN_CAP);
+    if (d && i < d.cap) {
+      this.writeDense(d, i, flags, fp);
+    } else {
       if (this.sparse.size >= MAX_SPARSE) return false;
+      if (this.sparse === EMPTY) this.sparse = new Map();
       this.sparse.set(seq, String.fromCharCode(flags) + fp);
-      const n = (this.sparseInChunk.get(chunk) ?? 0) + 1;
-      if (n >= PROMOTE_AT) this.promote(chunk);
-      else this.sparseInChunk.set(chunk, n);
+      if (Number.isNaN(this.firstChunk)) this.firstChunk = chunk;
+      let n: number;
+      if (chunk === this.firstChunk) n = ++this.firstChunkCount;
+      else {
+        this.sparseInChunk ??= new Map();
+        n = (this.sparseInChunk.get(chunk) ?? 0) + 1;
+        this.sparseInChunk.set(chunk, n);
+      }
+      if (n >= PROMOTE_AT) this.grow(chunk, d, CHUNK);
     }
     this.size++;
     if (seq < this.min) this.min = seq;
@@ -97,19 +131,37 @@ export class SeqTable {
   private writeDense(d: Dense, i: number, flags: number, fp: string): void {
     d.flags[i] = flags | PRESENT;
     d.fps.write(fp, i * FP_BYTES, FP_BYTES, 'latin1');
+    d.count++;
   }
 
-  private promote(chunk: number): void {
-    const d: Dense = { fps: Buffer.alloc(CHUNK * FP_BYTES), flags: new Uint8Array(CHUNK) };
-    const base = chunk * CHUNK;
-    for (let i = 0; i < CHUNK; i++) {
-      const s = this.sparse.get(base + i);
-      if (s === undefined) continue;
-      this.writeDense(d, i, s.charCodeAt(0), s.slice(1));
-      this.sparse.delete(base + i);
+  /** Makes (or widens) a chunk's dense part to `cap`, taking the sparse entries it now covers. */
+  private grow(chunk: number, old: Dense | undefined, cap: number): Dense {
+    const d: Dense = { fps: Buffer.allocUnsafe(cap * FP_BYTES), flags: new Uint8Array(cap), cap, count: old?.count ?? 0 };
+    if (old) {
+      old.fps.copy(d.fps, 0, 0, old.cap * FP_BYTES);
+      d.flags.set(old.flags);
     }
-    this.sparseInChunk.delete(chunk);
+    const base = chunk * CHUNK;
+    let moved = 0;
+    if (this.sparse.size > 0) {
+      for (let i = old?.cap ?? 0; i < cap; i++) {
+        const s = this.sparse.get(base + i);
+        if (s === undefined) continue;
+        this.writeDense(d, i, s.charCodeAt(0), s.slice(1));
+        this.sparse.delete(base + i);
+        moved++;
+      }
+    }
+    if (moved > 0) {
+      if (chunk === this.firstChunk) this.firstChunkCount -= moved;
+      else if (this.sparseInChunk) {
+        const left = (this.sparseInChunk.get(chunk) ?? 0) - moved;
+        if (left > 0) this.sparseInChunk.set(chunk, left);
+        else this.sparseInChunk.delete(chunk);
+      }
+    }
     this.dense.set(chunk, d);
+    return d;
   }
 
   /** The sequence numbers seen, as sorted intervals. */
@@ -131,15 +183,15 @@ export class SeqTable {
         const s = sparse[si++] as number;
         yield* push(s, s);
       }
-      const flags = (this.dense.get(chunk) as Dense).flags;
+      const { flags, cap } = this.dense.get(chunk) as Dense;
       let i = 0;
-      while (i < CHUNK) {
+      while (i < cap) {
         if (flags[i] === 0) {
           i++;
           continue;
         }
         let j = i;
-        while (j + 1 < CHUNK && flags[j + 1] !== 0) j++;
+        while (j + 1 < cap && flags[j + 1] !== 0) j++;
         yield* push(base + i, base + j);
         i = j + 1;
       }
