@@ -111,7 +111,7 @@ describe('tooltrail collect --tokens', () => {
     const work = await tempDir();
     const cases: [unknown, RegExp][] = [
       [{ version: 1, writers: [{ writer: 'a', sha256: 'tt_plain-token' }] }, /sha256 must be the SHA-256 of the token in hex/],
-      [{ version: 1, writers: [{ writer: 'a', sha256: tokenHash('x'), tokn: 'x' }] }, /unknown key "tokn"; did you mean "token"\?|unknown key "tokn"/],
+      [{ version: 1, writers: [{ writer: 'a', sha256: tokenHash('x'), tokn: 'x' }] }, /unknown key "tokn" \(allowed: writer, sha256, comment\)/],
       [{ version: 1, writer: [] }, /unknown key "writer"; did you mean "writers"\?/],
       [{ version: 2, writers: [] }, /"version" must be 1/],
       [{ version: 1, writers: [] }, /"writers" is empty/],

@@ -143,6 +143,32 @@ describe('per request, the collector stores what the request is worth', () => {
   });
 });
 
+describe('many tiny spans', () => {
+  it('half a million tiny protobuf spans in a 1.3 MB gzip body: 413 before they are decoded, memory bounded', async () => {
+    const c = await collector();
+    const spans: Buffer[] = [];
+    for (let i = 0; i < 500_000; i++) {
+      const id = Buffer.alloc(8);
+      id.writeUInt32BE(i + 1, 4);
+      spans.push(msg(2, bytes(1, Buffer.from(TRACE, 'hex')), bytes(2, id)));
+    }
+    const body = gzipSync(msg(1, bytes(2, Buffer.concat(spans))));
+    expect(body.length).toBeLessThan(1_500_000);
+    const res = await post(c.tracesUrl, body, { 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip' });
+    expect(res.status).toBe(413);
+    expect(vmHwm(c.proc.pid!)).toBeLessThan(200);
+    // The same in OTLP/JSON, and a request at the limit is taken.
+    const c2 = await collector(['--max-spans', '1000']);
+    const over = await post(c2.tracesUrl, jsonRequest(1001, 'many'), JSON_HEADERS);
+    expect([over.status, JSON.parse(over.body).message]).toEqual([413, 'the request holds more than 1000 spans (--max-spans); send fewer spans per request']);
+    expect((await post(c2.tracesUrl, jsonRequest(1000, 'ok'), JSON_HEADERS)).status).toBe(200);
+    await stopCli(c);
+    await stopCli(c2);
+    expect(lineTypes(c.dir)).toEqual({});
+    expect(lineTypes(c2.dir).span).toBe(1000);
+  });
+});
+
 describe('across requests', () => {
   it('eight concurrent 60 KB bodies: bytes in flight are capped (503 with Retry-After), memory stays bounded, every 200 is on disk', async () => {
     const c = await collector();

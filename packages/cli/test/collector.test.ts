@@ -2,6 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { deflateSync, gzipSync } from 'node:zlib';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { afterEach, describe, expect, it } from 'vitest';
+import { CollectorConfigError, startCollector, type CollectorOptions } from '../src/collector/server.js';
 import { readTrail } from '../src/trail/reader.js';
 import { cleanup, jsonRequest, post, sdkSpans, startCliCollector, stopCli, tempDir, type CliCollector } from './helpers.js';
 
@@ -161,5 +162,29 @@ describe('tooltrail collect refuses, writing nothing', () => {
     expect(get.status).toBe(405);
     expect(get.headers.get('allow')).toBe('POST');
     expect(await readdir(c.dir)).toEqual([]);
+  });
+});
+
+describe('startCollector options', () => {
+  it('refuses unknown keys (naming the nearest), values out of range, and a non-loopback host without tokens', async () => {
+    const dir = await tempDir();
+    const bad: [Record<string, unknown>, RegExp][] = [
+      [{ maxBodyByte: 10 }, /unknown collector option "maxBodyByte"; did you mean "maxBodyBytes"\?/],
+      [{ sealkey: 'x' }, /unknown collector option "sealkey"; did you mean "sealKey"\?/],
+      [{ frobnicate: 1 }, /^unknown collector option "frobnicate"$/],
+      [{ maxSpans: 0 }, /maxSpans must be a positive integer/],
+      [{ maxInflightBytes: 1000, maxBodyBytes: 2000 }, /maxInflightBytes \(1000\) must be at least maxBodyBytes \(2000\)/],
+      [{ host: '0.0.0.0' }, /refusing to listen on 0\.0\.0\.0 without writer tokens/],
+    ];
+    for (const [options, message] of bad) {
+      const err = await startCollector({ port: 0, dir, ...options } as CollectorOptions).then(
+        (c) => c.close().then(() => undefined),
+        (e: unknown) => e,
+      );
+      expect(err, JSON.stringify(options)).toBeInstanceOf(CollectorConfigError);
+      expect(err).toBeInstanceOf(RangeError);
+      expect((err as Error).message).toMatch(message);
+    }
+    expect(await readdir(dir)).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
 import { DEFAULT_MAX_FILE_BYTES, DEFAULT_SEAL_EVERY, DEFAULT_SEAL_INTERVAL_MS } from '../trail/writer.js';
+import { didYouMean } from './nearest.js';
 import type { TokenTable } from './tokens.js';
 
 /** The collector's options, their defaults, and the checks that refuse a weak or wrong setup. */
@@ -23,6 +24,8 @@ export interface CollectorOptions {
   maxBodyBytes?: number;
   /** Largest number of bytes one request may store (its lines). Default 64 MiB. */
   maxStoredBytes?: number;
+  /** Most spans in one request (counted before they are decoded). Default 50 000. */
+  maxSpans?: number;
   /** Bytes held by all requests in progress together; past it, 503 with Retry-After. Default 64 MiB. */
   maxInflightBytes?: number;
   /** A request's headers and body must arrive within this (else 408). Default 30 s. */
@@ -52,6 +55,7 @@ export const DEFAULT_PORT = 4318;
 export const DEFAULT_DIR = './audit-trail';
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_MAX_STORED_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_MAX_SPANS = 50_000;
 export const DEFAULT_MAX_INFLIGHT_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
 export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
@@ -68,6 +72,7 @@ const KEYS: readonly (keyof CollectorOptions)[] = [
   'maxFileBytes',
   'maxBodyBytes',
   'maxStoredBytes',
+  'maxSpans',
   'maxInflightBytes',
   'bodyTimeoutMs',
   'headersTimeoutMs',
@@ -86,8 +91,7 @@ const stderr = (m: string) => process.stderr.write(`tooltrail collect: ${m}\n`);
 export function resolveOptions(options: CollectorOptions): ResolvedOptions {
   for (const key of Object.keys(options)) {
     if (!(KEYS as readonly string[]).includes(key)) {
-      const near = KEYS.find((k) => k.toLowerCase() === key.toLowerCase() || k.toLowerCase().startsWith(key.toLowerCase().slice(0, 6)));
-      throw new CollectorConfigError(`unknown collector option "${key}"${near ? `; did you mean "${near}"?` : ''}`);
+      throw new CollectorConfigError(`unknown collector option "${key}"${didYouMean(key, KEYS)}`);
     }
   }
   const o: ResolvedOptions = {
@@ -97,6 +101,7 @@ export function resolveOptions(options: CollectorOptions): ResolvedOptions {
     maxFileBytes: options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     maxStoredBytes: options.maxStoredBytes ?? DEFAULT_MAX_STORED_BYTES,
+    maxSpans: options.maxSpans ?? DEFAULT_MAX_SPANS,
     maxInflightBytes: options.maxInflightBytes ?? Math.max(DEFAULT_MAX_INFLIGHT_BYTES, options.maxBodyBytes ?? 0),
     bodyTimeoutMs: options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS,
     headersTimeoutMs: options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS,
@@ -110,7 +115,7 @@ export function resolveOptions(options: CollectorOptions): ResolvedOptions {
     onWarn: options.onWarn ?? stderr,
   };
   if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) throw new CollectorConfigError(`port must be 0-65535, got ${o.port}`);
-  for (const key of ['maxFileBytes', 'maxBodyBytes', 'maxStoredBytes', 'maxInflightBytes', 'bodyTimeoutMs', 'headersTimeoutMs', 'maxConnections', 'shutdownGraceMs', 'sealEvery', 'sealIntervalMs'] as const) {
+  for (const key of ['maxFileBytes', 'maxBodyBytes', 'maxStoredBytes', 'maxSpans', 'maxInflightBytes', 'bodyTimeoutMs', 'headersTimeoutMs', 'maxConnections', 'shutdownGraceMs', 'sealEvery', 'sealIntervalMs'] as const) {
     if (!Number.isSafeInteger(o[key]) || o[key] <= 0) throw new CollectorConfigError(`${key} must be a positive integer, got ${String(o[key])}`);
   }
   if (o.maxInflightBytes < o.maxBodyBytes) {

@@ -2,6 +2,7 @@ import type { TrailAttributes, TrailEvent, TrailLink, TrailScope, TrailSpan, Tra
 import {
   MAX_VALUE_DEPTH,
   OtlpDecodeError,
+  TooManySpansError,
   buildSpan,
   doubleValue,
   emptySpanParts,
@@ -22,7 +23,7 @@ import {
  * as integers; enum names are accepted too). Unknown keys are ignored and `null` means absent,
  * as proto3 JSON requires.
  */
-export function decodeJsonRequest(text: string): TrailSpan[] {
+export function decodeJsonRequest(text: string, maxSpans = Infinity): TrailSpan[] {
   let root: unknown;
   try {
     root = JSON.parse(text);
@@ -32,14 +33,14 @@ export function decodeJsonRequest(text: string): TrailSpan[] {
   const req = object(root, 'the request');
   const out: TrailSpan[] = [];
   for (const [i, rs] of list(req.resourceSpans, 'resourceSpans').entries()) {
-    decodeResourceSpans(object(rs, `resourceSpans[${i}]`), `resourceSpans[${i}]`, out);
+    decodeResourceSpans(object(rs, `resourceSpans[${i}]`), `resourceSpans[${i}]`, out, maxSpans);
   }
   return out;
 }
 
 type Json = Record<string, unknown>;
 
-function decodeResourceSpans(rs: Json, at: string, out: TrailSpan[]): void {
+function decodeResourceSpans(rs: Json, at: string, out: TrailSpan[], maxSpans: number): void {
   const res = optionalObject(rs.resource, `${at}.resource`);
   const resource: ResourceParts = {
     attributes: res ? attributes(res.attributes, `${at}.resource.attributes`) : {},
@@ -50,7 +51,9 @@ function decodeResourceSpans(rs: Json, at: string, out: TrailSpan[]): void {
     const where = `${at}.scopeSpans[${i}]`;
     const scopeSpans = object(ss, where);
     const scope = decodeScope(optionalObject(scopeSpans.scope, `${where}.scope`), string(scopeSpans.schemaUrl, `${where}.schemaUrl`), where);
-    for (const [j, span] of list(scopeSpans.spans, `${where}.spans`).entries()) {
+    const spans = list(scopeSpans.spans, `${where}.spans`);
+    if (out.length + spans.length > maxSpans) throw new TooManySpansError(maxSpans);
+    for (const [j, span] of spans.entries()) {
       out.push(decodeSpan(object(span, `${where}.spans[${j}]`), resource, scope, `${where}.spans[${j}]`));
     }
   }

@@ -3,6 +3,7 @@ import { ProtoReader, WireType, expectWireType } from './protobuf-reader.js';
 import {
   MAX_VALUE_DEPTH,
   OtlpDecodeError,
+  TooManySpansError,
   buildSpan,
   doubleValue,
   emptySpanParts,
@@ -22,14 +23,14 @@ import {
  * collector/trace/v1 and trace/v1). Unknown fields are skipped, as protobuf requires. Fields
  * may arrive in any order, so a message's children are decoded after the whole message is read.
  */
-export function decodeProtobufRequest(body: Uint8Array): TrailSpan[] {
+export function decodeProtobufRequest(body: Uint8Array, maxSpans = Infinity): TrailSpan[] {
   const out: TrailSpan[] = [];
   const r = new ProtoReader(body);
   while (r.more()) {
     const { field, wireType } = r.tag();
     if (field === 1) {
       expectWireType(wireType, WireType.LEN, 'ExportTraceServiceRequest.resource_spans');
-      decodeResourceSpans(r.message(), out);
+      decodeResourceSpans(r.message(), out, maxSpans);
     } else {
       r.skip(wireType);
     }
@@ -37,7 +38,7 @@ export function decodeProtobufRequest(body: Uint8Array): TrailSpan[] {
   return out;
 }
 
-function decodeResourceSpans(r: ProtoReader, out: TrailSpan[]): void {
+function decodeResourceSpans(r: ProtoReader, out: TrailSpan[], maxSpans: number): void {
   const resource: ResourceParts = { attributes: {}, droppedAttributesCount: 0, schemaUrl: '' };
   const scopeSpans: ProtoReader[] = [];
   while (r.more()) {
@@ -59,7 +60,7 @@ function decodeResourceSpans(r: ProtoReader, out: TrailSpan[]): void {
         r.skip(wireType);
     }
   }
-  for (const ss of scopeSpans) decodeScopeSpans(ss, resource, out);
+  for (const ss of scopeSpans) decodeScopeSpans(ss, resource, out, maxSpans);
 }
 
 function decodeResource(r: ProtoReader, resource: ResourceParts): void {
@@ -77,7 +78,7 @@ function decodeResource(r: ProtoReader, resource: ResourceParts): void {
   }
 }
 
-function decodeScopeSpans(r: ProtoReader, resource: ResourceParts, out: TrailSpan[]): void {
+function decodeScopeSpans(r: ProtoReader, resource: ResourceParts, out: TrailSpan[], maxSpans: number): void {
   let scopeReader: ProtoReader | undefined;
   let schemaUrl = '';
   const spans: ProtoReader[] = [];
@@ -90,6 +91,8 @@ function decodeScopeSpans(r: ProtoReader, resource: ResourceParts, out: TrailSpa
         break;
       case 2:
         expectWireType(wireType, WireType.LEN, 'ScopeSpans.spans');
+        // Counted before any is decoded: a small request of many tiny spans is refused cheaply.
+        if (out.length + spans.length >= maxSpans) throw new TooManySpansError(maxSpans);
         spans.push(r.message());
         break;
       case 3:

@@ -9,7 +9,7 @@ import { decodeJsonRequest } from './otlp-json.js';
 import { decodeProtobufRequest } from './otlp-protobuf.js';
 import { resolveOptions, type CollectorOptions } from './options.js';
 import { sendStatus } from './rpc-status.js';
-import { OtlpDecodeError } from './span-shape.js';
+import { OtlpDecodeError, TooManySpansError } from './span-shape.js';
 
 export {
   CollectorConfigError,
@@ -20,6 +20,7 @@ export {
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_MAX_INFLIGHT_BYTES,
+  DEFAULT_MAX_SPANS,
   DEFAULT_MAX_STORED_BYTES,
   DEFAULT_PORT,
   DEFAULT_SHUTDOWN_GRACE_MS,
@@ -179,9 +180,10 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Co
     try {
       const body = await readBody(req, { maxBytes: o.maxBodyBytes, budget, signal });
       held.bytes = body.length;
-      spans = format === 'json' ? decodeJsonRequest(body.toString('utf8')) : decodeProtobufRequest(body);
+      spans = format === 'json' ? decodeJsonRequest(body.toString('utf8'), o.maxSpans) : decodeProtobufRequest(body, o.maxSpans);
     } catch (err) {
       if (err instanceof RequestError) return refuse(req, res, format, err, signal);
+      if (err instanceof TooManySpansError) return refuse(req, res, format, new RequestError(413, err.message), signal);
       if (err instanceof OtlpDecodeError) return refuse(req, res, format, new RequestError(400, err.message), signal);
       // JSON.parse on absurdly deep nesting, and the like: still the body's fault.
       if (err instanceof RangeError) return refuse(req, res, format, new RequestError(400, `malformed body: ${err.message}`), signal);

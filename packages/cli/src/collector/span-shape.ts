@@ -19,6 +19,14 @@ export class OtlpDecodeError extends Error {
   override readonly name = 'OtlpDecodeError';
 }
 
+/** A request with more spans than the collector takes in one (HTTP 413), found before they are built. */
+export class TooManySpansError extends Error {
+  override readonly name = 'TooManySpansError';
+  constructor(readonly limit: number) {
+    super(`the request holds more than ${limit} spans (--max-spans); send fewer spans per request`);
+  }
+}
+
 /** AnyValue nesting beyond this is refused: decoding recurses, and no real attribute is that deep. */
 export const MAX_VALUE_DEPTH = 64;
 

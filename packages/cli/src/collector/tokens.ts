@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
+import { didYouMean } from './nearest.js';
 
 /**
  * The writers' tokens file (docs/collector.md, "Writer tokens"): which bearer tokens may write,
@@ -128,31 +129,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 function unknownKeys(obj: Record<string, unknown>, known: readonly string[], where: string): void {
   for (const key of Object.keys(obj)) {
     if (!known.includes(key)) {
-      throw new TokensFileError(`${where}: unknown key "${key}"${nearest(key, known)} (allowed: ${known.join(', ')})`);
+      throw new TokensFileError(`${where}: unknown key "${key}"${didYouMean(key, known)} (allowed: ${known.join(', ')})`);
     }
   }
-}
-
-function nearest(key: string, known: readonly string[]): string {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const k of known) {
-    const d = distance(key.toLowerCase(), k.toLowerCase());
-    if (d < bestD) [best, bestD] = [k, d];
-  }
-  return best !== undefined && bestD <= Math.max(2, Math.floor(best.length / 3)) ? `; did you mean "${best}"?` : '';
-}
-
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length]!;
 }

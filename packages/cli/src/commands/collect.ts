@@ -9,6 +9,7 @@ import {
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_MAX_INFLIGHT_BYTES,
+  DEFAULT_MAX_SPANS,
   DEFAULT_MAX_STORED_BYTES,
   DEFAULT_PORT,
   DEFAULT_SHUTDOWN_GRACE_MS,
@@ -47,6 +48,8 @@ Where and how much:
                               (default ${DEFAULT_MAX_BODY_BYTES})
   --max-stored-bytes <n>      most bytes one request may add to the trail; more: 413
                               (default ${DEFAULT_MAX_STORED_BYTES})
+  --max-spans <n>             most spans in one request, counted before they are decoded; more: 413
+                              (default ${DEFAULT_MAX_SPANS})
   --max-inflight-bytes <n>    bytes held by all requests in progress together; more: 503 with
                               Retry-After (default ${DEFAULT_MAX_INFLIGHT_BYTES}, at least --max-body-bytes)
   --body-timeout-ms <ms>      a request's body must arrive within this; slower: 408
@@ -86,6 +89,7 @@ export async function collect(args: string[], io: Io): Promise<number> {
       'max-file-bytes': { type: 'string' },
       'max-body-bytes': { type: 'string' },
       'max-stored-bytes': { type: 'string' },
+      'max-spans': { type: 'string' },
       'max-inflight-bytes': { type: 'string' },
       'body-timeout-ms': { type: 'string' },
       'headers-timeout-ms': { type: 'string' },
@@ -135,6 +139,7 @@ export async function collect(args: string[], io: Io): Promise<number> {
       maxFileBytes: num('max-file-bytes'),
       maxBodyBytes: num('max-body-bytes'),
       maxStoredBytes: num('max-stored-bytes'),
+      maxSpans: num('max-spans'),
       maxInflightBytes: num('max-inflight-bytes'),
       bodyTimeoutMs: num('body-timeout-ms'),
       headersTimeoutMs: num('headers-timeout-ms'),
