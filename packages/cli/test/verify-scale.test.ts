@@ -68,8 +68,10 @@ describe('verify at scale', () => {
     expect(bytes).toBe(statSync(file).size);
     expect(bytes).toBeGreaterThan(512 * MIB);
 
-    const m = await timedVerify(['--dir', trail, '--public-key', pub, '--mac-key-file', macFile, '--json']);
+    const m = await timedVerify(['--dir', trail, '--public-key', pub, '--mac-key-file', macFile, '--json', '--progress']);
     expect(m.code, m.stderr).toBe(0);
+    // stderr is a pipe here: --progress gives a line every 5 s (after the first 5 s).
+    if (m.seconds > 6) expect(m.stderr).toMatch(/^tooltrail verify: \d+\.\d MiB, [\d,]+ lines, [\d,]+ spans checked, \d+ s$/m);
     const out = JSON.parse(m.stdout) as { verdict: string; report: { records: number; streams: { records: number; checkpoints: number; signedThrough: number; findings: unknown[] }[] } };
     expect(out.verdict).toBe('verified');
     expect(out.report.records).toBe(1_000_000);

@@ -1,6 +1,6 @@
 /**
  * The progress line for long runs, on stderr: rewritten in place on a terminal, one line every
- * 10 s otherwise (when asked for with --progress). Silent during the first 2 s, so short runs
+ * 5 s otherwise (when asked for with --progress). Silent during the first 2 s, so short runs
  * print nothing.
  */
 export interface Progress {
@@ -19,7 +19,7 @@ export function createProgress(write: (text: string) => void, mode: 'tty' | 'lin
   let recs = 0;
   let last = started;
   let shown = false;
-  const every = mode === 'tty' ? 1000 : 10_000;
+  const every = mode === 'tty' ? 1000 : 5000;
   const render = () => {
     const secs = Math.round((now() - started) / 1000);
     const read = bytes > 0 ? `${(bytes / MIB).toFixed(1)} MiB, ` : '';
