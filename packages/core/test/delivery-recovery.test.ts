@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -162,6 +162,38 @@ describe('ownership without resting on a PID alone', () => {
     expect(await b.auditor.shutdown(20_000)).toBe(true);
     expect(b.auditor.stats().replayed).toBe(a.auditor.stats().left);
     expectAllArrived(collector.dir, [...idsA, ...idsB]);
+  });
+
+  it('a live auditor whose folder is taken away (adopted after its heartbeat looked stale) warns, starts afresh, and loses nothing', async () => {
+    const spool = tempDir('takeover');
+    const ns = spoolLocation('delivery-test', spool).namespaceDir;
+    const port = await freePort();
+    const a = auditorFor(`http://127.0.0.1:${port}`, { spoolDir: spool, export: { heartbeatMs: 100 } });
+    const before = await a.auditor.run(who, () => callMany(a.tool, 20));
+    await a.auditor.flush(1);
+    const spooledBefore = a.auditor.stats().spooled;
+    // Another (live) process adopts the folder, the way adoption does: a rename into its own folder.
+    const [name] = readdirSync(ns);
+    const adopter = path.join(ns, '4242-adopter');
+    mkdirSync(adopter);
+    const live = process.ppid;
+    const liveStart = readFileSync(`/proc/${live}/stat`, 'latin1').split(') ')[1]!.split(' ')[19];
+    const owner = { v: 2, pid: live, host: os.hostname(), bootId: readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim(), pidNs: readlinkSync('/proc/self/ns/pid'), procStart: liveStart, instance: 'adopter', startedAt: new Date().toISOString() };
+    writeFileSync(path.join(adopter, 'owner.json'), JSON.stringify(owner));
+    renameSync(path.join(ns, name!), path.join(adopter, `adopted-${name}`));
+    await waitFor('the owner to notice', () => a.warnings.some((w) => w.includes('was taken away while this process is alive')));
+    const after = await a.auditor.run(who, () => callMany(a.tool, 20));
+    const collector = await startCollector({ port });
+    expect(await a.auditor.shutdown(20_000)).toBe(true);
+    expectAllArrived(collector.dir, [...before, ...after]);
+
+    // The adopter goes too; the next start delivers what it had taken: again, as duplicates.
+    writeFileSync(path.join(adopter, 'owner.json'), JSON.stringify({ ...owner, pid: await deadPid() }));
+    const c = auditorFor(collector.url, { spoolDir: spool });
+    expect(await c.auditor.shutdown(20_000)).toBe(true);
+    expect(c.auditor.stats().replayed).toBe(spooledBefore);
+    const { duplicates } = expectAllArrived(collector.dir, [...before, ...after]);
+    expect(duplicates).toBe(before.length);
   });
 
   it('a folder from another host is adopted only once its heartbeat is older than ownerStaleMs', async () => {
