@@ -269,6 +269,30 @@ describe('stream starts and deleted streams (Contract B)', () => {
     expect(out.report.trailFindings[0]!.message).toContain(`stream ${S2} of lineage ${lineage}, started ${new Date(t0 + 60_000).toISOString()}, is named by stream ${S3}`);
   });
 
+  it("a stream deleted with every announcement of it (the next stream's start): still visible", async () => {
+    // The next stream's start removed too: its chain no longer begins at 1.
+    const cut = c().filter((r) => seqOf(r) !== 1);
+    const x = await verifyLines([...a(), ...cut].map(toLine));
+    expect(x.code).toBe(1);
+    expect(x.trail).toEqual([]);
+    expect(x.kinds[S3]).toEqual([
+      ['sequence-gap', [[1, 1]]],
+      ['stream-start-missing', []],
+    ]);
+    // Or rewritten without its prev_id, hash recomputed: the link from seq 2 and the MAC break.
+    const rewritten = c().map((r) => {
+      if (seqOf(r) !== 1) return r;
+      delete r.attributes['tooltrail.stream.prev_id'];
+      delete r.attributes['tooltrail.stream.prev_started_at'];
+      return rehash(r);
+    });
+    const y = await verifyLines([...a(), ...rewritten].map(toLine));
+    expect(y.kinds[S3]).toEqual([
+      ['broken-link', [[2, 2]]],
+      ['bad-mac', [[1, 1]]],
+    ]);
+  });
+
   it('the oldest stream read is outside the range read: a note, not a finding', async () => {
     const { code, out } = await verifyLines([...b(), ...c()].map(toLine));
     expect(code).toBe(0);
