@@ -11,6 +11,7 @@ import { callIdCounts, expectAllArrived, runAgent, undeliveredSpoolBytes } from 
  */
 
 const settleAgent = path.join(path.dirname(new URL(import.meta.url).pathname), 'fixtures/settle-agent.mjs');
+const aiSdkAgent = path.join(path.dirname(new URL(import.meta.url).pathname), 'fixtures/ai-sdk-burst-agent.mjs');
 
 afterEach(() => killAll());
 
@@ -53,6 +54,25 @@ describe('flush() and shutdown() settle, and keep the process alive until they d
     const counts = callIdCounts(collector.dir);
     expect(ids.filter((id) => !counts.has(id))).toEqual([]);
     expect(counts.size).toBe(30_000);
+    expect(undeliveredSpoolBytes(spool)).toBe(0);
+  }, 60_000);
+
+  it('the same burst from a real AI SDK agent (30,000 tool calls) with @ai-sdk/otel telemetry on: shutdown settles true, every call arrives', async () => {
+    const collector = await startCollector();
+    const spool = tempDir('ai-burst');
+    const agent = runAgent(
+      { STEPS: '30', PER: '1000', ENDPOINT: collector.url, SPOOL_DIR: spool, EXPORT: JSON.stringify({ timeoutMs: 2000 }), BLOCK_MS: '2500', SHUTDOWN_MS: '40000' },
+      { script: aiSdkAgent },
+    );
+    const exit = await agent.exited;
+    expect(exit, agent.stderr.join('\n')).toEqual({ code: 0, signal: null });
+    const ids = (agent.lines.find((l) => 'ids' in l) as { ids: string[] }).ids;
+    expect(ids).toHaveLength(30_000);
+    const [r] = results(agent.lines);
+    expect(r?.result).toBe(true);
+    expect(r?.stats).toMatchObject({ exported: r!.stats.recorded, dropped: 0, left: 0, queueDepth: 0 });
+    const counts = callIdCounts(collector.dir);
+    expect(ids.filter((id) => !counts.has(id))).toEqual([]);
     expect(undeliveredSpoolBytes(spool)).toBe(0);
   }, 60_000);
 
