@@ -106,6 +106,7 @@ export class DurableSink implements RecordSink {
   private inFlight: Promise<void> | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private retryAt = 0;
+  private lastAttemptAt = 0;
   private retryAfterHonoured = false;
   private backoffMs = 0;
   private expBackoffMs = 0;
@@ -334,7 +335,7 @@ export class DurableSink implements RecordSink {
           this.retryTimer = setTimeout(() => {
             this.retryTimer = undefined;
             this.kick();
-          }, this.backoffMs);
+          }, Math.min(this.backoffMs, 2 ** 31 - 1));
           this.retryTimer.unref();
           this.settlements.check();
         } else setImmediate(() => this.kick());
@@ -370,6 +371,7 @@ export class DurableSink implements RecordSink {
       this.unreadable(work, err);
       return;
     }
+    this.lastAttemptAt = Date.now();
     const result = await postBody(this.url, body, { 'content-type': 'application/json', ...this.headers }, this.o.timeoutMs, this.abort.signal);
     if (this.closed) {
       this.work.push(work); // abandoned at shutdown: still in the spool
@@ -668,8 +670,15 @@ export class DurableSink implements RecordSink {
   flush(timeoutMs: number): Promise<boolean> {
     this.seal();
     const target = this.seq;
-    // A flush wants an attempt now, not after a back-off chosen before it was asked for.
-    if (this.retryTimer !== undefined && !this.retryAfterHonoured) {
+    // A flush wants an attempt within its deadline, not after a back-off chosen before it was
+    // asked for (but not more often than initialBackoffMs: a flush per call must not hammer).
+    const now = Date.now();
+    if (
+      this.retryTimer !== undefined &&
+      !this.retryAfterHonoured &&
+      this.retryAt > now + timeoutMs &&
+      now - this.lastAttemptAt >= this.o.initialBackoffMs
+    ) {
       clearTimeout(this.retryTimer);
       this.retryTimer = undefined;
     }

@@ -172,6 +172,15 @@ export function judgeOwner(dir: string, staleMs: number, now = Date.now()): Owne
       if ((err as NodeJS.ErrnoException).code === 'ESRCH') return { gone: true, why: `process ${pid} is gone` };
     }
   }
+  if (owner.v === undefined && sameHost && pid !== undefined && pid !== process.pid) {
+    // Written by an older tooltrail, which never refreshes a heartbeat: its PID is all there is.
+    try {
+      process.kill(pid, 0);
+      return { gone: false, why: `process ${pid} is alive (an owner file without a heartbeat)` };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH') return { gone: true, why: `process ${pid} is gone` };
+    }
+  }
   const age = now - mtime;
   if (age > staleMs) return { gone: true, why: `its heartbeat stopped ${Math.round(age / 1000)} s ago` };
   return { gone: false, why: `heartbeat ${Math.round(age / 1000)} s old` };
