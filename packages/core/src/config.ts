@@ -143,6 +143,8 @@ const optionsSchema = z.object({
       warnAfterMs: z.number().nonnegative().optional(),
       handleProcessExit: z.boolean().optional(),
       signalFlushMs: z.number().nonnegative().optional(),
+      heartbeatMs: z.number().positive().max(MAX_TIMER_MS).optional(),
+      ownerStaleMs: z.number().positive().max(MAX_TIMER_MS).optional(),
     })
     .optional(),
 });
