@@ -597,7 +597,10 @@ export class DurableSink implements RecordSink {
       this.enqueueReplay(ref);
       records += ref.spans;
     }
-    if (rec.entries.length === 0) this.spool.retire(rec.segment);
+    // A damaged segment with nothing deliverable goes to the quarantine now. A clean one is left
+    // for cleanAdopted(), which removes its folder only while nothing in it is undelivered (an
+    // owner adopted after a stalled heartbeat may still be appending to it).
+    if (rec.entries.length === 0 && rec.segment.damaged) this.spool.retire(rec.segment);
     return records;
   }
 
