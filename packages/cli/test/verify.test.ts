@@ -114,17 +114,17 @@ describe('tooltrail verify: the sealed folder as the collector wrote it', () => 
     const chained = records.filter((r) => !isCheckpoint(r));
     expect(chained).toHaveLength(26); // stream start + 12 calls x 2 + run span
     expect(chained.find((r) => seqOf(r) === 1)!.name).toBe('tooltrail.stream_start');
-    expect(records.filter(isCheckpoint).map((r) => r.attributes['tooltrail.checkpoint.seq_end'])).toEqual([6, 12, 18, 24, 26]);
+    expect(records.filter(isCheckpoint).map((r) => r.attributes['tooltrail.checkpoint.seq_end'])).toEqual([1, 6, 12, 18, 24, 26]); // the signed stream start first
   });
 
   it('verified with every key: exit 0, and only then "complete and unedited"', async () => {
     const { code, out, stream } = await verifyDir(trailDir, ['--public-key', pubFile, '--mac-key-file', macFile, '--collector-key', sealPub]);
     expect(code).toBe(0);
     expect(out.verdict).toBe('verified');
-    expect(stream).toMatchObject({ records: 26, duplicates: 0, ended: true, checkpoints: 5, writers: ['support-agent'], findings: [] });
+    expect(stream).toMatchObject({ records: 26, duplicates: 0, ended: true, checkpoints: 6, writers: ['support-agent'], findings: [] });
     const run = runCli(['verify', '--dir', trailDir, '--public-key', pubFile, '--mac-key-file', macFile, '--collector-key', sealPub]);
     expect((await run.exited).code).toBe(0);
-    expect(run.stdout()).toContain(`stream ${streamId} (tamper-agent) written by support-agent: 26 records, seq 1-26, 5 checkpoint(s), ended`);
+    expect(run.stdout()).toContain(`stream ${streamId} (tamper-agent) written by support-agent: 26 records, seq 1-26, 6 checkpoint(s), ended`);
     expect(run.stdout()).toMatch(/OK: 1 stream\(s\), verified by trusted signatures and by the collector's seals: every stream is complete and unedited\n$/);
   });
 
@@ -184,7 +184,7 @@ describe('tooltrail verify: the tamper matrix on the agent chain', () => {
   it('passes the trail rewritten as v1 lines (no seals then)', async () => {
     const { code, stream } = await verifyLines(original);
     expect(code).toBe(0);
-    expect(stream).toMatchObject({ records: 26, duplicates: 0, ended: true, checkpoints: 5, findings: [] });
+    expect(stream).toMatchObject({ records: 26, duplicates: 0, ended: true, checkpoints: 6, findings: [] });
   });
 
   it('finds one deleted record as a sequence gap', async () => {
@@ -241,11 +241,11 @@ describe('tooltrail verify: the tamper matrix on the agent chain', () => {
     expect(withKeys.code).toBe(1);
     expect(withKeys.kinds).toEqual([
       ['bad-mac', [[10, 26]]],
-      ['bad-signature', [[2, 5]]],
+      ['bad-signature', [[3, 6]]],
     ]);
     // Without the MAC key, the signatures alone still catch it.
     const sigOnly = await verifyLines(lines, ['--public-key', pubFile]);
-    expect(sigOnly.kinds).toEqual([['bad-signature', [[2, 5]]]]);
+    expect(sigOnly.kinds).toEqual([['bad-signature', [[3, 6]]]]);
     // Without any key the rewrite is well formed: exit 3, never OK.
     const none = await verifyLines(lines, []);
     expect(none.code).toBe(3);

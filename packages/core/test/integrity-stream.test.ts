@@ -172,6 +172,7 @@ describe('checkpoints every N records, however busy the loop', () => {
     });
     await a.auditor.shutdown(2_000);
     expect(positions(a.spans)).toEqual([
+      [1, 1], // the signed stream start
       [100, 100],
       [200, 200],
       [300, 300],

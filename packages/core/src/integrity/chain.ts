@@ -51,6 +51,8 @@ export class IntegrityChain implements RecordStage {
   private prevSignature = '';
   /** `checkpointEvery` records since the last checkpoint: one is written once the record is stored. */
   private due = false;
+  /** The seq that makes the next count checkpoint due (the signed stream start does not move it). */
+  private dueAt: number;
   private started = false;
   private ended = false;
   private timer: NodeJS.Timeout | undefined;
@@ -64,6 +66,7 @@ export class IntegrityChain implements RecordStage {
     intervalMs: number,
   ) {
     this.signingKeyId = signingKey ? keyId(signingKey) : undefined;
+    this.dueAt = every;
     if (intervalMs > 0) {
       this.timer = setInterval(() => {
         if (this.seq > this.checkpointedThrough) this.checkpoint(false);
@@ -89,7 +92,7 @@ export class IntegrityChain implements RecordStage {
     attrs[sc.ATTR_HASH] = hash;
     if (this.macKey !== undefined) attrs[sc.ATTR_MAC] = recordMac(this.macKey, hash);
     this.prevHash = hash;
-    if (this.seq - this.checkpointedThrough >= this.every) this.due = true;
+    if (this.seq >= this.dueAt) this.due = true;
     return record;
   }
 
@@ -119,6 +122,9 @@ export class IntegrityChain implements RecordStage {
       if (origin.prevStartedAt !== undefined) attrs[sc.ATTR_STREAM_PREV_STARTED_AT] = origin.prevStartedAt;
     }
     this.tracer.startOwned(sc.SPAN_NAME_STREAM_START, SpanKind.INTERNAL, attrs, undefined).end();
+    // Signed at once: a stream start only the key holder could have written. Without it a
+    // live stream checked before its first checkpoint looks exactly like a forged one.
+    if (this.signingKey !== undefined) this.checkpoint(false, false);
   }
 
   get isEnded(): boolean {
@@ -133,9 +139,10 @@ export class IntegrityChain implements RecordStage {
     if (this.timer) clearInterval(this.timer);
   }
 
-  private checkpoint(final: boolean): void {
+  private checkpoint(final: boolean, resetCount = true): void {
     if (this.ended || this.tracer === undefined) return;
     this.due = false;
+    if (resetCount) this.dueAt = this.seq + this.every;
     const content: CheckpointContent = {
       streamId: this.streamId,
       index: ++this.checkpointIndex,
