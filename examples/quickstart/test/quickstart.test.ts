@@ -20,7 +20,7 @@ describe('the quickstart demo, end to end', () => {
     const { XDG_CONFIG_HOME: _x, TOOLTRAIL_DEMO_KEYS: _k, ...rest } = process.env;
     const env = { ...rest, HOME: home, INIT_CWD: cwd, OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: '' };
     const { stdout } = await run(tsx, [path.resolve(here, '../src/demo.ts')], { cwd: path.resolve(here, '..'), env, timeout: 60_000 });
-    const runId = /agent run ([0-9a-f-]{36}) finished: 5 ok, 1 denied, 0 failed; 15 records delivered/.exec(stdout)?.[1];
+    const runId = /agent run ([0-9a-f-]{36}) finished: 5 ok, 1 denied, 0 failed; 16 records delivered/.exec(stdout)?.[1];
     expect(runId).toBeDefined();
     expect(stdout).toContain('mail actually sent: billing@acme-support.example, security@acme-support.example');
     // Masked by default: the refused recipient is recorded as a keyed token, not the address.

@@ -10,15 +10,18 @@ const VERSION: string = typeof __TOOLTRAIL_VERSION__ === 'string' ? __TOOLTRAIL_
 const USAGE = `Usage: tooltrail <command> [options]
 
 Commands:
-  collect     run a local OTLP/HTTP receiver that appends every span to JSONL files
-  keygen      write an Ed25519 key pair for signing the trail's checkpoints
-  verify      prove the trail complete and unedited (files, Jaeger or Tempo)
+  collect     run a local OTLP/HTTP receiver that authenticates writers, appends every span to
+              fsynced JSONL files and seals them with its own key
+  keygen      write an Ed25519 key pair (checkpoint signing or collector sealing), or a writer token
+  verify      check the trail's chains, signatures and seals (files, Jaeger or Tempo); it says
+              "complete and unedited" only when trusted keys verified it
 
 Options:
   -h, --help      show this help (tooltrail <command> --help for a command's options)
   -v, --version   print the version
 
-Exit codes: 0 success, 1 failure, 2 bad command line.
+Exit codes: 0 success, 1 failure (verify: findings), 2 bad command line,
+3 (verify) no findings, but not authenticated: no trusted key, or nothing signed to check.
 `;
 
 const io: Io = {

@@ -67,9 +67,9 @@ describe('tooltrail verify --jaeger', () => {
     }
     expect(last!.code).toBe(0);
     const [stream] = last!.out.report.streams;
-    // The stream start, 7 calls x 2 spans and the run span; checkpoints at 4, 8, 12, 16 and the
-    // stream end (an empty range after 16).
-    expect(stream).toMatchObject({ records: 16, checkpoints: 5, ended: true, findings: [] });
+    // The stream start, 7 calls x 2 spans and the run span; checkpoints at 1 (the signed stream
+    // start), 4, 8, 12, 16 and the stream end (an empty range after 16).
+    expect(stream).toMatchObject({ records: 16, checkpoints: 6, ended: true, findings: [] });
     expect(last!.out.verdict).toBe('verified');
 
     // The same data against a key that did not sign it: every checkpoint is flagged.

@@ -27,6 +27,8 @@ A local OTLP/HTTP receiver: accepts spans on POST /v1/traces (OTLP/JSON or proto
 optionally gzip or deflate) and appends them as lines of JSON to files in a folder,
 acknowledging only once the lines are fsynced. It keeps its own hash chain over every line
 it stores, sealed with its own key, so edits at rest are detectable (docs/collector.md).
+It is the embedded default for development and the demo; in production, send spans to an
+OpenTelemetry Collector, Jaeger or Grafana Tempo as well (docs/export.md).
 
 Writers and seals:
   --tokens <file>             accept only writers with a bearer token listed in this JSON file
@@ -126,6 +128,20 @@ export async function collect(args: string[], io: Io): Promise<number> {
     throw err;
   }
 
+  // Every number is parsed before anything starts: a bad one is a usage error (exit 2), not a
+  // start failure.
+  const limits = {
+    sealEvery: num('seal-every'),
+    sealIntervalMs: num('seal-interval-ms'),
+    maxFileBytes: num('max-file-bytes'),
+    maxBodyBytes: num('max-body-bytes'),
+    maxStoredBytes: num('max-stored-bytes'),
+    maxSpans: num('max-spans'),
+    maxInflightBytes: num('max-inflight-bytes'),
+    bodyTimeoutMs: num('body-timeout-ms'),
+    headersTimeoutMs: num('headers-timeout-ms'),
+    maxConnections: num('max-connections'),
+  };
   let collector: Collector;
   try {
     collector = await startCollector({
@@ -134,16 +150,7 @@ export async function collect(args: string[], io: Io): Promise<number> {
       dir,
       tokens,
       sealKey,
-      sealEvery: num('seal-every'),
-      sealIntervalMs: num('seal-interval-ms'),
-      maxFileBytes: num('max-file-bytes'),
-      maxBodyBytes: num('max-body-bytes'),
-      maxStoredBytes: num('max-stored-bytes'),
-      maxSpans: num('max-spans'),
-      maxInflightBytes: num('max-inflight-bytes'),
-      bodyTimeoutMs: num('body-timeout-ms'),
-      headersTimeoutMs: num('headers-timeout-ms'),
-      maxConnections: num('max-connections'),
+      ...limits,
       shutdownGraceMs,
       onError: (m) => io.err(`tooltrail collect: ${m}\n`),
       onWarn: (m) => io.err(`tooltrail collect: warning: ${m}\n`),
