@@ -13,6 +13,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { createAuditor, setDefaultAuditor } from '@tooltrail/core';
+import { openTrail } from '@tooltrail/cli';
 import { compare, fmt, handProvider, handWrittenSpan, NullExporter } from './lib.mjs';
 
 const BIN = fileURLToPath(new URL('../packages/cli/dist/bin.js', import.meta.url));
@@ -95,33 +96,28 @@ class CollectorProcess {
   }
 }
 
-/** Reads every JSONL file of a trail folder: lines, distinct span ids, call ids per service. */
+/**
+ * Reads a trail folder with the CLI's own reader (v1 and v2 lines, the resource put back on each
+ * span): spans, distinct span ids, call ids per service. Lines that are not spans (the
+ * collector's open, resource and seal lines) are not counted as spans.
+ */
 async function scanTrail(dir) {
   const out = { lines: 0, torn: 0, spanIds: new Set(), duplicates: 0, byService: new Map(), callIds: new Map() };
-  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.jsonl')).sort()) {
-    const rl = readline.createInterface({ input: fs.createReadStream(path.join(dir, file)), crlfDelay: Infinity });
-    for await (const line of rl) {
-      if (line === '') continue;
-      out.lines++;
-      let rec;
-      try {
-        rec = JSON.parse(line);
-      } catch {
-        out.torn++;
-        continue;
-      }
-      const key = `${rec.traceId}/${rec.spanId}`;
-      if (out.spanIds.has(key)) {
-        out.duplicates++;
-        continue;
-      }
-      out.spanIds.add(key);
-      const service = rec.resource?.['service.name'] ?? '';
-      out.byService.set(service, (out.byService.get(service) ?? 0) + 1);
-      const callId = rec.attributes?.['gen_ai.tool.call.id'];
-      if (callId !== undefined && rec.name.startsWith('execute_tool ')) out.callIds.set(callId, (out.callIds.get(callId) ?? 0) + 1);
+  const trail = openTrail(dir);
+  for await (const { record: rec } of trail) {
+    out.lines++;
+    const key = `${rec.traceId}/${rec.spanId}`;
+    if (out.spanIds.has(key)) {
+      out.duplicates++;
+      continue;
     }
+    out.spanIds.add(key);
+    const service = rec.resource?.['service.name'] ?? '';
+    out.byService.set(service, (out.byService.get(service) ?? 0) + 1);
+    const callId = rec.attributes?.['gen_ai.tool.call.id'];
+    if (callId !== undefined && rec.name.startsWith('execute_tool ')) out.callIds.set(callId, (out.callIds.get(callId) ?? 0) + 1);
   }
+  out.torn = trail.problemCount;
   return out;
 }
 

@@ -547,7 +547,9 @@ export class AuditorImpl implements Auditor, InvokeEngine, ExitParticipant {
 
   async flush(timeoutMs = 30_000): Promise<boolean> {
     checkTimeout('flush', timeoutMs);
-    return this.sink.flush(timeoutMs);
+    // A record lost before it reached the sink is a loss the sink cannot see: false, like its own.
+    const delivered = await this.sink.flush(timeoutMs);
+    return delivered && this.recordErrors === 0 && this.lateRecords === 0;
   }
 
   shutdown(timeoutMs = 30_000): Promise<boolean> {
@@ -600,7 +602,6 @@ export class AuditorImpl implements Auditor, InvokeEngine, ExitParticipant {
 
   private async stop(timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
-    const errorsBefore = this.recordErrors;
     // Calls in flight get half the deadline to finish; delivery keeps the rest.
     await this.drain(Math.floor(timeoutMs / 2));
     this.bodiesClosed = true;
@@ -620,7 +621,7 @@ export class AuditorImpl implements Auditor, InvokeEngine, ExitParticipant {
       delivered = false;
     }
     this.unhook();
-    return delivered && unfinished === 0 && this.recordErrors === errorsBefore;
+    return delivered && unfinished === 0 && this.recordErrors === 0 && this.lateRecords === 0;
   }
 
   /** At process exit (synchronous): unfinished calls and runs recorded, stream ended, all spilled. */

@@ -1,4 +1,4 @@
-import { GENESIS_HASH, recordHash, recordMac, semconv as sc } from '@tooltrail/core';
+import { GENESIS_HASH, recordHash, recordMac, semconv as sc, type CheckpointContent } from '@tooltrail/core';
 import type { TrailSpan } from '../trail/record.js';
 import { FindingCollector } from './findings.js';
 import { F_HASH_OK, F_STREAM_START, fingerprint, SeqTable } from './seq-table.js';
@@ -25,13 +25,8 @@ const MAX_WRITERS = 8;
 /** Writer of lines stored without one (v1 lines, a collector that takes any writer, query APIs). */
 export const NO_WRITER = '';
 
-export interface Checkpoint {
-  index: number;
-  seqStart: number;
-  seqEnd: number;
-  lastHash: string;
-  prevSignature: string;
-  final: boolean;
+/** A checkpoint as read: what its signature covers (the stream id is the stream's), and the signature. */
+export interface Checkpoint extends Omit<CheckpointContent, 'streamId'> {
   signature: string | undefined;
   keyId: string | undefined;
 }
