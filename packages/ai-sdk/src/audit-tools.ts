@@ -10,6 +10,7 @@ import {
   type ToolMaskingOptions,
   type ToolOptions,
   type ToolType,
+  unknownOptionKeys,
 } from '@tooltrail/core';
 import { Channel, drain, isAsyncGeneratorFunction, isAsyncIterable } from './preliminary.js';
 import { parseWith, splitSchema } from './schema.js';
@@ -47,6 +48,34 @@ export interface AuditAiSdkToolsOptions<TOOLS extends ToolSet = ToolSet> {
   tools?: { [K in keyof TOOLS]?: AiSdkToolAuditOptions };
 }
 
+/** Every key of `T`: the compiler refuses a list that misses one or names another. */
+const keysOf = <T>(keys: Record<keyof T, true>): readonly string[] => Object.keys(keys);
+const TOOLS_OPTION_KEYS = keysOf<AuditAiSdkToolsOptions>({ auditor: true, validation: true, policy: true, retry: true, masking: true, tools: true });
+const TOOL_OPTION_KEYS = keysOf<AiSdkToolAuditOptions>({ description: true, type: true, policy: true, retry: true, masking: true });
+
+/**
+ * Unknown keys anywhere in the options (the common ones, each tool's, their `retry` and
+ * `masking`) and `tools` entries that name no tool are errors, each naming the nearest valid name.
+ */
+function checkOptions(tools: object, options: unknown): void {
+  if (typeof options !== 'object' || options === null) throw new AuditConfigError('auditAiSdkTools() options must be an object');
+  const issues = unknownOptionKeys(options, TOOLS_OPTION_KEYS);
+  const perTool = (options as { tools?: unknown }).tools;
+  if (perTool !== undefined) {
+    if (typeof perTool !== 'object' || perTool === null || Array.isArray(perTool)) issues.push('tools must be an object of per-tool options, by tool key');
+    else {
+      // A per-tool entry for a key that is not in the record would configure nothing.
+      issues.push(...unknownOptionKeys(perTool, Object.keys(tools), 'tools.'));
+      for (const [key, own] of Object.entries(perTool)) {
+        if (own === undefined) continue;
+        if (typeof own !== 'object' || own === null) issues.push(`tools.${key} must be an object of options`);
+        else issues.push(...unknownOptionKeys(own, TOOL_OPTION_KEYS, `tools.${key}.`));
+      }
+    }
+  }
+  if (issues.length > 0) throw new AuditConfigError('invalid auditAiSdkTools() options', issues);
+}
+
 /** Marks an audited `execute`, so auditing a record twice does not record every call twice. */
 const AUDITED = Symbol.for('tooltrail.ai-sdk.audited-execute');
 
@@ -77,14 +106,12 @@ export function auditAiSdkTools<TOOLS extends ToolSet>(tools: TOOLS, options: Au
   if (typeof tools !== 'object' || tools === null) {
     throw new AuditConfigError('auditAiSdkTools() needs the AI SDK tools record ({ name: tool({...}) })');
   }
+  checkOptions(tools, options);
   const validation = options.validation ?? 'tooltrail';
   if (validation !== 'tooltrail' && validation !== 'sdk') {
     throw new AuditConfigError(`auditAiSdkTools(): validation must be 'tooltrail' or 'sdk', got ${String(validation)}`);
   }
   const perTool = (options.tools ?? {}) as Record<string, AiSdkToolAuditOptions | undefined>;
-  for (const key of Object.keys(perTool)) {
-    if (!Object.prototype.hasOwnProperty.call(tools, key)) throw new AuditConfigError(`auditAiSdkTools(): options.tools.${key} names no tool in the record`);
-  }
   const out: Record<string, unknown> = {};
   for (const name of Object.keys(tools)) {
     const t = (tools as Record<string, unknown>)[name];

@@ -28,6 +28,7 @@ export {
   AuditUnavailableError,
 } from './errors.js';
 export type { ValidationIssue } from './errors.js';
+export { unknownOptionKeys } from './option-keys.js';
 export type {
   ToolOptions,
   ToolArgs,

@@ -4,6 +4,8 @@
  * Every message names the key and, when one is close, the valid name it was probably meant to be.
  */
 import type { z } from 'zod';
+import { toolMaskingOptionsSchema } from './masking/plan.js';
+import { RETRY_KEYS } from './wrapper/retry.js';
 
 /** Largest delay a Node timer takes (2^31-1 ms); a longer one fires at once. */
 export const MAX_TIMER_MS = 2_147_483_647;
@@ -57,6 +59,26 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 /** Adds an issue for every own key of `value` not in `valid`. */
 export function checkKeys(value: object, valid: readonly string[], prefix: string, issues: string[]): void {
   for (const key of Object.keys(value)) if (!valid.includes(key)) issues.push(unknownKeyMessage(prefix, key, valid));
+}
+
+/**
+ * The unknown-key check of a framework adapter's own options, exported from `@tooltrail/core` for
+ * the adapters (an app has no need of it). One issue for every own key of `options` that is not
+ * in `valid`, named after `prefix` (`tools.search.`) and with the nearest valid name when one is
+ * close: "unknown option `tools.search.retyr`; did you mean `tools.search.retry`?". The core
+ * groups an adapter passes through to its tools, `retry` and `masking` (when `valid` has them),
+ * are checked inside against core's own names, so an adapter lists only its own keys and never
+ * a copy of core's. Keys only: values are left to the code that reads them; `options` that is not
+ * an object gives no issue. The caller throws `AuditConfigError` with the issues it collects.
+ */
+export function unknownOptionKeys(options: unknown, valid: readonly string[], prefix = ''): string[] {
+  const issues: string[] = [];
+  if (typeof options !== 'object' || options === null) return issues;
+  checkKeys(options, valid, prefix, issues);
+  const { retry, masking } = options as { retry?: unknown; masking?: unknown };
+  if (valid.includes('retry') && typeof retry === 'object' && retry !== null) checkKeys(retry, RETRY_KEYS, `${prefix}retry.`, issues);
+  if (valid.includes('masking')) issues.push(...unknownKeys(toolMaskingOptionsSchema, masking, `${prefix}masking.`));
+  return issues;
 }
 
 /** The parts of a zod 4 schema this walk reads. */

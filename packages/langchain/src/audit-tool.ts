@@ -13,6 +13,7 @@ import {
   type ToolMaskingOptions,
   type ToolOptions,
   type ToolType,
+  unknownOptionKeys,
 } from '@tooltrail/core';
 import { defaultRefusalMessage, isDenial, isRefusal, type RefusedCall } from './refusal.js';
 import { toArgumentSchema } from './schema.js';
@@ -93,6 +94,44 @@ type AuditedBody = AuditedFunction<Body>;
 
 const AUDITED = Symbol.for('tooltrail.langchain.audited');
 
+/** Every key of `T`: the compiler refuses a list that misses one or names another. */
+const keysOf = <T>(keys: Record<keyof T, true>): readonly string[] => Object.keys(keys);
+const TOOL_OPTION_KEYS = keysOf<LangChainToolOptions>({
+  policy: true,
+  retry: true,
+  type: true,
+  masking: true,
+  onDenied: true,
+  onInvalid: true,
+  formatRefusal: true,
+});
+const AUDIT_TOOL_KEYS: readonly string[] = [...keysOf<Omit<AuditToolOptions, keyof LangChainToolOptions>>({ auditor: true }), ...TOOL_OPTION_KEYS];
+const AUDIT_TOOLS_KEYS: readonly string[] = [...AUDIT_TOOL_KEYS, ...keysOf<Omit<AuditLangChainToolsOptions, keyof AuditToolOptions>>({ tools: true })];
+
+/**
+ * Unknown keys in the options (in `retry`, `masking` and each tool's options too) and `tools`
+ * entries that name no tool are errors, each naming the nearest valid name: a typo would
+ * otherwise be silently ignored.
+ */
+function checkOptions(fn: string, options: unknown, valid: readonly string[], tools?: readonly unknown[]): void {
+  if (typeof options !== 'object' || options === null) throw new AuditConfigError(`${fn} options must be an object`);
+  const issues = unknownOptionKeys(options, valid);
+  const perTool = (options as { tools?: unknown }).tools;
+  if (tools !== undefined && perTool !== undefined) {
+    if (typeof perTool !== 'object' || perTool === null || Array.isArray(perTool)) issues.push('tools must be an object of per-tool options, by tool name');
+    else {
+      const names = tools.map((t) => (t as { name?: unknown } | null)?.name).filter((n): n is string => typeof n === 'string');
+      // An entry for a name that is not in the list would configure nothing.
+      issues.push(...unknownOptionKeys(perTool, names, 'tools.'));
+      for (const [name, own] of Object.entries(perTool)) {
+        if (own === undefined) continue;
+        if (typeof own !== 'object' || own === null) issues.push(`tools.${name} must be an object of options`);
+        else issues.push(...unknownOptionKeys(own, TOOL_OPTION_KEYS, `tools.${name}.`));
+      }
+    }
+  }
+  if (issues.length > 0) throw new AuditConfigError(`invalid ${fn} options`, issues);
+}
 
 /**
  * Returns the tool audited: every call through `invoke` (or `call`) becomes an `execute_tool`
@@ -106,6 +145,7 @@ const AUDITED = Symbol.for('tooltrail.langchain.audited');
  */
 export function auditTool<T extends LangChainTool>(tool: T, options: AuditToolOptions<ToolArgs<T>> = {}): T {
   const internals = checkTool(tool);
+  checkOptions('auditTool()', options, AUDIT_TOOL_KEYS);
   const originalCall = internals.call;
   const originalUnderscoreCall = internals._call;
   const toolOptions: ToolOptions<Body> = {
@@ -181,6 +221,7 @@ export function auditTool<T extends LangChainTool>(tool: T, options: AuditToolOp
  */
 export function auditTools<const T extends readonly LangChainTool[]>(tools: T, options: AuditLangChainToolsOptions = {}): Mutable<T> {
   if (!Array.isArray(tools)) throw new AuditConfigError('auditTools() takes an array of LangChain tools');
+  checkOptions('auditTools()', options, AUDIT_TOOLS_KEYS, tools);
   const { tools: perTool, ...common } = options;
   return tools.map((t: LangChainTool) => {
     const own = perTool?.[t.name];

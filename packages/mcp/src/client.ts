@@ -9,6 +9,7 @@ import {
   type Auditor,
   type CallMeta,
   type ToolOptions,
+  unknownOptionKeys,
 } from '@tooltrail/core';
 import { deniedResult, invalidResult, ToolErrorResult, type McpCallToolResult } from './results.js';
 
@@ -41,6 +42,43 @@ export interface AuditMcpClientOptions extends Pick<ToolOptions, 'policy' | 'ret
   callId?: (params: McpCallToolParams) => string | undefined;
   /** Extra attributes for every call's record, e.g. `network.transport` or `server.address`. */
   attributes?: McpSpanAttributes;
+}
+
+/** Every key of `T`: the compiler refuses a list that misses one or names another. */
+const keysOf = <T>(keys: Record<keyof T, true>): readonly string[] => Object.keys(keys);
+const CLIENT_OPTION_KEYS = keysOf<AuditMcpClientOptions>({
+  policy: true,
+  retry: true,
+  masking: true,
+  type: true,
+  tools: true,
+  onDenied: true,
+  callId: true,
+  attributes: true,
+});
+const TOOL_OPTION_KEYS = keysOf<McpToolOptions>({ description: true, schema: true, policy: true, retry: true, masking: true, type: true });
+
+/**
+ * Unknown keys in the options (in `retry`, `masking` and each tool's options too) are errors,
+ * each naming the nearest valid name, when the client is wrapped: a typo would otherwise be
+ * ignored, or found only at a tool's first call. The keys of `tools` are not checked: the
+ * server's tool names are not known yet.
+ */
+function checkOptions(options: unknown): void {
+  if (typeof options !== 'object' || options === null) throw new AuditConfigError('auditMcpClient() options must be an object');
+  const issues = unknownOptionKeys(options, CLIENT_OPTION_KEYS);
+  const perTool = (options as { tools?: unknown }).tools;
+  if (perTool !== undefined) {
+    if (typeof perTool !== 'object' || perTool === null || Array.isArray(perTool)) issues.push('tools must be an object of per-tool options, by tool name');
+    else {
+      for (const [name, own] of Object.entries(perTool)) {
+        if (own === undefined) continue;
+        if (typeof own !== 'object' || own === null) issues.push(`tools.${name} must be an object of options`);
+        else issues.push(...unknownOptionKeys(own, TOOL_OPTION_KEYS, `tools.${name}.`));
+      }
+    }
+  }
+  if (issues.length > 0) throw new AuditConfigError('invalid auditMcpClient() options', issues);
 }
 
 /** The `params._meta` key a caller may put its tool call id under; it is not sent to the server. */
@@ -96,6 +134,7 @@ export function auditMcpClient<C extends Client>(client: C, auditor: Auditor, op
   if (Reflect.get(client, AUDITED) === true) {
     throw new AuditConfigError('this MCP client is already audited: wrapping it again would record every call twice');
   }
+  checkOptions(options);
   const { tools: perTool, onDenied = 'result', callId: readCallId, attributes: extra, ...common } = options;
   const wrappers = new Map<string, AuditedCall>();
   let negotiatedVersion: string | undefined;

@@ -1,5 +1,6 @@
 import type { RunToolApprovalItem } from '@openai/agents';
 import { callStore, newCallState, proposalOf, registry, rememberDecision, type ToolRecord } from './call-state.js';
+import { checkOptions, keysOf } from './options.js';
 import { isRefusal } from './refusal.js';
 
 export interface ApprovalDecision {
@@ -30,6 +31,9 @@ export interface ApprovalState {
   approve(item: RunToolApprovalItem, options?: { alwaysApprove?: boolean }): void;
   reject(item: RunToolApprovalItem, options?: { alwaysReject?: boolean; message?: string }): void;
 }
+
+const APPROVE_OPTION_KEYS = keysOf<ApproveOptions>({ approver: true, reason: true, always: true });
+const REJECT_OPTION_KEYS = keysOf<RejectOptions>({ approver: true, reason: true, message: true });
 
 interface FunctionCall {
   callId: string;
@@ -69,6 +73,8 @@ function auditedToolOf(item: RunToolApprovalItem, name: string): ToolRecord | un
  * `tooltrail.policy.rule = approval.approved` and `approved by <approver>: <reason>`.
  */
 export function approveToolCall(state: ApprovalState, item: RunToolApprovalItem, options: ApproveOptions = {}): void {
+  // Before the approval takes effect: a typo (`aprover`) must not approve without its approver.
+  checkOptions('approveToolCall()', options, APPROVE_OPTION_KEYS);
   state.approve(item, options.always === true ? { alwaysApprove: true } : undefined);
   const call = functionCallOf(item);
   const ctx = contextOf(state);
@@ -91,6 +97,7 @@ export function approveToolCall(state: ApprovalState, item: RunToolApprovalItem,
  * invoking the tool, and they could not be recorded. Deny them with a policy rule instead.
  */
 export async function rejectToolCall(state: ApprovalState, item: RunToolApprovalItem, options: RejectOptions = {}): Promise<boolean> {
+  checkOptions('rejectToolCall()', options, REJECT_OPTION_KEYS);
   state.reject(item, options.message !== undefined ? { message: options.message } : undefined);
   const call = functionCallOf(item);
   const record = call === undefined ? undefined : auditedToolOf(item, call.name);

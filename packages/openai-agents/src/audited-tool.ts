@@ -33,6 +33,7 @@ import {
   type CallState,
 } from './call-state.js';
 import { inputIssues, isSafeParser } from './issues.js';
+import { checkOptions, keysOf } from './options.js';
 import { defaultRefusalMessage, isDenial, isRefusal, type RefusedCall } from './refusal.js';
 
 /** `tooltrail.policy.rule` of a call a person rejected in the SDK's approval flow. */
@@ -64,6 +65,17 @@ export interface AuditedToolOptions {
   /** The text of the error result the model reads. Default: `defaultRefusalMessage`. */
   formatRefusal?: (error: RefusedCall) => string;
 }
+
+const AUDIT_OPTION_KEYS = keysOf<AuditedToolOptions>({
+  auditor: true,
+  policy: true,
+  retry: true,
+  type: true,
+  masking: true,
+  onDenied: true,
+  onInvalid: true,
+  formatRefusal: true,
+});
 
 type Details = Parameters<FunctionTool['invoke']>[2];
 type Ctx = RunContext<unknown>;
@@ -149,6 +161,7 @@ export function auditedTool<
         : 'auditedTool() needs the options of tool({ ... }) with an execute function',
     );
   }
+  checkOptions('auditedTool()', audit, AUDIT_OPTION_KEYS);
   const userExecute = o.execute;
   const userErrorFunction = o.errorFunction;
   const hasOutputSchema = o.outputSchema !== undefined;

@@ -3,7 +3,9 @@
  * caps the size, tallies what it did into the call's report, and fails closed: when masking a
  * payload throws, the payload is recorded as a fixed marker, never raw.
  */
+import { AuditConfigError } from '../errors.js';
 import { consoleLogger, type AuditLogger } from '../export/sink.js';
+import { checkKeys } from '../option-keys.js';
 import { EncodeReport } from '../record/encode-report.js';
 import type { EncodeContext, PayloadEncoder } from '../record/payload-encoder.js';
 import { MASKING_FAILED_MARKER, PAYLOAD_DIGEST_MARKER } from '../semconv.js';
@@ -135,6 +137,11 @@ export function createMaskingEncoder(
   options: MaskingOptions = {},
   deps: { logger?: AuditLogger; env?: NodeJS.ProcessEnv } = {},
 ): MaskingEncoder {
+  if (typeof deps === 'object' && deps !== null) {
+    const issues: string[] = [];
+    checkKeys(deps, ['logger', 'env'], '', issues);
+    if (issues.length > 0) throw new AuditConfigError('invalid createMaskingEncoder() dependencies', issues);
+  }
   const logger = deps.logger ?? consoleLogger;
   const settings = auditorMaskingSettings(options);
   const { key } = resolveHashKey(options.hashKey, deps.env ?? process.env, logger);

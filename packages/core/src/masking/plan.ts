@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { AuditConfigError } from '../errors.js';
+import { unknownKeys } from '../option-keys.js';
 import {
   BUILTIN_DETECTOR_IDS,
   BUILTIN_DETECTORS,
@@ -175,6 +176,10 @@ function settingsFrom(
 export function auditorMaskingSettings(options: MaskingOptions | undefined): MaskingSettings {
   const raw = options ?? {};
   if (typeof raw !== 'object' || raw === null) throw new AuditConfigError('masking must be an options object or false');
+  // Unknown keys first, at any depth, each with the nearest valid name (a standalone
+  // createMaskingEncoder() has no auditor check in front of it).
+  const unknown = unknownKeys(auditorSchema, raw, 'masking.');
+  if (unknown.length > 0) throw new AuditConfigError('invalid masking options', unknown);
   const r = auditorSchema.strict().safeParse(raw);
   if (!r.success) throw new AuditConfigError('invalid masking options', issuesOf(r.error, 'masking'));
   return settingsFrom(r.data, raw, 'masking');
@@ -187,6 +192,8 @@ export function toolMaskingSpec(tool: string, options: ToolMaskingOptions | unde
     if (typeof options !== 'object' || options === null) {
       throw new AuditConfigError(`tool "${tool}": masking must be an options object (masking can only be turned off for a whole auditor)`);
     }
+    const unknown = unknownKeys(toolSchema, options, 'masking.');
+    if (unknown.length > 0) throw new AuditConfigError(`tool "${tool}": invalid masking options`, unknown);
     const r = toolSchema.strict().safeParse(options);
     if (!r.success) throw new AuditConfigError(`tool "${tool}": invalid masking options`, issuesOf(r.error, 'masking'));
     settings = settingsFrom(r.data, options, `tool "${tool}" masking`);
