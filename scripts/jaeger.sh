@@ -9,24 +9,29 @@
 #   scripts/jaeger.sh status   say whether it is running
 #
 # The binary: $JAEGER_BIN when set. Otherwise it is built from source fetched through the Go
-# module proxy (never downloaded as a binary) into .cache/jaeger/jaeger-<version> (git-ignored)
-# and reused from there: the build takes minutes, once per machine. The version wanted is
-# Jaeger v2.20.0, pinned by commit because Jaeger's v2 tags are not valid Go module versions.
-# A proxy that refuses that commit gets the newest module version it does serve that carries
-# the v2 binary (Jaeger tags each release twice: module v1.76.0 is Jaeger v2.13.0); the script
-# says so. `go install` cannot build Jaeger (its go.mod has replace directives), so the module
-# is downloaded and built in place with `go build`. See docs/decisions.md.
+# module proxy (never downloaded as a binary) into $HOME/.cache/tooltrail/jaeger/jaeger-<version>
+# (outside the checkout, so a fresh clone, as in CI, reuses it; JAEGER_BIN_CACHE moves it) and
+# reused from there: the build takes minutes, once per machine. Go's build and module caches stay
+# where Go keeps them (go env GOCACHE GOMODCACHE); the PID file and logs stay in .cache/jaeger.
+# The version wanted is Jaeger v2.20.0, pinned by commit because Jaeger's v2 tags are not valid
+# Go module versions. A proxy that refuses that commit gets the newest module version it does
+# serve that carries the v2 binary (Jaeger tags each release twice: module v1.76.0 is Jaeger
+# v2.13.0); the script says so. `go install` cannot build Jaeger (its go.mod has replace
+# directives), so the module is downloaded and built in place with `go build`. See
+# docs/decisions.md.
 #
 # Listens only on 127.0.0.1 (scripts/jaeger/config.yaml): OTLP/HTTP 4318, query API/UI 16686,
 # query gRPC 16685, health 13133. Storage is in memory: stopping Jaeger forgets every trace.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-CACHE_DIR="$ROOT/.cache/jaeger"
+CACHE_DIR="$ROOT/.cache/jaeger" # this checkout's run state: PID file, logs
+# Built binaries, shared by every checkout on the machine (CI runs in a fresh clone).
+BIN_CACHE_DIR="${JAEGER_BIN_CACHE:-$HOME/.cache/tooltrail/jaeger}"
 CONFIG="$ROOT/scripts/jaeger/config.yaml"
 PID_FILE="$CACHE_DIR/jaeger.pid"
 LOG_FILE="$CACHE_DIR/jaeger.log"
-BUILD_LOG="$CACHE_DIR/build.log"
+BUILD_LOG="$BIN_CACHE_DIR/build.log"
 
 HOST=127.0.0.1
 OTLP_HTTP_PORT=4318
@@ -41,8 +46,8 @@ PINNED_RELEASE=v2.20.0
 # The newest module version the machines' proxy serves that contains cmd/jaeger (Jaeger v2).
 FALLBACK_VERSION=v1.76.0
 
-PINNED_BIN="$CACHE_DIR/jaeger-$PINNED_RELEASE-${PINNED_COMMIT:0:12}"
-FALLBACK_BIN="$CACHE_DIR/jaeger-$FALLBACK_VERSION"
+PINNED_BIN="$BIN_CACHE_DIR/jaeger-$PINNED_RELEASE-${PINNED_COMMIT:0:12}"
+FALLBACK_BIN="$BIN_CACHE_DIR/jaeger-$FALLBACK_VERSION"
 
 log() { echo "jaeger.sh: $*" >&2; }
 die() {
@@ -107,14 +112,14 @@ ensure() {
     echo "$JAEGER_BIN"
     return
   fi
-  mkdir -p "$CACHE_DIR"
-  # One build at a time per checkout; a second caller waits and then reuses the result.
-  exec 9>"$CACHE_DIR/build.lock"
+  mkdir -p "$BIN_CACHE_DIR"
+  # One build at a time per machine; a second caller waits and then reuses the result.
+  exec 9>"$BIN_CACHE_DIR/build.lock"
   flock 9
   local b
   for b in "$PINNED_BIN" "$FALLBACK_BIN"; do
     if [[ -x "$b" ]]; then
-      [[ -n "${QUIET_REUSE:-}" ]] || log "reusing ${b#"$ROOT"/}: $(head -n 1 "$b.info" 2>/dev/null || echo 'no build info')"
+      [[ -n "${QUIET_REUSE:-}" ]] || log "reusing ${b/#"$HOME"/\~}: $(head -n 1 "$b.info" 2>/dev/null || echo 'no build info')"
       echo "$b"
       return
     fi
@@ -249,7 +254,7 @@ stop() {
   log "stopped (pid $pid)"
 }
 
-# stop-stale: stop ours, then any *tooltrail test Jaeger* (a .cache/jaeger/jaeger-* binary run
+# stop-stale: stop ours, then any *tooltrail test Jaeger* (a .cache/[tooltrail/]jaeger/jaeger-* binary run
 # with a scripts/jaeger/config.yaml) still holding our ports, e.g. left by an earlier CI run in
 # another clone. Any other process on those ports is left alone (and `start` will refuse).
 stop_stale() {
