@@ -14,7 +14,8 @@ import { generateSigningKeyPair } from '@tooltrail/core';
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SCRIPT = path.join(ROOT, 'scripts/pipeline.sh');
 const AGENT = fileURLToPath(new URL('./agent.mjs', import.meta.url));
-const CLI = path.join(ROOT, 'packages/cli/dist/bin.js');
+/** The tooltrail CLI that verifies: this checkout's build (TOOLTRAIL_CLI: another build of it). */
+const CLI = process.env.TOOLTRAIL_CLI ?? path.join(ROOT, 'packages/cli/dist/bin.js');
 
 /** Where scripts/pipeline.sh puts each piece (deploy/*.yaml). */
 export const COLLECTOR_ENDPOINT = 'http://127.0.0.1:24318';

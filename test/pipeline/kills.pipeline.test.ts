@@ -92,7 +92,7 @@ async function progress(agents: Agent[], fraction: number): Promise<void> {
  * spool delivered to the collector) and nothing dropped; every call id that returned reaches
  * Jaeger, once per call (one span id); verify is clean. Returns verify's output.
  */
-async function checkDelivered(s: Scenario, name: string, opts: { expect?: string[]; verifyArgs?: string[]; expectCodes?: number[] } = {}) {
+async function checkDelivered(s: Scenario, name: string, opts: { expect?: () => string[]; verifyArgs?: string[]; expectCodes?: number[] } = {}) {
   const results = [];
   for (const a of s.agents) {
     if (a.proc.signalCode === 'SIGKILL') continue; // the killed agent
@@ -103,7 +103,8 @@ async function checkDelivered(s: Scenario, name: string, opts: { expect?: string
     expect(a.completed.length).toBe(a.expectedCalls);
     results.push(r);
   }
-  const expected = new Set(opts.expect ?? s.agents.flatMap((a) => a.completed));
+  // Read after the agents finished: what every call that returned (or every spooled call) is.
+  const expected = new Set(opts.expect ? opts.expect() : s.agents.flatMap((a) => a.completed));
   const t0 = Date.now();
   const waited = await waitForCalls(s.service, expected, ARRIVAL_TIMEOUT_MS);
   const { missing, waitedMs } = waited;
@@ -223,7 +224,7 @@ describe('the production pipeline survives a SIGKILL of each piece under load', 
     const next = s.agent('victim-restart', { spoolDir: victim.options.spoolDir, runs: 2, callsPerRun: 100 });
     const others = s.agents.filter((a) => a !== victim);
     const { verify, seen } = await checkDelivered(s, 'agent SIGKILL (buffered)', {
-      expect: [...others.flatMap((a) => a.completed), ...pending],
+      expect: () => [...others.flatMap((a) => a.completed), ...pending],
       // The killed stream never ends (a dead process writes no stream-end checkpoint):
       // --allow-open, exit 3 (docs/integrity.md) for its records after the last signed checkpoint.
       verifyArgs: ['--allow-open'],
@@ -252,7 +253,7 @@ describe('the production pipeline survives a SIGKILL of each piece under load', 
     // strict: a call returns only after its record is fsynced, so every call that returned is in
     // the spool and must arrive; the call in flight at the kill may have left its intent.
     const { verify, unknown } = await checkDelivered(s, 'agent SIGKILL (strict)', {
-      expect: s.agents.flatMap((a) => a.completed),
+      expect: () => s.agents.flatMap((a) => a.completed),
       verifyArgs: ['--allow-open'],
       expectCodes: [0, 3],
     });
