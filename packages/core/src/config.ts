@@ -52,7 +52,7 @@ export interface AuditorOptions {
   /**
    * `closed` (the default under `strict`): refuse calls with AuditUnavailableError when records
    * can be neither delivered nor spooled. `open` (the default under `buffered`): let calls run,
-   * counting and warning about every record lost.
+   * counting and warning about every record lost. `open` with `strict` is a configuration error.
    */
   failMode?: FailMode;
   /** Folder of the on-disk spool. Default `./.tooltrail-spool`. */
@@ -116,7 +116,7 @@ const optionsSchema = z.object({
   resourceAttributes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
   logger: hasMethods('logger', 'warn').optional(),
   // Masking values are checked where the masking options are compiled (masking/plan.ts).
-  masking: z.unknown().optional(),
+  masking: z.unknown().refine((v) => v !== null, 'masking must be an options object or false (null is neither)').optional(),
   encoder: hasMethods('encoder', 'json', 'text').optional(),
   exportQueue: z
     .object({
@@ -134,15 +134,15 @@ const optionsSchema = z.object({
       maxSpoolBytes: z.number().int().positive().optional(),
       segmentBytes: z.number().int().positive().optional(),
       maxBatch: z.number().int().positive().optional(),
-      flushIntervalMs: z.number().nonnegative().optional(),
+      flushIntervalMs: z.number().nonnegative().max(MAX_TIMER_MS).optional(),
       maxRequestBytes: z.number().int().positive().optional(),
       memoryCacheBytes: z.number().int().nonnegative().optional(),
-      timeoutMs: z.number().positive().optional(),
-      initialBackoffMs: z.number().nonnegative().optional(),
-      maxBackoffMs: z.number().nonnegative().optional(),
-      warnAfterMs: z.number().nonnegative().optional(),
+      timeoutMs: timeoutMs.optional(),
+      initialBackoffMs: z.number().nonnegative().max(MAX_TIMER_MS).optional(),
+      maxBackoffMs: z.number().nonnegative().max(MAX_TIMER_MS).optional(),
+      warnAfterMs: z.number().nonnegative().max(MAX_TIMER_MS).optional(),
       handleProcessExit: z.boolean().optional(),
-      signalFlushMs: z.number().nonnegative().optional(),
+      signalFlushMs: z.number().nonnegative().max(MAX_TIMER_MS).optional(),
       heartbeatMs: z.number().positive().max(MAX_TIMER_MS).optional(),
       ownerStaleMs: z.number().positive().max(MAX_TIMER_MS).optional(),
     })
@@ -161,6 +161,24 @@ export function validateOptions(options: AuditorOptions): void {
   const r = optionsSchema.safeParse(options);
   if (!r.success) issues.push(...r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
   if (issues.length > 0) throw new AuditConfigError('invalid auditor options', issues);
+  if (options.durability === 'strict' && options.failMode === 'open') {
+    // Strict promises that no tool body runs before its record of intent is on disk; failMode
+    // 'open' would let the body run when that write fails: the promise silently kept only sometimes.
+    throw new AuditConfigError(
+      'durability "strict" with failMode "open" would run tool bodies whose record of intent could not be made durable: use failMode "closed" (the default under strict), or durability "buffered"',
+    );
+  }
+  const exp = options.export;
+  const heartbeatMs = exp?.heartbeatMs ?? 5_000;
+  const ownerStaleMs = exp?.ownerStaleMs ?? 30_000;
+  if (ownerStaleMs < 2 * heartbeatMs) {
+    // A live owner touches its heartbeat every heartbeatMs: a stale period shorter than two
+    // beats gets a live process's spool adopted by another one (records delivered twice, and
+    // its folder taken away while it writes).
+    throw new AuditConfigError(
+      `export.ownerStaleMs (${ownerStaleMs}) must be at least twice export.heartbeatMs (${heartbeatMs}): otherwise a live process's spool is judged stale and adopted`,
+    );
+  }
   if (options.durability === 'strict' && options.exporter !== undefined) {
     throw new AuditConfigError(
       'durability "strict" needs the built-in OTLP pipeline and its spool: it cannot be promised through a custom exporter',

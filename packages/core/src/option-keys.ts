@@ -56,6 +56,8 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
+const isOptionsObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
 /** Adds an issue for every own key of `value` not in `valid`. */
 export function checkKeys(value: object, valid: readonly string[], prefix: string, issues: string[]): void {
   for (const key of Object.keys(value)) if (!valid.includes(key)) issues.push(unknownKeyMessage(prefix, key, valid));
@@ -109,7 +111,9 @@ function walk(schema: unknown, value: unknown, prefix: string, issues: string[],
   if (def === undefined || depth > 16 || value === undefined || value === null) return;
   switch (def.type) {
     case 'object': {
-      if (!isPlainObject(value) || def.shape === undefined) return;
+      // Any object, not only plain ones: an options object built by a class (or Object.create)
+      // with a misspelt own key must not be read as a valid one.
+      if (!isOptionsObject(value) || def.shape === undefined) return;
       const shape = def.shape;
       const valid = Object.keys(shape);
       checkKeys(value, valid, prefix, issues);
@@ -127,7 +131,7 @@ function walk(schema: unknown, value: unknown, prefix: string, issues: string[],
       return;
     case 'union':
       // `integrity: {...} | false`: the object options apply to an object value.
-      if (isPlainObject(value)) for (const option of def.options ?? []) if (defOf(option)?.type === 'object') walk(option, value, prefix, issues, depth);
+      if (isOptionsObject(value)) for (const option of def.options ?? []) if (defOf(option)?.type === 'object') walk(option, value, prefix, issues, depth);
       return;
     case 'array':
       if (Array.isArray(value)) value.forEach((item, i) => walk(def.element, item, `${prefix.slice(0, -1)}[${i}].`, issues, depth + 1));
