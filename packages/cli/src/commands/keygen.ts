@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateSigningKeyPair } from '@tooltrail/core';
 import { TokensFileError, newToken, parseTokensFile, type TokensFile } from '../collector/tokens.js';
 import { UsageError, type Io } from './io.js';
+import { makeDirSync } from '../trail/make-dir.js';
 
 export const KEYGEN_USAGE = `Usage: tooltrail keygen [--seal] [--out <folder>] [--name <base>] [--force]
        tooltrail keygen --token --writer <name> [--tokens-file <file>]
@@ -71,7 +72,7 @@ export async function keygen(args: string[], io: Io): Promise<number> {
     io.err(`tooltrail keygen: ${keyFile} or ${pubFile} exists; pass --force to overwrite\n`);
     return 1;
   }
-  mkdirSync(dir, { recursive: true });
+  makeDirSync(dir);
   const pair = generateSigningKeyPair();
   writeFileSync(keyFile, pair.privateKeyPem, { mode: 0o600 });
   writeFileSync(pubFile, pair.publicKeyPem, { mode: 0o644 });

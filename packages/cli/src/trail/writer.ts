@@ -2,6 +2,7 @@ import { createHash, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { constants, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { GENESIS_HASH, sealMessage, type PrevLink, type SealReason } from './format-v2.js';
+import { makeDirSync } from './make-dir.js';
 import { listTrailFiles } from './reader.js';
 import { CHAIN_OVERHEAD_BYTES, type PendingLine, type RequestLines } from './request-lines.js';
 import { sealKeyId } from './seal-key.js';
@@ -127,7 +128,7 @@ export class TrailWriter {
    * span), and finds the line this run continues: the last complete line of the newest file.
    */
   async init(): Promise<void> {
-    await fsp.mkdir(this.dir, { recursive: true, mode: 0o750 });
+    makeDirSync(this.dir, 0o750);
     await fsp.access(this.dir, constants.W_OK);
     const files = await listTrailFiles(this.dir);
     for (let i = files.length - 1; i >= 0; i--) {

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { makeDirSync } from './make-dir.js';
 
 /**
  * Records the collector refuses one by one (a single-record request answered 400, 413, or
@@ -18,7 +19,7 @@ export class Quarantine {
 
   /** Appends and fsyncs one record. Throws on I/O errors: the caller then keeps the record queued. */
   add(request: string, spans: number, status: number, reason: string, stream: string): void {
-    fs.mkdirSync(this.dir, { recursive: true });
+    makeDirSync(this.dir);
     const head = JSON.stringify({ at: new Date().toISOString(), status, reason: reason.slice(0, 500), spans, stream });
     const line = Buffer.from(`${head.slice(0, -1)},"request":${request}}\n`, 'utf8');
     // One write of the whole line with O_APPEND: lines of processes sharing the file do not interleave.

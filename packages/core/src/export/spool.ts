@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { SpoolOwner } from './spool-owner.js';
+import { makeDirSync } from './make-dir.js';
 
 /**
  * The append-only spool: a write-ahead log of export requests on disk.
@@ -90,7 +91,7 @@ export class Spool {
    * again after a failure (full disk, permissions, the folder taken away): it is idempotent.
    */
   open(): void {
-    fs.mkdirSync(this.dir, { recursive: true });
+    makeDirSync(this.dir);
     this.owner.claim();
   }
 
@@ -221,7 +222,7 @@ export class Spool {
     if (seg.moved) return;
     if (seg.damaged) {
       try {
-        fs.mkdirSync(this.quarantineDir, { recursive: true });
+        makeDirSync(this.quarantineDir);
         const rel = path.relative(this.root, seg.file).split(path.sep).join('_');
         fs.renameSync(seg.file, path.join(this.quarantineDir, `damaged-${Date.now()}-${rel}`));
         fs.rmSync(seg.ackFile, { force: true });

@@ -8,9 +8,10 @@
  * under a short lock file, so two auditors starting at once still form a chain, not a fork.
  */
 import { randomUUID } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { AuditLogger } from '../export/sink.js';
+import { makeDirSync } from '../export/make-dir.js';
 import type { StreamOrigin } from './chain.js';
 
 export interface LineageFileContent {
@@ -108,7 +109,7 @@ export function advanceLineage(file: string | undefined, streamId: string, start
   let locked = false;
   let origin: StreamOrigin = { lineage: randomUUID() };
   try {
-    mkdirSync(path.dirname(file), { recursive: true });
+    makeDirSync(path.dirname(file));
     locked = lock(lockFile);
     if (!locked) logger.warn(`stream lineage file ${file} stayed locked by another process; going on without the lock`);
     let previous: LineageFileContent | undefined;
