@@ -64,5 +64,7 @@ export {
 } from './integrity/canonical.js';
 export type { CanonicalRecord, CanonicalValue, CheckpointContent } from './integrity/canonical.js';
 export { generateSigningKeyPair, keyId, loadPublicKey, loadSigningKey } from './integrity/keys.js';
+/** Reads a key or token file without blocking on a FIFO or reading a device without end. */
+export { readSmallFileSync, SMALL_FILE_MAX_BYTES } from './files/read-small-file.js';
 export { isRefusal, isDenial, defaultRefusalMessage } from './refusal.js';
 export type { RefusedCall } from './refusal.js';

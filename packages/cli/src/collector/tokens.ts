@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { readSmallFileSync } from '@tooltrail/core';
 import { didYouMean } from './nearest.js';
 
 /**
@@ -67,7 +68,7 @@ export function parseTokensFile(value: unknown, where = 'tokens file'): TokensFi
 export function loadTokensFile(file: string): TokensFile {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readSmallFileSync(file, 'tokens file').toString('utf8');
   } catch (err) {
     throw new TokensFileError(`cannot read the tokens file ${file}: ${(err as Error).message}`);
   }

@@ -1,7 +1,7 @@
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { generateSigningKeyPair } from '@tooltrail/core';
+import { generateSigningKeyPair, readSmallFileSync } from '@tooltrail/core';
 import { TokensFileError, newToken, parseTokensFile, type TokensFile } from '../collector/tokens.js';
 import { UsageError, type Io } from './io.js';
 import { makeDirSync } from '../trail/make-dir.js';
@@ -109,7 +109,7 @@ function token(writer: string, tokensFile: string | undefined, io: Io): number {
 /** Adds an entry to a tokens file, checked and replaced atomically (temp file + rename). */
 function addEntry(file: string, entry: TokensFile['writers'][number]): void {
   let current: TokensFile | undefined;
-  if (existsSync(file)) current = parseTokensFile(JSON.parse(readFileSync(file, 'utf8')) as unknown, file);
+  if (existsSync(file)) current = parseTokensFile(JSON.parse(readSmallFileSync(file, 'tokens file').toString('utf8')) as unknown, file);
   const next = parseTokensFile({ version: 1, writers: [...(current?.writers ?? []), entry] }, file);
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(next, null, 2)}\n`, { mode: 0o600 });

@@ -1,7 +1,6 @@
 import type { KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { loadPublicKey } from '@tooltrail/core';
+import { loadPublicKey, readSmallFileSync } from '@tooltrail/core';
 import { createProgress } from '../verify/progress.js';
 import { decide, formatHuman } from '../verify/report.js';
 import { openSource, type VerifySource } from '../verify/sources.js';
@@ -125,7 +124,7 @@ export async function verify(args: string[], io: Io): Promise<number> {
   let macKey: string | undefined;
   if (values['mac-key-file'] !== undefined) {
     try {
-      macKey = readFileSync(values['mac-key-file'], 'utf8').trim();
+      macKey = readSmallFileSync(values['mac-key-file'], 'MAC key file').toString('utf8').trim();
     } catch (err) {
       throw new UsageError(`--mac-key-file: ${(err as Error).message}`);
     }

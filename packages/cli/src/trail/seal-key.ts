@@ -1,5 +1,5 @@
 import { createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readSmallFileSync } from '@tooltrail/core';
 
 /**
  * The collector's seal key: an Ed25519 key of its own, held only on the collector's host (never
@@ -20,7 +20,7 @@ export function sealKeyId(key: KeyObject): string {
 export function loadSealKey(file: string): KeyObject {
   let pem: string;
   try {
-    pem = readFileSync(file, 'utf8');
+    pem = readSmallFileSync(file, 'seal key file').toString('utf8');
   } catch (err) {
     throw new SealKeyError(`cannot read the seal key ${file}: ${(err as Error).message}`);
   }
@@ -38,7 +38,7 @@ export function loadSealKey(file: string): KeyObject {
 
 /** A public key (SPKI PEM) or private key (PKCS#8 PEM), as the key a verifier trusts. */
 export function loadSealPublicKey(pemOrFile: string): KeyObject {
-  const pem = pemOrFile.includes('-----BEGIN') ? pemOrFile : readFileSync(pemOrFile, 'utf8');
+  const pem = pemOrFile.includes('-----BEGIN') ? pemOrFile : readSmallFileSync(pemOrFile, 'collector public key file').toString('utf8');
   const key = pem.includes('PRIVATE KEY') ? createPublicKey(createPrivateKey(pem)) : createPublicKey(pem);
   if (key.asymmetricKeyType !== 'ed25519') throw new SealKeyError('a collector seal key must be Ed25519');
   return key;

@@ -1,5 +1,5 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readSmallFileSync } from '../files/read-small-file.js';
 import { AuditConfigError } from '../errors.js';
 
 /** A short, stable name for a public key: the first 16 hex of SHA-256 over its SPKI DER bytes. */
@@ -10,7 +10,7 @@ export function keyId(key: KeyObject): string {
 
 export function loadSigningKey(source: KeyObject | string): KeyObject {
   try {
-    const key = typeof source === 'string' ? createPrivateKey(source.includes('-----BEGIN') ? source : readFileSync(source)) : source;
+    const key = typeof source === 'string' ? createPrivateKey(source.includes('-----BEGIN') ? source : readSmallFileSync(source, 'signing key file')) : source;
     if (key.type !== 'private' || key.asymmetricKeyType !== 'ed25519') throw new Error('not an Ed25519 private key');
     return key;
   } catch (err) {
@@ -20,7 +20,7 @@ export function loadSigningKey(source: KeyObject | string): KeyObject {
 
 export function loadPublicKey(source: KeyObject | string): KeyObject {
   try {
-    const key = typeof source === 'string' ? createPublicKey(source.includes('-----BEGIN') ? source : readFileSync(source)) : source;
+    const key = typeof source === 'string' ? createPublicKey(source.includes('-----BEGIN') ? source : readSmallFileSync(source, 'public key file')) : source;
     if (key.asymmetricKeyType !== 'ed25519') throw new Error('not an Ed25519 public key');
     return key.type === 'private' ? createPublicKey(key) : key;
   } catch (err) {
