@@ -4,10 +4,11 @@ import { benchCore } from './core.bench.mjs';
 import { benchExport } from './export.bench.mjs';
 import { benchIntegrity } from './integrity.bench.mjs';
 import { benchMasking } from './masking.bench.mjs';
+import { benchPipeline } from './pipeline.bench.mjs';
 import { table } from './lib.mjs';
 
 const only = process.argv[2];
-const suites = { core: benchCore, masking: benchMasking, integrity: benchIntegrity, export: benchExport };
+const suites = { core: benchCore, masking: benchMasking, integrity: benchIntegrity, export: benchExport, pipeline: benchPipeline };
 
 console.log(`# tooltrail benchmarks\n\nnode ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), ${new Date().toISOString()}\n`);
 for (const [name, run] of Object.entries(suites)) {

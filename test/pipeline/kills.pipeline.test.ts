@@ -194,6 +194,21 @@ describe('the production pipeline survives a SIGKILL of each piece under load', 
     report('kafka-1 SIGKILL', { spansAtKill: atKill, spansBeforeRestart: whileDown });
   });
 
+  it('two Kafka brokers at once: writes are refused (not acknowledged from one copy), the agents keep the records, and deliver them when the brokers return', async () => {
+    const s = scenario('two-brokers');
+    const agents = startAgents(s);
+    await progress(agents, 0.3);
+    pipeline('kill', 'kafka-2', 'kafka-3');
+    // Longer than the agent's request deadline (10 s): requests sent into the outage fail.
+    await sleep(15_000);
+    pipeline('start', 'kafka-2', 'kafka-3');
+    const { results, unknown } = await checkDelivered(s, 'kafka-2 + kafka-3 SIGKILL');
+    // With one broker of three, min.insync.replicas 2 cannot be met: the collector answered
+    // errors (or nothing) instead of 200, and the agents' spools sent the records again.
+    expect(results.reduce((n, r) => n + r.stats.failedExports, 0)).toBeGreaterThan(0);
+    expect(unknown).toEqual([]);
+  });
+
   it('the consumer (ingester): killed while writing to Badger, restarted 3 s later, resumes from its committed offsets', async () => {
     const s = scenario('ingester');
     const agents = startAgents(s);
