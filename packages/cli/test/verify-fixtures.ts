@@ -32,6 +32,8 @@ export interface CraftOptions {
   runId?: string;
   /** Extra attribute bytes per record (to make big trails). */
   pad?: number;
+  /** The trace id of the record at `seq` (default: one trace per record). */
+  traceOf?: (seq: number) => string;
 }
 
 const BASE_MS = Date.UTC(2026, 10, 21);
@@ -120,6 +122,7 @@ export function craftStream(o: CraftOptions): TrailRecord[] {
   const total = o.records + (o.noStart ? 0 : 1);
   for (let seq = 1; seq <= total; seq++) {
     const r = baseRecord(o.streamId, service, seq, startMs);
+    if (o.traceOf) r.traceId = o.traceOf(seq);
     if (seq === 1 && !o.noStart) {
       r.name = 'tooltrail.stream_start';
       r.attributes['tooltrail.stream.started_at'] = new Date(startMs).toISOString();

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { loadPublicKey, readSmallFileSync } from '@tooltrail/core';
 import { createProgress } from '../verify/progress.js';
 import { decide, formatHuman } from '../verify/report.js';
-import { openSource, type VerifySource } from '../verify/sources.js';
+import { openSource, type Paging, type VerifySource } from '../verify/sources.js';
 import { TrailVerifier } from '../verify/verifier.js';
 import { UsageError, type Io } from './io.js';
 
@@ -32,6 +32,11 @@ Options:
   --service <name>          service.name to read from Jaeger or Tempo
   --since <duration|date>   start of the time range: 30m, 24h, 7d or an ISO date (default 24h)
   --until <date>            end of the time range (default now)
+  --page-traces <n>         traces asked for per query (default 1000). The range is read in
+                            time windows; a window whose answer is full is halved and asked
+                            again, so nothing is cut silently
+  --min-window <duration>   the smallest window, e.g. 10ms, 1s (default 10ms; Tempo: 1s); a
+                            window still full at this size is a source-problem finding
   --public-key <file>       trusted checkpoint signing key (PEM); repeatable. With it every
                             checkpoint must carry a valid signature by a trusted key
   --collector-key <file>    trusted collector sealing key (PEM); repeatable. With it the
@@ -52,6 +57,13 @@ function parseSince(v: string, now: Date): Date {
   const d = new Date(v);
   if (Number.isNaN(d.getTime())) throw new UsageError(`--since must be like 30m, 24h, 7d or a date, got "${v}"`);
   return d;
+}
+
+function parseDuration(v: string, option: string): number {
+  const m = /^(\d+)(ms|s|m|h)$/.exec(v);
+  const ms = m ? Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'] : NaN;
+  if (!(ms >= 1)) throw new UsageError(`${option} must be like 10ms, 1s, 5m or 1h, got "${v}"`);
+  return ms;
 }
 
 function loadKeys(files: string[], option: string): KeyObject[] {
@@ -80,6 +92,8 @@ export async function verify(args: string[], io: Io): Promise<number> {
       service: { type: 'string' },
       since: { type: 'string' },
       until: { type: 'string' },
+      'page-traces': { type: 'string' },
+      'min-window': { type: 'string' },
       'public-key': { type: 'string', multiple: true },
       'collector-key': { type: 'string', multiple: true },
       'mac-key-file': { type: 'string' },
@@ -107,13 +121,21 @@ export async function verify(args: string[], io: Io): Promise<number> {
     if (!values.service) throw new UsageError('--jaeger and --tempo need --service');
     const since = parseSince(values.since ?? '24h', now);
     const until = values.until ? parseSince(values.until, now) : now;
+    if (until.getTime() < since.getTime()) throw new UsageError('--until is before --since');
+    const paging: Partial<Paging> = {};
+    if (values['page-traces'] !== undefined) {
+      const n = Number(values['page-traces']);
+      if (!Number.isInteger(n) || n < 1 || n > 100_000) throw new UsageError(`--page-traces must be a whole number from 1 to 100000, got "${values['page-traces']}"`);
+      paging.pageTraces = n;
+    }
+    if (values['min-window'] !== undefined) paging.minWindowMs = parseDuration(values['min-window'], '--min-window');
     source =
       values.jaeger !== undefined
-        ? { kind: 'jaeger', url: values.jaeger, service: values.service, since, until }
-        : { kind: 'tempo', url: values.tempo as string, service: values.service, since, until };
+        ? { kind: 'jaeger', url: values.jaeger, service: values.service, since, until, paging }
+        : { kind: 'tempo', url: values.tempo as string, service: values.service, since, until, paging };
   } else {
-    if (values.service !== undefined || values.since !== undefined || values.until !== undefined) {
-      throw new UsageError('--service, --since and --until apply to --jaeger and --tempo only');
+    if (values.service !== undefined || values.since !== undefined || values.until !== undefined || values['page-traces'] !== undefined || values['min-window'] !== undefined) {
+      throw new UsageError('--service, --since, --until, --page-traces and --min-window apply to --jaeger and --tempo only');
     }
     source = { kind: 'dir', dir: nonEmpty(values.dir, '--dir') ?? 'audit-trail' };
   }
@@ -167,6 +189,7 @@ export async function verify(args: string[], io: Io): Promise<number> {
     },
     seals: opened.seals(),
     report,
+    read: { ...opened.read?.(), spans: opened.read ? opened.read().spans : n },
   });
   io.out(values.json ? `${JSON.stringify(out, null, 2)}\n` : `${formatHuman(out)}\n`);
   return out.exitCode;

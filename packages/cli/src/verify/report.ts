@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { plainFinding, type Finding } from './findings.js';
 import { formatRanges } from './ranges.js';
+import type { SourceRead } from './query-sources.js';
 import type { SealSummary } from './seals.js';
 import type { StreamReport } from './stream-checks.js';
 import type { VerifyReport } from './verifier.js';
@@ -26,8 +27,13 @@ export interface Checked {
   run?: string;
 }
 
+/** How much was read: spans (records) always; traces, queries and windows for a query API. */
+export type ReadSummary = { spans: number } & Partial<SourceRead>;
+
 export interface VerifyOutput {
   source: string;
+  /** How much was read from the source (a query API: traces, spans, queries, windows). */
+  read?: ReadSummary;
   /** Problems reading the source (the first 100): each counts as a finding. */
   sourceProblems: string[];
   sourceProblemCount: number;
@@ -52,6 +58,7 @@ export function decide(input: {
   checked: Checked;
   seals: SealSummary | undefined;
   report: VerifyReport;
+  read?: ReadSummary;
 }): VerifyOutput {
   const { report, seals, checked } = input;
   // A collector still writing has lines after its last seal: with --allow-open that is "not
@@ -97,6 +104,7 @@ export function decide(input: {
   const exitCode = verdict === 'verified' ? 0 : verdict === 'findings' ? 1 : 3;
   return {
     source: input.source,
+    ...(input.read ? { read: input.read } : {}),
     sourceProblems: input.sourceProblems,
     sourceProblemCount: input.sourceProblemCount,
     checked,
@@ -132,9 +140,28 @@ function findingLine(f: Finding, indent: string): string {
   return `${indent}FINDING ${f.kind === 'seal' && f.sealKind ? `seal ${f.sealKind}` : f.kind}: ${f.message}${where}`;
 }
 
+function duration(ms: number): string {
+  if (ms >= 3_600_000 && ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
+  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000} min`;
+  return ms >= 1000 ? `${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)} s` : `${ms} ms`;
+}
+
+/** "read: 1234 trace(s), 100000 span(s) ..." */
+export function readLine(r: ReadSummary): string {
+  if (r.traces === undefined) return `read: ${r.spans} record(s)`;
+  const other = r.otherSpans ? ` (and ${r.otherSpans} of other services, not checked)` : '';
+  const sizes =
+    r.windows && r.smallestWindowMs !== undefined && r.largestWindowMs !== undefined
+      ? ` of ${r.smallestWindowMs === r.largestWindowMs ? duration(r.smallestWindowMs) : `${duration(r.smallestWindowMs)} to ${duration(r.largestWindowMs)}`}`
+      : '';
+  const full = r.fullWindows ? `; ${r.fullWindows} window(s) still full at the smallest size (see the source problems)` : '';
+  return `read: ${r.traces} trace(s), ${r.spans} span(s) of the service${other}, in ${r.queries ?? 0} quer${r.queries === 1 ? 'y' : 'ies'} over ${r.windows ?? 0} time window(s)${sizes}, at most ${r.pageTraces} traces per query${full}`;
+}
+
 export function formatHuman(out: VerifyOutput): string {
   const c = out.checked;
   const lines = [`tooltrail verify: ${out.source}`];
+  if (out.read) lines.push(`  ${readLine(out.read)}`);
   const did = ['sequence numbers, record hashes and links, checkpoint chain and coverage'];
   if (c.macs) did.push('record MACs');
   if (c.signatures) did.push('checkpoint signatures with trusted keys');
