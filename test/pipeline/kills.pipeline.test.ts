@@ -39,7 +39,7 @@ const RUNS = 12;
 const PER_RUN = 100;
 const RATE = 100;
 const ARRIVAL_TIMEOUT_MS = 120_000;
-const VERIFY_SETTLE_MS = 60_000;
+const VERIFY_SETTLE_MS = 30_000;
 
 interface Scenario {
   service: string;
