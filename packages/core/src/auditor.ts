@@ -2,6 +2,16 @@ import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Span } 
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { AuditTracer } from './telemetry/audit-tracer.js';
 import { DEFAULT_POLICY_TIMEOUT_MS, resolveTracesUrl, validateOptions, type AuditorOptions } from './config.js';
+import {
+  resolveCompression,
+  resolveHeaders,
+  resolveProtocol,
+  resolveTimeoutMs,
+  resourceAttributesFromEnv,
+  serviceNameFromEnv,
+  warnAboutTracingToggles,
+} from './otel-env.js';
+import { detectedResourceAttributes } from './telemetry/resource.js';
 import { AuditConfigError, AuditUnavailableError, SHUT_DOWN_CODE } from './errors.js';
 import { RecordPipeline, type RecordStage } from './export/record-pipeline.js';
 import { createIntegrityChain } from './integrity/options.js';
@@ -322,16 +332,25 @@ export class AuditorImpl implements Auditor, InvokeEngine, ExitParticipant {
   private lateRecords = 0;
   private lastRecordWarning = 0;
 
-  constructor(options: AuditorOptions) {
+  constructor(options: AuditorOptions, env: Record<string, string | undefined> = process.env) {
     validateOptions(options);
-    this.serviceName = options.serviceName;
+    const logger = (this.logger = options.logger ?? consoleLogger);
+    // The OpenTelemetry environment (otel-env.ts): options beat variables.
+    const envResource = resourceAttributesFromEnv(env, logger);
+    const serviceName = options.serviceName?.trim() || serviceNameFromEnv(env, envResource);
+    if (serviceName === undefined) {
+      throw new AuditConfigError(
+        'no service name: give createAuditor() a serviceName, or set OTEL_SERVICE_NAME (the audit spans\' service.name, which also names the spool folder)',
+      );
+    }
+    this.serviceName = options.serviceName ?? serviceName;
+    warnAboutTracingToggles(env, logger);
     this.encoder = chooseEncoder(options);
     this.masker = this.encoder instanceof MaskingEncoder ? this.encoder : undefined;
     this.policy = Object.freeze([...(options.policy ?? [])]);
     this.requireIdentity = options.requireIdentity ?? true;
     this.runSpans = options.runSpans ?? true;
     this.policyTimeoutMs = options.policyTimeoutMs ?? DEFAULT_POLICY_TIMEOUT_MS;
-    const logger = (this.logger = options.logger ?? consoleLogger);
     this.durability = options.durability ?? 'buffered';
     this.failMode = options.failMode ?? (this.durability === 'strict' ? 'closed' : 'open');
     // The chain first: it checks its keys, and nothing else should exist when that throws.
@@ -342,15 +361,24 @@ export class AuditorImpl implements Auditor, InvokeEngine, ExitParticipant {
       this.destination = 'custom exporter';
       this.sink = new BatchingSink(options.exporter, logger, options.exportQueue);
     } else {
-      const url = resolveTracesUrl(options.endpoint);
+      const url = resolveTracesUrl(options.endpoint, env);
+      const headers = resolveHeaders(options.headers, env);
+      const protocol = resolveProtocol(options.protocol, env);
+      const compression = resolveCompression(options.compression, env);
+      const timeoutMs = resolveTimeoutMs(options.export?.timeoutMs, env);
       this.destination = url;
       // The auditor owns the exit path (process-hooks.ts): the sink must not flush on a signal
       // by itself, before the stream's final checkpoint exists.
-      this.sink = new DurableSink(options.serviceName, url, options.headers ?? {}, this.durability, this.failMode, logger, {
-        ...options.export,
-        spoolDir,
-        handleProcessExit: false,
-      });
+      this.sink = new DurableSink(
+        this.serviceName,
+        url,
+        headers,
+        this.durability,
+        this.failMode,
+        logger,
+        { ...options.export, ...(timeoutMs !== undefined ? { timeoutMs } : {}), spoolDir, handleProcessExit: false },
+        { protocol, compression },
+      );
     }
     const stages: RecordStage[] = this.chain ? [this.chain] : [];
     const pipeline = new RecordPipeline(this.sink, stages);
@@ -373,12 +401,17 @@ export class AuditorImpl implements Auditor, InvokeEngine, ExitParticipant {
           },
         }
       : pipeline;
-    const provider = new AuditTracerProvider(options.serviceName, onEnd, options.resourceAttributes);
+    // Detected, then OTEL_RESOURCE_ATTRIBUTES, then the options' resourceAttributes; service.name last.
+    const provider = new AuditTracerProvider(this.serviceName, onEnd, {
+      ...detectedResourceAttributes(VERSION),
+      ...envResource,
+      ...options.resourceAttributes,
+    });
     this.tracer = provider.getTracer(sc.TRACER_NAME, VERSION);
     if (chain) {
       chain.attach(this.tracer);
       const integrity = options.integrity === false ? undefined : options.integrity;
-      const lineageFile = integrity?.lineageFile ?? (options.exporter ? undefined : spoolLocation(options.serviceName, spoolDir).lineageFile);
+      const lineageFile = integrity?.lineageFile ?? (options.exporter ? undefined : spoolLocation(this.serviceName, spoolDir).lineageFile);
       const startedAt = new Date().toISOString();
       chain.start(advanceLineage(lineageFile, chain.streamId, startedAt, logger), startedAt);
     }

@@ -10,24 +10,44 @@ import type { AuditLogger } from './export/sink.js';
 import type { BatchingSinkOptions } from './export/batching-sink.js';
 import type { DurableExportOptions, Durability, FailMode } from './export/durable-sink.js';
 import type { IntegrityOptions } from './integrity/chain.js';
+import type { OtlpCompression, OtlpProtocol } from './otel-env.js';
 
 export interface AuditorOptions {
-  /** `service.name` of the audit spans' resource. */
-  serviceName: string;
+  /**
+   * `service.name` of the audit spans' resource. Default: OTEL_SERVICE_NAME, then `service.name`
+   * in OTEL_RESOURCE_ATTRIBUTES; with none of them createAuditor() throws AuditConfigError.
+   */
+  serviceName?: string;
   /**
    * OTLP/HTTP base URL; `/v1/traces` is appended. Default: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
    * (used as is), then OTEL_EXPORTER_OTLP_ENDPOINT, then http://localhost:4318.
    */
   endpoint?: string;
-  /** Extra HTTP headers for the collector (authentication, tenancy). */
+  /**
+   * Extra HTTP headers for the collector (authentication, tenancy). Merged key by key over
+   * OTEL_EXPORTER_OTLP_HEADERS and OTEL_EXPORTER_OTLP_TRACES_HEADERS (these win over those).
+   */
   headers?: Record<string, string>;
+  /**
+   * The OTLP/HTTP encoding: `http/json` or `http/protobuf`. Default: OTEL_EXPORTER_OTLP_TRACES_PROTOCOL,
+   * then OTEL_EXPORTER_OTLP_PROTOCOL, then `http/json`. `grpc` is not supported (a configuration error).
+   */
+  protocol?: OtlpProtocol;
+  /**
+   * Compression of request bodies: `gzip` or `none`. Default: OTEL_EXPORTER_OTLP_TRACES_COMPRESSION,
+   * then OTEL_EXPORTER_OTLP_COMPRESSION, then `none`.
+   */
+  compression?: OtlpCompression;
   /** Rules checked before every call, in order. */
   policy?: PolicyRule[];
   /** Deny calls made outside `auditor.run()`. Default true. */
   requireIdentity?: boolean;
   /** Replaces the OTLP/HTTP exporter, e.g. with the SDK's InMemorySpanExporter in tests. */
   exporter?: SpanExporter;
-  /** Extra resource attributes (deployment.environment.name, service.version, ...). */
+  /**
+   * Extra resource attributes (deployment.environment.name, service.version, ...). They beat
+   * OTEL_RESOURCE_ATTRIBUTES, which beats the detected ones (telemetry.sdk.*, process.*, host.*).
+   */
   resourceAttributes?: Record<string, string | number | boolean>;
   /** Record each `auditor.run()` as an `invoke_agent` span that parents its tool calls. Default true. */
   runSpans?: boolean;
@@ -93,7 +113,7 @@ export const integritySchema = z.object({
 });
 
 const optionsSchema = z.object({
-  serviceName: z.string().trim().min(1, 'serviceName must be a non-empty string'),
+  serviceName: z.string().trim().min(1, 'serviceName must be a non-empty string').optional(),
   endpoint: z
     .string()
     .refine((s) => {
@@ -106,6 +126,16 @@ const optionsSchema = z.object({
     }, 'endpoint must be an http(s) URL')
     .optional(),
   headers: z.record(z.string(), z.string()).optional(),
+  protocol: z
+    .string()
+    .refine((p) => p !== 'grpc', {
+      message:
+        'protocol "grpc" is not supported: tooltrail exports over OTLP/HTTP; point endpoint at the collector\'s OTLP/HTTP receiver (usually port 4318) and use "http/protobuf" or "http/json"',
+      abort: true,
+    })
+    .refine((p) => p === 'http/json' || p === 'http/protobuf', 'protocol must be "http/json" or "http/protobuf"')
+    .optional(),
+  compression: z.enum(['gzip', 'none']).optional(),
   policy: z.array(z.custom<PolicyRule>((r) => typeof r === 'function', 'every policy rule must be a function')).optional(),
   requireIdentity: z.boolean().optional(),
   runSpans: z.boolean().optional(),
@@ -154,7 +184,7 @@ const keysSchema = optionsSchema.extend({ masking: z.union([z.literal(false), au
 
 export function validateOptions(options: AuditorOptions): void {
   if (typeof options !== 'object' || options === null) {
-    throw new AuditConfigError('createAuditor() needs an options object with at least { serviceName }');
+    throw new AuditConfigError('createAuditor() needs an options object (with serviceName, unless OTEL_SERVICE_NAME is set)');
   }
   // Unknown keys first: a misspelt key is the likeliest cause of any other complaint.
   const issues = unknownKeys(keysSchema, options);
@@ -178,6 +208,9 @@ export function validateOptions(options: AuditorOptions): void {
     throw new AuditConfigError(
       `export.ownerStaleMs (${ownerStaleMs}) must be at least twice export.heartbeatMs (${heartbeatMs}): otherwise a live process's spool is judged stale and adopted`,
     );
+  }
+  if (options.exporter !== undefined && (options.protocol !== undefined || options.compression !== undefined)) {
+    throw new AuditConfigError('protocol and compression configure the built-in OTLP/HTTP export: they do nothing with a custom exporter');
   }
   if (options.durability === 'strict' && options.exporter !== undefined) {
     throw new AuditConfigError(

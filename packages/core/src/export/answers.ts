@@ -15,7 +15,13 @@ export type Handling =
   /** 401/403, 404/405, 415, 3xx, anything else: keep the records, back off, warn with the fix. */
   | { kind: 'hold'; problem: string };
 
-export function classify(result: PostResult, rejected: { rejected: number; message: string } | undefined, url: URL, spoolDir: string): Handling {
+export function classify(
+  result: PostResult,
+  rejected: { rejected: number; message: string } | undefined,
+  url: URL,
+  spoolDir: string,
+  protocol: 'http/json' | 'http/protobuf' = 'http/json',
+): Handling {
   const s = result.status;
   const kept = `records are kept in ${spoolDir}`;
   const said = result.body ? `: ${result.body.slice(0, 200).trim()}` : '';
@@ -43,7 +49,11 @@ export function classify(result: PostResult, rejected: { rejected: number; messa
     };
   }
   if (s === 415) {
-    return { kind: 'hold', problem: `the collector does not accept OTLP/JSON (HTTP 415); ${kept}: enable JSON encoding on its OTLP/HTTP receiver` };
+    const fix =
+      protocol === 'http/json'
+        ? 'enable JSON encoding on its OTLP/HTTP receiver, or send protobuf (protocol: "http/protobuf" or OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf)'
+        : 'check that its OTLP/HTTP receiver takes application/x-protobuf (and gzip, when compression is on)';
+    return { kind: 'hold', problem: `the collector does not accept OTLP/${protocol === 'http/json' ? 'JSON' : 'protobuf'} (HTTP 415)${said}; ${kept}: ${fix}` };
   }
   if (s >= 300 && s < 400) {
     return {

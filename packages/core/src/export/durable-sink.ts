@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { classify, type Handling } from './answers.js';
 import { postBody, type PostResult } from './http-post.js';
 import { encodeTraceRequest } from './otlp-json.js';
 import { mergeRequests, partialRejection, SpanList } from './otlp-split.js';
+import { protobufFromJson, protobufPartialRejection } from './otlp-protobuf.js';
 import { registerExitHooks } from './process-hooks.js';
 import { Quarantine } from './quarantine.js';
 import type { AuditLogger, RecordSink, SinkStats } from './sink.js';
@@ -15,6 +18,15 @@ import { Spool, SpoolReadError, type Segment, type SpoolEntryRef } from './spool
 export { mergeRequests } from './otlp-split.js';
 
 export type Durability = 'buffered' | 'strict';
+
+/** How requests go on the wire. The spool always holds OTLP/JSON; protobuf and gzip are made from it when a request is sent. */
+export interface WireFormat {
+  protocol: 'http/json' | 'http/protobuf';
+  compression: 'gzip' | 'none';
+}
+
+// On libuv's thread pool: a 4 MiB request compressed on the event loop would hold up calls.
+const gzip = promisify(zlib.gzip);
 export type FailMode = 'open' | 'closed';
 
 export interface DurableExportOptions {
@@ -78,6 +90,7 @@ export class DurableSink implements RecordSink {
   private readonly quarantine: Quarantine;
   private readonly o: Required<Omit<DurableExportOptions, 'spoolDir'>>;
   private readonly unhook: () => void;
+  private readonly requestHeaders: Record<string, string>;
   private readonly settlements = new Settlements();
   private readonly counters = { recorded: 0, exported: 0, dropped: 0, failedExports: 0, spooled: 0, replayed: 0, quarantined: 0, damaged: 0 };
   private lastError: string | undefined;
@@ -122,13 +135,19 @@ export class DurableSink implements RecordSink {
   constructor(
     serviceName: string,
     url: string,
-    private readonly headers: Record<string, string>,
+    headers: Record<string, string>,
     readonly durability: Durability,
     readonly failMode: FailMode,
     private readonly logger: AuditLogger,
     options: DurableExportOptions = {},
+    private readonly wire: WireFormat = { protocol: 'http/json', compression: 'none' },
   ) {
     this.url = new URL(url);
+    this.requestHeaders = {
+      'content-type': wire.protocol === 'http/protobuf' ? 'application/x-protobuf' : 'application/json',
+      ...(wire.compression === 'gzip' ? { 'content-encoding': 'gzip' } : {}),
+      ...headers,
+    };
     this.o = {
       maxSpoolBytes: options.maxSpoolBytes ?? 1024 ** 3,
       segmentBytes: options.segmentBytes ?? 8 * 1024 ** 2,
@@ -371,14 +390,19 @@ export class DurableSink implements RecordSink {
       this.unreadable(work, err);
       return;
     }
+    const wire = await this.onTheWire(body);
+    if (this.closed) {
+      this.work.push(work);
+      return;
+    }
     this.lastAttemptAt = Date.now();
-    const result = await postBody(this.url, body, { 'content-type': 'application/json', ...this.headers }, this.o.timeoutMs, this.abort.signal);
+    const result = await postBody(this.url, wire.payload, wire.headers, this.o.timeoutMs, this.abort.signal);
     if (this.closed) {
       this.work.push(work); // abandoned at shutdown: still in the spool
       return;
     }
     const ok = result.status >= 200 && result.status < 300;
-    const handling = classify(result, ok ? partialRejection(result.body) : undefined, this.url, this.spool.dir);
+    const handling = classify(result, ok ? this.rejectedIn(result) : undefined, this.url, this.spool.dir, this.wire.protocol);
     if (handling.kind === 'delivered') {
       this.completed(work, 'delivered');
       this.backoffMs = 0;
@@ -402,6 +426,29 @@ export class DurableSink implements RecordSink {
     this.work.push(work);
     this.scheduleBackoff(result);
     this.reportFailure(result, handling);
+  }
+
+  /** The request's bytes in the configured protocol and compression (from the spooled OTLP/JSON). */
+  private async onTheWire(json: string): Promise<{ payload: Buffer | string; headers: Record<string, string> }> {
+    let body: Buffer | string = json;
+    let headers = this.requestHeaders;
+    if (this.wire.protocol === 'http/protobuf') {
+      try {
+        body = protobufFromJson(json);
+      } catch {
+        // Not a request tooltrail can read (a damaged spool line): sent as the JSON it is, with its
+        // own content-type, so the collector's answer (400) moves it to the quarantine rather than
+        // have it block the queue.
+        headers = { ...headers, 'content-type': 'application/json' };
+      }
+    }
+    return { payload: this.wire.compression === 'gzip' ? await gzip(body) : body, headers };
+  }
+
+  /** partialSuccess of a 2xx answer, in the answer's own encoding. */
+  private rejectedIn(result: PostResult): { rejected: number; message: string } | undefined {
+    if (result.contentType?.includes('protobuf') && result.raw !== undefined) return protobufPartialRejection(result.raw);
+    return partialRejection(result.body);
   }
 
   /** Halves a refused request: entries first, then the spans of a single batch. False for a single record. */

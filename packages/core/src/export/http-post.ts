@@ -9,6 +9,10 @@ export interface PostResult {
   error: Error | undefined;
   /** The start of the answer's body (read for error messages and partialSuccess). */
   body: string;
+  /** The same bytes, undecoded (a protobuf answer's partialSuccess). */
+  raw?: Buffer;
+  /** The answer's content-type, lower-cased. */
+  contentType?: string;
   /** True when the deadline cut the request off. */
   timedOut: boolean;
   /** A redirect's target, for the warning. */
@@ -108,15 +112,18 @@ function postOnce(
         if (size < 4096) chunks.push(c);
         size += c.length;
       });
-      res.on('end', () =>
+      res.on('end', () => {
+        const raw = Buffer.concat(chunks).subarray(0, Math.min(size, 4096));
         done({
           status: res.statusCode ?? 0,
           retryAfterMs: parseRetryAfter(res.headers['retry-after']),
           error: undefined,
-          body: Buffer.concat(chunks).toString('utf8', 0, Math.min(size, 4096)),
+          body: raw.toString('utf8'),
+          raw,
+          contentType: res.headers['content-type']?.toLowerCase(),
           location: typeof res.headers.location === 'string' ? res.headers.location : undefined,
-        }),
-      );
+        });
+      });
       res.on('error', fail);
       res.on('aborted', () => fail(new Error(`the answer from ${url.origin} was cut off`)));
     });

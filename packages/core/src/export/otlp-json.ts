@@ -11,7 +11,7 @@ type AnyValue =
   | { stringValue: string }
   | { boolValue: boolean }
   | { intValue: string }
-  | { doubleValue: number }
+  | { doubleValue: number | string }
   | { arrayValue: { values: AnyValue[] } };
 
 export interface OtlpKeyValue {
@@ -41,7 +41,11 @@ function anyValue(v: AttributeValue): AnyValue | undefined {
     case 'boolean':
       return { boolValue: v };
     case 'number':
-      return Number.isInteger(v) ? { intValue: String(v) } : { doubleValue: v };
+      // int64 where it fits; larger integers (1e21 and up would print as "1e+21") stay doubles.
+      if (Number.isSafeInteger(v)) return { intValue: String(v) };
+      if (Number.isInteger(v) && Math.abs(v) < 2 ** 63) return { intValue: BigInt(v).toString() };
+      // proto3's JSON mapping writes non-finite doubles as strings (JSON has no NaN).
+      return { doubleValue: Number.isFinite(v) ? v : String(v) };
     default:
       if (Array.isArray(v)) {
         const values: AnyValue[] = [];
@@ -111,6 +115,11 @@ export function encodeSpan(span: ReadableSpan): Record<string, unknown> {
  * of each, so the common case is a single group.
  */
 export function encodeTraceRequest(spans: readonly ReadableSpan[]): string {
+  return JSON.stringify(buildTraceRequest(spans));
+}
+
+/** The ExportTraceServiceRequest in OTLP/JSON's shape, before it is written as JSON or protobuf. */
+export function buildTraceRequest(spans: readonly ReadableSpan[]): { resourceSpans: unknown[] } {
   const byResource = new Map<unknown, { resource: ReadableSpan['resource']; scopes: Map<string, { scope: ReadableSpan['instrumentationScope']; spans: unknown[] }> }>();
   for (const span of spans) {
     let r = byResource.get(span.resource);
@@ -136,5 +145,5 @@ export function encodeTraceRequest(spans: readonly ReadableSpan[]): string {
       })),
     });
   }
-  return JSON.stringify({ resourceSpans });
+  return { resourceSpans };
 }

@@ -367,7 +367,8 @@ class Invocation implements InFlightCall {
       def.attemptSpanName,
       SpanKind.INTERNAL,
       {
-        [sc.ATTR_GEN_AI_OPERATION_NAME]: sc.OPERATION_EXECUTE_TOOL,
+        // No gen_ai.operation.name: an attempt is tooltrail's own span, not a GenAI operation,
+        // so a GenAI-aware backend counts each call once (its execute_tool span).
         [sc.ATTR_GEN_AI_TOOL_NAME]: def.name,
         [sc.ATTR_GEN_AI_TOOL_CALL_ID]: this.callId,
         [sc.ATTR_ATTEMPT]: attemptNo,
