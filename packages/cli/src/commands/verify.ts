@@ -32,7 +32,7 @@ Options:
   --service <name>          service.name to read from Jaeger or Tempo
   --since <duration|date>   start of the time range: 30m, 24h, 7d or an ISO date (default 24h)
   --until <date>            end of the time range (default now)
-  --page-traces <n>         traces asked for per query (default 1000). The range is read in
+  --page-traces <n>         traces asked for per query (default 250). The range is read in
                             time windows; a window whose answer is full is halved and asked
                             again, so nothing is cut silently
   --min-window <duration>   the smallest window, e.g. 10ms, 1s (default 10ms; Tempo: 1s); a

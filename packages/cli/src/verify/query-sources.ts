@@ -26,7 +26,7 @@ export interface Paging {
   minWindowMs: number;
 }
 
-export const DEFAULT_PAGING: Paging = { pageTraces: 1000, windowMs: 3_600_000, minWindowMs: 10 };
+export const DEFAULT_PAGING: Paging = { pageTraces: 250, windowMs: 3_600_000, minWindowMs: 10 };
 
 /** What a query source read: stated in the output (human and JSON). */
 export interface SourceRead {
