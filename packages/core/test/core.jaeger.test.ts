@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -100,6 +100,20 @@ describe('one run through every outcome, read back from Jaeger', () => {
   const service = uniqueService('outcomes');
   const runId = `run-${randomUUID()}`;
   const resourceAttributes = { 'deployment.environment.name': 'ci', 'service.version': '1.2.3' };
+  // What every auditor detects (docs/span-schema.md, "Resource").
+  const detected = {
+    'telemetry.sdk.name': 'opentelemetry',
+    'telemetry.sdk.language': 'nodejs',
+    'telemetry.sdk.version': expect.any(String),
+    'telemetry.distro.name': 'tooltrail',
+    'telemetry.distro.version': coreVersion,
+    'process.pid': process.pid,
+    'process.runtime.name': 'nodejs',
+    'process.runtime.version': process.versions.node,
+    'host.name': hostname(),
+    'host.arch': process.arch === 'x64' ? 'amd64' : expect.any(String),
+    'os.type': process.platform === 'win32' ? 'windows' : process.platform,
+  };
 
   // What the tools did, recorded by the tools themselves (or the errors the caller got).
   const did = {
@@ -198,7 +212,7 @@ describe('one run through every outcome, read back from Jaeger', () => {
       expect(s.traceId).toBe(trace.traceId);
       expect(s.kind).toBe('internal');
       expect(s.service).toBe(service);
-      expect(s.resource).toEqual(resourceAttributes);
+      expect(s.resource).toEqual({ ...detected, ...resourceAttributes });
       expect(s.scope).toEqual({ name: '@tooltrail/core', version: coreVersion });
       expect(s.warnings).toEqual([]);
     }
@@ -266,7 +280,7 @@ describe('one run through every outcome, read back from Jaeger', () => {
     expect(attempts.map((a) => [a.name, a.attributes, a.status])).toEqual([
       [
         'tool_attempt send_email',
-        { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'send_email', 'gen_ai.tool.call.id': did.ok.callId, 'tooltrail.attempt': 1 },
+        { 'gen_ai.tool.name': 'send_email', 'gen_ai.tool.call.id': did.ok.callId, 'tooltrail.attempt': 1 },
         { code: 'OK' },
       ],
     ]);
@@ -299,7 +313,6 @@ describe('one run through every outcome, read back from Jaeger', () => {
     const [attempt, ...more] = childrenOf(spans, span);
     expect(more).toEqual([]);
     expect(attempt!.attributes).toEqual({
-      'gen_ai.operation.name': 'execute_tool',
       'gen_ai.tool.name': 'deliver',
       'gen_ai.tool.call.id': did.error.callId,
       'tooltrail.attempt': 1,
@@ -381,7 +394,8 @@ describe('one run through every outcome, read back from Jaeger', () => {
     });
     expect(span.status).toEqual({ code: 'OK' });
     const attempts = childrenOf(spans, span);
-    const base = { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'fetch_page', 'gen_ai.tool.call.id': callId };
+    // Attempts carry no gen_ai.operation.name (docs/span-schema.md): a GenAI backend counts the call once.
+    const base = { 'gen_ai.tool.name': 'fetch_page', 'gen_ai.tool.call.id': callId };
     expect(attempts.map((a) => a.attributes)).toEqual([
       { ...base, 'tooltrail.attempt': 1, 'error.type': 'Flaky', 'tooltrail.retry.delay_ms': 1 },
       { ...base, 'tooltrail.attempt': 2, 'error.type': 'Flaky', 'tooltrail.retry.delay_ms': 2 },
@@ -419,7 +433,7 @@ describe('one run through every outcome, read back from Jaeger', () => {
     expect(succeeded.status).toEqual({ code: 'OK' });
     expect(failed.startTimeUs).toBeLessThanOrEqual(succeeded.startTimeUs);
     const attemptOf = (s: Span) => childrenOf(spans, s).map((a) => a.attributes);
-    const attemptBase = { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'search', 'gen_ai.tool.call.id': 'toolu_01' };
+    const attemptBase = { 'gen_ai.tool.name': 'search', 'gen_ai.tool.call.id': 'toolu_01' };
     expect(attemptOf(failed)).toEqual([{ ...attemptBase, 'tooltrail.attempt': 1, 'error.type': 'Flaky' }]);
     expect(attemptOf(succeeded)).toEqual([{ ...attemptBase, 'tooltrail.attempt': 2 }]);
   });
@@ -445,7 +459,7 @@ describe('one run through every outcome, read back from Jaeger', () => {
     // One resourceSpans entry per batch Jaeger received; all of them this auditor's resource.
     expect(otlp!.resourceSpans.length).toBeGreaterThanOrEqual(1);
     for (const rs of otlp!.resourceSpans) {
-      expect(otlpAttributesToMap(rs.resource.attributes)).toEqual({ 'service.name': service, ...resourceAttributes });
+      expect(otlpAttributesToMap(rs.resource.attributes)).toEqual({ ...detected, 'service.name': service, ...resourceAttributes });
       for (const ss of rs.scopeSpans) expect(ss.scope).toEqual({ name: '@tooltrail/core', version: coreVersion });
     }
     const otlpSpans = otlp!.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans));
