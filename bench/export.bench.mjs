@@ -309,6 +309,101 @@ async function perCall() {
   };
 }
 
+// ---- 3b: per-call cost of the wire formats ------------------------------------------------------
+
+const WIRES = [
+  { key: 'json', label: 'http/json', protocol: 'http/json', compression: 'none' },
+  { key: 'jsonGzip', label: 'http/json + gzip', protocol: 'http/json', compression: 'gzip' },
+  { key: 'proto', label: 'http/protobuf', protocol: 'http/protobuf', compression: 'none' },
+  { key: 'protoGzip', label: 'http/protobuf + gzip', protocol: 'http/protobuf', compression: 'gzip' },
+];
+
+/**
+ * Buffered export in each wire format, interleaved in the same rounds as the hand-written span:
+ * one collector process per format, so the bytes each sent are counted apart (from the
+ * requests' content-length) and the spans that arrived are counted in its own trail.
+ */
+async function perCallWire() {
+  const provider = handProvider();
+  const hand = handWrittenSpan(provider.getTracer('hand'), tool);
+  const spoolDir = tmpDir('wire-spool');
+  const logs = quietLogger();
+  const variants = [];
+  for (const w of WIRES) {
+    const dir = tmpDir(`wire-${w.key}`);
+    const col = await CollectorProcess.start(dir);
+    const auditor = createAuditor({
+      serviceName: `bench-wire-${w.key}`,
+      endpoint: col.url,
+      spoolDir: path.join(spoolDir, w.key),
+      runSpans: false,
+      protocol: w.protocol,
+      compression: w.compression,
+      logger: logs,
+    });
+    variants.push({ ...w, dir, col, auditor, call: auditor.withAudit(tool, { name: 'send_email' }) });
+  }
+  setDefaultAuditor(undefined);
+  // Each round ends with a flush of its own variant, so a round pays for its own delivery
+  // (encoding, protobuf, gzip, the request) rather than leaving it to the next variant's round.
+  // Wall time includes waiting for the collector; CPU time is this process's alone.
+  const fns = { hand: { call: () => hand(args), flush: () => provider.forceFlush() } };
+  for (const v of variants) fns[v.key] = { call: () => v.call(args), flush: () => v.auditor.flush(30_000) };
+  const wall = Object.fromEntries(Object.keys(fns).map((k) => [k, []]));
+  const cpu = Object.fromEntries(Object.keys(fns).map((k) => [k, []]));
+  const { rounds, iterations, warmup } = COST_ROUNDS;
+  await variants[0].auditor.run(identity, async () => {
+    for (let round = 0; round < rounds + warmup; round++) {
+      for (const [k, f] of Object.entries(fns)) {
+        if (global.gc) global.gc();
+        const c0 = process.cpuUsage();
+        const t0 = process.hrtime.bigint();
+        for (let i = 0; i < iterations; i++) await f.call();
+        await f.flush();
+        const us = Number(process.hrtime.bigint() - t0) / 1_000 / iterations;
+        const c = process.cpuUsage(c0);
+        if (round >= warmup) {
+          wall[k].push(us);
+          cpu[k].push((c.user + c.system) / iterations);
+        }
+        await sleep(30);
+      }
+    }
+  });
+  const med = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+  const r = Object.fromEntries(Object.entries(wall).map(([k, v]) => [k, med(v)]));
+  const rc = Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, med(v)]));
+  await Promise.all([...variants.map((v) => v.auditor.shutdown()), provider.shutdown()]);
+  const rows = [['variant', 'µs/call (wall)', 'ratio to hand-written span', 'ratio to http/json', 'CPU µs/call', 'CPU ratio to http/json', 'request bytes per span', 'spans at the collector']];
+  rows.push(['hand-written OTel span (exporter acknowledges at once)', fmt(r.hand), '1.00', (r.hand / r.json).toFixed(2), fmt(rc.hand), (rc.hand / rc.json).toFixed(2), '-', '-']);
+  for (const v of variants) {
+    const st = v.auditor.stats();
+    if (st.dropped !== 0 || st.exported !== st.recorded) throw new Error(`${v.label}: not every record was delivered: ${JSON.stringify(st)}`);
+    await v.col.stop();
+    const trail = await scanTrail(v.dir);
+    const sent = requestBytes.get(v.col.port) ?? { bytes: 0 };
+    rows.push([
+      `withAudit, buffered, ${v.label} to the collector`,
+      fmt(r[v.key]),
+      (r[v.key] / r.hand).toFixed(2),
+      (r[v.key] / r.json).toFixed(2),
+      fmt(rc[v.key]),
+      (rc[v.key] / rc.json).toFixed(2),
+      int(sent.bytes / st.recorded),
+      `${int(trail.byService.get(`bench-wire-${v.key}`) ?? 0)} of ${int(st.recorded)}`,
+    ]);
+    fs.rmSync(v.dir, { recursive: true, force: true });
+  }
+  fs.rmSync(spoolDir, { recursive: true, force: true });
+  return {
+    title: 'Per-call cost of the wire formats (median of interleaved rounds, each ending with its own flush; buffered export, one tooltrail collect per format)',
+    rows,
+    notes: [
+      `The spool holds OTLP/JSON in every format; protobuf is encoded from it and gzip (on libuv's thread pool) applied when a request is sent, in the background. ${warningSummary(logs.messages)}.`,
+    ],
+  };
+}
+
 // ---- 4: memory through a collector outage ------------------------------------------------------
 
 async function outage(outageSeconds) {
@@ -426,11 +521,12 @@ async function outage(outageSeconds) {
 }
 
 export async function benchExport() {
-  // BENCH_EXPORT_PARTS=burst,cost,outage picks parts for quick runs; all by default.
-  const parts = new Set((process.env.BENCH_EXPORT_PARTS ?? 'burst,cost,outage').split(','));
+  // BENCH_EXPORT_PARTS=burst,cost,wire,outage picks parts for quick runs; all by default.
+  const parts = new Set((process.env.BENCH_EXPORT_PARTS ?? 'burst,cost,wire,outage').split(','));
   const results = [];
   if (parts.has('burst')) results.push(...(await burst(BURST_CALLS)));
   if (parts.has('cost')) results.push(await perCall());
+  if (parts.has('wire')) results.push(await perCallWire());
   if (parts.has('outage') && OUTAGE_SECONDS > 0) results.push(...(await outage(OUTAGE_SECONDS)));
   return results;
 }
