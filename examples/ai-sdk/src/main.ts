@@ -2,26 +2,20 @@
 // are audited with one line; the trail is read back from a local collector running in its own process.
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { readTrail, spawnCollector, type CollectorProcess, type TrailRecord } from '@tooltrail/cli';
+import { readTrail } from '@tooltrail/cli';
 import { createAuditor } from '@tooltrail/core';
 import { auditAiSdkTools, auditRefusals } from '@tooltrail/ai-sdk';
+import { formatCalls, startTrail, traceOf, userCwd as cwd } from '@tooltrail/example-shared';
 import { generateText, stepCountIs } from 'ai';
 import { scriptedModel } from './scripted-model.js';
 import { refundLimit, refundsPaid, shopTools } from './shop.js';
 
-const external = process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
-// npm runs workspace scripts in the workspace folder; INIT_CWD is where the user typed the command.
-const cwd = process.env.INIT_CWD ?? process.cwd();
-
-let collector: CollectorProcess | undefined;
-if (!external) {
-  collector = await spawnCollector({ dir: path.resolve(cwd, 'audit-trail') });
-  console.log(`collector: tooltrail collect at ${collector.url}, writing to ${collector.dir}`);
-}
+// A local collector (stopped on exit and on Ctrl-C), or OTEL_EXPORTER_OTLP_ENDPOINT when set.
+const { collector, external, endpoint } = await startTrail();
 
 const auditor = createAuditor({
   serviceName: 'shop-assistant',
-  endpoint: collector?.url, // undefined: the OTEL_EXPORTER_OTLP_* variables decide
+  endpoint, // undefined: the OTEL_EXPORTER_OTLP_* variables decide
   spoolDir: path.resolve(cwd, '.tooltrail-spool'),
   policy: [refundLimit],
 });
@@ -49,27 +43,9 @@ console.log(
 if (collector) {
   await collector.stop();
   const trail = await readTrail(collector.dir);
-  console.log(formatCalls(trail.records.filter((r) => r.attributes['tooltrail.run.id'] === runId && r.name.startsWith('execute_tool '))));
+  console.log(`trace ${traceOf(trail.records, runId)}\n`);
+  console.log(formatCalls(trail.records, runId));
   console.log(`\nThe trail: the JSONL files in ${collector.dir} (one span per line; this run is tooltrail.run.id=${runId}).`);
 } else {
   console.log(`Spans went to ${external}: search service "shop-assistant", tag tooltrail.run.id=${runId}.`);
-}
-
-/** One line per tool call: what the model proposed beside what executed, and what became of it. */
-function formatCalls(records: TrailRecord[]): string {
-  const rows = [['call id', 'tool', 'outcome', 'proposed by the model', 'executed']];
-  for (const r of records.sort((a, b) => (BigInt(a.startTimeUnixNano) < BigInt(b.startTimeUnixNano) ? -1 : 1))) {
-    const a = r.attributes;
-    const executed = String(a['gen_ai.tool.call.arguments']);
-    const outcome = String(a['tooltrail.outcome']);
-    rows.push([
-      String(a['gen_ai.tool.call.id']),
-      String(a['gen_ai.tool.name']),
-      a['tooltrail.policy.rule'] && outcome === 'denied' ? `denied (${String(a['tooltrail.policy.rule'])})` : outcome,
-      String(a['tooltrail.arguments.proposed'] ?? executed),
-      outcome === 'ok' ? executed : outcome === 'denied' ? `(not run) ${executed}` : '(not run)',
-    ]);
-  }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-  return rows.map((row) => row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
 }

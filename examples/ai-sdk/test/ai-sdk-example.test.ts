@@ -21,7 +21,10 @@ describe('the AI SDK example, end to end', () => {
     expect(stdout).toContain('model: I refunded 100 of your 250 now');
     expect(stdout).toContain('refunds actually paid: 100 on ORD-7\n');
     expect(stdout).toContain('the model was told (call_2): tool call "issue_refund" (call_2) denied by rule refund.limit: refunds over 100 need a human (asked 250)');
-    expect(stdout).toMatch(/call_2\s+issue_refund\s+denied \(refund\.limit\)\s+\{"orderId":"ORD-7","amount":"250"\}\s+\(not run\)/);
+    // The shared table (examples/shared): a call whose tool never ran says "refused".
+    expect(stdout).toMatch(/call_2\s+issue_refund\s+customer:1042\s+refused: denied by refund\.limit\s+0\s+\{"orderId":"ORD-7","amount":250\}\n\s+model proposed\s+\{"orderId":"ORD-7","amount":"250"\}/);
+    expect(stdout).toMatch(/call_3\s+issue_refund\s+customer:1042\s+refused: invalid arguments\s+0/);
+    expect(stdout).toMatch(/\ntrace [0-9a-f]{32}\n/);
 
     const trail = await readTrail(path.join(cwd, 'audit-trail'));
     expect(trail.problems).toEqual([]);

@@ -3,6 +3,7 @@
 // example sends them to a real collector instead.
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { createAuditor, currentRun, deny, rewrite, type ToolCall } from '@tooltrail/core';
+import { formatCalls, fromSpan } from '@tooltrail/example-shared';
 import { z } from 'zod';
 
 const printed: ReadableSpan[] = [];
@@ -50,9 +51,5 @@ await auditor.run({ principal: { id: 'user:42', type: 'user' }, agent: { name: '
 });
 await auditor.shutdown();
 
-for (const s of printed.filter((x) => x.name.startsWith('execute_tool'))) {
-  const a = s.attributes;
-  console.log(`${String(a['gen_ai.tool.name']).padEnd(16)} ${String(a['tooltrail.outcome']).padEnd(7)} attempts=${a['tooltrail.attempts']} decision=${a['tooltrail.decision']}${a['tooltrail.policy.rule'] ? ` rule=${a['tooltrail.policy.rule']}` : ''}`);
-  console.log(`  executed: ${a['gen_ai.tool.call.arguments']}`);
-  if (a['tooltrail.arguments.proposed']) console.log(`  proposed: ${a['tooltrail.arguments.proposed']}`);
-}
+// The same table every example prints; "refused" marks the call whose tool never ran.
+console.log(formatCalls(printed.map(fromSpan)));

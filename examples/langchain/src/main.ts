@@ -6,18 +6,17 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { HumanMessage, ToolMessage, type AIMessage, type BaseMessage } from '@langchain/core/messages';
 import type { StructuredToolInterface } from '@langchain/core/tools';
-import { readTrail, spawnCollector, type TrailRecord } from '@tooltrail/cli';
+import { readTrail } from '@tooltrail/cli';
 import { createAuditor } from '@tooltrail/core';
+import { formatCalls, startTrail, traceOf, traceUrl, userCwd as cwd } from '@tooltrail/example-shared';
 import { ScriptedTravelModel } from './model.js';
 import { auditedTools, bookings } from './tools.js';
 
-// npm runs workspace scripts in the workspace folder; INIT_CWD is where the user typed the command.
-const cwd = process.env.INIT_CWD ?? process.cwd();
-const collector = await spawnCollector({ dir: path.resolve(cwd, process.env.TOOLTRAIL_DEMO_DIR || 'audit-trail') });
-console.log(`collector: tooltrail collect, its own process, at ${collector.url}, writing to ${collector.dir}`);
+// A local collector (stopped on exit and on Ctrl-C), or OTEL_EXPORTER_OTLP_ENDPOINT when set.
+const { collector, external, endpoint } = await startTrail();
 
 // The first auditor created is the default one, which the tools (wrapped at import) use.
-const auditor = createAuditor({ serviceName: 'travel-agent', endpoint: collector.url, spoolDir: path.resolve(cwd, '.tooltrail-spool') });
+const auditor = createAuditor({ serviceName: 'travel-agent', endpoint, spoolDir: path.resolve(cwd, '.tooltrail-spool') });
 const runId = randomUUID();
 
 /** The tool-calling loop, @langchain/core primitives only: model → ToolMessages → model. */
@@ -43,7 +42,7 @@ const messages = await auditor.run(
   () => runAgent('Book OSL to LIS for my team of six, today.'),
 );
 const delivered = await auditor.shutdown(15_000);
-await collector.stop();
+await collector?.stop();
 
 console.log('\nconversation:');
 for (const m of messages) {
@@ -60,29 +59,11 @@ console.log(
     `${stats.exported} records delivered${delivered ? '' : ' (some still in the spool)'}\n`,
 );
 
-const trail = await readTrail(collector.dir);
-const calls = trail.records
-  .filter((r) => r.name.startsWith('execute_tool ') && r.attributes['tooltrail.run.id'] === runId)
-  .sort((a, b) => (BigInt(a.startTimeUnixNano) < BigInt(b.startTimeUnixNano) ? -1 : 1));
-console.log(formatCalls(calls));
-console.log(`\nThe trail: ${trail.files.join(', ')} (one JSON span per line; docs/collector.md).`);
-
-/** One line per recorded call; the model's proposal under it when what executed differs. */
-function formatCalls(records: TrailRecord[]): string {
-  const rows = [['call id', 'tool', 'user', 'outcome', 'arguments (executed, else as refused)']];
-  for (const r of records) {
-    const a = r.attributes;
-    const rule = a['tooltrail.policy.rule'];
-    const outcome = String(a['tooltrail.outcome']);
-    rows.push([
-      String(a['gen_ai.tool.call.id']),
-      String(a['gen_ai.tool.name']),
-      String(a['user.id']),
-      outcome === 'denied' && rule ? `denied (${String(rule)})` : outcome,
-      String(a['gen_ai.tool.call.arguments']),
-    ]);
-    if (a['tooltrail.arguments.proposed'] !== undefined) rows.push(['', '', '', '  model proposed', String(a['tooltrail.arguments.proposed'])]);
-  }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => (row[i] as string).length)));
-  return rows.map((row) => row.map((c, i) => c.padEnd(widths[i] as number)).join('  ').trimEnd()).join('\n');
+if (collector) {
+  const trail = await readTrail(collector.dir);
+  console.log(`trace ${traceOf(trail.records, runId)}\n`);
+  console.log(formatCalls(trail.records, runId));
+  console.log(`\nThe trail: ${trail.files.join(', ')} (one JSON span per line; docs/collector.md).`);
+} else {
+  console.log(`Spans went to ${external}: search service "travel-agent", tag tooltrail.run.id=${runId} (in Jaeger: ${traceUrl('<trace id>').replace('/trace/<trace id>', '/search')}).`);
 }

@@ -6,18 +6,17 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { readTrail, spawnCollector, type TrailRecord } from '@tooltrail/cli';
+import { readTrail, type TrailRecord } from '@tooltrail/cli';
 import { createAuditor, deny, rewrite, type PolicyRule } from '@tooltrail/core';
 import { auditMcpClient, CALL_ID_META_KEY } from '@tooltrail/mcp';
+import { formatCalls, outcomeOf, startTrail, traceOf, userCwd as cwd } from '@tooltrail/example-shared';
 import { z } from 'zod';
 
-// npm runs workspace scripts in the workspace folder; INIT_CWD is where the user typed the command.
-const cwd = process.env.INIT_CWD ?? process.cwd();
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-const collector = await spawnCollector({ dir: path.resolve(cwd, process.env.TOOLTRAIL_DEMO_DIR ?? 'audit-trail') });
-console.log(`collector: tooltrail collect, its own process, at ${collector.url}, writing to ${collector.dir}`);
-const auditor = createAuditor({ serviceName: 'orders-agent', endpoint: collector.url, spoolDir: path.resolve(cwd, '.tooltrail-spool') });
+// A local collector (stopped on exit and on Ctrl-C), or OTEL_EXPORTER_OTLP_ENDPOINT when set.
+const { collector, external, endpoint } = await startTrail();
+const auditor = createAuditor({ serviceName: 'orders-agent', endpoint, spoolDir: path.resolve(cwd, '.tooltrail-spool') });
 
 const maxRows: PolicyRule<{ status: string; limit: number }> = (call) =>
   call.args.limit > 20 ? rewrite({ ...call.args, limit: 20 }, 'at most 20 rows per search', { rule: 'search.max-rows' }) : undefined;
@@ -70,30 +69,27 @@ console.log(
   `\nagent run ${runId} finished: ${stats.calls.ok} ok, ${stats.calls.error} failed, ${stats.calls.denied} denied, ${stats.calls.invalid} invalid; ` +
     `${stats.exported} records delivered${delivered ? '' : `, ${stats.queueDepth} still in the spool`}`,
 );
-await collector.stop();
+await collector?.stop();
 
-const trail = await readTrail(collector.dir);
-const mine = trail.records.filter((r) => r.attributes['tooltrail.run.id'] === runId || r.name.startsWith('tool_attempt '));
-const calls = mine
-  .filter((r) => r.name.startsWith('execute_tool ') && r.attributes['tooltrail.run.id'] === runId)
-  .sort((a, b) => (BigInt(a.startTimeUnixNano) < BigInt(b.startTimeUnixNano) ? -1 : 1));
-console.log(`\nThe audit trail of run ${runId.slice(0, 8)} (${collector.dir}):`);
-for (const r of calls) console.log(describe(r, mine));
+if (!collector) {
+  console.log(`Spans went to ${external}: search service "orders-agent", tag tooltrail.run.id=${runId}.`);
+} else {
+  const trail = await readTrail(collector.dir);
+  const mine = trail.records.filter((r) => r.attributes['tooltrail.run.id'] === runId || r.name.startsWith('tool_attempt '));
+  const calls = mine
+    .filter((r) => r.name.startsWith('execute_tool ') && r.attributes['tooltrail.run.id'] === runId)
+    .sort((a, b) => (BigInt(a.startTimeUnixNano) < BigInt(b.startTimeUnixNano) ? -1 : 1));
+  console.log(`\nThe audit trail of run ${runId} (${collector.dir}), trace ${traceOf(trail.records, runId)}:\n`);
+  console.log(formatCalls(trail.records, runId));
+  console.log('\nWhat the MCP server saw of each call:');
+  for (const r of calls) console.log(describe(r, mine));
+}
 
+/** The MCP side of a call: the method, and whether the server got this record's trace context. */
 function describe(r: TrailRecord, records: TrailRecord[]): string {
   const a = r.attributes;
   const callId = String(a['gen_ai.tool.call.id']);
-  const outcome = String(a['tooltrail.outcome']);
-  const why =
-    outcome === 'denied'
-      ? ` by ${String(a['tooltrail.policy.rule'])}: ${String(a['tooltrail.policy.reason'])}`
-      : outcome === 'error'
-        ? ` (error.type ${String(a['error.type'])})`
-        : a['tooltrail.decision'] === 'rewrite'
-          ? ` (rewritten by ${String(a['tooltrail.policy.rule'])})`
-          : '';
-  const lines = [`${callId}  ${String(a['gen_ai.tool.name'])}  ${outcome}${why}`, `    executed: ${String(a['gen_ai.tool.call.arguments'])}`];
-  if (a['tooltrail.arguments.mutated'] === true) lines.push(`    proposed: ${String(a['tooltrail.arguments.proposed'])}`);
+  const lines = [`${callId}  ${String(a['gen_ai.tool.name'])}  ${outcomeOf(a)}`];
   if (a['mcp.method.name'] !== undefined) {
     lines.push(`    mcp: ${String(a['mcp.method.name'])} on ${String(a['tooltrail.mcp.server.name'])}, protocol ${String(a['mcp.protocol.version'])}`);
   }

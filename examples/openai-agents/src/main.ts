@@ -5,21 +5,20 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { run, setTracingDisabled, type AgentInputItem, type RunToolApprovalItem } from '@openai/agents';
-import { readTrail, spawnCollector, type TrailRecord } from '@tooltrail/cli';
+import { readTrail } from '@tooltrail/cli';
 import { createAuditor } from '@tooltrail/core';
 import { approveToolCall, rejectToolCall } from '@tooltrail/openai-agents';
+import { formatCalls, startTrail, traceOf, userCwd as cwd } from '@tooltrail/example-shared';
 import { mailSent, refundsMade, scriptedModel, supportAgent } from './agent.js';
 
 // Offline: the SDK would otherwise export its own traces to OpenAI.
 setTracingDisabled(true);
 
-// npm runs workspace scripts in the workspace folder; INIT_CWD is where the user typed the command.
-const cwd = process.env.INIT_CWD ?? process.cwd();
-const collector = await spawnCollector({ dir: path.resolve(cwd, process.env.TOOLTRAIL_DEMO_DIR || 'audit-trail') });
-console.log(`collector: tooltrail collect, its own process, at ${collector.url}, writing to ${collector.dir}`);
+// A local collector (stopped on exit and on Ctrl-C), or OTEL_EXPORTER_OTLP_ENDPOINT when set.
+const { collector, external, endpoint } = await startTrail();
 
 // The first auditor created is the default one, which the tools (wrapped at import) use.
-const auditor = createAuditor({ serviceName: 'support-agent', endpoint: collector.url, spoolDir: path.resolve(cwd, '.tooltrail-spool') });
+const auditor = createAuditor({ serviceName: 'support-agent', endpoint, spoolDir: path.resolve(cwd, '.tooltrail-spool') });
 const runId = randomUUID();
 const model = scriptedModel();
 const agent = supportAgent(model);
@@ -52,7 +51,7 @@ const result = await auditor.run(
   },
 );
 const delivered = await auditor.shutdown(15_000);
-await collector.stop();
+await collector?.stop();
 
 console.log('\nconversation:');
 for (const item of result.history as Array<AgentInputItem & { callId?: string; name?: string; arguments?: string; output?: unknown; content?: unknown }>) {
@@ -75,25 +74,11 @@ console.log(
     `${stats.exported} records delivered${delivered ? '' : ' (some still in the spool)'}\n`,
 );
 
-const trail = await readTrail(collector.dir);
-const calls = trail.records
-  .filter((r: TrailRecord) => r.name.startsWith('execute_tool ') && r.attributes['tooltrail.run.id'] === runId)
-  .sort((a: TrailRecord, b: TrailRecord) => (BigInt(a.startTimeUnixNano) < BigInt(b.startTimeUnixNano) ? -1 : 1));
-const rows = [['call id', 'tool', 'outcome', 'decided by', 'attempts', 'executed arguments', 'proposed by the model']];
-for (const r of calls) {
-  const a = r.attributes;
-  const reason = a['tooltrail.policy.reason'];
-  rows.push([
-    String(a['gen_ai.tool.call.id']),
-    String(a['gen_ai.tool.name']),
-    String(a['tooltrail.outcome']),
-    a['tooltrail.policy.rule'] ? `${String(a['tooltrail.policy.rule'])}${reason ? ` (${String(reason)})` : ''}` : '-',
-    String(a['tooltrail.attempts']),
-    String(a['gen_ai.tool.call.arguments'] ?? ''),
-    a['tooltrail.arguments.mutated'] === true ? String(a['tooltrail.arguments.proposed']) : '(same)',
-  ]);
+if (collector) {
+  const trail = await readTrail(collector.dir);
+  console.log(`the trail (run ${runId}, user:4711, support-bot), trace ${traceOf(trail.records, runId)}:\n`);
+  console.log(formatCalls(trail.records, runId));
+  console.log(`\nThe trail: ${trail.files.join(', ')} (one JSON span per line; docs/collector.md).`);
+} else {
+  console.log(`Spans went to ${external}: search service "support-agent", tag tooltrail.run.id=${runId}.`);
 }
-const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-console.log(`the trail (run ${runId}, user:4711, support-bot):`);
-console.log(rows.map((row) => row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n'));
-console.log(`\nThe trail: ${trail.files.join(', ')} (one JSON span per line; docs/collector.md).`);

@@ -5,16 +5,13 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { collectorBin, readTrail, spawnCollector, type CollectorProcess } from '@tooltrail/cli';
+import { collectorBin, readTrail } from '@tooltrail/cli';
 import { createAuditor } from '@tooltrail/core';
+import { formatCalls, otlpEndpoint, startTrail, traceOf, traceUrl, userCwd as cwd } from '@tooltrail/example-shared';
 import { runSupportAgent } from './agent.js';
 import { demoKeys } from './keys.js';
-import { formatTrail } from './print-trail.js';
-import { sentMail, supportTools } from './tools.js';
+import { firstTraceId, sentMail, supportTools } from './tools.js';
 
-const external = process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
-// npm runs workspace scripts in the workspace folder; INIT_CWD is where the user typed the command.
-const cwd = process.env.INIT_CWD ?? process.cwd();
 const trailDir = path.resolve(cwd, process.env.TOOLTRAIL_DEMO_DIR ?? 'audit-trail');
 const spoolDir = path.resolve(cwd, '.tooltrail-spool');
 
@@ -22,14 +19,11 @@ const spoolDir = path.resolve(cwd, '.tooltrail-spool');
 const keys = demoKeys([trailDir, spoolDir]);
 console.log(`keys: ${keys.dir} (${keys.created ? 'made now with tooltrail keygen' : 'from an earlier run'}; mode 0700, only you can read them)`);
 
-let collector: CollectorProcess | undefined;
-if (!external) {
-  // The collector seals what it stores with its own key and takes only the agent's token.
-  collector = await spawnCollector({ dir: trailDir, args: ['--seal-key', keys.sealKey, '--tokens', keys.tokensFile] });
-  console.log(`collector: tooltrail collect, its own process, at ${collector.url}, writing to ${collector.dir}, sealing with its own key`);
-} else {
-  console.log(`collector: ${external} (from the OTEL_EXPORTER_OTLP_* environment)`);
-}
+// The collector seals what it stores with its own key and takes only the agent's token; it is
+// stopped when the demo ends, however it ends (Ctrl-C included). With OTEL_EXPORTER_OTLP_ENDPOINT
+// set, the spans go there instead.
+const external = otlpEndpoint();
+const { collector } = await startTrail({ dir: trailDir, args: ['--seal-key', keys.sealKey, '--tokens', keys.tokensFile] });
 
 const auditor = createAuditor({
   serviceName: 'support-agent',
@@ -43,6 +37,7 @@ const runId = randomUUID();
 await runSupportAgent(auditor, supportTools(auditor), runId);
 const delivered = await auditor.shutdown(15_000);
 const stats = auditor.stats();
+const traceId = firstTraceId();
 console.log(`agent run ${runId} finished: ${stats.calls.ok} ok, ${stats.calls.denied} denied, ${stats.calls.error} failed; ` +
   `${stats.exported} records delivered${delivered ? '' : `, ${stats.queueDepth} still in the spool`}`);
 console.log(`mail actually sent: ${sentMail.map((m) => m.to).join(', ')}\n`);
@@ -50,7 +45,8 @@ console.log(`mail actually sent: ${sentMail.map((m) => m.to).join(', ')}\n`);
 if (collector) {
   await collector.stop();
   const trail = await readTrail(collector.dir);
-  console.log(formatTrail(trail.records, runId));
+  console.log(`trace ${traceOf(trail.records, runId) ?? traceId}\n`);
+  console.log(formatCalls(trail.records, runId));
   const denied = trail.records.find((r) => r.attributes['tooltrail.run.id'] === runId && r.attributes['tooltrail.outcome'] === 'denied');
   if (denied) {
     const a = denied.attributes;
@@ -71,12 +67,15 @@ if (collector) {
   console.log(`  with the public keys (exit ${full.code}): ${full.verdict}`);
   if (full.code !== 0) console.log(full.stdout);
   console.log(`\nThe trail: ${trail.files.join(', ')} (one JSON line per span or record; docs/collector.md).`);
-  console.log(`Check it yourself: npm run tooltrail -- verify --dir ${rel} --stream ${streamId} ${withKeys.join(' ')}`);
+  console.log(`Check it yourself: npx tooltrail verify --dir ${rel} --stream ${streamId} ${withKeys.join(' ')}`);
 } else {
+  console.log(`trace ${traceId}`);
+  console.log(`in Jaeger: ${traceUrl(traceId ?? '')} (TOOLTRAIL_JAEGER_UI sets the address)`);
   console.log(
-    `Spans went to ${external}. In Jaeger (http://127.0.0.1:16686) or Grafana Tempo, search service "support-agent", ` +
-      `tag tooltrail.run.id=${runId}; denied calls carry tooltrail.outcome=denied.`,
+    `Spans went to ${external}. In Grafana Tempo or any other store, search service "support-agent", ` +
+      `tag tooltrail.run.id=${runId}; refused calls carry tooltrail.outcome=denied or invalid.`,
   );
+  console.log(`Check it: npx tooltrail verify --jaeger ${(process.env.TOOLTRAIL_JAEGER_UI || 'http://127.0.0.1:16686').replace(/\/+$/, '')} --service support-agent --since 1h --public-key ${keys.signingPub} --mac-key-file ${keys.macKeyFile}`);
 }
 
 /** Runs the real `tooltrail verify` and keeps its verdict (the line after the findings). */

@@ -1,15 +1,21 @@
-import type { Auditor } from '@tooltrail/core';
+import { currentCall, type Auditor } from '@tooltrail/core';
 import { z } from 'zod';
 import { customers, tickets } from './data.js';
 import { internalRecipientsOnly } from './policy.js';
 
 export const sentMail: { to: string; subject: string }[] = [];
+let traceId: string | undefined;
+/** The trace the run's calls were recorded in (seen from inside the first tool call). */
+export const firstTraceId = () => traceId;
 
 /** The support agent's tools, each wrapped once: every executed call becomes an audit record. */
 export function supportTools(auditor: Auditor) {
   let crmCalls = 0;
   return {
-    list_open_tickets: auditor.withAudit(async () => tickets.map((t) => ({ ...t })), {
+    list_open_tickets: auditor.withAudit(async () => {
+      traceId ??= currentCall()?.traceId;
+      return tickets.map((t) => ({ ...t }));
+    }, {
       name: 'list_open_tickets',
       description: 'List open support tickets',
     }),

@@ -24,7 +24,10 @@ describe('the quickstart demo, end to end', () => {
     expect(runId).toBeDefined();
     expect(stdout).toContain('mail actually sent: billing@acme-support.example, security@acme-support.example');
     // Masked by default: the refused recipient is recorded as a keyed token, not the address.
-    expect(stdout).toMatch(/send_email\s+denied \(mail\.internal-only\)\s+0\s+\{"to":"\[email:[0-9a-f]{12}\]"/);
+    expect(stdout).toMatch(/send_email\s+user:4711\s+refused: denied by mail\.internal-only\s+0\s+\{"to":"\[email:[0-9a-f]{12}\]"/);
+    // The trace id, and the command to check it with npx.
+    expect(stdout).toMatch(/\ntrace [0-9a-f]{32}\n/);
+    expect(stdout).toMatch(/\nCheck it yourself: npx tooltrail verify --dir \S+ --stream [0-9a-f-]{36} --public-key /);
     expect(stdout).not.toContain('"to":"audit-archive@exfil-mail.net"');
     expect(stdout).toContain('recipient domain "exfil-mail.net" is outside acme-support.example');
     // The honest verdicts: without keys nothing is claimed; with the public keys, everything is checked.
