@@ -2,6 +2,7 @@ import { decodeJsonRequest } from '../collector/otlp-json.js';
 import type { TrailSpan } from '../trail/record.js';
 import type { ProblemLog } from './problems.js';
 import type { VerifyEntry } from './verifier.js';
+import { undoJaegerAdjustments } from './jaeger-adjustments.js';
 
 /**
  * Reading Jaeger and Tempo by time window. A query API answers at most `pageTraces` traces per
@@ -99,6 +100,7 @@ function* entriesOf(resourceSpans: unknown[], service: string, read: SourceRead)
     const spans = decodeOtlp({ resourceSpans: [resourceSpans[i]] });
     resourceSpans[i] = undefined;
     for (const span of spans) {
+      undoJaegerAdjustments(span);
       if (span.resource['service.name'] !== service) read.otherSpans++;
       else {
         read.spans++;
