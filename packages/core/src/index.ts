@@ -66,5 +66,7 @@ export type { CanonicalRecord, CanonicalValue, CheckpointContent } from './integ
 export { generateSigningKeyPair, keyId, loadPublicKey, loadSigningKey } from './integrity/keys.js';
 /** Reads a key or token file without blocking on a FIFO or reading a device without end. */
 export { readSmallFileSync, SMALL_FILE_MAX_BYTES } from './files/read-small-file.js';
+/** mkdir -p that fails instead of looping (Node 20's recursive mkdir never returns under /proc). */
+export { makeDirSync } from './files/make-dir.js';
 export { isRefusal, isDenial, defaultRefusalMessage } from './refusal.js';
 export type { RefusedCall } from './refusal.js';

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeDirSync } from '../src/export/make-dir.js';
+import { makeDirSync } from '../src/files/make-dir.js';
 
 // A spoolDir under /proc (a read-only path even for root) made `fs.mkdirSync(dir, { recursive:
 // true })` loop for ever on Node 20: createAuditor() never returned and the event loop was

@@ -1,10 +1,9 @@
 import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { generateSigningKeyPair, readSmallFileSync } from '@tooltrail/core';
+import { generateSigningKeyPair, makeDirSync, readSmallFileSync } from '@tooltrail/core';
 import { TokensFileError, newToken, parseTokensFile, type TokensFile } from '../collector/tokens.js';
 import { UsageError, type Io } from './io.js';
-import { makeDirSync } from '../trail/make-dir.js';
 
 export const KEYGEN_USAGE = `Usage: tooltrail keygen [--seal] [--out <folder>] [--name <base>] [--force]
        tooltrail keygen --token --writer <name> [--tokens-file <file>]

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { makeDirSync } from './make-dir.js';
+import { makeDirSync } from '../files/make-dir.js';
 
 /**
  * Records the collector refuses one by one (a single-record request answered 400, 413, or

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { SpoolOwner } from './spool-owner.js';
-import { makeDirSync } from './make-dir.js';
+import { makeDirSync } from '../files/make-dir.js';
 
 /**
  * The append-only spool: a write-ahead log of export requests on disk.

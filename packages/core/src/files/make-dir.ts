@@ -5,9 +5,9 @@ import path from 'node:path';
  * `mkdir -p` without `fs.mkdirSync(dir, { recursive: true })`, which on some Node releases
  * (20.x) never returns for a path under /proc: there mkdir of a missing entry answers ENOENT
  * while its parent exists, and Node's recursive walk retries that forever, blocking the event
- * loop. `tooltrail collect --dir /proc/x` and `keygen --out /proc/x` then hung for ever instead
- * of failing (the same helper as @tooltrail/core's export/make-dir.ts). Here each level is
- * tried once; an ENOENT that creating the parent did not cure is thrown, like any other error.
+ * loop. A spoolDir of `/proc/...` (a read-only path, as root) then hung the whole process at
+ * createAuditor(), and `tooltrail collect --dir /proc/x` hung too. Here each level is tried
+ * once; an ENOENT that creating the parent did not cure is thrown, like any other error.
  */
 export function makeDirSync(dir: string, mode?: number): void {
   const target = path.resolve(dir);
