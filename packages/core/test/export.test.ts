@@ -5,8 +5,8 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AuditUnavailableError, createAuditor, currentCall, setDefaultAuditor, type AuditorOptions } from '../src/index.js';
-import { agentScript, callsById, freePort, killAll, readRecords, startCollector, startFaultProxy, tempDir, track } from './collector-harness.js';
-import { spanOf } from './delivery-harness.js';
+import { agentScript, freePort, killAll, readRecords, startCollector, startFaultProxy, tempDir, track } from './collector-harness.js';
+import { callMany, expectAllArrived } from './delivery-harness.js';
 
 const who = { principal: { id: 'user:42', type: 'user' }, agent: { name: 'export-bot' } };
 const quiet = { warn() {} };
@@ -28,27 +28,6 @@ function auditorFor(endpoint: string, extra: Partial<AuditorOptions> = {}) {
   });
   const tool = auditor.withAudit(async (n: number) => ({ n, callId: currentCall()!.callId }), { name: 'step' });
   return { auditor, tool, warnings };
-}
-
-async function callMany(run: (n: number) => Promise<{ callId: string }>, n: number): Promise<string[]> {
-  const ids: string[] = [];
-  for (let i = 0; i < n; i++) ids.push((await run(i)).callId);
-  return ids;
-}
-
-/** Every id arrived; with `only`, nothing else did (a killed agent may record calls it never reported). */
-function expectAllArrived(dir: string, ids: string[], only = true): { duplicates: number } {
-  const byId = callsById(dir);
-  const missing = ids.filter((id) => !byId.has(id));
-  expect(missing).toEqual([]);
-  let duplicates = 0;
-  for (const [id, copies] of byId) {
-    if (only) expect(ids).toContain(id);
-    // Duplicates only as identical at-least-once copies of the same record.
-    for (const c of copies) expect(spanOf(c)).toEqual(spanOf(copies[0]!));
-    duplicates += copies.length - 1;
-  }
-  return { duplicates };
 }
 
 describe('durable export to a real collector process', () => {
