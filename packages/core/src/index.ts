@@ -1,6 +1,6 @@
-export { createAuditor, setDefaultAuditor, getDefaultAuditor, withAudit, auditTools, auditRun } from './default-auditor.js';
-export type { Auditor, AuditedFunction, AuditedTools, AuditToolsOptions, AuditStats } from './auditor.js';
-export type { AuditorOptions } from './config.js';
+export { createAuditor, setDefaultAuditor, getDefaultAuditor, withAudit, auditTools, auditRun } from './auditor/default-auditor.js';
+export type { Auditor, AuditedFunction, AuditedTools, AuditToolsOptions, AuditStats } from './auditor/auditor.js';
+export type { AuditorOptions } from './auditor/config.js';
 export { currentRun, currentCall } from './identity/run-context.js';
 export type {
   RunIdentity,
@@ -26,9 +26,9 @@ export {
   AuditValidationError,
   AuditConfigError,
   AuditUnavailableError,
-} from './errors.js';
-export type { ValidationIssue } from './errors.js';
-export { unknownOptionKeys } from './option-keys.js';
+} from './contract/errors.js';
+export type { ValidationIssue } from './contract/errors.js';
+export { unknownOptionKeys } from './adapter/unknown-option-keys.js';
 export type {
   ToolOptions,
   ToolArgs,
@@ -38,21 +38,22 @@ export type {
   ArgumentSchema,
   SchemaResult,
   SchemaIssue,
-} from './wrapper/tool-definition.js';
-export type { RetryOptions } from './wrapper/retry.js';
-export type { PayloadEncoder, PayloadField, EncodeContext } from './record/payload-encoder.js';
-export type { EncodeReport, MaskTally, PartialPayload } from './record/encode-report.js';
-export { sensitive } from './masking/schema.js';
-export type { SensitiveOptions } from './masking/schema.js';
-export { createMaskingEncoder } from './masking/encoder.js';
-export type { MaskingEncoder } from './masking/encoder.js';
-export type { MaskingOptions, ToolMaskingOptions, ToolMaskingSpec, CustomDetector } from './masking/plan.js';
-export type { MaskStrategy } from './masking/detectors.js';
-export type { AuditLogger, SinkStats } from './export/sink.js';
+} from './call/tool-definition.js';
+export type { RetryOptions } from './call/retry.js';
+export type { PayloadEncoder, PayloadField, EncodeContext } from './payload/payload-encoder.js';
+export type { EncodeReport, MaskTally, PartialPayload } from './payload/encode-report.js';
+export { sensitive } from './payload/masking/schema.js';
+export type { SensitiveOptions } from './payload/masking/schema.js';
+export { createMaskingEncoder } from './payload/masking/encoder.js';
+export type { MaskingEncoder } from './payload/masking/encoder.js';
+export type { MaskingOptions, ToolMaskingOptions, ToolMaskingSpec, CustomDetector } from './payload/masking/plan.js';
+export type { MaskStrategy } from './payload/masking/detectors.js';
+export type { AuditLogger } from './contract/logger.js';
+export type { SinkStats } from './contract/record-sink.js';
 export type { BatchingSinkOptions } from './export/batching-sink.js';
-export { toSafeJson } from './serialize/safe-json.js';
-export { encodeTraceRequest } from './export/otlp-json.js';
-export * as semconv from './semconv.js';
+export { toSafeJson } from './payload/safe-json.js';
+export { encodeTraceRequest } from './export/wire/otlp-json.js';
+export * as semconv from './contract/semconv.js';
 export {
   canonicalRecordJson,
   canonicalCheckpointJson,
@@ -68,5 +69,5 @@ export { generateSigningKeyPair, keyId, loadPublicKey, loadSigningKey } from './
 export { readSmallFileSync, SMALL_FILE_MAX_BYTES } from './files/read-small-file.js';
 /** mkdir -p that fails instead of looping (Node 20's recursive mkdir never returns under /proc). */
 export { makeDirSync } from './files/make-dir.js';
-export { isRefusal, isDenial, defaultRefusalMessage } from './refusal.js';
-export type { RefusedCall } from './refusal.js';
+export { isRefusal, isDenial, defaultRefusalMessage } from './contract/refusal.js';
+export type { RefusedCall } from './contract/refusal.js';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createMaskingEncoder } from '../src/index.js';
-import { EncodeReport } from '../src/record/encode-report.js';
+import { EncodeReport } from '../src/payload/encode-report.js';
 import { BY_KEY, DETECTED } from './fixtures/secrets-corpus.js';
 
 const ctx = (report: EncodeReport) => ({ tool: 't', field: 'arguments', report }) as const;

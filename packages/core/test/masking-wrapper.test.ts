@@ -3,7 +3,7 @@ import { SpanStatusCode } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { AuditConfigError, deny, rewrite, sensitive, toSafeJson, type ToolCall } from '../src/index.js';
-import { resetProcessKeyForTests } from '../src/masking/tokens.js';
+import { resetProcessKeyForTests } from '../src/payload/masking/tokens.js';
 import { alice, harness, rejection } from './helpers.js';
 
 const KEY = 'wrapper-test-hmac-key-0123456789';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAuditor, setDefaultAuditor } from '../src/index.js';
-import { resolveTracesUrl } from '../src/config.js';
+import { resolveTracesUrl } from '../src/auditor/config.js';
 import { alice } from './helpers.js';
 import { freePort } from './collector-harness.js';
 

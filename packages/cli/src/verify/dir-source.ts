@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { openTrail } from '../trail/reader.js';
 import { ProblemLog } from './problems.js';
-import type { OpenedSource, OpenOptions } from './sources.js';
+import type { OpenedSource, OpenOptions } from './source-types.js';
 import type { VerifyEntry } from './verifier.js';
 
 /**

@@ -1,10 +1,9 @@
-import type { KeyObject } from 'node:crypto';
 import type { TrailSpan } from '../trail/record.js';
 import { dirSource } from './dir-source.js';
 import { ProblemLog } from './problems.js';
 import { DEFAULT_PAGING, jaegerEntries, newRead, tempoEntries, type Paging, type SourceRead } from './query-sources.js';
 import type { SealSummary } from './seals.js';
-import type { VerifyEntry } from './verifier.js';
+import type { OpenedSource, OpenOptions } from './source-types.js';
 
 /** Where `tooltrail verify` reads records from. */
 export type VerifySource =
@@ -12,35 +11,7 @@ export type VerifySource =
   | { kind: 'jaeger'; url: string; service: string; since: Date; until: Date; paging?: Partial<Paging> }
   | { kind: 'tempo'; url: string; service: string; since: Date; until: Date; paging?: Partial<Paging> };
 
-export type { Paging, SourceRead };
-
-/**
- * A source being read: its entries stream by once; `problems`, `seals` and the counters are
- * final once the iteration ended. Nothing here holds more than one file chunk, one query
- * response or one trace at a time.
- */
-export interface OpenedSource {
-  description: string;
-  entries: AsyncIterable<VerifyEntry>;
-  /** Problems reading the source (torn lines, traces that could not be fetched): each a finding. The first 100. */
-  problems: string[];
-  problemCount: () => number;
-  /** The collector's seals, for a folder written by `tooltrail collect` (undefined for query APIs). */
-  seals: () => SealSummary | undefined;
-  /** Things worth saying about what was read that are not findings; final once the iteration ended. */
-  notes: () => string[];
-  /** The time range the source covers, when it has one of its own (a query's --since/--until). */
-  window?: { from: number; to: number };
-  /** What a query API source read (traces, spans, queries, windows); final once the iteration ended. */
-  read?: () => SourceRead;
-}
-
-export interface OpenOptions {
-  /** Trusted collector keys for the seals (`--collector-key`). */
-  sealKeys?: KeyObject[];
-  /** Bytes and lines read so far, for the progress line. */
-  onProgress?: (bytes: number, lines: number) => void;
-}
+export type { Paging, SourceRead, OpenedSource, OpenOptions };
 
 export function openSource(source: VerifySource, options: OpenOptions = {}): OpenedSource {
   if (source.kind === 'dir') return dirSource(source.dir, options);

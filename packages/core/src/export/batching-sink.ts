@@ -1,7 +1,8 @@
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { Settlements } from './settlements.js';
-import type { AuditLogger, RecordSink, SinkStats } from './sink.js';
+import type { AuditLogger } from '../contract/logger.js';
+import type { RecordSink, SinkStats } from '../contract/record-sink.js';
 
 export interface BatchingSinkOptions {
   /** Records held in memory at most; past it new records are dropped, counted and warned about. */

@@ -4,18 +4,19 @@ import zlib from 'node:zlib';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { classify, type Handling } from './answers.js';
 import { postBody, type PostResult } from './http-post.js';
-import { encodeTraceRequest } from './otlp-json.js';
-import { mergeRequests, partialRejection, SpanList } from './otlp-split.js';
-import { protobufFromJson, protobufPartialRejection } from './otlp-protobuf.js';
+import { encodeTraceRequest } from './wire/otlp-json.js';
+import { mergeRequests, partialRejection, SpanList } from './wire/otlp-split.js';
+import { protobufFromJson, protobufPartialRejection } from './wire/otlp-protobuf.js';
 import { registerExitHooks } from './process-hooks.js';
 import { Quarantine } from './quarantine.js';
-import type { AuditLogger, RecordSink, SinkStats } from './sink.js';
+import type { AuditLogger } from '../contract/logger.js';
+import type { RecordSink, SinkStats } from '../contract/record-sink.js';
 import { Settlements } from './settlements.js';
 import { spoolLocation } from './spool-location.js';
 import { adoptOrphans, rescanTail, type RecoveredSegment } from './spool-recovery.js';
 import { Spool, SpoolReadError, type Segment, type SpoolEntryRef } from './spool.js';
 
-export { mergeRequests } from './otlp-split.js';
+export { mergeRequests } from './wire/otlp-split.js';
 
 export type Durability = 'buffered' | 'strict';
 

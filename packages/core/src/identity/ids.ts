@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { randomHex } from '../telemetry/ids.js';
+import { randomHex } from '../tracing/ids.js';
 
 /** Run ids are UUIDs: unique across processes, safe to show, no meaning to guess from. */
 export function newRunId(): string {

@@ -1,9 +1,9 @@
 import { randomUUID, sign, type KeyObject } from 'node:crypto';
 import { SpanKind, type Attributes } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import type { RecordStage } from '../export/record-pipeline.js';
-import * as sc from '../semconv.js';
-import type { AuditTracer } from '../telemetry/audit-tracer.js';
+import type { RecordStage } from '../contract/record-sink.js';
+import * as sc from '../contract/semconv.js';
+import type { AuditTracer } from '../tracing/audit-tracer.js';
 import { canonicalCheckpointJson, canonicalHash, GENESIS_HASH, recordMac, type CheckpointContent } from './canonical.js';
 import { keyId } from './keys.js';
 import { spanCanonicalJson } from './span-record.js';

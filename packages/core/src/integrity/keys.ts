@@ -1,6 +1,6 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { readSmallFileSync } from '../files/read-small-file.js';
-import { AuditConfigError } from '../errors.js';
+import { AuditConfigError } from '../contract/errors.js';
 
 /** A short, stable name for a public key: the first 16 hex of SHA-256 over its SPKI DER bytes. */
 export function keyId(key: KeyObject): string {

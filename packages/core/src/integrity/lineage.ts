@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import type { AuditLogger } from '../export/sink.js';
+import type { AuditLogger } from '../contract/logger.js';
 import { makeDirSync } from '../files/make-dir.js';
 import type { StreamOrigin } from './chain.js';
 

@@ -1,4 +1,4 @@
-import { AuditConfigError } from '../errors.js';
+import { AuditConfigError } from '../contract/errors.js';
 import { IntegrityChain, type IntegrityOptions } from './chain.js';
 import { loadSigningKey } from './keys.js';
 

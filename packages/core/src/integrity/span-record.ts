@@ -1,6 +1,6 @@
 import type { AttributeValue, Attributes } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { hrTimeToNanos } from '../export/otlp-json.js';
+import { hrTimeToNanos } from '../tracing/clock.js';
 import { RECORD_VERSION, UNHASHED_ATTRIBUTES, type CanonicalRecord, type CanonicalValue } from './canonical.js';
 
 /**

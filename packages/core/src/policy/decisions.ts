@@ -1,6 +1,6 @@
-import { AuditConfigError } from '../errors.js';
+import { AuditConfigError } from '../contract/errors.js';
 import type { RunIdentity } from '../identity/run-context.js';
-import { checkKeys } from '../option-keys.js';
+import { checkKeys } from '../contract/option-keys.js';
 
 /** What a policy rule sees: the real (validated, unmasked) arguments and who is asking. */
 export interface ToolCall<Args = unknown> {

@@ -1,4 +1,4 @@
-import { RULE_POLICY_ERROR_PREFIX, RULE_POLICY_TIMEOUT, RULE_REQUIRE_IDENTITY } from '../semconv.js';
+import { RULE_POLICY_ERROR_PREFIX, RULE_POLICY_TIMEOUT, RULE_REQUIRE_IDENTITY } from '../contract/semconv.js';
 import type { ExpiryReason } from './deadline.js';
 import type { PolicyDecision, PolicyRule, ToolCall } from './decisions.js';
 
