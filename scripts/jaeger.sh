@@ -25,6 +25,8 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=lib/process.sh
+source "$ROOT/scripts/lib/process.sh"
 CACHE_DIR="$ROOT/.cache/jaeger" # this checkout's run state: PID file, logs
 # Built binaries, shared by every checkout on the machine (CI runs in a fresh clone).
 BIN_CACHE_DIR="${JAEGER_BIN_CACHE:-$HOME/.cache/tooltrail/jaeger}"
@@ -151,23 +153,9 @@ ensure() {
 # ---------------------------------------------------------------------------------------------
 # start / stop
 
-# Whether a process is alive (a zombie is not).
-alive() {
-  local state
-  state="$(ps -o stat= -p "$1" 2>/dev/null)" || return 1
-  [[ -n "$state" && "$state" != Z* ]]
-}
-
 # The PID in the PID file, if that process is alive and is a Jaeger started with our config.
 running_pid() {
-  [[ -f "$PID_FILE" ]] || return 1
-  local pid
-  pid="$(cat "$PID_FILE" 2>/dev/null || true)"
-  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-  alive "$pid" || return 1
-  # Guard against a recycled PID: the process must be running with our config file.
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "--config=file:$CONFIG" || return 1
-  echo "$pid"
+  pid_from_file "$PID_FILE" "--config=file:$CONFIG"
 }
 
 port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }

@@ -38,6 +38,8 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=lib/process.sh
+source "$ROOT/scripts/lib/process.sh"
 STATE="${PIPELINE_STATE_DIR:-$ROOT/.cache/pipeline}"
 RUN_DIR="$STATE/run"   # PID files
 LOG_DIR="$STATE/logs"
@@ -144,21 +146,9 @@ ensure() {
 # ---------------------------------------------------------------------------------------------
 # processes
 
-alive() {
-  local state
-  state="$(ps -o stat= -p "$1" 2>/dev/null)" || return 1
-  [[ -n "$state" && "$state" != Z* ]]
-}
-
 # The PID of a piece, if it is alive and is that piece (guards against a recycled PID).
 running_pid() {
-  local f="$RUN_DIR/$1.pid" pid
-  [[ -f "$f" ]] || return 1
-  pid="$(cat "$f" 2>/dev/null || true)"
-  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-  alive "$pid" || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$(config_of "$1")" || return 1
-  echo "$pid"
+  pid_from_file "$RUN_DIR/$1.pid" "$(config_of "$1")"
 }
 
 port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
