@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { statSync } from 'node:fs';
-import { readSmallFileSync } from '@tooltrail/core';
+import { readSmallFileSync } from '@tooltrail/core/integrity';
 import { didYouMean } from './nearest.js';
 
 /**

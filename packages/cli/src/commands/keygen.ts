@@ -1,7 +1,7 @@
 import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { generateSigningKeyPair, makeDirSync, readSmallFileSync } from '@tooltrail/core';
+import { generateSigningKeyPair, makeDirSync, readSmallFileSync } from '@tooltrail/core/integrity';
 import { TokensFileError, newToken, parseTokensFile, type TokensFile } from '../collector/tokens.js';
 import { UsageError, type Io } from './io.js';
 

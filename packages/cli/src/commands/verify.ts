@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { loadPublicKey, readSmallFileSync } from '@tooltrail/core';
+import { loadPublicKey, readSmallFileSync } from '@tooltrail/core/integrity';
 import { createProgress } from '../verify/progress.js';
 import { decide, formatHuman } from '../verify/report.js';
 import { openSource, type Paging, type VerifySource } from '../verify/sources.js';

@@ -1,5 +1,5 @@
 import { createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { readSmallFileSync } from '@tooltrail/core';
+import { readSmallFileSync } from '@tooltrail/core/integrity';
 
 /**
  * The collector's seal key: an Ed25519 key of its own, held only on the collector's host (never

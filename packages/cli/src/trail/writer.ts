@@ -2,7 +2,7 @@ import { createHash, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { constants, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { GENESIS_HASH, sealMessage, type PrevLink, type SealReason } from './format-v2.js';
-import { makeDirSync } from '@tooltrail/core';
+import { makeDirSync } from '@tooltrail/core/integrity';
 import { listTrailFiles } from './reader.js';
 import { CHAIN_OVERHEAD_BYTES, type PendingLine, type RequestLines } from './request-lines.js';
 import { sealKeyId } from './seal-key.js';

@@ -1,5 +1,5 @@
 import { verify as verifySignature, type KeyObject } from 'node:crypto';
-import { canonicalCheckpointJson, GENESIS_HASH } from '@tooltrail/core';
+import { canonicalCheckpointJson, GENESIS_HASH } from '@tooltrail/core/integrity';
 import { FindingCollector, plainFinding, rangeFinding, type Finding } from './findings.js';
 import type { Range } from './ranges.js';
 import { F_STREAM_START, fingerprint } from './seq-table.js';

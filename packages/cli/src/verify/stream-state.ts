@@ -1,4 +1,5 @@
-import { GENESIS_HASH, recordHash, recordMac, semconv as sc, type CheckpointContent } from '@tooltrail/core';
+import { GENESIS_HASH, recordHash, recordMac, type CheckpointContent } from '@tooltrail/core/integrity';
+import * as sc from '@tooltrail/core/semconv';
 import type { TrailSpan } from '../trail/record.js';
 import { FindingCollector } from './findings.js';
 import { F_HASH_OK, F_STREAM_START, fingerprint, SeqTable } from './seq-table.js';

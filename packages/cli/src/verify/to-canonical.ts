@@ -1,4 +1,4 @@
-import type { CanonicalRecord, CanonicalValue } from '@tooltrail/core';
+import type { CanonicalRecord, CanonicalValue } from '@tooltrail/core/integrity';
 import type { TrailAttributes, TrailSpan, TrailValue } from '../trail/record.js';
 
 /** Trail values are JSON already; kvlists (objects) never occur in audit records and hash as null. */

@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
-import { keyId, semconv as sc } from '@tooltrail/core';
+import { keyId } from '@tooltrail/core/integrity';
+import * as sc from '@tooltrail/core/semconv';
 import type { TrailSpan } from '../trail/record.js';
 import { FindingCollector, plainFinding, rangeFinding, type Finding } from './findings.js';
 import { finishStream, type StreamReport } from './stream-checks.js';
