@@ -1,6 +1,9 @@
 export { createAuditor, setDefaultAuditor, getDefaultAuditor, withAudit, auditTools, auditRun } from './auditor/default-auditor.js';
 export type { Auditor, AuditedFunction, AuditedTools, AuditToolsOptions, AuditStats } from './auditor/auditor.js';
 export type { AuditorOptions } from './auditor/config.js';
+export { isAuditor } from './auditor/brand.js';
+export type { ApprovalRecord } from './call/approval.js';
+export type { RefusedCallInput } from './call/refused.js';
 export { currentRun, currentCall } from './identity/run-context.js';
 export type {
   RunIdentity,

@@ -41,7 +41,7 @@ import * as sc from '../contract/semconv.js';
 import { AuditTracerProvider } from '../tracing/audit-tracer.js';
 import type { SpanSink } from '../tracing/audit-span.js';
 import { CallAttempts } from '../call/call-attempts.js';
-import { errorType, invokeAudited, type InFlightCall, type InvokeEngine } from '../call/invoke.js';
+import { errorType, invokeAudited, recordRefusedCall, type InFlightCall, type InvokeEngine } from '../call/invoke.js';
 import {
   CALL_META_KEYS,
   defineTool,
@@ -52,67 +52,13 @@ import {
   type ToolOptions,
 } from '../call/tool-definition.js';
 import { describeError } from '../payload/safe-json.js';
+import type { AuditedFunction, AuditedTools, Auditor, AuditStats, AuditToolsOptions } from './types.js';
+import { AUDITOR_BRAND } from './brand.js';
+import { checkApproval } from '../call/approval.js';
+import { checkRefusedInput, type RefusedCallInput } from '../call/refused.js';
+import type { RefusedCall } from '../contract/refusal.js';
 
-/** A wrapped tool: same parameters and `this`, always returns a promise. */
-export type AuditedFunction<F extends ToolFunction> = ((
-  this: ThisParameterType<F>,
-  ...args: Parameters<F>
-) => Promise<Awaited<ReturnType<F>>>) & {
-  /** The tool name recorded as `gen_ai.tool.name`. */
-  readonly toolName: string;
-  /** The function that was wrapped. */
-  readonly original: F;
-  /** Calls the tool with facts a framework knows: its call id, the model's proposed arguments, `this`. */
-  invokeWith(meta: CallMeta & { thisArg?: ThisParameterType<F> }, ...args: Parameters<F>): Promise<Awaited<ReturnType<F>>>;
-};
-
-/** A registry with every function property audited; other properties are kept as they are. */
-export type AuditedTools<T> = { [K in keyof T]: T[K] extends ToolFunction ? AuditedFunction<T[K]> : T[K] };
-
-export interface AuditToolsOptions extends Omit<ToolOptions, 'name' | 'description' | 'callId'> {
-  /** Options for single tools, by registry key (name defaults to the key). */
-  tools?: Record<string, ToolOptions>;
-}
-
-export interface AuditStats extends SinkStats {
-  /** Calls recorded, by outcome. */
-  calls: { ok: number; error: number; denied: number; invalid: number };
-  /** Payloads recorded as `[MASKING_FAILED]` because masking them threw (fail closed). */
-  maskingFailures: number;
-  /** Records lost because the record path threw (each also warned about). */
-  recordErrors: number;
-  /** Calls whose body was still running at shutdown or exit, recorded as `unfinished`. */
-  unfinishedCalls: number;
-  /**
-   * Records that finished after their stream had ended (an unfinished call's own record): not
-   * kept, since a record after the stream end is what an appended forgery looks like; each is
-   * warned about.
-   */
-  lateRecords: number;
-}
-
-export interface Auditor {
-  readonly serviceName: string;
-  /** Where spans are sent, or `custom exporter`. */
-  readonly destination: string;
-  withAudit<F extends ToolFunction>(fn: F, options?: ToolOptions<F>): AuditedFunction<F>;
-  auditTools<T extends object>(tools: T, options?: AuditToolsOptions): AuditedTools<T>;
-  /** Runs `fn` as an audited run: every wrapped call inside is attributed to `identity`. */
-  run<R>(identity: RunIdentityInput, fn: () => R): Promise<Awaited<R>>;
-  /** Waits until everything recorded so far is delivered, or the deadline. True when all was. */
-  flush(timeoutMs?: number): Promise<boolean>;
-  /**
-   * Refuses new calls at once (AuditUnavailableError, code `TOOLTRAIL_SHUT_DOWN`), waits for the
-   * calls in flight (at most half the deadline), records those still running as unfinished,
-   * ends the integrity stream and delivers within the deadline. True only when every record
-   * was delivered and no call was left unfinished. Calling it again returns the same promise.
-   */
-  shutdown(timeoutMs?: number): Promise<boolean>;
-  stats(): AuditStats;
-  readonly isShutdown: boolean;
-  /** This auditor's integrity stream (`tooltrail.stream.id`), or undefined with integrity off. */
-  readonly streamId: string | undefined;
-}
+export type { AuditedFunction, AuditedTools, Auditor, AuditStats, AuditToolsOptions } from './types.js';
 
 /** How a wrapper finds its auditor: fixed, or the process default looked up at call time. */
 export type AuditorResolver = () => AuditorImpl;
@@ -144,6 +90,12 @@ export function makeAudited<F extends ToolFunction>(
     invokeWith: {
       value: (meta: CallMeta & { thisArg?: unknown }, ...args: unknown[]) => invoke(meta.thisArg, args, meta),
     },
+    recordRefused: {
+      value: (input: RefusedCallInput): RefusedCall => {
+        checkRefusedInput(def.name, input);
+        return resolve().recordRefused(def, input);
+      },
+    },
   });
   return audited;
 }
@@ -152,6 +104,8 @@ function checkMeta(tool: string, meta: unknown): void {
   if (typeof meta !== 'object' || meta === null) throw new AuditConfigError(`tool "${tool}": invokeWith() needs an options object first`);
   const issues: string[] = [];
   checkKeys(meta, CALL_META_KEYS, '', issues);
+  const approval = (meta as CallMeta).approval;
+  if (approval !== undefined) checkApproval(approval, 'approval', issues);
   if (issues.length > 0) throw new AuditConfigError(`tool "${tool}": invalid invokeWith() options; the call was not run`, issues);
 }
 
@@ -296,6 +250,8 @@ function checkTimeout(what: string, ms: number): void {
 }
 
 export class AuditorImpl implements Auditor, InvokeEngine, ExitParticipant {
+  /** Recognised by every build of core: setDefaultAuditor and adapters take an auditor from either. */
+  readonly [AUDITOR_BRAND] = true;
   readonly serviceName: string;
   readonly destination: string;
   readonly tracer: AuditTracer;
@@ -448,6 +404,10 @@ export class AuditorImpl implements Auditor, InvokeEngine, ExitParticipant {
   invoke(def: ToolDefinition, fn: (...args: unknown[]) => unknown, thisArg: unknown, args: unknown[], meta: CallMeta | undefined): Promise<unknown> {
     if (this.closing) return Promise.reject(this.shutDownError(def.name));
     return invokeAudited(this, def, fn, thisArg, args, meta);
+  }
+
+  recordRefused(def: ToolDefinition, input: RefusedCallInput): RefusedCall {
+    return recordRefusedCall(this, def, input);
   }
 
   // ---- what calls borrow (InvokeEngine) ----------------------------------------------------

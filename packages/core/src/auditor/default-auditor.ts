@@ -8,6 +8,7 @@ import {
   type AuditToolsOptions,
 } from './auditor.js';
 import type { AuditorOptions } from './config.js';
+import { isAuditor } from './brand.js';
 import { AuditConfigError } from '../contract/errors.js';
 import type { RunIdentityInput } from '../identity/run-context.js';
 import { defineTool, type ToolFunction, type ToolOptions } from '../call/tool-definition.js';
@@ -26,10 +27,12 @@ export function createAuditor(options: AuditorOptions): Auditor {
 
 /** Makes `auditor` the one top-level `withAudit`, `auditRun` and `auditTools` delegate to. */
 export function setDefaultAuditor(auditor: Auditor | undefined): void {
-  if (auditor !== undefined && !(auditor instanceof AuditorImpl)) {
+  // By brand, not instanceof: the auditor may come from core's other build (ESM beside CJS),
+  // whose AuditorImpl is another class with the same methods.
+  if (auditor !== undefined && !isAuditor(auditor)) {
     throw new AuditConfigError('setDefaultAuditor() takes an auditor made by createAuditor()');
   }
-  slot.auditor = auditor;
+  slot.auditor = auditor as AuditorImpl | undefined;
 }
 
 export function getDefaultAuditor(): Auditor | undefined {

@@ -14,6 +14,9 @@ import * as sc from '../contract/semconv.js';
 import type { CallAttempts } from './call-attempts.js';
 import { retryDelay } from './retry.js';
 import { toValidationIssues, type CallMeta, type SchemaResult, type ToolDefinition } from './tool-definition.js';
+import { recordApproval, rejectionReason, type ApprovalRecord } from './approval.js';
+import type { RefusedCallInput } from './refused.js';
+import type { RefusedCall } from '../contract/refusal.js';
 
 /** What one auditor lends every call it records. */
 export interface InvokeEngine {
@@ -433,6 +436,44 @@ class Invocation implements InFlightCall {
     throw error;
   }
 
+  /** An approval decision on the call span: the `tooltrail.approval` event and its summary attributes. */
+  approval(approval: ApprovalRecord): void {
+    recordApproval(this.span, this.attrs, approval, (t) => this.text(t));
+  }
+
+  /** Records a call a framework refused before any body ran; returns (never throws) its refusal. */
+  refused(input: RefusedCallInput): RefusedCall {
+    const a = this.attrs;
+    if (input.approval !== undefined) this.approval(input.approval);
+    if (input.by !== undefined) a[sc.ATTR_REFUSED_BY] = input.by;
+    a[sc.ATTR_REFUSED_REASON] = this.text(input.reason);
+    this.recordArguments(input.args);
+    let error: RefusedCall;
+    if (input.kind === 'invalid') {
+      const issues = input.issues ?? [{ path: [], code: sc.ISSUE_FRAMEWORK_INVALID, message: input.reason }];
+      a[sc.ATTR_VALIDATION_ISSUES] = this.json(issues, 'issues');
+      error = new AuditValidationError({ tool: this.def.name, callId: this.callId, issues });
+      this.finish('invalid', sc.ERROR_TYPE_INVALID, this.text(error.message));
+    } else {
+      const rule = input.approval?.decision === sc.APPROVAL_REJECTED ? sc.RULE_APPROVAL : sc.RULE_FRAMEWORK;
+      a[sc.ATTR_DECISION] = 'deny';
+      a[sc.ATTR_POLICY_RULE] = rule;
+      a[sc.ATTR_POLICY_REASON] = a[sc.ATTR_REFUSED_REASON];
+      error = new AuditDeniedError({ tool: this.def.name, callId: this.callId, reason: input.reason, rule });
+      this.finish('denied', sc.ERROR_TYPE_DENIED, this.text(error.message));
+    }
+    // Strict durability: the refusal is on disk before the adapter tells the model about it.
+    // Nothing ran, so a record that cannot be made durable is the sink's loss to count, not a throw.
+    if (this.engine.durability === 'strict') {
+      try {
+        this.engine.commit();
+      } catch (err) {
+        this.engine.recordFailed(err);
+      }
+    }
+    return error;
+  }
+
   async execute(fn: (...args: unknown[]) => unknown, thisArg: unknown, callArgs: unknown[]): Promise<unknown> {
     const closed = this.engine.bodyGate();
     if (closed) this.refuse(closed);
@@ -561,6 +602,15 @@ export function invokeAudited(
       inv.recordArguments(view);
       inv.refuse(refused);
     }
+    const approval = meta?.approval;
+    if (approval !== undefined) {
+      inv.approval(approval);
+      // A rejection is a denial like policy's (same record, same error), decided before the
+      // schema runs: nothing about the arguments can overturn it.
+      if (approval.decision === sc.APPROVAL_REJECTED) {
+        inv.decided({ kind: 'deny', args: view, rule: sc.RULE_APPROVAL, reason: rejectionReason(approval), error: undefined });
+      }
+    }
     if (def.schema !== undefined) {
       const checked = validate(inv, view);
       if (!isThenable<Checked>(checked)) return afterValidation(inv, fn, thisArg, args, checked);
@@ -656,4 +706,11 @@ function adapterAttributes(attrs: Attributes): Attributes | undefined {
     (out ??= {})[key] = value;
   }
   return out;
+}
+
+/** Writes the record of a call a framework refused before any body ran (AuditedFunction.recordRefused). */
+export function recordRefusedCall(engine: InvokeEngine, def: ToolDefinition, input: RefusedCallInput): RefusedCall {
+  const extra = input.attributes === undefined ? undefined : adapterAttributes(input.attributes);
+  const inv = new Invocation(engine, def, auditStorage.getStore(), input.callId, input.args, false, extra);
+  return inv.refused(input);
 }

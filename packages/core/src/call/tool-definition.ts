@@ -1,6 +1,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import { AuditConfigError, type ValidationIssue } from '../contract/errors.js';
 import type { PolicyRule } from '../policy/decisions.js';
+import type { ApprovalRecord } from './approval.js';
 import { normalizeRetry, RETRY_KEYS, type RetryOptions, type RetryPolicy } from './retry.js';
 import { toolMaskingOptionsSchema, toolMaskingSpec, type ToolMaskingOptions, type ToolMaskingSpec } from '../payload/masking/plan.js';
 import { checkKeys, MAX_TIMER_MS, unknownKeys } from '../contract/option-keys.js';
@@ -55,7 +56,7 @@ export interface ToolOptions<F extends ToolFunction = ToolFunction> {
 /** Every key of ToolOptions: anything else is a typo, reported as an error. */
 export const TOOL_OPTION_KEYS: readonly string[] = ['name', 'description', 'type', 'schema', 'retry', 'policy', 'callId', 'masking', 'policyTimeoutMs'];
 /** Every key of CallMeta (with `invokeWith`'s `thisArg`). */
-export const CALL_META_KEYS: readonly string[] = ['callId', 'proposedArgs', 'attributes', 'thisArg'];
+export const CALL_META_KEYS: readonly string[] = ['callId', 'proposedArgs', 'attributes', 'approval', 'thisArg'];
 
 /** Per-call facts a framework adapter knows and a plain caller does not. */
 export interface CallMeta {
@@ -69,6 +70,11 @@ export interface CallMeta {
    * the strict-mode intent record. Names core writes itself are ignored: core's values stand.
    */
   attributes?: Attributes;
+  /**
+   * A person's (or a framework approval step's) decision on this call, recorded on its span.
+   * `rejected`: the body never runs and the call is denied with rule `tooltrail.approval`.
+   */
+  approval?: ApprovalRecord;
 }
 
 /** A tool's options, checked and resolved once at wrap time. */

@@ -136,3 +136,13 @@ export const ATTR_APPROVAL_REASON = 'tooltrail.approval.reason';
 export const ATTR_APPROVAL_SOURCE = 'tooltrail.approval.source';
 export const APPROVAL_APPROVED = 'approved';
 export const APPROVAL_REJECTED = 'rejected';
+/** The deciding rule of a call a person (or a framework's approval step) rejected. */
+export const RULE_APPROVAL = 'tooltrail.approval';
+/** The deciding rule of a call a framework refused before any body ran (recordRefused, kind denied). */
+export const RULE_FRAMEWORK = 'tooltrail.framework';
+/** On a call recorded by recordRefused: who refused it (a framework component or a person). */
+export const ATTR_REFUSED_BY = 'tooltrail.refused.by';
+/** On a call recorded by recordRefused: why it never ran (masked as text). */
+export const ATTR_REFUSED_REASON = 'tooltrail.refused.reason';
+/** Validation issue code of a call a framework found unusable when it gave no issues of its own. */
+export const ISSUE_FRAMEWORK_INVALID = 'framework_invalid';
