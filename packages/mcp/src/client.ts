@@ -1,85 +1,12 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import type { CallToolRequest } from '@modelcontextprotocol/sdk/types.js';
-import {
-  AuditConfigError,
-  AuditDeniedError,
-  AuditValidationError,
-  currentCall,
-  type AuditedFunction,
-  type Auditor,
-  type CallMeta,
-  type ToolOptions,
-  unknownOptionKeys,
-} from '@tooltrail/core';
+import { AuditConfigError, currentCall, type AuditedFunction, type Auditor, type CallMeta } from '@tooltrail/core';
+import { isDenial, isRefusal, refusalHandling, withAdapterAudit } from '@tooltrail/core/adapter';
+import { clientOptions, type AuditMcpClientOptions, type McpCallToolParams, type McpSpanAttributes } from './options.js';
 import { deniedResult, invalidResult, ToolErrorResult, type McpCallToolResult } from './results.js';
 
-/** The `params` of a `tools/call` request, as `Client.callTool` takes them. */
-export type McpCallToolParams = CallToolRequest['params'];
 type ResultSchema = Parameters<Client['callTool']>[1];
 type McpRequestOptions = Parameters<Client['callTool']>[2];
 type ToolArguments = McpCallToolParams['arguments'];
-
-/** Attribute values the adapter adds to a call's record. */
-export type McpSpanAttributes = Record<string, string | number | boolean>;
-
-/** Options for one tool, by the name the server gives it. */
-export type McpToolOptions = Pick<ToolOptions, 'description' | 'schema' | 'policy' | 'retry' | 'masking' | 'type'>;
-
-export interface AuditMcpClientOptions extends Pick<ToolOptions, 'policy' | 'retry' | 'masking' | 'type'> {
-  /** Per-tool options (a zod `schema`, extra `policy`, `retry`, `description`), by tool name. */
-  tools?: Record<string, McpToolOptions>;
-  /**
-   * What a denied or invalid call gives the caller. `result` (default): an `isError: true`
-   * CallToolResult explaining the refusal, so an agent loop carries on. `throw`: the
-   * `AuditDeniedError` / `AuditValidationError`.
-   */
-  onDenied?: 'result' | 'throw';
-  /**
-   * The call id (`gen_ai.tool.call.id`) of a call, e.g. the model's tool call id. Default: the
-   * string in `params._meta["tooltrail/callId"]`, else core generates one. Reusing an id counts
-   * as a retry of that call.
-   */
-  callId?: (params: McpCallToolParams) => string | undefined;
-  /** Extra attributes for every call's record, e.g. `network.transport` or `server.address`. */
-  attributes?: McpSpanAttributes;
-}
-
-/** Every key of `T`: the compiler refuses a list that misses one or names another. */
-const keysOf = <T>(keys: Record<keyof T, true>): readonly string[] => Object.keys(keys);
-const CLIENT_OPTION_KEYS = keysOf<AuditMcpClientOptions>({
-  policy: true,
-  retry: true,
-  masking: true,
-  type: true,
-  tools: true,
-  onDenied: true,
-  callId: true,
-  attributes: true,
-});
-const TOOL_OPTION_KEYS = keysOf<McpToolOptions>({ description: true, schema: true, policy: true, retry: true, masking: true, type: true });
-
-/**
- * Unknown keys in the options (in `retry`, `masking` and each tool's options too) are errors,
- * each naming the nearest valid name, when the client is wrapped: a typo would otherwise be
- * ignored, or found only at a tool's first call. The keys of `tools` are not checked: the
- * server's tool names are not known yet.
- */
-function checkOptions(options: unknown): void {
-  if (typeof options !== 'object' || options === null) throw new AuditConfigError('auditMcpClient() options must be an object');
-  const issues = unknownOptionKeys(options, CLIENT_OPTION_KEYS);
-  const perTool = (options as { tools?: unknown }).tools;
-  if (perTool !== undefined) {
-    if (typeof perTool !== 'object' || perTool === null || Array.isArray(perTool)) issues.push('tools must be an object of per-tool options, by tool name');
-    else {
-      for (const [name, own] of Object.entries(perTool)) {
-        if (own === undefined) continue;
-        if (typeof own !== 'object' || own === null) issues.push(`tools.${name} must be an object of options`);
-        else issues.push(...unknownOptionKeys(own, TOOL_OPTION_KEYS, `tools.${name}.`));
-      }
-    }
-  }
-  if (issues.length > 0) throw new AuditConfigError('invalid auditMcpClient() options', issues);
-}
 
 /** The `params._meta` key a caller may put its tool call id under; it is not sent to the server. */
 export const CALL_ID_META_KEY = 'tooltrail/callId';
@@ -127,15 +54,19 @@ const AUDITED = Symbol.for('tooltrail.mcp.audited-client');
  * `params._meta`. The returned object is a proxy: everything else is the client itself, and
  * `client` stays unaudited. Wrap before `connect()` so the negotiated protocol version is known.
  */
-export function auditMcpClient<C extends Client>(client: C, auditor: Auditor, options: AuditMcpClientOptions = {}): C {
+export function auditMcpClient<C extends Client>(client: C, options?: AuditMcpClientOptions): C;
+/** @deprecated Use `auditMcpClient(client, { auditor, ...options })`. */
+export function auditMcpClient<C extends Client>(client: C, auditor: Auditor, options?: AuditMcpClientOptions): C;
+export function auditMcpClient<C extends Client>(client: C, second?: Auditor | AuditMcpClientOptions, third?: AuditMcpClientOptions): C {
   if (typeof client !== 'object' || client === null || typeof client.callTool !== 'function') {
     throw new AuditConfigError('auditMcpClient() needs an MCP SDK Client');
   }
   if (Reflect.get(client, AUDITED) === true) {
     throw new AuditConfigError('this MCP client is already audited: wrapping it again would record every call twice');
   }
-  checkOptions(options);
-  const { tools: perTool, onDenied = 'result', callId: readCallId, attributes: extra, ...common } = options;
+  const options = clientOptions(second, third);
+  const refusals = refusalHandling(options, '@tooltrail/mcp', 'auditMcpClient()');
+  const { tools: perTool, callId: readCallId, attributes: extra, auditor: _auditor, onRefusal: _onRefusal, formatRefusal: _format, ...common } = options;
   const wrappers = new Map<string, AuditedCall>();
   let negotiatedVersion: string | undefined;
 
@@ -143,14 +74,14 @@ export function auditMcpClient<C extends Client>(client: C, auditor: Auditor, op
     let audited = wrappers.get(name);
     if (audited === undefined) {
       const own = perTool !== undefined && Object.hasOwn(perTool, name) ? perTool[name] : undefined;
-      audited = auditor.withAudit(callMcpTool, {
+      audited = withAdapterAudit(options, callMcpTool, {
         ...common,
         ...own,
         name,
         // An MCP tool runs in another process the agent calls out to: an extension, not a local function.
         type: own?.type ?? common.type ?? 'extension',
         policy: [...(common.policy ?? []), ...(own?.policy ?? [])],
-      });
+      }, 'auditMcpClient()');
       wrappers.set(name, audited);
     }
     return audited;
@@ -191,9 +122,10 @@ export function auditMcpClient<C extends Client>(client: C, auditor: Auditor, op
     } catch (err) {
       // The server answered; the caller gets its answer, as it would without tooltrail.
       if (err instanceof ToolErrorResult) return err.result;
-      if (onDenied === 'result') {
-        if (err instanceof AuditDeniedError) return deniedResult(err);
-        if (err instanceof AuditValidationError) return invalidResult(err);
+      // By brand, not instanceof: the refusal may come from core's other build (ESM beside CJS).
+      if (isRefusal(err) && refusals.modeFor(err) === 'result') {
+        const result = isDenial(err) ? deniedResult(err) : invalidResult(err);
+        return options.formatRefusal !== undefined ? { ...result, content: [{ type: 'text', text: refusals.format(err) }] } : result;
       }
       throw err;
     }

@@ -44,7 +44,7 @@ async function connect(options?: AuditMcpClientOptions): Promise<{ client: Clien
   const server = orderServer(received);
   await server.connect(serverTransport);
   const raw = new Client({ name: 'ops-agent', version: '1.0.0' });
-  const client = auditMcpClient(raw, h.auditor, options);
+  const client = auditMcpClient(raw, { auditor: h.auditor, ...options });
   await client.connect(clientTransport);
   closers.push(() => client.close(), () => server.close());
   return { client, raw, transport: clientTransport };
@@ -174,9 +174,9 @@ describe('auditMcpClient over the in-memory transport', () => {
     ]);
   });
 
-  it("throws AuditDeniedError instead with onDenied: 'throw'", async () => {
+  it("throws AuditDeniedError instead with onRefusal: 'throw'", async () => {
     setup();
-    const { client } = await connect({ onDenied: 'throw', policy: [() => deny('maintenance window')] });
+    const { client } = await connect({ onRefusal: 'throw', policy: [() => deny('maintenance window')] });
     const err = await h.auditor.run(alice, () => client.callTool({ name: 'get_order', arguments: { id: 'A-1' } })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AuditDeniedError);
     expect(received).toEqual([]);

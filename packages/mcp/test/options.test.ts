@@ -27,7 +27,7 @@ describe('auditMcpClient() options: an unknown key is an error naming the neares
     h = harness();
     const auditor = h.auditor;
     const client = new Client({ name: 'options-test', version: '1.0.0' });
-    const message = (options: unknown) => configError(() => auditMcpClient(client, auditor, options as never)).message;
+    const message = (options: unknown) => configError(() => auditMcpClient(client, { auditor, ...(options as object) } as never)).message;
     expect(message({ onDenid: 'throw' })).toBe('invalid auditMcpClient() options: unknown option `onDenid`; did you mean `onDenied`?');
     expect(message({ callID: () => 'x' })).toBe('invalid auditMcpClient() options: unknown option `callID`; did you mean `callId`?');
     expect(message({ atributes: { 'server.address': 'orders' } })).toBe(
@@ -35,9 +35,10 @@ describe('auditMcpClient() options: an unknown key is an error naming the neares
     );
     expect(message({ retry: { backofMs: 5 } })).toBe('invalid auditMcpClient() options: unknown option `retry.backofMs`; did you mean `retry.backoffMs`?');
     expect(message({ masking: { disabled: ['email'] } })).toBe('invalid auditMcpClient() options: unknown option `masking.disabled`; did you mean `masking.disable`?');
-    // `auditor` is the second argument, not an option.
-    expect(message({ auditor })).toBe(
-      'invalid auditMcpClient() options: unknown option `auditor`; valid options here: policy, retry, masking, type, tools, onDenied, callId, attributes',
+    expect(message({ auditr: auditor })).toBe('invalid auditMcpClient() options: unknown option `auditr`; did you mean `auditor`?');
+    expect(message({ onRefusl: 'throw' })).toBe('invalid auditMcpClient() options: unknown option `onRefusl`; did you mean `onRefusal`?');
+    expect(message({ sevrer: 1 })).toBe(
+      'invalid auditMcpClient() options: unknown option `sevrer`; valid options here: auditor, onRefusal, formatRefusal, policy, retry, masking, type, tools, callId, attributes, onDenied',
     );
     expect(message({ tools: { get_order: { shema: z.object({ id: z.string() }) } } })).toBe(
       'invalid auditMcpClient() options: unknown option `tools.get_order.shema`; did you mean `tools.get_order.schema`?',
@@ -51,15 +52,17 @@ describe('auditMcpClient() options: an unknown key is an error naming the neares
     );
     expect(message({ tools: { get_order: 'extension' } })).toBe('invalid auditMcpClient() options: tools.get_order must be an object of options');
     expect(message({ tools: ['get_order'] })).toBe('invalid auditMcpClient() options: tools must be an object of per-tool options, by tool name');
-    expect(message('throw')).toBe('auditMcpClient() options must be an object');
+    expect(configError(() => auditMcpClient(client, 'throw' as never)).message).toBe('auditMcpClient() options must be an object');
     // The client was never wrapped by a refused call: a valid wrap still works.
     expect(() =>
-      auditMcpClient(client, auditor, {
+      auditMcpClient(client, {
+        auditor,
         policy: [],
         retry: { attempts: 2, backoffMs: 1 },
         masking: { keys: ['token'] },
         type: 'extension',
-        onDenied: 'throw',
+        onRefusal: 'throw',
+        formatRefusal: (r) => r.message,
         callId: () => undefined,
         attributes: { 'server.address': 'orders' },
         tools: { get_order: { description: 'd', schema: z.object({ id: z.string() }), policy: [], retry: { attempts: 1 }, masking: { result: 'digest' }, type: 'function' } },

@@ -20,7 +20,8 @@ describe('auditMcpClient with a real MCP server in a child process over stdio', 
   beforeAll(async () => {
     callAttributes = await coreRecordsCallAttributes();
     h = harness();
-    client = auditMcpClient(new Client({ name: 'ops-agent', version: '1.0.0' }), h.auditor, {
+    client = auditMcpClient(new Client({ name: 'ops-agent', version: '1.0.0' }), {
+      auditor: h.auditor,
       attributes: { 'network.transport': 'pipe' },
       policy: [(call) => (call.tool === 'echo' && JSON.stringify(call.args).includes('rm -rf') ? deny('destructive text', { rule: 'echo.safe' }) : undefined)],
     });
