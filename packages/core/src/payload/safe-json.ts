@@ -210,3 +210,24 @@ export function describeError(err: unknown): string {
     return 'unknown error';
   }
 }
+
+/**
+ * The JSON text of a record's string attribute values, as the integrity chain escaped them for
+ * the canonical encoding (docs/integrity.md). The OTLP/JSON encoder escapes string values the
+ * same way (`JSON.stringify` of the string), so it reuses them instead of escaping every
+ * argument and result a second time. Kept on the record under a symbol: records carry it to
+ * the sink with no map to look it up in, and it never shows up in the attributes themselves.
+ */
+export const ESCAPED_VALUES: unique symbol = Symbol('tooltrail.escapedValues');
+
+/** `keys` in the attributes' own order; `pairs` holds [value, json] for index i at 2i, 2i+1. */
+export interface EscapedValues {
+  readonly keys: readonly string[];
+  readonly pairs: readonly unknown[];
+}
+
+/** The cached JSON text of attribute `key` (index `i` in key order) when its value is unchanged. */
+export function escapedValue(cache: EscapedValues | undefined, i: number, key: string, value: string): string | undefined {
+  if (cache === undefined || cache.keys[i] !== key || cache.pairs[2 * i] !== value) return undefined;
+  return cache.pairs[2 * i + 1] as string | undefined;
+}

@@ -1,6 +1,12 @@
-import { SpanKind, SpanStatusCode, type AttributeValue, type Attributes, type HrTime } from '@opentelemetry/api';
+import type { AttributeValue, Attributes } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { hrTimeToNanos } from '../../tracing/clock.js';
+import { KIND, statusCode } from './otlp-json-bytes.js';
+
+// The byte path (each span encoded once, requests assembled from cached fragments); the object
+// path below stays the reference it is tested against, and what protobuf is built from.
+export { spanJsonBytes, resourceJsonBytes, scopeJsonBytes } from './otlp-json-bytes.js';
+export { traceRequestBytes, encodeTraceRequestBytes, type ResourceGroup } from './otlp-json-request.js';
 
 /**
  * OTLP/JSON encoding of spans (opentelemetry-proto's JSON mapping: hex ids, nanosecond times as
@@ -19,16 +25,6 @@ export interface OtlpKeyValue {
   key: string;
   value: AnyValue;
 }
-
-// OTLP's SpanKind enum is the API's plus one (0 is SPAN_KIND_UNSPECIFIED).
-const KIND: Record<SpanKind, number> = {
-  [SpanKind.INTERNAL]: 1,
-  [SpanKind.SERVER]: 2,
-  [SpanKind.CLIENT]: 3,
-  [SpanKind.PRODUCER]: 4,
-  [SpanKind.CONSUMER]: 5,
-};
-
 
 function anyValue(v: AttributeValue): AnyValue | undefined {
   switch (typeof v) {
@@ -65,10 +61,6 @@ export function encodeAttributes(attrs: Attributes): OtlpKeyValue[] {
     if (value) out.push({ key, value });
   }
   return out;
-}
-
-function statusCode(code: SpanStatusCode): number {
-  return code === SpanStatusCode.OK ? 1 : code === SpanStatusCode.ERROR ? 2 : 0;
 }
 
 export function encodeSpan(span: ReadableSpan): Record<string, unknown> {

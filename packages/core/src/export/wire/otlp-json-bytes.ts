@@ -1,0 +1,157 @@
+import { SpanKind, SpanStatusCode, type AttributeValue, type Attributes } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { ESCAPED_VALUES, escapedValue, type EscapedValues } from '../../payload/safe-json.js';
+import { hrTimeToNanos } from '../../tracing/clock.js';
+
+/**
+ * OTLP/JSON written straight to text, one span at a time, byte for byte what
+ * `JSON.stringify(buildTraceRequest(spans))` (otlp-json.ts, the reference) produces: each
+ * record is encoded once, its bytes kept on the record, and a request is the envelope around
+ * the joined fragments. No object tree per span, no re-encoding of a batch, no string copies
+ * of the same body (tests/export-wire-bytes.test.ts holds the two paths to the same bytes).
+ */
+
+type Span = ReadableSpan & { [SPAN_JSON]?: Buffer; [ESCAPED_VALUES]?: EscapedValues };
+
+const SPAN_JSON: unique symbol = Symbol('tooltrail.spanJson');
+
+// OTLP's SpanKind enum is the API's plus one (0 is SPAN_KIND_UNSPECIFIED).
+export const KIND: Record<SpanKind, number> = {
+  [SpanKind.INTERNAL]: 1,
+  [SpanKind.SERVER]: 2,
+  [SpanKind.CLIENT]: 3,
+  [SpanKind.PRODUCER]: 4,
+  [SpanKind.CONSUMER]: 5,
+};
+
+/** A number as JSON.stringify writes it in an object (non-finite ones become null). */
+function num(n: number): string {
+  return Number.isFinite(n) ? String(n) : 'null';
+}
+
+function anyValue(v: AttributeValue): string | undefined {
+  switch (typeof v) {
+    case 'string':
+      return `{"stringValue":${JSON.stringify(v)}}`;
+    case 'boolean':
+      return v ? '{"boolValue":true}' : '{"boolValue":false}';
+    case 'number':
+      // The same rules as otlp-json.ts's anyValue: int64 where it fits, non-finite as strings.
+      if (Number.isSafeInteger(v)) return `{"intValue":"${String(v)}"}`;
+      if (Number.isInteger(v) && Math.abs(v) < 2 ** 63) return `{"intValue":"${BigInt(v).toString()}"}`;
+      return Number.isFinite(v) ? `{"doubleValue":${String(v)}}` : `{"doubleValue":"${String(v)}"}`;
+    default: {
+      if (!Array.isArray(v)) return undefined;
+      let out = '';
+      for (const item of v as unknown[]) {
+        if (item === null || item === undefined) continue;
+        const encoded = anyValue(item as AttributeValue);
+        if (encoded !== undefined) out += out === '' ? encoded : `,${encoded}`;
+      }
+      return `{"arrayValue":{"values":[${out}]}}`;
+    }
+  }
+}
+
+// `{"key":"name","value":` per attribute name: names repeat on every record of a shape.
+const keyPrefixes = new Map<string, string>();
+function keyPrefix(key: string): string {
+  let p = keyPrefixes.get(key);
+  if (p === undefined) {
+    p = `{"key":${JSON.stringify(key)},"value":`;
+    if (keyPrefixes.size >= 4096) keyPrefixes.clear();
+    keyPrefixes.set(key, p);
+  }
+  return p;
+}
+
+/** The attributes as an OTLP KeyValue array; string values escaped by the chain are reused. */
+export function attributesJson(attrs: Attributes, cache?: EscapedValues): string {
+  let out = '';
+  let i = 0;
+  for (const key in attrs) {
+    const v = attrs[key];
+    if (v !== undefined) {
+      const value =
+        typeof v === 'string' ? `{"stringValue":${escapedValue(cache, i, key, v) ?? JSON.stringify(v)}}` : anyValue(v);
+      if (value !== undefined) out += `${out === '' ? '' : ','}${keyPrefix(key)}${value}}`;
+    }
+    i++;
+  }
+  return `[${out}]`;
+}
+
+export function statusCode(code: SpanStatusCode): number {
+  return code === SpanStatusCode.OK ? 1 : code === SpanStatusCode.ERROR ? 2 : 0;
+}
+
+/** One span's OTLP/JSON text (a `Span` message), the fields in otlp-json.ts's encodeSpan order. */
+export function spanJson(span: ReadableSpan): string {
+  const ctx = span.spanContext();
+  const status = span.status;
+  let s =
+    `{"traceId":${JSON.stringify(ctx.traceId)},"spanId":${JSON.stringify(ctx.spanId)},"name":${JSON.stringify(span.name)}` +
+    `,"kind":${KIND[span.kind] ?? 1},"startTimeUnixNano":"${hrTimeToNanos(span.startTime)}","endTimeUnixNano":"${hrTimeToNanos(span.endTime)}"` +
+    `,"attributes":${attributesJson(span.attributes, (span as Span)[ESCAPED_VALUES])}` +
+    (status.message
+      ? `,"status":{"code":${statusCode(status.code)},"message":${JSON.stringify(status.message)}}`
+      : `,"status":{"code":${statusCode(status.code)}}`);
+  if (ctx.traceFlags !== undefined) s += `,"flags":${num(ctx.traceFlags)}`;
+  const parent = span.parentSpanContext?.spanId;
+  if (parent) s += `,"parentSpanId":${JSON.stringify(parent)}`;
+  if (span.events.length > 0) {
+    let events = '';
+    for (const e of span.events) {
+      const a = e.attributes ? attributesJson(e.attributes) : '[]';
+      events += `${events === '' ? '' : ','}{"timeUnixNano":"${hrTimeToNanos(e.time)}","name":${JSON.stringify(e.name)},"attributes":${a}}`;
+    }
+    s += `,"events":[${events}]`;
+  }
+  if (span.links.length > 0) {
+    let links = '';
+    for (const l of span.links) {
+      const a = l.attributes ? attributesJson(l.attributes) : '[]';
+      links += `${links === '' ? '' : ','}{"traceId":${JSON.stringify(l.context.traceId)},"spanId":${JSON.stringify(l.context.spanId)},"attributes":${a}}`;
+    }
+    s += `,"links":[${links}]`;
+  }
+  if (span.droppedAttributesCount) s += `,"droppedAttributesCount":${num(span.droppedAttributesCount)}`;
+  return `${s}}`;
+}
+
+/**
+ * The OTLP/JSON bytes of one span, computed once and kept on the record: a record is final
+ * once it reaches the sink (the chain has hashed it), so later batches, spool writes and
+ * retries reuse the same bytes.
+ */
+export function spanJsonBytes(span: ReadableSpan): Buffer {
+  const cached = (span as Span)[SPAN_JSON];
+  if (cached !== undefined) return cached;
+  const bytes = Buffer.from(spanJson(span), 'utf8');
+  if (Object.isExtensible(span)) (span as Span)[SPAN_JSON] = bytes;
+  return bytes;
+}
+
+const resourceCache = new WeakMap<object, Buffer>();
+const scopeCache = new WeakMap<object, Buffer>();
+
+/** A resource as OTLP/JSON (`{"attributes":[...]}`), once per resource object. */
+export function resourceJsonBytes(resource: ReadableSpan['resource']): Buffer {
+  let b = resourceCache.get(resource);
+  if (b === undefined) {
+    b = Buffer.from(`{"attributes":${attributesJson(resource.attributes as Attributes)}}`, 'utf8');
+    resourceCache.set(resource, b);
+  }
+  return b;
+}
+
+/** An instrumentation scope as OTLP/JSON (`{"name":..,"version":..}`), once per scope object. */
+export function scopeJsonBytes(scope: ReadableSpan['instrumentationScope']): Buffer {
+  let b = scopeCache.get(scope);
+  if (b === undefined) {
+    const json = scope.version ? { name: scope.name, version: scope.version } : { name: scope.name };
+    b = Buffer.from(JSON.stringify(json), 'utf8');
+    scopeCache.set(scope, b);
+  }
+  return b;
+}

@@ -1,0 +1,93 @@
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { resourceJsonBytes, scopeJsonBytes, spanJsonBytes } from './otlp-json-bytes.js';
+
+/**
+ * ExportTraceServiceRequests assembled from bytes: the envelope written around spans' cached
+ * fragments into one Buffer, the length known before anything is copied.
+ */
+
+const OPEN = Buffer.from('{"resourceSpans":[');
+const RESOURCE = Buffer.from('{"resource":');
+const SCOPE_SPANS = Buffer.from(',"scopeSpans":[');
+const SCOPE = Buffer.from('{"scope":');
+const SPANS = Buffer.from(',"spans":[');
+const CLOSE_SCOPE = Buffer.from(']}');
+const CLOSE_RESOURCE = Buffer.from(']}');
+const CLOSE = Buffer.from(']}');
+const COMMA = Buffer.from(',');
+
+/** Spans of one resource, grouped by scope. */
+export interface ResourceGroup {
+  resource: Buffer;
+  scopes: { scope: Buffer; fragments: readonly Buffer[] }[];
+}
+
+function groupLength(g: ResourceGroup): number {
+  let n = RESOURCE.length + g.resource.length + SCOPE_SPANS.length + CLOSE_RESOURCE.length + Math.max(0, g.scopes.length - 1);
+  for (const s of g.scopes) {
+    n += SCOPE.length + s.scope.length + SPANS.length + CLOSE_SCOPE.length + Math.max(0, s.fragments.length - 1);
+    for (const f of s.fragments) n += f.length;
+  }
+  return n;
+}
+
+/** The request for resource groups, in one allocation. */
+export function requestBytes(groups: readonly ResourceGroup[]): Buffer {
+  let total = OPEN.length + CLOSE.length + Math.max(0, groups.length - 1);
+  for (const g of groups) total += groupLength(g);
+  const out = Buffer.allocUnsafe(total);
+  let at = 0;
+  const put = (b: Buffer): void => {
+    at += b.copy(out, at);
+  };
+  put(OPEN);
+  groups.forEach((g, gi) => {
+    if (gi > 0) put(COMMA);
+    put(RESOURCE);
+    put(g.resource);
+    put(SCOPE_SPANS);
+    g.scopes.forEach((s, si) => {
+      if (si > 0) put(COMMA);
+      put(SCOPE);
+      put(s.scope);
+      put(SPANS);
+      s.fragments.forEach((f, fi) => {
+        if (fi > 0) put(COMMA);
+        put(f);
+      });
+      put(CLOSE_SCOPE);
+    });
+    put(CLOSE_RESOURCE);
+  });
+  put(CLOSE);
+  return out;
+}
+
+/** An ExportTraceServiceRequest from spans' bytes: envelope + joined fragments, one Buffer. */
+export function traceRequestBytes(fragments: readonly Buffer[], resourceJson: Buffer, scopeJson: Buffer): Buffer {
+  return requestBytes([{ resource: resourceJson, scopes: [{ scope: scopeJson, fragments }] }]);
+}
+
+/**
+ * `encodeTraceRequest(spans)` as bytes: the same grouping (by resource object, then by scope
+ * name and version), the same bytes, each span's fragment taken from its cache.
+ */
+export function encodeTraceRequestBytes(spans: readonly ReadableSpan[]): Buffer {
+  const byResource = new Map<unknown, { resource: Buffer; scopes: Map<string, { scope: Buffer; fragments: Buffer[] }> }>();
+  for (const span of spans) {
+    let r = byResource.get(span.resource);
+    if (r === undefined) {
+      r = { resource: resourceJsonBytes(span.resource), scopes: new Map() };
+      byResource.set(span.resource, r);
+    }
+    const scope = span.instrumentationScope;
+    const key = `${scope.name}@${scope.version ?? ''}`;
+    let s = r.scopes.get(key);
+    if (s === undefined) {
+      s = { scope: scopeJsonBytes(scope), fragments: [] };
+      r.scopes.set(key, s);
+    }
+    s.fragments.push(spanJsonBytes(span));
+  }
+  return requestBytes(Array.from(byResource.values(), (r) => ({ resource: r.resource, scopes: [...r.scopes.values()] })));
+}

@@ -1,0 +1,56 @@
+import { UNHASHED_ATTRIBUTES } from './canonical.js';
+
+/**
+ * The sorted order of a record's attribute names, computed once per shape. Records of one
+ * call site have the same names in the same order every time (the call record, the attempt
+ * record, a denial...), so sorting 20 names and escaping each of them per record is work
+ * done once here instead.
+ */
+export interface RecordShape {
+  /** The names in the attributes' own order (the first record's Object.keys). */
+  readonly keys: readonly string[];
+  /** Indices into `keys`, sorted by name in code-unit order, unhashed names left out. */
+  readonly order: readonly number[];
+  /** Per sorted position: `["name",`, the canonical pair's opening. */
+  readonly prefixes: readonly string[];
+}
+
+/** Shapes by name count; each list most recently used first. Bounded: a shape is cheap to redo. */
+const byCount = new Map<number, RecordShape[]>();
+const MAX_PER_COUNT = 8;
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function build(keys: string[]): RecordShape {
+  const order: number[] = [];
+  for (let i = 0; i < keys.length; i++) if (!UNHASHED_ATTRIBUTES.has(keys[i] as string)) order.push(i);
+  // Code-unit order, as Array.prototype.sort gives for strings (names are unique: no ties).
+  order.sort((x, y) => ((keys[x] as string) < (keys[y] as string) ? -1 : 1));
+  return { keys, order, prefixes: order.map((i) => `[${JSON.stringify(keys[i])},`) };
+}
+
+/** The shape of these names (`keys` is adopted when the shape is new: pass a fresh array). */
+export function shapeOf(keys: string[]): RecordShape {
+  let list = byCount.get(keys.length);
+  if (list === undefined) {
+    list = [];
+    byCount.set(keys.length, list);
+  }
+  for (let k = 0; k < list.length; k++) {
+    const shape = list[k] as RecordShape;
+    if (sameKeys(keys, shape.keys)) {
+      if (k > 0) {
+        list.splice(k, 1);
+        list.unshift(shape);
+      }
+      return shape;
+    }
+  }
+  const shape = build(keys);
+  list.unshift(shape);
+  if (list.length > MAX_PER_COUNT) list.pop();
+  return shape;
+}
