@@ -1,6 +1,6 @@
 import { tool } from '@langchain/core/tools';
 import { deny } from '@tooltrail/core';
-import { auditTools } from '@tooltrail/langchain';
+import { auditLangChainTools } from '@tooltrail/langchain';
 import { z } from 'zod';
 
 /** What the booking tool actually did: the trail must agree with this list. */
@@ -36,7 +36,7 @@ export const bookFlight = tool(
  * The one-line change: the agent gets the audited tools. Bookings over EUR 1000 need a human,
  * so policy denies them before the tool runs; the model reads the denial and carries on.
  */
-export const auditedTools = auditTools([searchFlights, bookFlight], {
+export const auditedTools = auditLangChainTools([searchFlights, bookFlight], {
   tools: {
     book_flight: {
       policy: [

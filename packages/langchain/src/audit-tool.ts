@@ -2,74 +2,27 @@ import type { CallbackManagerForToolRun } from '@langchain/core/callbacks/manage
 import { ToolMessage } from '@langchain/core/messages';
 import { ToolInputParsingException } from '@langchain/core/tools';
 import type { ToolRunnableConfig } from '@langchain/core/tools';
-import type { InferInteropZodOutput } from '@langchain/core/utils/types';
+import { AuditConfigError, type AuditedFunction, type PolicyRule, type ToolOptions } from '@tooltrail/core';
 import {
-  AuditConfigError,
-  withAudit as withDefaultAudit,
-  type AuditedFunction,
-  type Auditor,
-  type PolicyRule,
-  type RetryOptions,
-  type ToolMaskingOptions,
-  type ToolOptions,
-  type ToolType,
-  unknownOptionKeys,
-} from '@tooltrail/core';
-import { defaultRefusalMessage, isDenial, isRefusal, type RefusedCall } from './refusal.js';
+  checkAdapterOptions,
+  isDenial,
+  isRefusal,
+  refusalHandling,
+  withAdapterAudit,
+  type RefusalHandling,
+  type RefusedCall,
+} from '@tooltrail/core/adapter';
+import {
+  AUDIT_TOOL_KEYS,
+  AUDIT_TOOLS_KEYS,
+  TOOL_OPTION_KEYS,
+  type AuditLangChainToolOptions,
+  type AuditLangChainToolsOptions,
+  type LangChainTool,
+  type ToolArgs,
+} from './options.js';
 import { toArgumentSchema } from './schema.js';
-
-/** What every LangChain tool has, and all the adapter needs to see of it at the type level. */
-export interface LangChainTool {
-  name: string;
-  description: string;
-  schema: unknown;
-  lc_namespace: string[];
-}
-
-/**
- * The arguments a tool's body receives (its zod schema's output), as policy rules see them.
- * `unknown` for JSON-schema tools.
- */
-export type ToolArgs<T> = T extends { schema: infer S }
-  ? [InferInteropZodOutput<S>] extends [never]
-    ? unknown
-    : InferInteropZodOutput<S>
-  : unknown;
-
-/** Options for one tool. `Args`: what its policy rules see as `call.args`. */
-export interface LangChainToolOptions<Args = unknown> {
-  /** Rules for this tool, run after the auditor's rules (docs/policy.md). */
-  policy?: PolicyRule<Args>[];
-  /** tooltrail's own retries of the tool body; each attempt is a `tool_attempt` span. */
-  retry?: RetryOptions;
-  /** `gen_ai.tool.type`. Default `function`. */
-  type?: ToolType;
-  /** Masking for this tool's payloads, over the auditor's. */
-  masking?: ToolMaskingOptions;
-  /**
-   * A call denied by policy. `message` (default): the tool returns an error result the model
-   * reads (a `ToolMessage` with `status: 'error'`). `throw`: `AuditDeniedError` is thrown.
-   */
-  onDenied?: 'message' | 'throw';
-  /**
-   * Arguments that fail the tool's schema. `message` (default): an error result as for
-   * `onDenied`. `throw`: LangChain's own `ToolInputParsingException`, as the unaudited tool
-   * throws, with the `AuditValidationError` as its `cause`.
-   */
-  onInvalid?: 'message' | 'throw';
-  /** The text of the error result the model reads. Default: `defaultRefusalMessage`. */
-  formatRefusal?: (error: RefusedCall) => string;
-}
-
-export interface AuditToolOptions<Args = unknown> extends LangChainToolOptions<Args> {
-  /** The auditor that records the calls. Default: the process default auditor, looked up at each call. */
-  auditor?: Auditor;
-}
-
-export interface AuditLangChainToolsOptions extends AuditToolOptions {
-  /** Options for single tools, by tool name; their policy runs after the common policy. */
-  tools?: Record<string, LangChainToolOptions>;
-}
+import { drain, isAsyncGenerator } from './stream.js';
 
 /** The StructuredTool members the wrapper calls; `_call` is protected in LangChain's types. */
 interface ToolInternals extends LangChainTool {
@@ -92,46 +45,14 @@ interface CallState {
 type Body = (this: CallState, input: unknown) => Promise<unknown>;
 type AuditedBody = AuditedFunction<Body>;
 
-const AUDITED = Symbol.for('tooltrail.langchain.audited');
-
-/** Every key of `T`: the compiler refuses a list that misses one or names another. */
-const keysOf = <T>(keys: Record<keyof T, true>): readonly string[] => Object.keys(keys);
-const TOOL_OPTION_KEYS = keysOf<LangChainToolOptions>({
-  policy: true,
-  retry: true,
-  type: true,
-  masking: true,
-  onDenied: true,
-  onInvalid: true,
-  formatRefusal: true,
-});
-const AUDIT_TOOL_KEYS: readonly string[] = [...keysOf<Omit<AuditToolOptions, keyof LangChainToolOptions>>({ auditor: true }), ...TOOL_OPTION_KEYS];
-const AUDIT_TOOLS_KEYS: readonly string[] = [...AUDIT_TOOL_KEYS, ...keysOf<Omit<AuditLangChainToolsOptions, keyof AuditToolOptions>>({ tools: true })];
-
-/**
- * Unknown keys in the options (in `retry`, `masking` and each tool's options too) and `tools`
- * entries that name no tool are errors, each naming the nearest valid name: a typo would
- * otherwise be silently ignored.
- */
-function checkOptions(fn: string, options: unknown, valid: readonly string[], tools?: readonly unknown[]): void {
-  if (typeof options !== 'object' || options === null) throw new AuditConfigError(`${fn} options must be an object`);
-  const issues = unknownOptionKeys(options, valid);
-  const perTool = (options as { tools?: unknown }).tools;
-  if (tools !== undefined && perTool !== undefined) {
-    if (typeof perTool !== 'object' || perTool === null || Array.isArray(perTool)) issues.push('tools must be an object of per-tool options, by tool name');
-    else {
-      const names = tools.map((t) => (t as { name?: unknown } | null)?.name).filter((n): n is string => typeof n === 'string');
-      // An entry for a name that is not in the list would configure nothing.
-      issues.push(...unknownOptionKeys(perTool, names, 'tools.'));
-      for (const [name, own] of Object.entries(perTool)) {
-        if (own === undefined) continue;
-        if (typeof own !== 'object' || own === null) issues.push(`tools.${name} must be an object of options`);
-        else issues.push(...unknownOptionKeys(own, TOOL_OPTION_KEYS, `tools.${name}.`));
-      }
-    }
-  }
-  if (issues.length > 0) throw new AuditConfigError(`invalid ${fn} options`, issues);
+/** What a wrapped tool keeps for the adapter's other entry points (recording refused calls). */
+export interface AuditedToolState {
+  readonly audited: AuditedBody;
+  readonly refusals: RefusalHandling;
 }
+
+/** Global, so a tool wrapped by this package's ESM build is recognised by its CJS build. */
+const AUDITED = Symbol.for('tooltrail.langchain.audited');
 
 /**
  * Returns the tool audited: every call through `invoke` (or `call`) becomes an `execute_tool`
@@ -143,9 +64,13 @@ function checkOptions(fn: string, options: unknown, valid: readonly string[], to
  * - executed arguments: what `_call` (the `tool()` function) receives, after the schema and
  *   policy rewrites.
  */
-export function auditTool<T extends LangChainTool>(tool: T, options: AuditToolOptions<ToolArgs<T>> = {}): T {
+export function auditLangChainTool<T extends LangChainTool>(tool: T, options: AuditLangChainToolOptions<ToolArgs<T>> = {}): T {
   const internals = checkTool(tool);
-  checkOptions('auditTool()', options, AUDIT_TOOL_KEYS);
+  checkAdapterOptions('auditLangChainTool()', options, AUDIT_TOOL_KEYS);
+  return wrapTool(tool, internals, options, refusalHandling(options, '@tooltrail/langchain', 'auditLangChainTool()'));
+}
+
+function wrapTool<T extends LangChainTool>(tool: T, internals: ToolInternals, options: AuditLangChainToolOptions<ToolArgs<T>>, refusals: RefusalHandling): T {
   const originalCall = internals.call;
   const originalUnderscoreCall = internals._call;
   const toolOptions: ToolOptions<Body> = {
@@ -164,10 +89,7 @@ export function auditTool<T extends LangChainTool>(tool: T, options: AuditToolOp
     const out: unknown = await originalUnderscoreCall.call(this.tool, input, this.runManager, this.config);
     return isAsyncGenerator(out) ? drain(out, this.runManager) : out;
   };
-  const audited: AuditedBody = options.auditor ? options.auditor.withAudit(body, toolOptions) : withDefaultAudit(body, toolOptions);
-  const onDenied = options.onDenied ?? 'message';
-  const onInvalid = options.onInvalid ?? 'message';
-  const format = options.formatRefusal ?? defaultRefusalMessage;
+  const audited: AuditedBody = withAdapterAudit(options, body, toolOptions, 'auditLangChainTool()');
 
   const call = async function (this: ToolInternals, arg: unknown, configArg?: unknown, tags?: string[]): Promise<unknown> {
     const callId = toolCallId(arg, configArg);
@@ -200,42 +122,58 @@ export function auditTool<T extends LangChainTool>(tool: T, options: AuditToolOp
       // audited call) is the body's error and propagates unchanged.
       const refusal = state.refusal;
       if (refusal === undefined || err !== refusal) throw err;
-      if (isDenial(refusal)) {
-        if (onDenied === 'throw') throw refusal;
-      } else if (onInvalid === 'throw') {
-        throw Object.assign(new ToolInputParsingException(refusal.message, safeStringify(arg)), { cause: refusal });
-      }
-      return refusalResult(this, format(refusal), callId);
+      return refusalOutcome(this, refusal, refusals, callId, arg);
     }
   };
 
   const wrapped = Object.create(tool) as T;
   Object.defineProperty(wrapped, 'call', { value: call, configurable: true, writable: true });
-  Object.defineProperty(wrapped, AUDITED, { value: true });
+  const state: AuditedToolState = { audited, refusals };
+  Object.defineProperty(wrapped, AUDITED, { value: state });
   return wrapped;
 }
 
 /**
- * Audits a list of tools (`auditTool` on each), keeping its order and types: the one-line change
+ * A refusal as the framework gets it: thrown (a denial as itself, invalid arguments as
+ * LangChain's own parsing error, as the unaudited tool throws), or as the tool's error result.
+ */
+export function refusalOutcome(tool: { name: string; metadata?: Record<string, unknown> }, refusal: RefusedCall, refusals: RefusalHandling, callId: string | undefined, arg: unknown): unknown {
+  if (refusals.modeFor(refusal) === 'throw') {
+    if (isDenial(refusal)) throw refusal;
+    throw Object.assign(new ToolInputParsingException(refusal.message, safeStringify(arg)), { cause: refusal });
+  }
+  return refusalResult(tool, refusals.format(refusal), callId);
+}
+
+/**
+ * Audits a list of tools (`auditLangChainTool` on each), keeping its order and types: the one-line change
  * is `model.bindTools(auditTools(tools))` plus running the same list in the agent loop.
  */
-export function auditTools<const T extends readonly LangChainTool[]>(tools: T, options: AuditLangChainToolsOptions = {}): Mutable<T> {
-  if (!Array.isArray(tools)) throw new AuditConfigError('auditTools() takes an array of LangChain tools');
-  checkOptions('auditTools()', options, AUDIT_TOOLS_KEYS, tools);
+export function auditLangChainTools<const T extends readonly LangChainTool[]>(tools: T, options: AuditLangChainToolsOptions = {}): Mutable<T> {
+  const fn = 'auditLangChainTools()';
+  if (!Array.isArray(tools)) throw new AuditConfigError(`${fn} takes an array of LangChain tools`);
+  const names = tools.map((t) => (t as { name?: unknown } | null)?.name).filter((n): n is string => typeof n === 'string');
+  checkAdapterOptions(fn, options, AUDIT_TOOLS_KEYS, { keys: TOOL_OPTION_KEYS, names, keyedBy: 'tool name' });
   const { tools: perTool, ...common } = options;
   return tools.map((t: LangChainTool) => {
     const own = perTool?.[t.name];
     const policy: PolicyRule[] = [...(common.policy ?? []), ...(own?.policy ?? [])];
-    return auditTool<LangChainTool>(t, { ...common, ...own, policy });
+    const merged: AuditLangChainToolOptions = { ...common, ...own, policy };
+    return wrapTool(t, checkTool(t), merged, refusalHandling(merged, '@tooltrail/langchain', fn));
   }) as unknown as Mutable<T>;
 }
 
 /** A tuple type without `readonly`, so the result goes straight into `bindTools([...])` parameters. */
 export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-/** Whether `tool` came from `auditTool`. */
+/** Whether `tool` came from `auditLangChainTool` (of any build of this package). */
 export function isAuditedTool(tool: unknown): boolean {
-  return typeof tool === 'object' && tool !== null && (tool as { [AUDITED]?: unknown })[AUDITED] === true;
+  return auditedStateOf(tool) !== undefined;
+}
+
+export function auditedStateOf(tool: unknown): AuditedToolState | undefined {
+  const state = typeof tool === 'object' && tool !== null ? (tool as { [AUDITED]?: unknown })[AUDITED] : undefined;
+  return typeof state === 'object' && state !== null ? (state as AuditedToolState) : undefined;
 }
 
 function checkTool(tool: unknown): ToolInternals {
@@ -243,10 +181,10 @@ function checkTool(tool: unknown): ToolInternals {
   // Duck-typed like LangChain's isStructuredTool: two copies of @langchain/core (ESM and CJS)
   // have distinct StructuredTool classes, and instanceof would reject one of them.
   if (typeof t !== 'object' || t === null || !Array.isArray(t.lc_namespace) || typeof t.call !== 'function' || typeof t._call !== 'function') {
-    throw new AuditConfigError('auditTool() takes a LangChain StructuredTool (tool(), DynamicStructuredTool, a StructuredTool subclass)');
+    throw new AuditConfigError('auditLangChainTool() takes a LangChain StructuredTool (tool(), DynamicStructuredTool, a StructuredTool subclass)');
   }
-  if (typeof t.name !== 'string' || t.name.trim() === '') throw new AuditConfigError('auditTool(): the tool has no name');
-  if (isAuditedTool(t)) throw new AuditConfigError(`auditTool(): tool "${t.name}" is already audited`);
+  if (typeof t.name !== 'string' || t.name.trim() === '') throw new AuditConfigError('auditLangChainTool(): the tool has no name');
+  if (isAuditedTool(t)) throw new AuditConfigError(`auditLangChainTool(): tool "${t.name}" is already audited`);
   return t as ToolInternals;
 }
 
@@ -266,35 +204,9 @@ function isToolCall(x: unknown): x is { id?: unknown; args: unknown } {
  * makes of a failing tool. Without one LangChain returns bare content, and so does this: the
  * text is the tool's output.
  */
-function refusalResult(tool: ToolInternals, text: string, callId: string | undefined): unknown {
+function refusalResult(tool: { name: string; metadata?: Record<string, unknown> | undefined }, text: string, callId: string | undefined): unknown {
   if (callId === undefined) return text;
   return new ToolMessage({ content: text, status: 'error', tool_call_id: callId, name: tool.name, metadata: tool.metadata });
-}
-
-function isAsyncGenerator(x: unknown): x is AsyncGenerator<unknown, unknown> {
-  return typeof x === 'object' && x !== null && typeof (x as { next?: unknown }).next === 'function';
-}
-
-/**
- * A streaming tool's generator is drained inside the audited body, so its work runs within the
- * attempt (identity, span context) and the recorded result is its return value. Chunks still
- * reach LangChain's callbacks as tool events, as LangChain does it.
- */
-async function drain(gen: AsyncGenerator<unknown, unknown>, runManager: CallbackManagerForToolRun | undefined): Promise<unknown> {
-  try {
-    let step = await gen.next();
-    while (!step.done) {
-      try {
-        await runManager?.handleToolEvent(step.value);
-      } catch (streamError) {
-        await runManager?.handleToolError(streamError);
-      }
-      step = await gen.next();
-    }
-    return step.value;
-  } finally {
-    await gen.return?.(undefined);
-  }
 }
 
 function safeStringify(value: unknown): string {

@@ -4,7 +4,7 @@ import { tool } from '@langchain/core/tools';
 import { currentRun, deny, type PolicyRule } from '@tooltrail/core';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { auditTools } from '../src/index.js';
+import { auditLangChainTools } from '../src/index.js';
 import { alice, attr, harness, runAgentLoop, ScriptedChatModel } from './helpers.js';
 
 const booked: unknown[] = [];
@@ -58,7 +58,7 @@ describe('an agent loop with a fake tool-calling chat model', () => {
   it('records every call of the loop under the run, and the model recovers from the invalid and the denied call', async () => {
     const h = harness();
     booked.length = 0;
-    const tools = auditTools([searchFlights, bookFlight], { auditor: h.auditor, tools: { book_flight: { policy: [budgetCap as PolicyRule] } } });
+    const tools = auditLangChainTools([searchFlights, bookFlight], { auditor: h.auditor, tools: { book_flight: { policy: [budgetCap as PolicyRule] } } });
     const model = new ScriptedChatModel(travelScript);
     const toolStarts: string[] = [];
     const callbacks = [{ handleToolStart: (_t: unknown, _input: string, _runId: string, _parent?: string, _tags?: string[], _md?: unknown, name?: string) => void toolStarts.push(String(name)) }];

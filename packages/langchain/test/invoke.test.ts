@@ -14,7 +14,7 @@ import { SpanStatusCode } from '@opentelemetry/api';
 import { AuditDeniedError, AuditValidationError, currentCall, currentRun, deny, rewrite, sensitive } from '@tooltrail/core';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { auditTool, auditTools, isAuditedTool } from '../src/index.js';
+import { auditLangChainTool, auditLangChainTools, isAuditedTool } from '../src/index.js';
 import { alice, attr, harness } from './helpers.js';
 
 const weatherSchema = z.object({
@@ -36,7 +36,7 @@ describe('tool.invoke with a ToolCall', () => {
   it('records the ToolCall id, the proposed and the executed arguments, and returns the ToolMessage', async () => {
     const h = harness();
     const seen: unknown[] = [];
-    const t = auditTool(weatherTool(seen), { auditor: h.auditor });
+    const t = auditLangChainTool(weatherTool(seen), { auditor: h.auditor });
     const msg = await h.auditor.run(alice, () =>
       t.invoke({ type: 'tool_call', id: 'call_abc', name: 'get_weather', args: { city: '  Oslo ', days: '2' } }),
     );
@@ -66,7 +66,7 @@ describe('tool.invoke with a ToolCall', () => {
 
   it('generates a call id and returns bare content when invoked with plain arguments', async () => {
     const h = harness();
-    const t = auditTool(weatherTool(), { auditor: h.auditor });
+    const t = auditLangChainTool(weatherTool(), { auditor: h.auditor });
     const out = await h.auditor.run(alice, () => t.invoke({ city: 'Rome' }));
     expect(out).toBe('Rome: sunny for 3 days');
     const [span] = await h.toolSpans();
@@ -77,7 +77,7 @@ describe('tool.invoke with a ToolCall', () => {
 
   it('takes the call id from config.toolCall when the arguments come bare (as some executors pass them)', async () => {
     const h = harness();
-    const t = auditTool(weatherTool(), { auditor: h.auditor });
+    const t = auditLangChainTool(weatherTool(), { auditor: h.auditor });
     const toolCall = { type: 'tool_call' as const, id: 'call_cfg', name: 'get_weather', args: { city: 'Rome' } };
     const msg = await h.auditor.run(alice, () => t.invoke({ city: 'Rome' }, { toolCall }));
     expect(msg).toBeInstanceOf(ToolMessage);
@@ -88,7 +88,7 @@ describe('tool.invoke with a ToolCall', () => {
   it('runs the body inside the run and the attempt: identity, call and RunnableConfig reach it', async () => {
     const h = harness();
     let inside: unknown;
-    const t = auditTool(
+    const t = auditLangChainTool(
       tool(
         async ({ q }: { q: string }, config: ToolRunnableConfig) => {
           // A nested runnable: LangChain's own AsyncLocalStorage and tooltrail's must both survive.
@@ -119,7 +119,7 @@ describe('refusals reach the model as tool error results', () => {
   it('turns invalid arguments into an error ToolMessage and an invalid span; the body never runs', async () => {
     const h = harness();
     const seen: unknown[] = [];
-    const t = auditTool(weatherTool(seen), { auditor: h.auditor });
+    const t = auditLangChainTool(weatherTool(seen), { auditor: h.auditor });
     const msg = await h.auditor.run(alice, () =>
       t.invoke({ type: 'tool_call', id: 'call_bad', name: 'get_weather', args: { city: 'Oslo', days: 30 } }),
     );
@@ -146,7 +146,7 @@ describe('refusals reach the model as tool error results', () => {
     const h = harness();
     const seen: unknown[] = [];
         // Rules see the arguments typed by the tool's schema.
-    const t = auditTool(weatherTool(seen), {
+    const t = auditLangChainTool(weatherTool(seen), {
       auditor: h.auditor,
       policy: [(call) => (call.args.city === 'Moscow' ? deny('travel ban', { rule: 'travel.ban' }) : undefined)],
     });
@@ -170,7 +170,7 @@ describe('refusals reach the model as tool error results', () => {
 
   it('denies calls outside a run (requireIdentity) the same way, and returns the text for plain invocations', async () => {
     const h = harness();
-    const t = auditTool(weatherTool(), { auditor: h.auditor });
+    const t = auditLangChainTool(weatherTool(), { auditor: h.auditor });
     const out = await t.invoke({ city: 'Oslo' });
     expect(out).toMatch(/^Error: the call to tool "get_weather" was denied by policy rule tooltrail.require-identity/);
     const [span] = await h.toolSpans();
@@ -179,10 +179,9 @@ describe('refusals reach the model as tool error results', () => {
 
   it('throws instead when asked: AuditDeniedError, and ToolInputParsingException caused by AuditValidationError', async () => {
     const h = harness();
-    const t = auditTool(weatherTool(), {
+    const t = auditLangChainTool(weatherTool(), {
       auditor: h.auditor,
-      onDenied: 'throw',
-      onInvalid: 'throw',
+      onRefusal: 'throw',
       policy: [(c) => (c.args.city === 'Moscow' ? deny('travel ban') : undefined)],
     });
     await h.auditor.run(alice, async () => {
@@ -196,7 +195,7 @@ describe('refusals reach the model as tool error results', () => {
 
   it('lets a custom formatter write the message', async () => {
     const h = harness();
-    const t = auditTool(weatherTool(), { auditor: h.auditor, formatRefusal: (e) => `nope: ${e.code}` });
+    const t = auditLangChainTool(weatherTool(), { auditor: h.auditor, formatRefusal: (e) => `nope: ${e.code}` });
     const msg = await t.invoke({ type: 'tool_call', id: 'c1', name: 'get_weather', args: { city: 'Oslo' } });
     expect(msg.content).toBe('nope: TOOLTRAIL_DENIED');
   });
@@ -206,7 +205,7 @@ describe('refusals reach the model as tool error results', () => {
     const inner = h.auditor.withAudit(async function inner(_x: string) {
       return 1;
     }, { policy: [() => deny('inner refused')] });
-    const t = auditTool(
+    const t = auditLangChainTool(
       tool(async ({ x }: { x: string }) => inner(x), { name: 'outer', description: 'outer', schema: z.object({ x: z.string() }) }),
       { auditor: h.auditor },
     );
@@ -225,7 +224,7 @@ describe('arguments, errors and retries', () => {
   it('records a policy rewrite: the body gets the rewritten arguments, the model proposal stays beside them', async () => {
     const h = harness();
     const seen: unknown[] = [];
-    const t = auditTool(weatherTool(seen), {
+    const t = auditLangChainTool(weatherTool(seen), {
       auditor: h.auditor,
       policy: [(c) => (c.args.days > 5 ? rewrite({ ...c.args, days: 5 }, 'forecasts stop at 5 days', { rule: 'weather.cap' }) : undefined)],
     });
@@ -245,7 +244,7 @@ describe('arguments, errors and retries', () => {
     const h = harness();
     class QuotaError extends Error {}
     const boom = new QuotaError('quota exceeded');
-    const t = auditTool(
+    const t = auditLangChainTool(
       tool(async () => {
         throw boom;
       }, { name: 'flaky', description: 'flaky', schema: z.object({}) }),
@@ -261,7 +260,7 @@ describe('arguments, errors and retries', () => {
   it('counts a framework retry (withRetry, same ToolCall id) as attempt 2', async () => {
     const h = harness();
     let calls = 0;
-    const t = auditTool(
+    const t = auditLangChainTool(
       tool(async () => {
         calls++;
         if (calls === 1) throw new Error('transient');
@@ -284,7 +283,7 @@ describe('arguments, errors and retries', () => {
   it('drains a streaming tool inside the attempt and records its return value', async () => {
     const h = harness();
     const events: unknown[] = [];
-    const t = auditTool(
+    const t = auditLangChainTool(
       tool(
         async function* ({ n }: { n: number }) {
           for (let i = 1; i <= n; i++) yield { progress: i, user: currentRun()?.principal.id };
@@ -304,7 +303,7 @@ describe('arguments, errors and retries', () => {
 
   it('masks fields the zod schema marks sensitive', async () => {
     const h = harness({ masking: {} });
-    const t = auditTool(
+    const t = auditLangChainTool(
       tool(async ({ user }: { user: string; motto: string }) => `hello ${user}`, {
         name: 'login',
         description: 'login',
@@ -342,7 +341,7 @@ describe('every kind of LangChain tool stays what it was', () => {
     });
     const shout = new DynamicTool({ name: 'shout', description: 'Shout text', func: async (s: string) => s.toUpperCase() });
     const originals = [weatherTool(), dynamic, shout, new Lookup()] as const;
-    const audited = auditTools(originals, { auditor: h.auditor });
+    const audited = auditLangChainTools(originals, { auditor: h.auditor });
     for (const [i, t] of audited.entries()) {
       const o = originals[i]!;
       expect(Object.getPrototypeOf(t)).toBe(o);
@@ -372,12 +371,12 @@ describe('every kind of LangChain tool stays what it was', () => {
     expect(attr(byId.get('c-shout'), 'tooltrail.arguments.proposed')).toBe('{"input":"hey"}');
     expect(attr(byId.get('c-look'), 'gen_ai.tool.call.arguments')).toBe('{"id":"C-1"}');
     expect(attr(byId.get('c-add'), 'tooltrail.arguments.mutated')).toBe(false);
-    expect(() => auditTool(add)).toThrow(/already audited/);
+    expect(() => auditLangChainTool(add)).toThrow(/already audited/);
   });
 
   it('validates JSON-schema tools as LangChain does and records failures as invalid', async () => {
     const h = harness();
-    const t = auditTool(
+    const t = auditLangChainTool(
       new DynamicStructuredTool({
         name: 'book',
         description: 'Book a room',
@@ -401,7 +400,7 @@ describe('every kind of LangChain tool stays what it was', () => {
 
   it('uses the default auditor, looked up at call time, when none is given', async () => {
     const h = harness();
-    const t = auditTool(weatherTool()); // wrapped before any default exists
+    const t = auditLangChainTool(weatherTool()); // wrapped before any default exists
     const { setDefaultAuditor } = await import('@tooltrail/core');
     setDefaultAuditor(h.auditor);
     try {
