@@ -5,6 +5,7 @@ import type { ApprovalRecord } from './approval.js';
 import { normalizeRetry, RETRY_KEYS, type RetryOptions, type RetryPolicy } from './retry.js';
 import { toolMaskingOptionsSchema, toolMaskingSpec, type ToolMaskingOptions, type ToolMaskingSpec } from '../payload/masking/plan.js';
 import { checkKeys, MAX_TIMER_MS, unknownKeys } from '../contract/option-keys.js';
+import { SPAN_NAME_ATTEMPT, SPAN_NAME_EXECUTE_TOOL, SPAN_NAME_INTENT, toolSpanName } from '../contract/semconv.js';
 
 /** Any function a tool can be. `never[]` keeps the constraint free of `any`. */
 export type ToolFunction = (...args: never[]) => unknown;
@@ -159,9 +160,9 @@ export function defineTool(fn: unknown, options: ToolOptions | undefined, prefix
     callId: options?.callId as ToolDefinition['callId'],
     masking: toolMaskingSpec(name, options?.masking, options?.schema),
     policyTimeoutMs: options?.policyTimeoutMs,
-    spanName: `execute_tool ${name}`,
-    attemptSpanName: `tool_attempt ${name}`,
-    intentSpanName: `tool_intent ${name}`,
+    spanName: toolSpanName(SPAN_NAME_EXECUTE_TOOL, name),
+    attemptSpanName: toolSpanName(SPAN_NAME_ATTEMPT, name),
+    intentSpanName: toolSpanName(SPAN_NAME_INTENT, name),
   });
 }
 

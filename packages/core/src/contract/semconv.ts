@@ -146,3 +146,7 @@ export const ATTR_REFUSED_BY = 'tooltrail.refused.by';
 export const ATTR_REFUSED_REASON = 'tooltrail.refused.reason';
 /** Validation issue code of a call a framework found unusable when it gave no issues of its own. */
 export const ISSUE_FRAMEWORK_INVALID = 'framework_invalid';
+/** Every `tooltrail.mask.*` attribute starts so. */
+export const ATTR_MASK_PREFIX = 'tooltrail.mask.';
+/** Every `gen_ai.tool.*` attribute starts so. */
+export const ATTR_GEN_AI_TOOL_PREFIX = 'gen_ai.tool.';

@@ -15,10 +15,25 @@ import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace-base';
 import { hrTimeDiff, nowHrTime, toHrTime } from './clock.js';
+import { ATTR_EXCEPTION_MESSAGE, ATTR_EXCEPTION_STACKTRACE, ATTR_EXCEPTION_TYPE, EVENT_EXCEPTION } from '../contract/semconv.js';
 
 /** Receives each span once, when it ends. */
 export interface SpanSink {
   onEnd(span: ReadableSpan): void;
+}
+
+/** What a span is made of; the tracer builds it (tests may too). */
+export interface AuditSpanInit {
+  readonly name: string;
+  readonly kind: SpanKind;
+  readonly context: SpanContext;
+  readonly parent: SpanContext | undefined;
+  readonly resource: Resource;
+  readonly scope: InstrumentationScope;
+  readonly sink: SpanSink;
+  /** Adopted, not copied: the tracer copies attributes that come from outside. */
+  readonly attributes: Attributes;
+  readonly startTime?: TimeInput | undefined;
 }
 
 const UNSET: SpanStatus = Object.freeze({ code: SpanStatusCode.UNSET });
@@ -45,20 +60,24 @@ export class AuditSpan implements Span, ReadableSpan {
   droppedEventsCount = 0;
   droppedLinksCount = 0;
 
-  constructor(
-    public name: string,
-    readonly kind: SpanKind,
-    private readonly context: SpanContext,
-    readonly parentSpanContext: SpanContext | undefined,
-    readonly resource: Resource,
-    readonly instrumentationScope: InstrumentationScope,
-    private readonly sink: SpanSink,
-    /** Adopted, not copied: the tracer copies attributes that come from outside. */
-    attributes: Attributes,
-    startTime: TimeInput | undefined,
-  ) {
-    this.startTime = startTime === undefined ? nowHrTime() : toHrTime(startTime);
-    this.attributes = attributes;
+  name: string;
+  readonly kind: SpanKind;
+  readonly parentSpanContext: SpanContext | undefined;
+  readonly resource: Resource;
+  readonly instrumentationScope: InstrumentationScope;
+  private readonly context: SpanContext;
+  private readonly sink: SpanSink;
+
+  constructor(init: AuditSpanInit) {
+    this.name = init.name;
+    this.kind = init.kind;
+    this.context = init.context;
+    this.parentSpanContext = init.parent;
+    this.resource = init.resource;
+    this.instrumentationScope = init.scope;
+    this.sink = init.sink;
+    this.startTime = init.startTime === undefined ? nowHrTime() : toHrTime(init.startTime);
+    this.attributes = init.attributes;
   }
 
   spanContext(): SpanContext {
@@ -131,13 +150,13 @@ export class AuditSpan implements Span, ReadableSpan {
 
   recordException(exception: Exception, time?: TimeInput): void {
     const attrs: Attributes = {};
-    if (typeof exception === 'string') attrs['exception.message'] = exception;
+    if (typeof exception === 'string') attrs[ATTR_EXCEPTION_MESSAGE] = exception;
     else {
-      if (exception.name) attrs['exception.type'] = exception.name;
-      if (exception.message) attrs['exception.message'] = exception.message;
-      if (exception.stack) attrs['exception.stacktrace'] = exception.stack;
+      if (exception.name) attrs[ATTR_EXCEPTION_TYPE] = exception.name;
+      if (exception.message) attrs[ATTR_EXCEPTION_MESSAGE] = exception.message;
+      if (exception.stack) attrs[ATTR_EXCEPTION_STACKTRACE] = exception.stack;
     }
-    this.addEvent('exception', attrs, time);
+    this.addEvent(EVENT_EXCEPTION, attrs, time);
   }
 }
 

@@ -68,7 +68,7 @@ export class AuditTracer implements Tracer {
       spanId: newSpanId(),
       traceFlags: TraceFlags.SAMPLED,
     };
-    return new AuditSpan(name, kind, spanContext, validParent, this.resource, this.scope, this.sink, attributes, startTime);
+    return new AuditSpan({ name, kind, context: spanContext, parent: validParent, resource: this.resource, scope: this.scope, sink: this.sink, attributes, startTime });
   }
 
   startActiveSpan<F extends (span: Span) => unknown>(name: string, fn: F): ReturnType<F>;

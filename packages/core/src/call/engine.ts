@@ -1,0 +1,48 @@
+import type { Attributes } from '@opentelemetry/api';
+import type { AuditTracer } from '../tracing/audit-tracer.js';
+import type { AuditUnavailableError } from '../contract/errors.js';
+import type { RunIdentity } from '../identity/run-context.js';
+import type { PendingDecision } from '../policy/deadline.js';
+import type { PolicyRule } from '../policy/decisions.js';
+import type { PayloadEncoder } from '../payload/payload-encoder.js';
+import type * as sc from '../contract/semconv.js';
+import type { CallAttempts } from './call-attempts.js';
+
+/** What one auditor lends every call it records. */
+export interface InvokeEngine {
+  readonly tracer: AuditTracer;
+  readonly encoder: PayloadEncoder;
+  readonly policy: readonly PolicyRule[];
+  readonly requireIdentity: boolean;
+  readonly attempts: CallAttempts;
+  /** Identity attributes of a run, computed (and masked) once per run. */
+  runAttributes(run: RunIdentity): Attributes;
+  countOutcome(outcome: sc.Outcome): void;
+  readonly durability: 'buffered' | 'strict';
+  readonly failMode: 'open' | 'closed';
+  /** Under failMode 'closed': the error to refuse a call with, when records cannot be kept. */
+  refusal(): AuditUnavailableError | undefined;
+  /** Under strict durability: makes every record so far durable; false when it cannot. */
+  commit(): boolean;
+  /** The auditor's deadline for schema and policy decisions (a tool may set its own). */
+  readonly policyTimeoutMs: number;
+  /** Decisions still pending, so shutdown can decide them at once. */
+  readonly pendingDecisions: Set<PendingDecision>;
+  /** Book-keeping of calls between their start and their record (shutdown waits for them). */
+  callStarted(call: InFlightCall): void;
+  callSettled(call: InFlightCall): void;
+  /** Undefined while tool bodies may start; once shutdown has finished waiting, the refusal. */
+  bodyGate(): AuditUnavailableError | undefined;
+  /** A retry back-off; resolves false when shutdown cut it short (no further attempt then). */
+  backoff(ms: number): Promise<boolean>;
+  /** A record could not be written (the record path threw): counted and warned about. */
+  recordFailed(err: unknown): void;
+}
+
+/** What the auditor can do with a call still in flight when it shuts down or the process exits. */
+export interface InFlightCall {
+  /** True once a body attempt started (and the call has no final record yet). */
+  readonly bodyStarted: boolean;
+  /** Writes a `tool_intent` record with `tooltrail.record = unfinished`: the body ran, its end is unknown. */
+  writeUnfinished(): void;
+}

@@ -1,0 +1,110 @@
+import type { ToolCall } from '../policy/decisions.js';
+import { evaluatePolicy, timeoutVerdict, type PolicyProgress, type PolicyVerdict } from '../policy/evaluate.js';
+import { withDeadline } from '../policy/deadline.js';
+import * as sc from '../contract/semconv.js';
+import type { CallRecordInit } from './call-record.js';
+import { Execution, type ToolBody } from './execute.js';
+import { rejectionReason, type ApprovalRecord } from './approval.js';
+import { checkArguments, isThenable, type Checked } from './validate.js';
+
+/** The tool's arguments as one value: the first argument for the usual one-argument tool. */
+export function argumentView(args: readonly unknown[]): unknown {
+  return args.length <= 1 ? args[0] : args;
+}
+
+/** The inverse of argumentView, for arguments replaced by the schema or a rewrite. */
+function callArguments(view: unknown, original: readonly unknown[]): unknown[] {
+  if (original.length > 1) return Array.isArray(view) ? view : [view];
+  if (original.length === 0 && view === undefined) return [];
+  return [view];
+}
+
+export interface InvocationInit extends CallRecordInit {
+  readonly fn: ToolBody;
+  readonly thisArg: unknown;
+  readonly args: unknown[];
+  /** argumentView(args): what the schema and the rules see. */
+  readonly view: unknown;
+}
+
+/**
+ * One audited invocation, holding its state; its methods are the steps in order: start (refusal
+ * and approval), validate, decide, execute (Execution), each ending the record when it refuses.
+ * The tool body runs only after validation and policy allowed it, and only while its record can
+ * still be written. A step that refuses throws; the caller turns that into a rejected promise.
+ */
+export class Invocation extends Execution {
+  readonly fn: ToolBody;
+  readonly thisArg: unknown;
+  readonly args: unknown[];
+  readonly view: unknown;
+
+  constructor(init: InvocationInit) {
+    super(init);
+    this.fn = init.fn;
+    this.thisArg = init.thisArg;
+    this.args = init.args;
+    this.view = init.view;
+  }
+
+  start(approval: ApprovalRecord | undefined): Promise<unknown> {
+    const refused = this.engine.refusal();
+    if (refused !== undefined) {
+      this.recordArguments(this.view);
+      this.refuse(refused);
+    }
+    if (approval !== undefined) {
+      this.approval(approval);
+      // A rejection is a denial like policy's (same record, same error), decided before the
+      // schema runs: nothing about the arguments can overturn it.
+      if (approval.decision === sc.APPROVAL_REJECTED) {
+        throw this.decisionRecord({ kind: 'deny', args: this.view, rule: sc.RULE_APPROVAL, reason: rejectionReason(approval), error: undefined });
+      }
+    }
+    return this.validate();
+  }
+
+  validate(): Promise<unknown> {
+    const schema = this.def.schema;
+    if (schema === undefined) return this.decide(this.view);
+    const checked = checkArguments(schema, this.view, this);
+    if (!isThenable<Checked>(checked)) return this.validated(checked);
+    return checked.then((c) => this.validated(c));
+  }
+
+  private validated(checked: Checked): Promise<unknown> {
+    if (!checked.ok) throw this.invalidRecord(checked.issues, this.view);
+    return this.decide(checked.value);
+  }
+
+  decide(validated: unknown): Promise<unknown> {
+    const engine = this.engine;
+    const def = this.def;
+    const call: ToolCall = { tool: def.name, args: validated, proposedArgs: this.proposed, callId: this.callId, run: this.store?.run };
+    const rules = def.policy.length === 0 ? engine.policy : [...engine.policy, ...def.policy];
+    const progress: PolicyProgress = { rule: undefined, args: validated };
+    const pending = evaluatePolicy(rules, call, engine.requireIdentity, progress);
+    if (!isThenable<PolicyVerdict>(pending)) return this.decided(pending);
+    const ms = this.decisionMs();
+    return withDeadline(pending, this.remainingDecisionMs(), (why) => timeoutVerdict(progress, ms, why), this.pending).then((v) => this.decided(v));
+  }
+
+  private decided(verdict: PolicyVerdict): Promise<unknown> {
+    const denied = this.decisionRecord(verdict);
+    if (denied !== undefined) throw denied;
+    const executed = verdict.args;
+    if (verdict.kind === 'rewrite' && this.def.schema !== undefined) {
+      // A rewrite must still satisfy the tool's schema: policy cannot smuggle in what validation rejects.
+      const again = checkArguments(this.def.schema, executed, this);
+      return isThenable<Checked>(again) ? again.then((c) => this.rewritten(c, executed)) : this.rewritten(again, executed);
+    }
+    this.recordArguments(executed);
+    return this.execute(this.fn, this.thisArg, callArguments(executed, this.args));
+  }
+
+  private rewritten(checked: Checked, executed: unknown): Promise<unknown> {
+    if (!checked.ok) throw this.invalidRecord(checked.issues, executed);
+    this.recordArguments(checked.value);
+    return this.execute(this.fn, this.thisArg, callArguments(checked.value, this.args));
+  }
+}

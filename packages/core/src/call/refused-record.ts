@@ -1,0 +1,41 @@
+import type { RefusedCall } from '../contract/refusal.js';
+import type { AuditDeniedError } from '../contract/errors.js';
+import { auditStorage } from '../identity/run-context.js';
+import * as sc from '../contract/semconv.js';
+import type { InvokeEngine } from './engine.js';
+import { adapterAttributes } from './adapter-attributes.js';
+import { CallRecord } from './call-record.js';
+import type { RefusedCallInput } from './refused.js';
+import type { ToolDefinition } from './tool-definition.js';
+
+/**
+ * Writes the record of a call a framework refused before any body ran (AuditedFunction.recordRefused):
+ * one `execute_tool` record, denied or invalid, attempts 0; returns (never throws) its refusal.
+ */
+export function recordRefusedCall(engine: InvokeEngine, def: ToolDefinition, input: RefusedCallInput): RefusedCall {
+  const rec = new CallRecord({
+    engine,
+    def,
+    store: auditStorage.getStore(),
+    suppliedId: input.callId,
+    proposed: input.args,
+    proposedGiven: false,
+    extra: input.attributes === undefined ? undefined : adapterAttributes(input.attributes),
+  });
+  const a = rec.attrs;
+  if (input.approval !== undefined) rec.approval(input.approval);
+  if (input.by !== undefined) a[sc.ATTR_REFUSED_BY] = input.by;
+  a[sc.ATTR_REFUSED_REASON] = rec.text(input.reason);
+  let error: RefusedCall;
+  if (input.kind === 'invalid') {
+    error = rec.invalidRecord(input.issues ?? [{ path: [], code: sc.ISSUE_FRAMEWORK_INVALID, message: input.reason }], input.args);
+  } else {
+    const rule = input.approval?.decision === sc.APPROVAL_REJECTED ? sc.RULE_APPROVAL : sc.RULE_FRAMEWORK;
+    // A deny verdict always ends the record with its denial.
+    error = rec.decisionRecord({ kind: 'deny', args: input.args, rule, reason: input.reason, error: undefined }) as AuditDeniedError;
+  }
+  // Strict durability: the refusal is on disk before the adapter tells the model about it. Nothing
+  // ran, so a record that cannot be made durable is the sink's loss to count, not a throw.
+  rec.commit();
+  return error;
+}
