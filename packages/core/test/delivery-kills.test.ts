@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort, killAll, startCollector, startFaultProxy, tempDir } from './collector-harness.js';
-import { callIdCounts, runAgent, waitFor } from './delivery-harness.js';
+import { callIdCounts, prng, runAgent, waitFor } from './delivery-harness.js';
 
 /**
  * One agent killed with SIGKILL again and again on one spool, at seeded random moments, while
@@ -11,18 +11,6 @@ import { callIdCounts, runAgent, waitFor } from './delivery-harness.js';
  */
 
 afterEach(() => killAll());
-
-/** mulberry32: a small seeded PRNG, so a failing run can be repeated with its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEED = Number(process.env.TOOLTRAIL_KILL_SEED ?? 20261201);
 const MAX_BATCH = 32;

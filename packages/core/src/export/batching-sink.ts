@@ -1,5 +1,6 @@
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { Backoff } from './backoff.js';
 import { Settlements } from './settlements.js';
 import type { AuditLogger } from '../contract/logger.js';
 import type { RecordSink, SinkStats } from '../contract/record-sink.js';
@@ -10,7 +11,7 @@ export interface BatchingSinkOptions {
   maxBatch?: number;
   /** How long a record may wait for companions before a batch is sent. */
   flushIntervalMs?: number;
-  /** Back-off after a failed export, doubled up to maxBackoffMs (with jitter). */
+  /** Back-off after a failed export, doubled up to maxBackoffMs (with jitter: backoff.ts, shared with the durable sink). */
   initialBackoffMs?: number;
   maxBackoffMs?: number;
 }
@@ -25,14 +26,12 @@ export class BatchingSink implements RecordSink {
   private queue: ReadableSpan[] = [];
   private inFlight: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private backoffMs = 0;
+  private readonly backoff: Backoff;
   private closed = false;
   private readonly counters = { recorded: 0, exported: 0, dropped: 0, failedExports: 0 };
   private readonly maxQueue: number;
   private readonly maxBatch: number;
   private readonly flushIntervalMs: number;
-  private readonly initialBackoffMs: number;
-  private readonly maxBackoffMs: number;
   private lastDropWarning = 0;
   private lastFailureWarning = 0;
   private readonly settlements = new Settlements();
@@ -48,8 +47,7 @@ export class BatchingSink implements RecordSink {
     this.maxQueue = options.maxQueue ?? 100_000;
     this.maxBatch = options.maxBatch ?? 512;
     this.flushIntervalMs = options.flushIntervalMs ?? 200;
-    this.initialBackoffMs = options.initialBackoffMs ?? 100;
-    this.maxBackoffMs = options.maxBackoffMs ?? 5_000;
+    this.backoff = new Backoff(options.initialBackoffMs ?? 100, options.maxBackoffMs ?? 5_000);
   }
 
   write(span: ReadableSpan): void {
@@ -72,7 +70,7 @@ export class BatchingSink implements RecordSink {
 
   private schedule(): void {
     if (this.inFlight || this.timer) return;
-    const delay = this.backoffMs > 0 ? this.backoffMs : this.queue.length >= this.maxBatch ? 0 : this.flushIntervalMs;
+    const delay = this.backoff.failing ? this.backoff.delayMs : this.queue.length >= this.maxBatch ? 0 : this.flushIntervalMs;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.sendNext();
@@ -95,17 +93,16 @@ export class BatchingSink implements RecordSink {
         // The batch is still the head of the queue: nothing else removes from it.
         this.queue.splice(0, batch.length);
         this.counters.exported += batch.length;
-        this.backoffMs = 0;
+        this.backoff.reset();
       } else {
         this.counters.failedExports++;
-        const next = Math.min(this.maxBackoffMs, Math.max(this.initialBackoffMs, this.backoffMs * 2));
-        this.backoffMs = next * (0.75 + Math.random() * 0.5);
+        this.backoff.fail();
         const now = Date.now();
         this.lastError = `export failed: ${result.error?.message ?? 'unknown error'}; records are kept in memory and retried`;
         if (now - this.lastFailureWarning > 10_000) {
           this.lastFailureWarning = now;
           this.logger.warn(
-            `export failed, ${this.queue.length} records waiting, retrying in ${Math.round(this.backoffMs)} ms: ${result.error?.message ?? 'unknown error'}`,
+            `export failed, ${this.queue.length} records waiting, retrying in ${Math.round(this.backoff.delayMs)} ms: ${result.error?.message ?? 'unknown error'}`,
           );
         }
       }
@@ -121,7 +118,7 @@ export class BatchingSink implements RecordSink {
    */
   flush(timeoutMs: number): Promise<boolean> {
     const tryNow = () => {
-      if (!this.inFlight && this.queue.length > 0 && this.backoffMs === 0) {
+      if (!this.inFlight && this.queue.length > 0 && !this.backoff.failing) {
         if (this.timer) {
           clearTimeout(this.timer);
           this.timer = undefined;
@@ -180,7 +177,7 @@ export class BatchingSink implements RecordSink {
       spooled: 0,
       replayed: 0,
       spoolBytes: 0,
-      collectorUp: this.backoffMs === 0,
+      collectorUp: !this.backoff.failing,
       quarantined: 0,
       damaged: 0,
       left: this.left,

@@ -10,6 +10,8 @@ import { makeDirSync } from '../files/make-dir.js';
  * collector is fixed (docs/export.md, "The quarantine"). The file is appended to by every
  * process of the service, so it lives in the namespace folder, not in a stream folder.
  */
+const CLOSE = Buffer.from('}\n');
+
 export class Quarantine {
   constructor(readonly dir: string) {}
 
@@ -18,10 +20,10 @@ export class Quarantine {
   }
 
   /** Appends and fsyncs one record. Throws on I/O errors: the caller then keeps the record queued. */
-  add(request: string, spans: number, status: number, reason: string, stream: string): void {
+  add(request: Buffer, spans: number, status: number, reason: string, stream: string): void {
     makeDirSync(this.dir);
     const head = JSON.stringify({ at: new Date().toISOString(), status, reason: reason.slice(0, 500), spans, stream });
-    const line = Buffer.from(`${head.slice(0, -1)},"request":${request}}\n`, 'utf8');
+    const line = Buffer.concat([Buffer.from(`${head.slice(0, -1)},"request":`, 'utf8'), request, CLOSE]);
     // One write of the whole line with O_APPEND: lines of processes sharing the file do not interleave.
     const fd = fs.openSync(this.file, 'a');
     try {

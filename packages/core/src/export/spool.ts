@@ -57,6 +57,8 @@ export class Segment {
   }
 }
 
+const NEWLINE = Buffer.from('\n');
+
 export const SEGMENT_RE = /^seg-(\d{6})\.log$/;
 export const ADOPTED_PREFIX = 'adopted-';
 export const QUARANTINE_DIR = 'quarantine';
@@ -95,15 +97,28 @@ export class Spool {
     this.owner.claim();
   }
 
-  /** Appends one line; returns where it went. Throws on I/O errors (full disk, permissions). */
-  append(line: string, spans: number): SpoolEntryRef {
+  /**
+   * Appends one line, "<spans> <request>\n", with one write (the request's bytes are not copied);
+   * returns where it went. Throws on I/O errors (full disk, permissions).
+   */
+  append(request: Buffer, spans: number): SpoolEntryRef {
     let seg = this.active;
     if (seg === undefined || seg.size >= this.segmentBytes) seg = this.rotate();
-    const buf = Buffer.from(line, 'utf8');
+    const prefix = Buffer.from(`${spans} `, 'latin1');
+    const length = prefix.length + request.length + 1;
     const fd = seg.fd as number;
     let written = 0;
     try {
-      while (written < buf.length) written += fs.writeSync(fd, buf, written, buf.length - written, seg.size + written);
+      written = fs.writevSync(fd, [prefix, request, NEWLINE], seg.size);
+      if (written < length) {
+        // A short write (rare: a signal, a nearly full disk): the rest from where it stopped.
+        const rest = Buffer.concat([prefix, request, NEWLINE], length).subarray(written);
+        for (let at = 0; at < rest.length; ) {
+          const n = fs.writeSync(fd, rest, at, rest.length - at, seg.size + written);
+          at += n;
+          written += n;
+        }
+      }
     } catch (err) {
       // A partial line would be read back as garbage (and the next line written after it):
       // cut the file back to its last whole line, or give this segment up.
@@ -114,8 +129,8 @@ export class Spool {
       }
       throw err;
     }
-    const ref: SpoolEntryRef = { segment: seg, offset: seg.size, length: buf.length, spans, skip: line.indexOf(' ') + 1 };
-    seg.size += buf.length;
+    const ref: SpoolEntryRef = { segment: seg, offset: seg.size, length, spans, skip: prefix.length };
+    seg.size += length;
     this.unsynced.add(seg);
     return ref;
   }
@@ -167,8 +182,8 @@ export class Spool {
     return seg;
   }
 
-  /** Reads one line back (without its newline, without the span-count prefix). */
-  read(ref: SpoolEntryRef): string {
+  /** Reads one request back (the line without its newline and span-count prefix). */
+  read(ref: SpoolEntryRef): Buffer {
     const seg = ref.segment;
     seg.fd ??= fs.openSync(seg.file, 'r');
     const buf = Buffer.allocUnsafe(ref.length);
@@ -179,7 +194,7 @@ export class Spool {
       got += n;
     }
     if (buf[ref.length - 1] !== 10 || buf[ref.skip] !== 123) throw new SpoolReadError(`spool segment ${seg.file} changed under us at byte ${ref.offset}`);
-    return buf.toString('utf8', ref.skip, ref.length - 1);
+    return buf.subarray(ref.skip, ref.length - 1);
   }
 
   /** Records delivery up to the end of `ref`; retires the segment when it is done with. */

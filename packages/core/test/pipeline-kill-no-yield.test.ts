@@ -1,0 +1,68 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { freePort, killAll, startCollector, tempDir } from './collector-harness.js';
+import { callIdCounts, prng, runAgent, waitFor } from './delivery-harness.js';
+
+/**
+ * Sealing a batch happens after the call that fills it returns, but never more than one batch
+ * behind (export/batcher.ts). Exactly that, against SIGKILL: an agent whose loop never yields
+ * (so no deferred seal ever runs) is killed at seeded random moments; a fresh start delivers its
+ * spool. Lost records are at most one batch, and they are the last calls: every earlier call
+ * arrives.
+ */
+
+afterEach(() => killAll());
+
+/** Records that carry a call id, per call id, in a trail. */
+function recordsPerCall(dir: string): number {
+  const ids = new Set<string>();
+  let records = 0;
+  for (const f of readdirSync(dir).filter((n) => n.endsWith('.jsonl'))) {
+    for (const m of readFileSync(path.join(dir, f), 'utf8').matchAll(/"gen_ai\.tool\.call\.id":"([^"]+)"/g)) {
+      ids.add(m[1]!);
+      records++;
+    }
+  }
+  return records / ids.size;
+}
+
+const busyAgent = path.join(path.dirname(new URL(import.meta.url).pathname), 'fixtures/pipeline-busy-agent.mjs');
+const SEEDS = (process.env.TOOLTRAIL_KILL_SEEDS ?? '7,20261201,4242').split(',').map(Number);
+const MAX_BATCH = 64;
+
+describe('a loop that never yields, killed with SIGKILL', () => {
+  it.each(SEEDS)('loses at most the one batch not yet sealed, and only its last calls (seed %i)', async (seed) => {
+    const random = prng(seed);
+    const spool = tempDir('busy');
+    const down = `http://127.0.0.1:${await freePort()}`;
+    const agent = runAgent(
+      { SERVICE: 'busy-agent', ENDPOINT: down, SPOOL_DIR: spool, EXPORT: JSON.stringify({ maxBatch: MAX_BATCH, flushIntervalMs: 5 }) },
+      { script: busyAgent },
+    );
+    await waitFor('the agent to make calls', () => {
+      if (agent.proc.exitCode !== null) throw new Error(`agent exited: ${agent.stderr.join('\n')}`);
+      return agent.returned().length >= 50;
+    });
+    await new Promise((r) => setTimeout(r, 50 + Math.floor(random() * 600)));
+    agent.proc.kill('SIGKILL');
+    expect((await agent.exited).signal).toBe('SIGKILL');
+    expect(agent.lines.some((l) => 'yielded' in l), 'the loop yielded').toBe(false);
+    const returned = agent.returned();
+
+    const collector = await startCollector();
+    const drain = runAgent({ MODE: 'drain', SERVICE: 'busy-agent', ENDPOINT: collector.url, SPOOL_DIR: spool });
+    await drain.exited;
+    const drained = drain.lines.find((l) => 'drained' in l) as { drained: boolean; stats: { replayed: number } } | undefined;
+    expect(drained?.drained, drain.stderr.join('\n')).toBe(true);
+
+    const counts = callIdCounts(collector.dir);
+    const missing = returned.filter((id) => !counts.has(id));
+    // Records per call (execute_tool, attempts), from what arrived: the bound is on records, one batch of them.
+    const perCall = recordsPerCall(collector.dir);
+    expect(perCall).toBeGreaterThanOrEqual(1);
+    expect(missing.length * perCall, `lost ${missing.length} of ${returned.length} calls`).toBeLessThanOrEqual(MAX_BATCH);
+    expect(returned.slice(returned.length - missing.length)).toEqual(missing);
+    expect(returned.length).toBeGreaterThan(5 * MAX_BATCH);
+  }, 60_000);
+});
