@@ -1,18 +1,11 @@
-import { loggerOf, resolveAuditor, warnDeprecated } from '@tooltrail/core/adapter';
+import { warnDeprecatedOption } from '@tooltrail/core/adapter';
 import { auditLangChainTool, auditLangChainTools, type Mutable } from './audit-tool.js';
 import type { AuditLangChainToolOptions, AuditLangChainToolsOptions, LangChainTool, ToolArgs } from './options.js';
 
 // The names before the adapters shared one naming scheme. They keep working; each warns once.
 
-function warn(oldName: string, replacement: string, options: { auditor?: unknown } | undefined): void {
-  let auditor;
-  try {
-    auditor = resolveAuditor(options);
-  } catch {
-    auditor = undefined; // the new entry point reports the bad option
-  }
-  warnDeprecated(`@tooltrail/langchain ${oldName}`, replacement, loggerOf(auditor));
-}
+const warn = (oldName: string, replacement: string, options: { auditor?: unknown }): void =>
+  warnDeprecatedOption(options, `@tooltrail/langchain ${oldName}`, replacement);
 
 /** @deprecated Use `auditLangChainTool`: the same function under the adapters' one naming scheme. */
 export function auditTool<T extends LangChainTool>(tool: T, options: AuditLangChainToolOptions<ToolArgs<T>> = {}): T {

@@ -8,6 +8,7 @@ import {
   isAuditor,
   optionKeys,
   warnDeprecated,
+  warnDeprecatedOption,
   type AdapterOptions,
 } from '@tooltrail/core/adapter';
 
@@ -70,7 +71,7 @@ export function clientOptions(second: unknown, third: unknown): AuditMcpClientOp
   const o = options as AuditMcpClientOptions;
   // `onDenied` always covered invalid calls too: it becomes `onRefusal`, not the per-kind option.
   if (o.onDenied !== undefined) {
-    warnDeprecated('@tooltrail/mcp option `onDenied`', '`onRefusal`', loggerOf(o.auditor));
+    warnDeprecatedOption(o, '@tooltrail/mcp option `onDenied`', '`onRefusal`');
     const { onDenied, ...rest } = o;
     return { onRefusal: onDenied, ...rest };
   }

@@ -1,7 +1,21 @@
 import type { RunToolApprovalItem } from '@openai/agents';
-import { callStore, newCallState, proposalOf, registry, rememberDecision, type ToolRecord } from './call-state.js';
-import { checkOptions, keysOf } from './options.js';
-import { isRefusal } from './refusal.js';
+import type { ApprovalRecord } from '@tooltrail/core';
+import { proposalOf, registry, rememberDecision, type ToolRecord } from './call-state.js';
+import { checkOptions, optionKeys } from './options.js';
+
+/** `tooltrail.approval.source` of every decision made in the SDK's approval flow. */
+export const APPROVAL_SOURCE = 'openai-agents.needsApproval';
+/**
+ * `tooltrail.approval.by` when nobody was named: `state.approve()` called directly, or the
+ * helpers without `approver`. The trail says so rather than guessing who it was.
+ */
+export const UNATTRIBUTED = 'unattributed';
+
+/** A decision in the SDK's approval flow as core records it (`CallMeta.approval`). */
+export function approvalRecord(decision: ApprovalRecord['decision'], made: ApprovalDecision = {}): ApprovalRecord {
+  const by = made.approver !== undefined && made.approver.trim() !== '' ? made.approver : UNATTRIBUTED;
+  return { decision, by, at: Date.now(), source: APPROVAL_SOURCE, ...(made.reason !== undefined ? { reason: made.reason } : {}) };
+}
 
 export interface ApprovalDecision {
   /** Who decided, e.g. `manager:7`. Recorded with the call. */
@@ -32,8 +46,8 @@ export interface ApprovalState {
   reject(item: RunToolApprovalItem, options?: { alwaysReject?: boolean; message?: string }): void;
 }
 
-const APPROVE_OPTION_KEYS = keysOf<ApproveOptions>({ approver: true, reason: true, always: true });
-const REJECT_OPTION_KEYS = keysOf<RejectOptions>({ approver: true, reason: true, message: true });
+const APPROVE_OPTION_KEYS = optionKeys<ApproveOptions>({ approver: true, reason: true, always: true });
+const REJECT_OPTION_KEYS = optionKeys<RejectOptions>({ approver: true, reason: true, message: true });
 
 interface FunctionCall {
   callId: string;
@@ -70,7 +84,9 @@ function auditedToolOf(item: RunToolApprovalItem, name: string): ToolRecord | un
 /**
  * Approves a call the run stopped for (`result.interruptions`), as `state.approve(item)` does,
  * and remembers who approved it: when the run resumes and the tool executes, its record carries
- * `tooltrail.policy.rule = approval.approved` and `approved by <approver>: <reason>`.
+ * the approval (`tooltrail.approval.decision = approved`, `.by = <approver>`, `.reason`, and a
+ * `tooltrail.approval` event with the time of the decision). Approval is not a policy rule:
+ * policy still runs on the call.
  */
 export function approveToolCall(state: ApprovalState, item: RunToolApprovalItem, options: ApproveOptions = {}): void {
   // Before the approval takes effect: a typo (`aprover`) must not approve without its approver.
@@ -79,19 +95,19 @@ export function approveToolCall(state: ApprovalState, item: RunToolApprovalItem,
   const call = functionCallOf(item);
   const ctx = contextOf(state);
   if (call === undefined || ctx === undefined) return;
-  rememberDecision(ctx, call.callId, call.name, { decision: 'approved', approver: options.approver, reason: options.reason }, options.always === true);
+  rememberDecision(ctx, call.callId, call.name, approvalRecord('approved', options), options.always === true);
 }
 
 /**
  * Rejects a call the run stopped for, as `state.reject(item)` does, and records it now: the SDK
- * never invokes a rejected tool, so this is the only moment it can be. The record is a denied
- * call (`tooltrail.decision = deny`, `tooltrail.policy.rule = approval.rejected`,
- * `tooltrail.policy.reason = rejected by <approver>: <reason>`, no attempt), attributed to the
- * current `auditor.run()`: call it inside the run you resume in.
+ * never invokes a rejected tool, so this is the only moment it can be. The record is a call
+ * that never executed (`recordRefused`): outcome `denied`, `tooltrail.policy.rule =
+ * tooltrail.approval`, reason = the approver's reason or `rejected by <approver>`, the approval
+ * itself (`tooltrail.approval.*` and its event), no attempt, attributed to the current
+ * `auditor.run()`: call it inside the run you resume in.
  *
  * The rejection takes effect first, whatever happens to the record. Resolves to true when the
- * call was recorded, false when the tool was not made by `auditedTool()`; rejects when the
- * trail cannot take the record (e.g. `failMode: 'closed'`).
+ * call was recorded, false when the tool was not made by `auditOpenAIAgentsTool()`.
  *
  * A standing rejection (`alwaysReject`) is not offered: the SDK would refuse later calls without
  * invoking the tool, and they could not be recorded. Deny them with a policy rule instead.
@@ -102,15 +118,14 @@ export async function rejectToolCall(state: ApprovalState, item: RunToolApproval
   const call = functionCallOf(item);
   const record = call === undefined ? undefined : auditedToolOf(item, call.name);
   if (call === undefined || record === undefined) return false;
-  const callState = newCallState(call.callId, call.arguments, contextOf(state), undefined);
-  callState.approval = { decision: 'rejected', approver: options.approver, reason: options.reason };
-  const proposed = proposalOf(call.arguments);
-  callState.argument = proposed;
-  try {
-    await callStore.run(callState, () => record.audited.invokeWith({ callId: call.callId, proposedArgs: proposed, thisArg: callState }, proposed));
-  } catch (err) {
-    if (isRefusal(err)) return true;
-    throw err;
-  }
+  const approval = approvalRecord('rejected', options);
+  record.audited.recordRefused({
+    args: proposalOf(call.arguments),
+    callId: call.callId,
+    reason: approval.reason ?? `rejected by ${approval.by}`,
+    kind: 'denied',
+    by: approval.by,
+    approval,
+  });
   return true;
 }

@@ -7,75 +7,29 @@ import {
   type ToolOutputSchema,
   type UnknownContext,
 } from '@openai/agents';
-import {
-  AuditConfigError,
-  allow,
-  deny,
-  withAudit as withDefaultAudit,
-  type ArgumentSchema,
-  type AuditedFunction,
-  type Auditor,
-  type PolicyRule,
-  type RetryOptions,
-  type SchemaResult,
-  type ToolMaskingOptions,
-  type ToolOptions as CoreToolOptions,
-  type ToolType,
-} from '@tooltrail/core';
-import {
-  callStore,
-  newCallState,
-  proposalOf,
-  registry,
-  takeDecision,
-  type ApprovalRecord,
-  type AuditedBody,
-  type CallState,
-} from './call-state.js';
+import { AuditConfigError, type ArgumentSchema, type AuditedFunction, type CallMeta, type SchemaResult, type ToolOptions as CoreToolOptions } from '@tooltrail/core';
+import { isRefusal, refusalHandling, withAdapterAudit, type RefusedCall } from '@tooltrail/core/adapter';
+import { approvalRecord } from './approvals.js';
+import { callStore, newCallState, proposalOf, registry, takeDecision, type AuditedBody, type CallState } from './call-state.js';
 import { inputIssues, isSafeParser } from './issues.js';
-import { checkOptions, keysOf } from './options.js';
-import { defaultRefusalMessage, isDenial, isRefusal, type RefusedCall } from './refusal.js';
+import { AUDIT_OPTION_KEYS, checkOptions, type AuditOpenAIAgentsToolOptions } from './options.js';
 
-/** `tooltrail.policy.rule` of a call a person rejected in the SDK's approval flow. */
-export const APPROVAL_REJECTED_RULE = 'approval.rejected';
-/** `tooltrail.policy.rule` of a call a person approved (unless a later policy rewrite decided). */
+/**
+ * @deprecated Approvals are no longer policy rules: a rejected call is recorded with
+ * `tooltrail.policy.rule = tooltrail.approval` (this constant's value now) and the approval
+ * itself under `tooltrail.approval.*`.
+ */
+export const APPROVAL_REJECTED_RULE = 'tooltrail.approval';
+/**
+ * @deprecated An approved call no longer records a policy rule; read
+ * `tooltrail.approval.decision = approved` and `tooltrail.approval.by` instead.
+ */
 export const APPROVAL_APPROVED_RULE = 'approval.approved';
 
 /** What the SDK answers for a tool error when the tool has no `errorFunction` (tool.ts, 0.20). */
 const SDK_DEFAULT_TOOL_ERROR = 'An error occurred while running the tool. Please try again.';
 
-export interface AuditedToolOptions {
-  /** The auditor that records the calls. Default: the process default auditor, looked up at each call. */
-  auditor?: Auditor;
-  /** Rules for this tool, run after the auditor's rules (docs/policy.md). */
-  policy?: PolicyRule[];
-  /** tooltrail's own retries of the tool body; each attempt is a `tool_attempt` span. */
-  retry?: RetryOptions;
-  /** `gen_ai.tool.type`. Default `function`. */
-  type?: ToolType;
-  /** Masking for this tool's payloads, over the auditor's. */
-  masking?: ToolMaskingOptions;
-  /**
-   * A call denied by policy. `message` (default): the model reads an error result and the run
-   * goes on. `throw`: `AuditDeniedError` propagates and the SDK fails the run (`ToolCallError`).
-   */
-  onDenied?: 'message' | 'throw';
-  /** Arguments the tool's parameter schema refuses: `message` (default) or `throw`, as for `onDenied`. */
-  onInvalid?: 'message' | 'throw';
-  /** The text of the error result the model reads. Default: `defaultRefusalMessage`. */
-  formatRefusal?: (error: RefusedCall) => string;
-}
-
-const AUDIT_OPTION_KEYS = keysOf<AuditedToolOptions>({
-  auditor: true,
-  policy: true,
-  retry: true,
-  type: true,
-  masking: true,
-  onDenied: true,
-  onInvalid: true,
-  formatRefusal: true,
-});
+const FN = 'auditOpenAIAgentsTool()';
 
 type Details = Parameters<FunctionTool['invoke']>[2];
 type Ctx = RunContext<unknown>;
@@ -99,36 +53,25 @@ type Parsed = { [PARSED]: unknown };
 /** The tool's body as core wraps it: the app's `execute`, with the SDK's context and details. */
 function bodyOf(execute: LooseToolOptions['execute']): AuditedBody {
   return async function openaiAgentsTool(this: CallState, args: unknown): Promise<unknown> {
-    // Defence in depth: the approval rule denies a rejected call before this point.
-    if (this.approval?.decision === 'rejected') throw new Error('a call a person rejected must not run');
     return execute(args, this.runContext as Ctx, this.details as Details);
   };
 }
 
-/**
- * A person's approval decision on this call, as the adapter's policy rule reports it: a
- * rejection denies (the body never runs), an approval is recorded as the deciding allow.
- */
-const approvalRule: PolicyRule = function approval(call) {
-  const state = callStore.getStore();
-  const decision = state !== undefined && state.callId === call.callId ? state.approval : undefined;
-  if (decision === undefined) return undefined;
-  const text = `${decision.decision}${decision.approver ? ` by ${decision.approver}` : ''}${decision.reason ? `: ${decision.reason}` : ''}`;
-  return decision.decision === 'rejected'
-    ? deny(text, { rule: APPROVAL_REJECTED_RULE })
-    : allow(text, { rule: APPROVAL_APPROVED_RULE });
-};
+/** What core is told of one call: its id, the model's proposal, the call's facts as `this`, the approval. */
+function metaOf(state: CallState, proposed: unknown): CallMeta & { thisArg: CallState } {
+  return { callId: state.callId, proposedArgs: proposed, thisArg: state, ...(state.approval !== undefined ? { approval: state.approval } : {}) };
+}
 
 /**
  * The decision on a call the SDK is about to run: one made through `approveToolCall`, else the
  * SDK's own record that the call (or the tool, for the run) was approved with `state.approve()`.
  */
-function approvalOf(runContext: unknown, callId: string | undefined, tool: string): ApprovalRecord | undefined {
+function approvalOf(runContext: unknown, callId: string | undefined, tool: string): CallState['approval'] {
   const made = takeDecision(runContext, callId, tool);
   if (made !== undefined || callId === undefined) return made;
   try {
     const approved = (runContext as Partial<Ctx> | undefined)?.isToolApproved?.({ toolName: tool, callId });
-    return approved === true ? { decision: 'approved' } : undefined;
+    return approved === true ? approvalRecord('approved') : undefined;
   } catch {
     return undefined;
   }
@@ -141,27 +84,28 @@ function approvalOf(runContext: unknown, callId: string | undefined, tool: strin
  * receives as executed, policy decisions, validation failures, errors, retries, and the
  * decision of a person in the SDK's approval flow.
  *
- * The one-line change: `import { auditedTool as tool } from '@tooltrail/openai-agents'`.
+ * The one-line change: `import { auditOpenAIAgentsTool as tool } from '@tooltrail/openai-agents'`.
  */
-export function auditedTool<
+export function auditOpenAIAgentsTool<
   TParameters extends ToolInputParameters = undefined,
   Context = UnknownContext,
   Result = string,
   TOutputSchema extends ToolOutputSchema | undefined = undefined,
 >(
   options: SdkToolOptions<TParameters, Context, TOutputSchema>,
-  audit: AuditedToolOptions = {},
+  audit: AuditOpenAIAgentsToolOptions = {},
 ): ReturnType<typeof sdkTool<TParameters, Context, Result, TOutputSchema>> {
   const o = options as unknown as LooseToolOptions;
   if (typeof o !== 'object' || o === null || typeof o.execute !== 'function') {
     const made = typeof o === 'object' && o !== null && typeof (o as { invoke?: unknown }).invoke === 'function';
     throw new AuditConfigError(
       made
-        ? 'auditedTool() takes the options you would pass to tool({ ... }), not a tool made by tool(): a made tool hides its execute function and turns its errors into text, so its calls could not be recorded faithfully'
-        : 'auditedTool() needs the options of tool({ ... }) with an execute function',
+        ? `${FN} takes the options you would pass to tool({ ... }), not a tool made by tool(): a made tool hides its execute function and turns its errors into text, so its calls could not be recorded faithfully`
+        : `${FN} needs the options of tool({ ... }) with an execute function`,
     );
   }
-  checkOptions('auditedTool()', audit, AUDIT_OPTION_KEYS);
+  checkOptions(FN, audit, AUDIT_OPTION_KEYS);
+  const refusals = refusalHandling(audit, '@tooltrail/openai-agents', FN);
   const userExecute = o.execute;
   const userErrorFunction = o.errorFunction;
   const hasOutputSchema = o.outputSchema !== undefined;
@@ -170,14 +114,13 @@ export function auditedTool<
 
   /** A refused call as the model reads it, or thrown when the app asked for that. */
   const refusalResult = (error: RefusedCall, runContext: Ctx, details: Details): unknown => {
-    const mode = isDenial(error) ? audit.onDenied : audit.onInvalid;
-    if (mode === 'throw') throw error;
+    if (refusals.modeFor(error) === 'throw') throw error;
     // A structured tool's result must match its output schema: only the app can build one.
     if (hasOutputSchema) {
       if (typeof userErrorFunction === 'function') return userErrorFunction(runContext, error, details);
       throw error;
     }
-    return (audit.formatRefusal ?? defaultRefusalMessage)(error);
+    return refusals.format(error);
   };
 
   /** The tool's own error, handled as the SDK would have without the adapter. */
@@ -199,7 +142,7 @@ export function auditedTool<
     state.details = details;
     state.argument = input;
     return callStore.run(state, () =>
-      auditedFn().invokeWith({ callId: state.callId, proposedArgs: proposalOf(state.input), thisArg: state }, input),
+      auditedFn().invokeWith(metaOf(state, proposalOf(state.input)), input),
     );
   };
 
@@ -213,7 +156,7 @@ export function auditedTool<
       const proposed = proposalOf(state.input);
       state.argument = proposed;
       try {
-        await auditedFn().invokeWith({ callId: state.callId, proposedArgs: proposed, thisArg: state }, proposed);
+        await auditedFn().invokeWith(metaOf(state, proposed), proposed);
       } catch (refused) {
         if (isRefusal(refused)) return refusalResult(refused, runContext, details);
         throw refused;
@@ -268,13 +211,13 @@ export function auditedTool<
     name: inner.name,
     description: inner.description,
     schema,
-    policy: [...(audit.policy ?? []), approvalRule],
+    ...(audit.policy !== undefined ? { policy: audit.policy } : {}),
     ...(audit.retry !== undefined ? { retry: audit.retry } : {}),
     ...(audit.type !== undefined ? { type: audit.type } : {}),
     ...(audit.masking !== undefined ? { masking: audit.masking } : {}),
   };
   const body = bodyOf(userExecute);
-  audited = audit.auditor ? audit.auditor.withAudit(body, coreOptions) : withDefaultAudit(body, coreOptions);
+  audited = withAdapterAudit(audit, body, coreOptions, FN);
 
   const invoke = (runContext: Ctx, input: string, details?: Details): Promise<unknown> => {
     const callId = details?.toolCall?.callId;
@@ -287,7 +230,7 @@ export function auditedTool<
   return wrapped as unknown as ReturnType<typeof sdkTool<TParameters, Context, Result, TOutputSchema>>;
 }
 
-/** Whether a tool was made by `auditedTool()`. */
+/** Whether a tool was made by `auditOpenAIAgentsTool()` (of any build of this package). */
 export function isAuditedTool(value: unknown): boolean {
   const invoke = (value as { invoke?: unknown } | null | undefined)?.invoke;
   return typeof invoke === 'function' && registry.has(invoke);

@@ -1,12 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { AuditedFunction, SchemaIssue } from '@tooltrail/core';
-
-/** A person's decision on a call that needed approval. */
-export interface ApprovalRecord {
-  readonly decision: 'approved' | 'rejected';
-  readonly approver?: string | undefined;
-  readonly reason?: string | undefined;
-}
+import type { ApprovalRecord, AuditedFunction, SchemaIssue } from '@tooltrail/core';
 
 /** The audited body: the tool's execute, called with the call's facts as `this`. */
 export type AuditedBody = (this: CallState, args: unknown) => Promise<unknown>;
@@ -32,12 +25,44 @@ export function newCallState(callId: string | undefined, input: string, runConte
   return { callId, input, runContext, details, entered: false, argument: undefined, approval: undefined, invalidIssues: undefined };
 }
 
+/** What rejectToolCall needs to record a call of an audited tool the SDK will never invoke. */
+export interface ToolRecord {
+  readonly name: string;
+  readonly audited: AuditedFunction<AuditedBody>;
+}
+
 /**
- * The SDK calls `execute` and `errorFunction` from inside the tool's `invoke`; the call's facts
- * travel there through this store, since `errorFunction` gets no details when the SDK redacts
- * tool data (its default).
+ * The adapter's state, one per process rather than per build: a tool made by this package's
+ * ESM build may be approved with the helpers of its CJS build (an app and a library it uses
+ * can load different builds), and both must find the same tools, decisions and current call.
  */
-export const callStore = new AsyncLocalStorage<CallState>();
+interface AdapterState {
+  /**
+   * The SDK calls `execute` and `errorFunction` from inside the tool's `invoke`; the call's facts
+   * travel there through this store, since `errorFunction` gets no details when the SDK redacts
+   * tool data (its default).
+   */
+  readonly callStore: AsyncLocalStorage<CallState>;
+  /** Audited tools by their `invoke` function, which `toolNamespace()` clones keep. */
+  readonly registry: WeakMap<object, ToolRecord>;
+  /**
+   * Approvals made through `approveToolCall`, per run (the SDK's `RunContext`, the same object
+   * the tool's `invoke` receives) and call id, so one run's approver is never attributed to
+   * another run's call that happens to reuse a call id.
+   */
+  readonly decisions: WeakMap<object, Map<string, ApprovalRecord>>;
+}
+const STATE_KEY = Symbol.for('tooltrail.openai-agents.state.v1');
+type GlobalWithState = typeof globalThis & { [STATE_KEY]?: AdapterState };
+const shared = ((globalThis as GlobalWithState)[STATE_KEY] ??= {
+  callStore: new AsyncLocalStorage<CallState>(),
+  registry: new WeakMap(),
+  decisions: new WeakMap(),
+});
+
+export const callStore = shared.callStore;
+export const registry = shared.registry;
+const decisions = shared.decisions;
 
 /** The model's proposal as a value: its JSON parsed, else the raw text. */
 export function proposalOf(input: string): unknown {
@@ -48,21 +73,6 @@ export function proposalOf(input: string): unknown {
   }
 }
 
-/** What `rejectToolCall` needs to record a call of an audited tool the SDK will never invoke. */
-export interface ToolRecord {
-  readonly name: string;
-  readonly audited: AuditedFunction<AuditedBody>;
-}
-
-/** Audited tools by their `invoke` function, which `toolNamespace()` clones keep. */
-export const registry = new WeakMap<object, ToolRecord>();
-
-/**
- * Approval decisions made through `approveToolCall`, per run (the SDK's `RunContext`, the same
- * object the tool's `invoke` receives) and call id, so one run's approver is never attributed to
- * another run's call that happens to reuse a call id.
- */
-const decisions = new WeakMap<object, Map<string, ApprovalRecord>>();
 const standingKey = (tool: string) => `\u0000tool:${tool}`;
 
 export function rememberDecision(runContext: object, callId: string, tool: string, record: ApprovalRecord, standing: boolean): void {

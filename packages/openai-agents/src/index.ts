@@ -1,6 +1,7 @@
-export { auditedTool, isAuditedTool, APPROVAL_APPROVED_RULE, APPROVAL_REJECTED_RULE } from './audited-tool.js';
-export type { AuditedToolOptions } from './audited-tool.js';
-export { approveToolCall, rejectToolCall } from './approvals.js';
+export { auditOpenAIAgentsTool, isAuditedTool, APPROVAL_APPROVED_RULE, APPROVAL_REJECTED_RULE } from './audited-tool.js';
+export type { AuditOpenAIAgentsToolOptions, AuditedToolOptions } from './options.js';
+export { approveToolCall, rejectToolCall, APPROVAL_SOURCE, UNATTRIBUTED } from './approvals.js';
 export type { ApprovalDecision, ApproveOptions, RejectOptions, ApprovalState } from './approvals.js';
-export { defaultRefusalMessage, isRefusal } from './refusal.js';
-export type { RefusedCall } from './refusal.js';
+export { auditedTool } from './deprecated.js';
+export { defaultRefusalMessage, isRefusal, isDenial } from '@tooltrail/core/adapter';
+export type { RefusedCall, RefusalMode } from '@tooltrail/core/adapter';

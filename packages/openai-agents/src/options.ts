@@ -1,14 +1,44 @@
-import { AuditConfigError, unknownOptionKeys } from '@tooltrail/core';
+import type { PolicyRule, RetryOptions, ToolMaskingOptions, ToolType } from '@tooltrail/core';
+import {
+  ADAPTER_OPTION_KEYS,
+  DEPRECATED_REFUSAL_OPTION_KEYS,
+  checkAdapterOptions,
+  optionKeys,
+  type AdapterOptions,
+  type DeprecatedRefusalOptions,
+} from '@tooltrail/core/adapter';
 
-/** Every key of `T`: the compiler refuses a list that misses one or names another. */
-export const keysOf = <T>(keys: Record<keyof T, true>): readonly string[] => Object.keys(keys);
+export { optionKeys };
+
+/**
+ * Options of `auditOpenAIAgentsTool`. `onRefusal: 'throw'`: the refusal propagates and the SDK
+ * fails the run (`ToolCallError`); `result` (default): the model reads an error result and the
+ * run goes on.
+ */
+export interface AuditOpenAIAgentsToolOptions extends AdapterOptions, DeprecatedRefusalOptions {
+  /** Rules for this tool, run after the auditor's rules (docs/policy.md). */
+  policy?: PolicyRule[];
+  /** tooltrail's own retries of the tool body; each attempt is a `tool_attempt` span. */
+  retry?: RetryOptions;
+  /** `gen_ai.tool.type`. Default `function`. */
+  type?: ToolType;
+  /** Masking for this tool's payloads, over the auditor's. */
+  masking?: ToolMaskingOptions;
+}
+
+/** @deprecated Use `AuditOpenAIAgentsToolOptions`. */
+export type AuditedToolOptions = AuditOpenAIAgentsToolOptions;
+
+export const AUDIT_OPTION_KEYS: readonly string[] = [
+  ...ADAPTER_OPTION_KEYS,
+  ...optionKeys<Omit<AuditOpenAIAgentsToolOptions, keyof AdapterOptions | keyof DeprecatedRefusalOptions>>({ policy: true, retry: true, type: true, masking: true }),
+  ...DEPRECATED_REFUSAL_OPTION_KEYS,
+];
 
 /**
  * Unknown keys in one of this adapter's options objects (and in its `retry` and `masking`) are
  * errors, each naming the nearest valid name: a typo would otherwise be silently ignored.
  */
 export function checkOptions(fn: string, options: unknown, valid: readonly string[]): void {
-  if (typeof options !== 'object' || options === null) throw new AuditConfigError(`${fn} options must be an object`);
-  const issues = unknownOptionKeys(options, valid);
-  if (issues.length > 0) throw new AuditConfigError(`invalid ${fn} options`, issues);
+  checkAdapterOptions(fn, options, valid);
 }

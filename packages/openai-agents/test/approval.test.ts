@@ -3,7 +3,7 @@ import { ScriptedModel, assistantMessage, functionCall } from '@openai/agents/te
 import { currentRun } from '@tooltrail/core';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { approveToolCall, auditedTool, rejectToolCall } from '../src/index.js';
+import { approveToolCall, auditOpenAIAgentsTool, rejectToolCall } from '../src/index.js';
 import { alice, attemptsOf, harness, toolResults } from './helpers.js';
 
 const refundParams = z.object({ orderId: z.string(), amount: z.coerce.number().positive(), note: z.string().optional() });
@@ -12,7 +12,7 @@ describe('the SDK approval flow', () => {
   it('records an approved call as executed with its approver, and a rejected one as denied with the decision', async () => {
     const h = harness();
     const refunded: Array<{ orderId: string; amount: number; runId: string | undefined }> = [];
-    const refund = auditedTool(
+    const refund = auditOpenAIAgentsTool(
       {
         name: 'refund_order',
         description: 'Refund an order',
@@ -71,8 +71,9 @@ describe('the SDK approval flow', () => {
       'gen_ai.tool.description': 'Refund an order',
       'tooltrail.outcome': 'ok',
       'tooltrail.decision': 'allow',
-      'tooltrail.policy.rule': 'approval.approved',
-      'tooltrail.policy.reason': 'approved by manager:7',
+      // The approval is call metadata, not a policy rule.
+      'tooltrail.approval.decision': 'approved',
+      'tooltrail.approval.by': 'manager:7',
       // What the model proposed (raw JSON) beside what executed (the SDK's parse: coerced, null dropped).
       'gen_ai.tool.call.arguments': '{"orderId":"A-1","amount":20}',
       'tooltrail.arguments.proposed': '{"orderId":"A-1","amount":"20","note":null}',
@@ -89,14 +90,23 @@ describe('the SDK approval flow', () => {
       'tooltrail.outcome': 'denied',
       'error.type': 'tooltrail.denied',
       'tooltrail.decision': 'deny',
-      'tooltrail.policy.rule': 'approval.rejected',
-      'tooltrail.policy.reason': 'rejected by manager:7: over the 500 limit',
+      'tooltrail.policy.rule': 'tooltrail.approval',
+      'tooltrail.policy.reason': 'over the 500 limit',
+      'tooltrail.approval.decision': 'rejected',
+      'tooltrail.approval.by': 'manager:7',
+      'tooltrail.approval.reason': 'over the 500 limit',
       'gen_ai.tool.call.arguments': '{"orderId":"B-2","amount":900}',
       'tooltrail.arguments.mutated': false,
       'tooltrail.attempts': 0,
       'tooltrail.run.id': 'run-approval',
       'user.id': 'user:42',
     });
+    expect(ok.attributes['tooltrail.policy.rule']).toBeUndefined();
+    // The whole decision, with its time and source, is the span's tooltrail.approval event.
+    const event = (span: typeof ok) => span.events.find((e) => e.name === 'tooltrail.approval')?.attributes;
+    expect(event(ok)).toMatchObject({ 'tooltrail.approval.decision': 'approved', 'tooltrail.approval.by': 'manager:7', 'tooltrail.approval.source': 'openai-agents.needsApproval' });
+    expect(event(no)).toMatchObject({ 'tooltrail.approval.decision': 'rejected', 'tooltrail.approval.source': 'openai-agents.needsApproval' });
+    expect(typeof event(no)?.['tooltrail.approval.at']).toBe('string');
     const spans = await h.spans();
     expect(attemptsOf(spans, ok)).toHaveLength(1);
     expect(attemptsOf(spans, no)).toHaveLength(0);
@@ -105,7 +115,7 @@ describe('the SDK approval flow', () => {
   it('gives a dynamic approval policy the parsed input, and marks calls approved with state.approve() as approved', async () => {
     const h = harness();
     const seen: unknown[] = [];
-    const refund = auditedTool(
+    const refund = auditOpenAIAgentsTool(
       {
         name: 'refund_order',
         description: 'Refund an order',
@@ -139,11 +149,13 @@ describe('the SDK approval flow', () => {
       { orderId: 'B-2', amount: 900 },
     ]);
     const calls = await h.calls();
-    expect(calls.get('call_small')!.attributes['tooltrail.policy.rule']).toBeUndefined();
+    expect(calls.get('call_small')!.attributes['tooltrail.approval.decision']).toBeUndefined();
+    // state.approve() names nobody: the trail says so rather than guess.
     expect(calls.get('call_big')!.attributes).toMatchObject({
       'tooltrail.outcome': 'ok',
-      'tooltrail.policy.rule': 'approval.approved',
-      'tooltrail.policy.reason': 'approved',
+      'tooltrail.approval.decision': 'approved',
+      'tooltrail.approval.by': 'unattributed',
     });
+    expect(calls.get('call_big')!.attributes['tooltrail.policy.rule']).toBeUndefined();
   });
 });

@@ -3,7 +3,7 @@ import { ScriptedModel, assistantMessage, functionCall } from '@openai/agents/te
 import { AuditConfigError, AuditDeniedError, deny, rewrite, sensitive, type PolicyRule } from '@tooltrail/core';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { auditedTool, isAuditedTool } from '../src/index.js';
+import { auditOpenAIAgentsTool, isAuditedTool } from '../src/index.js';
 import { alice, attemptsOf, harness, toolResults } from './helpers.js';
 
 class MailboxFullError extends Error {}
@@ -11,11 +11,11 @@ class MailboxFullError extends Error {}
 const internalOnly: PolicyRule<{ to: string }> = (call) =>
   call.args.to.endsWith('@example.com') ? undefined : deny('external recipient', { rule: 'mail.internal-only' });
 
-describe('auditedTool', () => {
+describe('auditOpenAIAgentsTool', () => {
   it('turns a denial, a validation failure and a tool error into results the model reads, and records each', async () => {
     const h = harness({ masking: false });
     const ran: string[] = [];
-    const sendEmail = auditedTool(
+    const sendEmail = auditOpenAIAgentsTool(
       {
         name: 'send_email',
         description: 'Send an email',
@@ -27,7 +27,7 @@ describe('auditedTool', () => {
       },
       { auditor: h.auditor, policy: [internalOnly as PolicyRule] },
     );
-    const refund = auditedTool(
+    const refund = auditOpenAIAgentsTool(
       {
         name: 'refund_order',
         description: 'Refund an order',
@@ -39,7 +39,7 @@ describe('auditedTool', () => {
       },
       { auditor: h.auditor },
     );
-    const archive = auditedTool(
+    const archive = auditOpenAIAgentsTool(
       {
         name: 'archive_mail',
         description: 'Archive a mailbox',
@@ -99,7 +99,7 @@ describe('auditedTool', () => {
   it('hands the tool body what policy rewrote, and records it beside the proposal', async () => {
     const h = harness({ masking: false });
     const got: unknown[] = [];
-    const search = auditedTool(
+    const search = auditOpenAIAgentsTool(
       {
         name: 'search_orders',
         description: 'Search orders',
@@ -131,7 +131,7 @@ describe('auditedTool', () => {
   it('fails the run on a denial when asked to (onDenied: throw), and denies calls made outside a run', async () => {
     const h = harness();
     const make = (onDenied: 'message' | 'throw') =>
-      auditedTool(
+      auditOpenAIAgentsTool(
         { name: 'wipe_disk', description: 'Wipe a disk', parameters: z.object({ disk: z.string() }), execute: async () => 'wiped' },
         { auditor: h.auditor, onDenied, policy: [() => deny('never', { rule: 'ops.no-wipe' })] },
       );
@@ -156,7 +156,7 @@ describe('auditedTool', () => {
 
   it('keeps the run identity through a streamed run, and the sensitive() marks of the parameters', async () => {
     const h = harness();
-    const lookup = auditedTool(
+    const lookup = auditOpenAIAgentsTool(
       {
         name: 'lookup_order',
         description: 'Look up an order',
@@ -180,8 +180,8 @@ describe('auditedTool', () => {
 
   it('refuses a tool already made by tool(), and marks the ones it makes', () => {
     const made = tool({ name: 'x', description: 'x', parameters: z.object({}), execute: async () => 'x' });
-    expect(() => auditedTool(made as never)).toThrow(AuditConfigError);
+    expect(() => auditOpenAIAgentsTool(made as never)).toThrow(AuditConfigError);
     expect(isAuditedTool(made)).toBe(false);
-    expect(isAuditedTool(auditedTool({ name: 'x', description: 'x', parameters: z.object({}), execute: async () => 'x' }))).toBe(true);
+    expect(isAuditedTool(auditOpenAIAgentsTool({ name: 'x', description: 'x', parameters: z.object({}), execute: async () => 'x' }))).toBe(true);
   });
 });

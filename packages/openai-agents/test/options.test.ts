@@ -2,7 +2,7 @@ import type { RunToolApprovalItem } from '@openai/agents';
 import { AuditConfigError } from '@tooltrail/core';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { approveToolCall, auditedTool, rejectToolCall, type ApprovalState } from '../src/index.js';
+import { approveToolCall, auditOpenAIAgentsTool, rejectToolCall, type ApprovalState } from '../src/index.js';
 import { harness } from './helpers.js';
 
 /** The AuditConfigError `fn` throws (synchronously). */
@@ -18,33 +18,32 @@ function configError(fn: () => unknown): AuditConfigError {
 
 const lookup = { name: 'lookup', description: 'Look an order up', parameters: z.object({ id: z.string() }), execute: async ({ id }: { id: string }) => id };
 
-describe('auditedTool() options: an unknown key is an error naming the nearest valid name', () => {
+describe('auditOpenAIAgentsTool() options: an unknown key is an error naming the nearest valid name', () => {
   it('the options, their retry and masking', () => {
     const h = harness();
-    const message = (audit: unknown) => configError(() => auditedTool(lookup, audit as never)).message;
-    expect(message({ auditr: h.auditor })).toBe('invalid auditedTool() options: unknown option `auditr`; did you mean `auditor`?');
-    expect(message({ onDenid: 'throw' })).toBe('invalid auditedTool() options: unknown option `onDenid`; did you mean `onDenied`?');
-    expect(message({ formatRefusl: () => 'no' })).toBe('invalid auditedTool() options: unknown option `formatRefusl`; did you mean `formatRefusal`?');
-    expect(message({ retry: { maxBackof: 5 } })).toBe('invalid auditedTool() options: unknown option `retry.maxBackof`; did you mean `retry.maxBackoffMs`?');
-    expect(message({ masking: { reslt: 'digest' } })).toBe('invalid auditedTool() options: unknown option `masking.reslt`; did you mean `masking.result`?');
+    const message = (audit: unknown) => configError(() => auditOpenAIAgentsTool(lookup, audit as never)).message;
+    expect(message({ auditr: h.auditor })).toBe('invalid auditOpenAIAgentsTool() options: unknown option `auditr`; did you mean `auditor`?');
+    expect(message({ onDenid: 'throw' })).toBe('invalid auditOpenAIAgentsTool() options: unknown option `onDenid`; did you mean `onDenied`?');
+    expect(message({ formatRefusl: () => 'no' })).toBe('invalid auditOpenAIAgentsTool() options: unknown option `formatRefusl`; did you mean `formatRefusal`?');
+    expect(message({ retry: { maxBackof: 5 } })).toBe('invalid auditOpenAIAgentsTool() options: unknown option `retry.maxBackof`; did you mean `retry.maxBackoffMs`?');
+    expect(message({ masking: { reslt: 'digest' } })).toBe('invalid auditOpenAIAgentsTool() options: unknown option `masking.reslt`; did you mean `masking.result`?');
     // `name` and `description` belong to the SDK's tool options, the first argument.
     expect(message({ name: 'x' })).toBe(
-      'invalid auditedTool() options: unknown option `name`; valid options here: auditor, policy, retry, type, masking, onDenied, onInvalid, formatRefusal',
+      'invalid auditOpenAIAgentsTool() options: unknown option `name`; valid options here: auditor, onRefusal, formatRefusal, policy, retry, type, masking, onDenied, onInvalid',
     );
-    expect(configError(() => auditedTool(lookup, { auditr: h.auditor, onInvlid: 'throw' } as never)).issues).toEqual([
+    expect(configError(() => auditOpenAIAgentsTool(lookup, { auditr: h.auditor, onInvlid: 'throw' } as never)).issues).toEqual([
       'unknown option `auditr`; did you mean `auditor`?',
       'unknown option `onInvlid`; did you mean `onInvalid`?',
     ]);
-    expect(message('throw')).toBe('auditedTool() options must be an object');
+    expect(message('throw')).toBe('auditOpenAIAgentsTool() options must be an object');
     expect(() =>
-      auditedTool(lookup, {
+      auditOpenAIAgentsTool(lookup, {
         auditor: h.auditor,
         policy: [],
         retry: { attempts: 2 },
         type: 'function',
         masking: { keys: ['id'] },
-        onDenied: 'throw',
-        onInvalid: 'message',
+        onRefusal: 'throw',
         formatRefusal: (e) => e.message,
       }),
     ).not.toThrow();

@@ -1,4 +1,5 @@
 import { consoleLogger, type AuditLogger } from '../contract/logger.js';
+import { loggerOf, resolveAuditor } from './resolve-auditor.js';
 
 // One set per process, not per build: an app that loads an adapter's ESM and CJS builds (or two
 // copies of core) must still see each deprecation once, not once per copy.
@@ -21,4 +22,19 @@ export function warnDeprecated(oldName: string, replacement: string, logger: Aud
 /** Forgets the warnings given so far: for tests that assert a warning is given. */
 export function resetDeprecationWarnings(): void {
   seen.clear();
+}
+
+/**
+ * `warnDeprecated` through the logger of the auditor an adapter's `options` name (else the
+ * default auditor's, else the console). A bad `auditor` option is not reported here: the
+ * adapter's own check does that, with its own message.
+ */
+export function warnDeprecatedOption(options: { readonly auditor?: unknown } | undefined, oldName: string, replacement: string): void {
+  let auditor;
+  try {
+    auditor = resolveAuditor(options);
+  } catch {
+    auditor = undefined;
+  }
+  warnDeprecated(oldName, replacement, loggerOf(auditor));
 }

@@ -1,8 +1,7 @@
 import { AuditConfigError } from '../contract/errors.js';
 import { defaultRefusalMessage, isDenial, type RefusedCall } from '../contract/refusal.js';
 import type { Auditor } from '../auditor/auditor.js';
-import { warnDeprecated } from './deprecation.js';
-import { loggerOf, resolveAuditor } from './resolve-auditor.js';
+import { warnDeprecatedOption } from './deprecation.js';
 
 /** What a refused call gives the framework: a tool error result the model reads, or the error thrown. */
 export type RefusalMode = 'result' | 'throw';
@@ -66,7 +65,7 @@ export function refusalHandling(options: AdapterOptions & DeprecatedRefusalOptio
   const common = mode(options.onRefusal, 'onRefusal', fn, false) ?? 'result';
   const legacy = (key: 'onDenied' | 'onInvalid'): RefusalMode | undefined => {
     const value = mode(options[key], key, fn, true);
-    if (value !== undefined) warnDeprecated(`${adapter} option \`${key}\``, '`onRefusal`', loggerOf(resolveAuditor(options, fn)));
+    if (value !== undefined) warnDeprecatedOption(options, `${adapter} option \`${key}\``, '`onRefusal`');
     return value;
   };
   const denied = legacy('onDenied') ?? common;

@@ -13,6 +13,6 @@ export { resolveAuditor, withAdapterAudit, loggerOf } from '../adapter/resolve-a
 export { isAuditor } from '../auditor/brand.js';
 export type { ApprovalRecord } from '../call/approval.js';
 export type { RefusedCallInput } from '../call/refused.js';
-export { warnDeprecated, resetDeprecationWarnings } from '../adapter/deprecation.js';
+export { warnDeprecated, warnDeprecatedOption, resetDeprecationWarnings } from '../adapter/deprecation.js';
 export { checkAdapterOptions, optionKeys } from '../adapter/check-options.js';
 export type { PerToolOptionsCheck } from '../adapter/check-options.js';

@@ -1,2 +1,0 @@
-// The refusal helpers are shared by every adapter and live in core.
-export { isRefusal, isDenial, defaultRefusalMessage, type RefusedCall } from '@tooltrail/core';
