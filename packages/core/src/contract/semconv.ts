@@ -150,3 +150,5 @@ export const ISSUE_FRAMEWORK_INVALID = 'framework_invalid';
 export const ATTR_MASK_PREFIX = 'tooltrail.mask.';
 /** Every `gen_ai.tool.*` attribute starts so. */
 export const ATTR_GEN_AI_TOOL_PREFIX = 'gen_ai.tool.';
+/** The span name of a run: `invoke_agent {agent}`, or `invoke_agent` for a run without an agent name. */
+export const agentSpanName = (agent: string | undefined): string => (agent ? `${SPAN_NAME_INVOKE_AGENT} ${agent}` : SPAN_NAME_INVOKE_AGENT);
