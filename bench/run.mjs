@@ -1,5 +1,6 @@
 // `npm run bench`: every benchmark, printed as Markdown tables ready for docs/performance.md.
 import os from 'node:os';
+import { benchCollector } from './collector.bench.mjs';
 import { benchCore } from './core.bench.mjs';
 import { benchExport } from './export.bench.mjs';
 import { benchIntegrity } from './integrity.bench.mjs';
@@ -8,7 +9,7 @@ import { benchPipeline } from './pipeline.bench.mjs';
 import { table } from './lib.mjs';
 
 const only = process.argv[2];
-const suites = { core: benchCore, masking: benchMasking, integrity: benchIntegrity, export: benchExport, pipeline: benchPipeline };
+const suites = { core: benchCore, masking: benchMasking, integrity: benchIntegrity, export: benchExport, pipeline: benchPipeline, collector: benchCollector };
 
 console.log(`# tooltrail benchmarks\n\nnode ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), ${new Date().toISOString()}\n`);
 for (const [name, run] of Object.entries(suites)) {

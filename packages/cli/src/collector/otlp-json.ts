@@ -16,6 +16,7 @@ import {
   uint64String,
   type ResourceParts,
 } from './span-shape.js';
+import { SPAN_KINDS, STATUS_CODES, parseJson, base64, double, enumValue, fail, hexId, integer, list, object, optionalObject, present, signed64, string, uint32, type Json } from './json-fields.js';
 
 /**
  * Decodes an OTLP/JSON ExportTraceServiceRequest (the protobuf JSON mapping as OTLP specifies
@@ -24,12 +25,7 @@ import {
  * as proto3 JSON requires.
  */
 export function decodeJsonRequest(text: string, maxSpans = Infinity): TrailSpan[] {
-  let root: unknown;
-  try {
-    root = JSON.parse(text);
-  } catch (err) {
-    throw new OtlpDecodeError(`body is not valid JSON: ${(err as Error).message}`);
-  }
+  const root = parseJson(text);
   const req = object(root, 'the request');
   const out: TrailSpan[] = [];
   for (const [i, rs] of list(req.resourceSpans, 'resourceSpans').entries()) {
@@ -37,8 +33,6 @@ export function decodeJsonRequest(text: string, maxSpans = Infinity): TrailSpan[
   }
   return out;
 }
-
-type Json = Record<string, unknown>;
 
 function decodeResourceSpans(rs: Json, at: string, out: TrailSpan[], maxSpans: number): void {
   const res = optionalObject(rs.resource, `${at}.resource`);
@@ -69,17 +63,6 @@ function decodeScope(s: Json | undefined, schemaUrl: string, at: string): TrailS
     schemaUrl,
   );
 }
-
-const SPAN_KINDS: Record<string, number> = {
-  SPAN_KIND_UNSPECIFIED: 0,
-  SPAN_KIND_INTERNAL: 1,
-  SPAN_KIND_SERVER: 2,
-  SPAN_KIND_CLIENT: 3,
-  SPAN_KIND_PRODUCER: 4,
-  SPAN_KIND_CONSUMER: 5,
-};
-
-const STATUS_CODES: Record<string, number> = { STATUS_CODE_UNSET: 0, STATUS_CODE_OK: 1, STATUS_CODE_ERROR: 2 };
 
 function decodeSpan(s: Json, resource: ResourceParts, scope: TrailScope, at: string): TrailSpan {
   const p = emptySpanParts();
@@ -162,85 +145,4 @@ function anyValue(v: unknown, at: string, depth: number): TrailValue {
   }
   if (present(o.bytesValue)) return base64(o.bytesValue, `${at}.bytesValue`);
   return null;
-}
-
-function fail(message: string): never {
-  throw new OtlpDecodeError(message);
-}
-
-function present(v: unknown): boolean {
-  return v !== undefined && v !== null;
-}
-
-function object(v: unknown, at: string): Json {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(`${at} must be an object`);
-  return v as Json;
-}
-
-function optionalObject(v: unknown, at: string): Json | undefined {
-  return present(v) ? object(v, at) : undefined;
-}
-
-function list(v: unknown, at: string): unknown[] {
-  if (!present(v)) return [];
-  if (!Array.isArray(v)) fail(`${at} must be an array`);
-  return v;
-}
-
-function string(v: unknown, at: string): string {
-  if (!present(v)) return '';
-  if (typeof v !== 'string') fail(`${at} must be a string`);
-  return v;
-}
-
-const DECIMAL = /^-?\d+$/;
-
-/** A 64-bit integer field: a JSON number or a decimal string (proto3 JSON allows both). */
-function integer(v: unknown, at: string): bigint {
-  if (!present(v)) return 0n;
-  if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v);
-  if (typeof v === 'string' && DECIMAL.test(v)) return BigInt(v);
-  return fail(`${at} must be an integer (number or decimal string)`);
-}
-
-function signed64(v: bigint, at: string): bigint {
-  if (v !== BigInt.asIntN(64, v)) fail(`${at} is out of range for int64`);
-  return v;
-}
-
-function uint32(v: unknown, at: string): number {
-  const n = integer(v, at);
-  if (n < 0n || n > 0xffffffffn) fail(`${at} is out of range for uint32`);
-  return Number(n);
-}
-
-function double(v: unknown, at: string): number {
-  if (typeof v === 'number') return v;
-  if (v === 'NaN') return NaN;
-  if (v === 'Infinity') return Infinity;
-  if (v === '-Infinity') return -Infinity;
-  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
-  return fail(`${at} must be a number`);
-}
-
-function enumValue(v: unknown, names: Record<string, number>, at: string): number {
-  if (!present(v)) return 0;
-  if (typeof v === 'number' && Number.isInteger(v)) return v;
-  if (typeof v === 'string' && Object.hasOwn(names, v)) return names[v]!;
-  return fail(`${at} must be an enum integer`);
-}
-
-const HEX = /^[0-9a-fA-F]*$/;
-
-function hexId(v: unknown, length: number, at: string): string {
-  if (typeof v !== 'string' || v.length !== length || !HEX.test(v)) fail(`${at} must be ${length} hex digits`);
-  return v.toLowerCase();
-}
-
-const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
-
-/** Normalised to standard padded base64, whichever alphabet the sender used. */
-function base64(v: unknown, at: string): string {
-  if (typeof v !== 'string' || !BASE64.test(v)) fail(`${at} must be base64`);
-  return Buffer.from(v, 'base64').toString('base64');
 }

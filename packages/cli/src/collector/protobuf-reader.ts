@@ -1,3 +1,4 @@
+import { int64Json, uint64Text } from './line-text.js';
 import { OtlpDecodeError } from './span-shape.js';
 
 /**
@@ -56,6 +57,33 @@ export class ProtoReader {
     throw new OtlpDecodeError('protobuf: varint longer than 10 bytes');
   }
 
+  /**
+   * An int64 varint as the JSON text of its value (`int64Json`). Values below 2^49 (up to seven
+   * bytes: nearly every count and size) are read as a double; the rest, negatives included, as a bigint.
+   */
+  int64Json(): string {
+    const start = this.pos;
+    let result = 0;
+    let scale = 1;
+    for (let i = 0; i < 7 && this.pos < this.end; i++) {
+      const b = this.buf[this.pos++]!;
+      result += (b & 0x7f) * scale;
+      if ((b & 0x80) === 0) return String(result);
+      scale *= 128;
+    }
+    this.pos = start;
+    return int64Json(BigInt.asIntN(64, this.varint64()));
+  }
+
+  /** A fixed64 as decimal digits, without a bigint. */
+  fixed64Text(): string {
+    this.need(8);
+    const lo = this.view.getUint32(this.pos, true);
+    const hi = this.view.getUint32(this.pos + 4, true);
+    this.pos += 8;
+    return uint64Text(lo, hi);
+  }
+
   /** A varint truncated to 32 bits, as protobuf does for uint32 and enums. */
   uint32(): number {
     // Fast path: most tags, lengths and counts fit in a few bytes.
@@ -83,6 +111,12 @@ export class ProtoReader {
   }
 
   bool(): boolean {
+    // One byte for a bool as every encoder writes it; longer varints through the 64-bit read.
+    const b = this.pos < this.end ? this.buf[this.pos]! : 0x80;
+    if (b < 0x80) {
+      this.pos++;
+      return b !== 0;
+    }
     return this.varint64() !== 0n;
   }
 

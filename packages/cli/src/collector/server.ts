@@ -1,12 +1,11 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { TrailSpan } from '../trail/record.js';
-import { StoredBytesError, requestLines } from '../trail/request-lines.js';
+import { StoredBytesError, type RequestLines } from '../trail/request-lines.js';
 import { TrailWriter } from '../trail/writer.js';
 import { RequestError, bodyFormat, busy, readBody, type BodyFormat } from './body.js';
 import { Budget } from './budget.js';
-import { decodeJsonRequest } from './otlp-json.js';
-import { decodeProtobufRequest } from './otlp-protobuf.js';
+import { decodeJsonLines, type DecodeLinesOptions } from './json-lines.js';
+import { decodeProtobufLines } from './protobuf-lines.js';
 import { resolveOptions, type CollectorOptions } from './options.js';
 import { sendStatus } from './rpc-status.js';
 import { OtlpDecodeError, TooManySpansError } from './span-shape.js';
@@ -176,14 +175,16 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Co
     if (Number.isFinite(declared) && declared <= o.maxBodyBytes && budget.inUse + declared > budget.limit) {
       return refuse(req, res, format, busy(budget), signal);
     }
-    let spans: TrailSpan[];
+    let lines: RequestLines;
     try {
       const body = await readBody(req, { maxBytes: o.maxBodyBytes, budget, signal });
       held.bytes = body.length;
-      spans = format === 'json' ? decodeJsonRequest(body.toString('utf8'), o.maxSpans) : decodeProtobufRequest(body, o.maxSpans);
+      // Decoded straight into the stored lines: every span is checked before any line is written.
+      const to: DecodeLinesOptions = { maxSpans: o.maxSpans, maxStoredBytes: o.maxStoredBytes, receivedAt: () => new Date().toISOString(), writer: writerName };
+      lines = format === 'json' ? decodeJsonLines(body.toString('utf8'), to) : decodeProtobufLines(body, to);
     } catch (err) {
       if (err instanceof RequestError) return refuse(req, res, format, err, signal);
-      if (err instanceof TooManySpansError) return refuse(req, res, format, new RequestError(413, err.message), signal);
+      if (err instanceof TooManySpansError || err instanceof StoredBytesError) return refuse(req, res, format, new RequestError(413, err.message), signal);
       if (err instanceof OtlpDecodeError) return refuse(req, res, format, new RequestError(400, err.message), signal);
       // JSON.parse on absurdly deep nesting, and the like: still the body's fault.
       if (err instanceof RangeError) return refuse(req, res, format, new RequestError(400, `malformed body: ${err.message}`), signal);
@@ -192,19 +193,11 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Co
     // The body is complete: from now on the request is finished, not cut, by a shutdown.
     me.phase = 'write';
 
-    if (spans.length > 0) {
-      let lines;
-      try {
-        lines = requestLines(spans, new Date().toISOString(), writerName, o.maxStoredBytes);
-      } catch (err) {
-        if (err instanceof StoredBytesError) return refuse(req, res, format, new RequestError(413, err.message));
-        throw err;
-      }
+    if (lines.spans > 0) {
       // What the request holds now is its lines (the decoded body is garbage).
       budget.release(held.bytes);
       budget.force(lines.bytes);
       held.bytes = lines.bytes;
-      spans = [];
       try {
         await initialized;
         await writer.append(lines);

@@ -1,0 +1,206 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { decodeJsonLines } from '../src/collector/json-lines.js';
+import { decodeJsonRequest } from '../src/collector/otlp-json.js';
+import { decodeProtobufRequest } from '../src/collector/otlp-protobuf.js';
+import { decodeProtobufLines } from '../src/collector/protobuf-lines.js';
+import { requestLines } from '../src/trail/request-lines.js';
+import { hex, pb } from './proto-encode.js';
+
+// The stored lines are a contract (the chain hashes their raw bytes): the decoders that build
+// them straight from the request must give exactly what the first path (decode to span objects,
+// then `requestLines`) gives, or refuse exactly as it does.
+
+type Outcome = { lines: string[]; bytes: number; spans: number } | { error: string };
+const AT = '2025-03-04T05:06:07.890Z';
+
+function run(f: () => { lines: { t: string; rest: Buffer }[]; bytes: number; spans: number }): Outcome {
+  try {
+    const r = f();
+    return { lines: r.lines.map((l) => `${l.t} ${l.rest.toString('latin1')}`), bytes: r.bytes, spans: r.spans };
+  } catch (err) {
+    return { error: `${(err as Error).name}: ${(err as Error).message}` };
+  }
+}
+
+function same(format: 'json' | 'protobuf', body: string | Uint8Array, maxSpans = Infinity, maxBytes = Infinity, writer?: string): Outcome {
+  const o = { maxSpans, maxStoredBytes: maxBytes, receivedAt: () => AT, writer };
+  const old =
+    format === 'json'
+      ? run(() => requestLines(decodeJsonRequest(body as string, maxSpans), AT, writer, maxBytes))
+      : run(() => requestLines(decodeProtobufRequest(body as Uint8Array, maxSpans), AT, writer, maxBytes));
+  const now = format === 'json' ? run(() => decodeJsonLines(body as string, o)) : run(() => decodeProtobufLines(body as Uint8Array, o));
+  expect(now).toEqual(old);
+  return now;
+}
+
+type J = Record<string, unknown>;
+const sv = (key: string, v: unknown): J => ({ key, value: { stringValue: v } });
+const span = (i: number, extra: J = {}): J => ({
+  traceId: (i + 1).toString(16).padStart(32, '0'),
+  spanId: (i + 1).toString(16).padStart(16, '0'),
+  name: 'execute_tool send_email',
+  kind: 1,
+  startTimeUnixNano: '1741064767889000000',
+  endTimeUnixNano: '1741064767890000000',
+  attributes: [sv('gen_ai.tool.name', 'send_email'), { key: 'tooltrail.attempts', value: { intValue: '1' } }],
+  status: { code: 1 },
+  ...extra,
+});
+const request = (spans: J[], resource: J = { attributes: [sv('service.name', 'agent')] }, scope: unknown = { name: '@tooltrail/core', version: '0.1.0' }): J => ({
+  resourceSpans: [{ resource, scopeSpans: [{ scope, spans }] }],
+});
+const attrs = (...values: J[]) => request([span(0, { attributes: values })]);
+
+/** OTLP protobuf of a (well-typed) OTLP/JSON request, for the same cases in both encodings. */
+function toProto(req: J): Uint8Array {
+  const anyValue = (v: J): number[] => {
+    if (v.stringValue !== undefined) return pb.string(1, v.stringValue as string);
+    if (v.boolValue !== undefined) return pb.varint(2, v.boolValue ? 1 : 0);
+    if (v.intValue !== undefined) return pb.varint(3, BigInt(v.intValue as string));
+    if (v.doubleValue !== undefined) return pb.double(4, v.doubleValue as number);
+    if (v.arrayValue) return pb.message(5, ...((v.arrayValue as J).values as J[]).map((x) => pb.message(1, ...[anyValue(x)])));
+    if (v.kvlistValue) return pb.message(6, ...((v.kvlistValue as J).values as J[]).map((kv) => pb.message(1, keyValue(kv))));
+    if (v.bytesValue !== undefined) return pb.bytes(7, [...Buffer.from(v.bytesValue as string, 'base64')]);
+    return [];
+  };
+  const keyValue = (kv: J): number[] => [...pb.string(1, kv.key as string), ...(kv.value ? pb.message(2, anyValue(kv.value as J)) : [])];
+  const kvs = (field: number, list: unknown): number[] => ((list as J[] | undefined) ?? []).flatMap((kv) => pb.message(field, keyValue(kv)));
+  const u64 = (field: number, v: unknown) => (v === undefined ? [] : pb.fixed64(field, BigInt(v as string)));
+  const str = (field: number, v: unknown) => (v ? pb.string(field, v as string) : []);
+  const num = (field: number, v: unknown) => (v ? pb.varint(field, v as number) : []);
+  const spanBytes = (s: J) => [
+    ...pb.bytes(1, hex(s.traceId as string)), ...pb.bytes(2, hex(s.spanId as string)), ...str(3, s.traceState),
+    ...(s.parentSpanId ? pb.bytes(4, hex(s.parentSpanId as string)) : []), ...str(5, s.name), ...num(6, s.kind),
+    ...u64(7, s.startTimeUnixNano), ...u64(8, s.endTimeUnixNano), ...kvs(9, s.attributes), ...num(10, s.droppedAttributesCount),
+    ...((s.events as J[] | undefined) ?? []).flatMap((e) => pb.message(11, u64(1, e.timeUnixNano), str(2, e.name), kvs(3, e.attributes), num(4, e.droppedAttributesCount))),
+    ...num(12, s.droppedEventsCount),
+    ...((s.links as J[] | undefined) ?? []).flatMap((l) => pb.message(13, pb.bytes(1, hex(l.traceId as string)), pb.bytes(2, hex(l.spanId as string)), str(3, l.traceState), kvs(4, l.attributes), num(5, l.droppedAttributesCount), l.flags ? pb.fixed32(6, l.flags as number) : [])),
+    ...num(14, s.droppedLinksCount),
+    ...(s.status ? pb.message(15, str(2, (s.status as J).message), num(3, (s.status as J).code)) : []),
+    ...(s.flags ? pb.fixed32(16, s.flags as number) : []),
+  ];
+  const bytes = ((req.resourceSpans as J[]) ?? []).flatMap((rs) => {
+    const res = rs.resource as J | undefined;
+    const scopeSpans = ((rs.scopeSpans as J[]) ?? []).flatMap((ss) => {
+      const sc = ss.scope as J | undefined;
+      const scope = sc ? pb.message(1, str(1, sc.name), str(2, sc.version), kvs(3, sc.attributes), num(4, sc.droppedAttributesCount)) : [];
+      return pb.message(2, scope, ...((ss.spans as J[]) ?? []).map((s) => pb.message(2, spanBytes(s))), str(3, ss.schemaUrl));
+    });
+    return pb.message(1, res ? pb.message(1, kvs(1, res.attributes), num(2, res.droppedAttributesCount)) : [], scopeSpans, str(3, rs.schemaUrl));
+  });
+  return Uint8Array.from(bytes);
+}
+
+const both = (req: J, maxSpans?: number, maxBytes?: number, writer?: string) => {
+  same('json', JSON.stringify(req), maxSpans, maxBytes, writer);
+  return same('protobuf', toProto(req), maxSpans, maxBytes, writer);
+};
+
+describe('the stored lines straight from the request are the lines of the first decoders', () => {
+  it('realistic spans, events, links, several resources and scopes, a writer', () => {
+    const ev = { timeUnixNano: '1741064767889500000', name: 'tooltrail.approval', attributes: [sv('by', 'user:alice')], droppedAttributesCount: 2 };
+    const ln = { traceId: 'ab'.repeat(16), spanId: 'cd'.repeat(8), traceState: 'k=v', attributes: [sv('a', 'b')], droppedAttributesCount: 1, flags: 257 };
+    const full = span(1, { parentSpanId: 'a1b2c3d4e5f60718', traceState: 'x=1', flags: 257, droppedAttributesCount: 3, events: [ev, ev], droppedEventsCount: 4, links: [ln], droppedLinksCount: 5, status: { code: 2, message: 'boom' } });
+    const r = both({
+      resourceSpans: [
+        { resource: { attributes: [sv('service.name', 'a')], droppedAttributesCount: 7 }, schemaUrl: 'https://x/1', scopeSpans: [{ scope: { name: 's', attributes: [sv('k', 'v')], droppedAttributesCount: 1 }, schemaUrl: 'https://s', spans: [span(0), full] }, { scope: { name: 's' }, spans: [] }] },
+        { resource: { attributes: [sv('service.name', 'a')], droppedAttributesCount: 7 }, schemaUrl: 'https://x/1', scopeSpans: [{ scope: { name: 's' }, spans: [span(2)] }, { scope: { name: 's', attributes: [sv('k', 'v')], droppedAttributesCount: 1 }, schemaUrl: 'https://s', spans: [span(3)] }] },
+        { resource: { attributes: [sv('service.name', 'b')] }, scopeSpans: [{ spans: [span(4)] }] },
+        { scopeSpans: [{ scope: { name: '' }, spans: [span(5, { kind: undefined, status: undefined, attributes: undefined, name: undefined })] }] },
+      ],
+    }, Infinity, Infinity, 'support-agent');
+    expect(r).toMatchObject({ spans: 6 });
+    expect('lines' in r && r.lines.length).toBe(9);
+  });
+
+  it('unicode, escapes, huge attributes, integer-like, __proto__ and repeated keys', () => {
+    both(attrs(sv('emoji', '🔑 ключ 鍵'), sv('ctl', '\u0000\u001f\n\t"\\/\u2028'), sv('big', 'x'.repeat(1 << 20)), sv('🔑', 'k')));
+    both(attrs(sv('b', '1'), sv('4294967294', '2'), sv('4294967295', '3'), sv('01', '4'), sv('1', '5'), sv('0', '6'), sv('b', '7'), sv('__proto__', '8'), sv('__proto__', '9')));
+    both(attrs(...Array.from({ length: 40 }, (_, i) => sv(`k${i % 25}`, String(i))), { key: 'nested', value: { kvlistValue: { values: [sv('7', 'a'), sv('x', 'b'), sv('7', 'c')] } } }));
+    same('json', '{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"' + '0'.repeat(31) + '1","spanId":"' + 'A'.repeat(16) + '","name":"\\ud800 lone \\udfff","attributes":[{"key":"k","key":"dup","value":{"stringValue":"\\u0041"}}]}]}]}]}');
+    same('json', Buffer.from([...Buffer.from('{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"' + '1'.repeat(32) + '","spanId":"' + '1'.repeat(16) + '","name":"'), 0xff, 0xc3, ...Buffer.from('"}]}]}]}')]).toString('utf8'));
+    same('protobuf', Uint8Array.from([...pb.message(1, pb.message(2, pb.message(2, pb.bytes(1, hex('1'.repeat(32))), pb.bytes(2, hex('1'.repeat(16))), pb.bytes(5, [0xed, 0xa0, 0x80]))))]));
+  });
+
+  it('int64, uint64 and double edge values', () => {
+    for (const v of ['0', '-0', '007', '9007199254740991', '9007199254740992', '-9007199254740993', '9223372036854775807', '-9223372036854775808', '123456789012345', '-123456789012345', '1234567890123456']) {
+      both(attrs({ key: 'i', value: { intValue: v } }));
+    }
+    for (const v of [0, -0, 1.5, 2 ** 53, -(2 ** 53), 1e20, 5e18, '9223372036854775808', '-9223372036854775809', '1e3', ' 1', true]) same('json', JSON.stringify(attrs({ key: 'i', value: { intValue: v } })));
+    for (const v of [0, -0, 0.1, 1e21, -1e-7, 5e-324, Number.MAX_VALUE, 'NaN', 'Infinity', '-Infinity', '1.5', ' ', '1e400', 'x', null]) same('json', JSON.stringify(attrs({ key: 'd', value: { doubleValue: v } })));
+    for (const v of [NaN, Infinity, -Infinity, -0, 1e-300]) same('protobuf', toProto(attrs({ key: 'd', value: { doubleValue: v } })));
+    for (const t of ['0', '-0', '000123', '18446744073709551615', '18446744073709551616', '-1', '9007199254740993', '4503599627370496000', '99999999999999999999']) {
+      same('json', JSON.stringify(request([span(0, { startTimeUnixNano: t, events: [{ timeUnixNano: t }] })])));
+    }
+    for (const t of [0, -0, -5, 1.7e18, 2 ** 64, 1.5, '', null]) same('json', JSON.stringify(request([span(0, { endTimeUnixNano: t })])));
+    for (const t of [0n, 1n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n, 1741064767889123456n, 2n ** 63n, 2n ** 64n - 1n, 10n ** 19n, 2n ** 63n + 12345n]) {
+      same('protobuf', toProto(request([span(0, { startTimeUnixNano: String(t) })])));
+    }
+    for (const v of [0n, 1n, 127n, 128n, 2n ** 49n - 1n, 2n ** 49n, 2n ** 53n, -1n, -(2n ** 63n), 2n ** 63n - 1n]) {
+      same('protobuf', Uint8Array.from(pb.message(1, pb.message(2, pb.message(2, pb.bytes(1, hex('1'.repeat(32))), pb.bytes(2, hex('1'.repeat(16))), pb.message(9, pb.string(1, 'i'), pb.message(2, pb.varint(3, v), pb.varint(2, v))))))));
+    }
+  });
+
+  it('wrong types, missing fields, deep nesting and enum names are refused or read alike', () => {
+    const hostile: unknown[] = [null, 1, 'x', true, [], {}, [1], { a: 1 }, -1, 2 ** 32, 1.5, '1', 'SPAN_KIND_SERVER', 'STATUS_CODE_ERROR', '__proto__'];
+    const fields = ['traceId', 'spanId', 'parentSpanId', 'traceState', 'flags', 'name', 'kind', 'startTimeUnixNano', 'attributes', 'droppedAttributesCount', 'events', 'droppedEventsCount', 'links', 'status'];
+    for (const f of fields) for (const v of hostile) same('json', JSON.stringify(request([span(0, { [f]: v })])));
+    for (const v of hostile) {
+      same('json', JSON.stringify(request([span(0)], v as J)));
+      same('json', JSON.stringify(request([span(0)], undefined, v)));
+      same('json', JSON.stringify({ resourceSpans: [{ scopeSpans: v }] }));
+      same('json', JSON.stringify(request([span(0, { status: { code: v, message: v } })])));
+      same('json', JSON.stringify(attrs({ key: v, value: { stringValue: 'x' } }, { key: 'k', value: v })));
+      for (const member of ['stringValue', 'boolValue', 'arrayValue', 'kvlistValue', 'bytesValue']) same('json', JSON.stringify(attrs({ key: 'k', value: { [member]: v } })));
+      same('json', JSON.stringify(request([span(0, { events: [{ name: v }], links: [{ traceId: v, spanId: v }] })])));
+    }
+    for (const text of ['', '[]', 'null', '{"resourceSpans":{}}', '{"resourceSpans":[null]}', '{"resourceSpans":[{"scopeSpans":[{"spans":[null]}]}]}', '{', '{"a":1}']) same('json', text);
+    for (const depth of [62, 63, 64, 65, 300]) {
+      let v: J = { stringValue: 'leaf' };
+      for (let i = 0; i < depth; i++) v = i % 2 ? { arrayValue: { values: [v] } } : { kvlistValue: { values: [{ key: 'k', value: v }] } };
+      both(attrs({ key: 'deep', value: v }));
+    }
+    same('json', `{"resourceSpans":${'['.repeat(200_000)}${']'.repeat(200_000)}}`);
+  });
+
+  it('caps: spans and stored bytes, and which refusal comes first', () => {
+    const many = request(Array.from({ length: 20 }, (_, i) => span(i)));
+    for (const maxSpans of [0, 1, 19, 20]) both(many, maxSpans);
+    const sized = both(many);
+    const bytes = 'bytes' in sized ? sized.bytes : 0;
+    for (const max of [0, 100, bytes - 1, bytes, bytes + 1]) both(many, Infinity, max);
+    // Over the byte cap and malformed further on: the malformed span is what both report.
+    const bad = request([...Array.from({ length: 20 }, (_, i) => span(i)), span(21, { spanId: 'zz' })]);
+    same('json', JSON.stringify(bad), Infinity, 200);
+    same('json', JSON.stringify(bad), 5, 200);
+  });
+
+  it('random requests and corrupted protobuf bodies', () => {
+    const key = fc.oneof(fc.constantFrom('a', 'b', '1', '__proto__', 'service.name'), fc.string({ maxLength: 4 }));
+    const leaf = fc.oneof(
+      fc.string().map((s) => ({ stringValue: s })),
+      fc.boolean().map((b) => ({ boolValue: b })),
+      fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map((i) => ({ intValue: String(i) })),
+      fc.double({ noNaN: true }).map((d) => ({ doubleValue: d })),
+      fc.uint8Array({ maxLength: 8 }).map((b) => ({ bytesValue: Buffer.from(b).toString('base64') })),
+      fc.constant({}),
+    );
+    const { value } = fc.letrec<{ value: J }>((tie) => ({
+      value: fc.oneof({ depthSize: 'small', withCrossShrink: true }, leaf, fc.array(tie('value'), { maxLength: 3 }).map((values) => ({ arrayValue: { values } })), fc.array(fc.record({ key, value: tie('value') }), { maxLength: 3 }).map((values) => ({ kvlistValue: { values } }))),
+    }));
+    const kvs = fc.array(fc.record({ key, value }), { maxLength: 5 });
+    const id = (n: number) => fc.uint8Array({ minLength: n, maxLength: n }).map((b) => Buffer.from(b).toString('hex'));
+    const aSpan = fc.record({ traceId: id(16), spanId: id(8), name: fc.string(), kind: fc.integer({ min: 0, max: 5 }), startTimeUnixNano: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map(String), attributes: kvs, droppedAttributesCount: fc.nat(3), status: fc.record({ code: fc.integer({ min: 0, max: 2 }), message: fc.string({ maxLength: 3 }) }) }, { requiredKeys: ['traceId', 'spanId'] });
+    const req = fc.array(fc.record({ resource: fc.record({ attributes: kvs }), scopeSpans: fc.array(fc.record({ scope: fc.record({ name: fc.constantFrom('s', 't'), attributes: kvs }, { requiredKeys: [] }), spans: fc.array(aSpan, { maxLength: 3 }) }), { maxLength: 2 }) }), { maxLength: 3 }).map((resourceSpans) => ({ resourceSpans }));
+    fc.assert(fc.property(req, (r) => void both(r as J)), { numRuns: 300 });
+    fc.assert(
+      fc.property(req, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }), fc.nat(), (r, flips, cut) => {
+        const body = Buffer.from(toProto(r as J));
+        for (const [at, byte] of flips) if (body.length) body[at % body.length] = byte;
+        same('protobuf', body.subarray(0, body.length ? cut % (body.length + 1) : 0));
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
