@@ -25,7 +25,8 @@ const refundLimit: PolicyRule<{ id: string; amount: number }> = (call) =>
 
 // The one-line change: the agent's MCP client, audited. Wrapped before connect() so the
 // negotiated protocol version is known.
-const client = auditMcpClient(new Client({ name: 'orders-agent', version: '1.0.0' }), auditor, {
+const client = auditMcpClient(new Client({ name: 'orders-agent', version: '1.0.0' }), {
+  auditor,
   attributes: { 'network.transport': 'pipe' },
   tools: {
     search_orders: { policy: [maxRows as PolicyRule] },

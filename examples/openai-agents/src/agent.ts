@@ -4,7 +4,7 @@
 import { Agent } from '@openai/agents';
 import { ScriptedModel, assistantMessage, functionCall } from '@openai/agents/testing';
 import { deny, type PolicyRule } from '@tooltrail/core';
-import { auditedTool } from '@tooltrail/openai-agents';
+import { auditOpenAIAgentsTool } from '@tooltrail/openai-agents';
 import { z } from 'zod';
 
 export const refundsMade: Array<{ orderId: string; amount: number }> = [];
@@ -23,7 +23,7 @@ const internalOnly: PolicyRule = (call) => {
   return domain === 'acme-support.example' ? undefined : deny(`recipient domain ${domain || '(none)'} is not ours`, { rule: 'mail.internal-only' });
 };
 
-const lookupOrder = auditedTool({
+const lookupOrder = auditOpenAIAgentsTool({
   name: 'lookup_order',
   description: 'Look up an order by its id',
   // trim() and toUpperCase() normalise the model's sloppy id: the trail shows both.
@@ -34,7 +34,7 @@ const lookupOrder = auditedTool({
   },
 });
 
-const refundOrder = auditedTool({
+const refundOrder = auditOpenAIAgentsTool({
   name: 'refund_order',
   description: 'Refund an order, in full or in part',
   parameters: z.object({ orderId: z.string(), amount: z.coerce.number().positive(), note: z.string().optional() }),
@@ -46,7 +46,7 @@ const refundOrder = auditedTool({
   },
 });
 
-const sendEmail = auditedTool(
+const sendEmail = auditOpenAIAgentsTool(
   {
     name: 'send_email',
     description: 'Send an email',

@@ -1,17 +1,26 @@
 import type { FlexibleSchema, ToolExecutionOptions, ToolSet } from 'ai';
 import {
   AuditConfigError,
-  withAudit,
   type ArgumentSchema,
   type AuditedFunction,
-  type Auditor,
   type PolicyRule,
   type RetryOptions,
   type ToolMaskingOptions,
   type ToolOptions,
+  type ToolFunction,
   type ToolType,
-  unknownOptionKeys,
 } from '@tooltrail/core';
+import {
+  ADAPTER_OPTION_KEYS,
+  checkAdapterOptions,
+  isRefusal,
+  optionKeys,
+  refusalHandling,
+  withAdapterAudit,
+  type AdapterOptions,
+  type RefusalHandling,
+} from '@tooltrail/core/adapter';
+import { rememberTools } from './audited-record.js';
 import { Channel, drain, isAsyncGeneratorFunction, isAsyncIterable } from './preliminary.js';
 import { parseWith, splitSchema } from './schema.js';
 
@@ -28,9 +37,13 @@ export interface AiSdkToolAuditOptions {
   masking?: ToolMaskingOptions;
 }
 
-export interface AuditAiSdkToolsOptions<TOOLS extends ToolSet = ToolSet> {
-  /** The auditor that records the calls. Default: tooltrail's default auditor, looked up at each call. */
-  auditor?: Auditor;
+/**
+ * `onRefusal`: only `result` (default) exists here: the SDK turns every error `execute` throws
+ * into a `tool-error` result and carries on, so a refusal cannot fail the run from inside the
+ * tool. To stop on one: `stopWhen: stopOnAuditDenial()`, or throw on `auditRefusals(steps)`.
+ * `formatRefusal` sets the text the model reads (the error's message); the default is core's.
+ */
+export interface AuditAiSdkToolsOptions<TOOLS extends ToolSet = ToolSet> extends AdapterOptions {
   /**
    * Who validates the model's input against the tool's `inputSchema`.
    * - `'tooltrail'` (default): the SDK hands the model's raw input to `execute`; tooltrail validates
@@ -48,33 +61,12 @@ export interface AuditAiSdkToolsOptions<TOOLS extends ToolSet = ToolSet> {
   tools?: { [K in keyof TOOLS]?: AiSdkToolAuditOptions };
 }
 
-/** Every key of `T`: the compiler refuses a list that misses one or names another. */
-const keysOf = <T>(keys: Record<keyof T, true>): readonly string[] => Object.keys(keys);
-const TOOLS_OPTION_KEYS = keysOf<AuditAiSdkToolsOptions>({ auditor: true, validation: true, policy: true, retry: true, masking: true, tools: true });
-const TOOL_OPTION_KEYS = keysOf<AiSdkToolAuditOptions>({ description: true, type: true, policy: true, retry: true, masking: true });
-
-/**
- * Unknown keys anywhere in the options (the common ones, each tool's, their `retry` and
- * `masking`) and `tools` entries that name no tool are errors, each naming the nearest valid name.
- */
-function checkOptions(tools: object, options: unknown): void {
-  if (typeof options !== 'object' || options === null) throw new AuditConfigError('auditAiSdkTools() options must be an object');
-  const issues = unknownOptionKeys(options, TOOLS_OPTION_KEYS);
-  const perTool = (options as { tools?: unknown }).tools;
-  if (perTool !== undefined) {
-    if (typeof perTool !== 'object' || perTool === null || Array.isArray(perTool)) issues.push('tools must be an object of per-tool options, by tool key');
-    else {
-      // A per-tool entry for a key that is not in the record would configure nothing.
-      issues.push(...unknownOptionKeys(perTool, Object.keys(tools), 'tools.'));
-      for (const [key, own] of Object.entries(perTool)) {
-        if (own === undefined) continue;
-        if (typeof own !== 'object' || own === null) issues.push(`tools.${key} must be an object of options`);
-        else issues.push(...unknownOptionKeys(own, TOOL_OPTION_KEYS, `tools.${key}.`));
-      }
-    }
-  }
-  if (issues.length > 0) throw new AuditConfigError('invalid auditAiSdkTools() options', issues);
-}
+const TOOLS_OPTION_KEYS: readonly string[] = [
+  ...ADAPTER_OPTION_KEYS,
+  ...optionKeys<Omit<AuditAiSdkToolsOptions, keyof AdapterOptions>>({ validation: true, policy: true, retry: true, masking: true, tools: true }),
+];
+const TOOL_OPTION_KEYS = optionKeys<AiSdkToolAuditOptions>({ description: true, type: true, policy: true, retry: true, masking: true });
+const FN = 'auditAiSdkTools()';
 
 /** Marks an audited `execute`, so auditing a record twice does not record every call twice. */
 const AUDITED = Symbol.for('tooltrail.ai-sdk.audited-execute');
@@ -104,19 +96,27 @@ interface ToolShape {
  */
 export function auditAiSdkTools<TOOLS extends ToolSet>(tools: TOOLS, options: AuditAiSdkToolsOptions<TOOLS> = {}): TOOLS {
   if (typeof tools !== 'object' || tools === null) {
-    throw new AuditConfigError('auditAiSdkTools() needs the AI SDK tools record ({ name: tool({...}) })');
+    throw new AuditConfigError(`${FN} needs the AI SDK tools record ({ name: tool({...}) })`);
   }
-  checkOptions(tools, options);
+  checkAdapterOptions(FN, options, TOOLS_OPTION_KEYS, { keys: TOOL_OPTION_KEYS, names: Object.keys(tools), keyedBy: 'tool key' });
+  if (options.onRefusal === 'throw') {
+    throw new AuditConfigError(
+      `${FN}: onRefusal 'throw' cannot apply: the AI SDK turns every error a tool throws into a tool-error result and carries on; use stopWhen: stopOnAuditDenial(), or throw on auditRefusals(result.steps)`,
+    );
+  }
+  const refusals = refusalHandling(options, '@tooltrail/ai-sdk', FN);
   const validation = options.validation ?? 'tooltrail';
   if (validation !== 'tooltrail' && validation !== 'sdk') {
-    throw new AuditConfigError(`auditAiSdkTools(): validation must be 'tooltrail' or 'sdk', got ${String(validation)}`);
+    throw new AuditConfigError(`${FN}: validation must be 'tooltrail' or 'sdk', got ${String(validation)}`);
   }
   const perTool = (options.tools ?? {}) as Record<string, AiSdkToolAuditOptions | undefined>;
   const out: Record<string, unknown> = {};
+  const audited = new Map<string, AuditedFunction<ToolFunction>['recordRefused']>();
   for (const name of Object.keys(tools)) {
     const t = (tools as Record<string, unknown>)[name];
-    out[name] = isAuditable(t) ? auditTool(name, t, options, perTool[name], validation) : t;
+    out[name] = isAuditable(t) ? auditTool(name, t, options, perTool[name], validation, refusals, audited) : t;
   }
+  rememberTools(out, audited);
   return out as TOOLS;
 }
 
@@ -132,6 +132,8 @@ function auditTool(
   common: AuditAiSdkToolsOptions<ToolSet>,
   own: AiSdkToolAuditOptions | undefined,
   validation: 'tooltrail' | 'sdk',
+  refusals: RefusalHandling,
+  registry: Map<string, AuditedFunction<ToolFunction>['recordRefused']>,
 ): ToolShape {
   const split = validation === 'tooltrail' ? splitSchema(t.inputSchema) : undefined;
   const original = t.execute;
@@ -148,9 +150,10 @@ function auditTool(
     masking: own?.masking ?? common.masking,
     policy: [...(common.policy ?? []), ...(own?.policy ?? [])],
   };
-  const audited = common.auditor ? common.auditor.withAudit(body, toolOptions) : withAudit(body, toolOptions);
+  const audited = withAdapterAudit(common, body, toolOptions, FN);
+  registry.set(name, (input) => audited.recordRefused(input));
 
-  const execute = isAsyncGeneratorFunction(original) ? streamingExecute(audited) : plainExecute(audited);
+  const execute = isAsyncGeneratorFunction(original) ? streamingExecute(audited, refusals) : plainExecute(audited, refusals);
   Object.defineProperty(execute, AUDITED, { value: true });
   // Same prototype and properties; only what auditing needs is replaced.
   const next = Object.assign(Object.create(Object.getPrototypeOf(t) as object | null) as ToolShape, t, { execute });
@@ -161,22 +164,33 @@ function auditTool(
   return next;
 }
 
-function plainExecute(audited: AuditedFunction<(this: CallContext, input: unknown) => unknown>): ExecuteFn {
+/**
+ * A refusal goes to the SDK as the error it turns into the model's `tool-error` result; its
+ * message is the text the model reads, so `formatRefusal` (when given) writes it.
+ */
+function refused(refusals: RefusalHandling): (error: unknown) => never {
+  return (error) => {
+    if (refusals.customFormat && isRefusal(error)) Object.defineProperty(error, 'message', { value: refusals.format(error), configurable: true, writable: true });
+    throw error;
+  };
+}
+
+function plainExecute(audited: AuditedFunction<(this: CallContext, input: unknown) => unknown>, refusals: RefusalHandling): ExecuteFn {
   return function execute(input, options) {
     // A direct call without SDK options (a unit test, say) still gets a call id: core makes one.
-    return audited.invokeWith({ callId: options?.toolCallId, thisArg: { options } }, input);
+    return audited.invokeWith({ callId: options?.toolCallId, thisArg: { options } }, input).catch(refused(refusals));
   };
 }
 
 /** For `async *execute` tools: an async generator again, so the SDK still streams preliminary results. */
-function streamingExecute(audited: AuditedFunction<(this: CallContext, input: unknown) => unknown>): ExecuteFn {
+function streamingExecute(audited: AuditedFunction<(this: CallContext, input: unknown) => unknown>, refusals: RefusalHandling): ExecuteFn {
   return async function* execute(input, options) {
     const channel = new Channel<unknown>();
     const done = audited.invokeWith(
       { callId: options?.toolCallId, thisArg: { options, onPreliminary: (value: unknown) => channel.push(value) } },
       input,
     );
-    done.then(
+    done.catch(refused(refusals)).then(
       () => channel.close(),
       (error: unknown) => channel.fail(error),
     );

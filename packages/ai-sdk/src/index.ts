@@ -1,4 +1,7 @@
 export { auditAiSdkTools } from './audit-tools.js';
 export type { AuditAiSdkToolsOptions, AiSdkToolAuditOptions } from './audit-tools.js';
-export { auditRefusals, isAuditRefusal, isAuditDenial, stopOnAuditDenial } from './refusals.js';
+export { auditRefusals, stopOnAuditDenial, isAuditRefusal, isAuditDenial } from './refusals.js';
 export type { AuditRefusal } from './refusals.js';
+export { recordRefusedToolCalls, AI_SDK_PARSER, AI_SDK_APPROVAL } from './refused-calls.js';
+export { isRefusal, isDenial, defaultRefusalMessage } from '@tooltrail/core/adapter';
+export type { RefusedCall, RefusalMode } from '@tooltrail/core/adapter';

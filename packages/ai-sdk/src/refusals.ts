@@ -1,17 +1,19 @@
 import type { StopCondition, ToolSet } from 'ai';
-import type { AuditDeniedError, AuditValidationError } from '@tooltrail/core';
+import { isDenial, isRefusal, warnDeprecated, type RefusedCall } from '@tooltrail/core/adapter';
 
-/** A call tooltrail refused before its body ran: denied by policy, or its arguments were invalid. */
-export type AuditRefusal = AuditDeniedError | AuditValidationError;
+/** @deprecated Use `RefusedCall` (the same type, from every adapter and core). */
+export type AuditRefusal = RefusedCall;
 
-/** By `code`, not `instanceof`: the ESM and CJS builds of core have distinct classes. */
-export function isAuditRefusal(error: unknown): error is AuditRefusal {
-  const code = (error as { code?: unknown } | null | undefined)?.code;
-  return error instanceof Error && (code === 'TOOLTRAIL_DENIED' || code === 'TOOLTRAIL_INVALID_ARGUMENTS');
+/** @deprecated Use `isRefusal` (brand-based, so an error from core's other build is recognised too). */
+export function isAuditRefusal(error: unknown): error is RefusedCall {
+  warnDeprecated('@tooltrail/ai-sdk isAuditRefusal()', 'isRefusal()');
+  return isRefusal(error);
 }
 
-export function isAuditDenial(error: unknown): error is AuditDeniedError {
-  return isAuditRefusal(error) && error.code === 'TOOLTRAIL_DENIED';
+/** @deprecated Use `isRefusal(error) && isDenial(error)`. */
+export function isAuditDenial(error: unknown): error is RefusedCall {
+  warnDeprecated('@tooltrail/ai-sdk isAuditDenial()', 'isRefusal(error) && isDenial(error)');
+  return isRefusal(error) && isDenial(error);
 }
 
 /** What is read of a step: its content parts (a `tool-error` part carries the thrown error). */
@@ -24,11 +26,11 @@ interface StepLike {
  * result.steps` of streamText), in order. The SDK always turns an error thrown by `execute` into a
  * tool error result, so an app that must fail on a refusal checks here and throws.
  */
-export function auditRefusals(steps: ReadonlyArray<StepLike>): AuditRefusal[] {
-  const out: AuditRefusal[] = [];
+export function auditRefusals(steps: ReadonlyArray<StepLike>): RefusedCall[] {
+  const out: RefusedCall[] = [];
   for (const step of steps) {
     for (const part of step.content) {
-      if (part.type === 'tool-error' && isAuditRefusal(part.error)) out.push(part.error);
+      if (part.type === 'tool-error' && isRefusal(part.error)) out.push(part.error);
     }
   }
   return out;
@@ -39,5 +41,5 @@ export function auditRefusals(steps: ReadonlyArray<StepLike>): AuditRefusal[] {
  * letting the model carry on. `stopWhen: [stepCountIs(10), stopOnAuditDenial()]`.
  */
 export function stopOnAuditDenial<TOOLS extends ToolSet = ToolSet>(): StopCondition<TOOLS> {
-  return ({ steps }) => steps[steps.length - 1]?.content.some((part) => part.type === 'tool-error' && isAuditDenial(part.error)) ?? false;
+  return ({ steps }) => steps[steps.length - 1]?.content.some((part) => part.type === 'tool-error' && isRefusal(part.error) && isDenial(part.error)) ?? false;
 }

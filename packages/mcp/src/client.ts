@@ -125,7 +125,7 @@ export function auditMcpClient<C extends Client>(client: C, second?: Auditor | A
       // By brand, not instanceof: the refusal may come from core's other build (ESM beside CJS).
       if (isRefusal(err) && refusals.modeFor(err) === 'result') {
         const result = isDenial(err) ? deniedResult(err) : invalidResult(err);
-        return options.formatRefusal !== undefined ? { ...result, content: [{ type: 'text', text: refusals.format(err) }] } : result;
+        return refusals.customFormat ? { ...result, content: [{ type: 'text', text: refusals.format(err) }] } : result;
       }
       throw err;
     }

@@ -46,6 +46,8 @@ export interface RefusalHandling {
   modeFor(refusal: RefusedCall): RefusalMode;
   /** The text the model reads for it. */
   format(refusal: RefusedCall): string;
+  /** True when the app gave `formatRefusal`: an adapter with its own default text keeps that otherwise. */
+  readonly customFormat: boolean;
 }
 
 function mode(value: unknown, option: string, fn: string, legacy: boolean): RefusalMode | undefined {
@@ -77,5 +79,6 @@ export function refusalHandling(options: AdapterOptions & DeprecatedRefusalOptio
     invalid,
     modeFor: (refusal) => (isDenial(refusal) ? denied : invalid),
     format: (refusal) => (formatter ?? defaultRefusalMessage)(refusal),
+    customFormat: formatter !== undefined,
   };
 }
