@@ -99,3 +99,44 @@ export function handWrittenSpan(tracer, tool) {
     }
   };
 }
+
+/** Quantile q (0..1) of numbers already sorted ascending. */
+export function quantile(sorted, q) {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+/**
+ * Like `compare`, for variants `{ call, flush }` whose export is timed: a round is `iterations`
+ * sequential awaited calls and then `flush()` (until the exporter delivered everything), and its
+ * µs/call is that whole window divided by the calls. Also each single call's time (flush not
+ * included), for the p99 and the maximum.
+ */
+export async function compareTimed(variants, { rounds = 15, iterations = 1_000, warmup = 3 } = {}) {
+  const perRound = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
+  const perCall = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
+  for (let r = 0; r < rounds + warmup; r++) {
+    for (const [name, { call, flush }] of Object.entries(variants)) {
+      if (global.gc) global.gc();
+      const calls = new Float64Array(iterations);
+      const t0 = performance.now();
+      for (let i = 0; i < iterations; i++) {
+        const c0 = performance.now();
+        await call(i);
+        calls[i] = performance.now() - c0;
+      }
+      await flush();
+      const us = ((performance.now() - t0) * 1_000) / iterations;
+      if (r >= warmup) {
+        perRound[name].push(us);
+        for (const c of calls) perCall[name].push(c * 1_000);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 30));
+    }
+  }
+  return Object.fromEntries(
+    Object.keys(variants).map((k) => {
+      const sorted = perCall[k].sort((a, b) => a - b);
+      return [k, { median: median(perRound[k]), callMedian: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), max: sorted[sorted.length - 1] }];
+    }),
+  );
+}

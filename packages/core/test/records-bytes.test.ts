@@ -39,17 +39,17 @@ let counter = 0;
 function makeSpan(spec: SpanSpec, res = resource, sc: { name: string; version?: string } = scope): AuditSpan {
   const n = ++counter;
   const hex = (len: number) => n.toString(16).padStart(len, '0');
-  const span = new AuditSpan(
-    spec.name,
-    spec.kind,
-    { traceId: hex(32), spanId: hex(16), traceFlags: TraceFlags.SAMPLED },
-    spec.parent ? { traceId: hex(32), spanId: 'f'.repeat(16), traceFlags: TraceFlags.SAMPLED } : undefined,
-    res,
-    sc,
+  const span = new AuditSpan({
+    name: spec.name,
+    kind: spec.kind,
+    context: { traceId: hex(32), spanId: hex(16), traceFlags: TraceFlags.SAMPLED },
+    parent: spec.parent ? { traceId: hex(32), spanId: 'f'.repeat(16), traceFlags: TraceFlags.SAMPLED } : undefined,
+    resource: res,
+    scope: sc,
     sink,
-    { ...spec.attributes },
-    spec.start,
-  );
+    attributes: { ...spec.attributes },
+    startTime: spec.start,
+  });
   for (const e of spec.events) span.addEvent(e.name, e.attributes, spec.start + 1);
   for (const l of spec.links) span.addLink({ context: { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceFlags: 1 }, attributes: l });
   span.setStatus(spec.status);

@@ -12,6 +12,8 @@ export {
   CHECKPOINT_VERSION,
 } from '../integrity/canonical.js';
 export type { CanonicalRecord, CanonicalValue, CheckpointContent } from '../integrity/canonical.js';
+/** A finished span's canonical bytes (what the chain hashes), straight from the span. */
+export { spanCanonicalJson } from '../integrity/span-record.js';
 export { generateSigningKeyPair, keyId, loadPublicKey, loadSigningKey } from '../integrity/keys.js';
 /** Reads a key or token file without blocking on a FIFO or reading a device without end. */
 export { readSmallFileSync, SMALL_FILE_MAX_BYTES } from '../files/read-small-file.js';
