@@ -5,7 +5,7 @@ import { alice, childrenOf, harness } from './helpers.js';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('run identity', () => {
-  it('gives the tool body its run and call, with a traceparent of the attempt span', async () => {
+  it('gives the tool body its run and call, with a traceparent of the call span (one attempt: no attempt record)', async () => {
     const h = harness();
     let run: RunIdentity | undefined;
     let call: CallInfo | undefined;
@@ -22,12 +22,34 @@ describe('run identity', () => {
     expect(run).toMatchObject({ runId: 'run-a', principal: { id: 'user:42', type: 'user' }, conversationId: 'conv-1' });
     const spans = await h.spans();
     const [parent] = spans.filter((s) => s.name === 'execute_tool whoami');
-    const [attempt] = childrenOf(spans, parent!);
-    const ctx = attempt!.spanContext();
+    expect(childrenOf(spans, parent!)).toEqual([]);
+    // The traceparent names a span that is recorded: downstream spans hang under the call's record.
+    const ctx = parent!.spanContext();
     expect(call).toMatchObject({ tool: 'whoami', attempt: 1, traceId: ctx.traceId, spanId: ctx.spanId });
     expect(call!.callId).toBe(parent!.attributes['gen_ai.tool.call.id']);
     expect(call!.traceparent).toBe(`00-${ctx.traceId}-${ctx.spanId}-01`);
     expect(call!.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    expect(Object.isFrozen(call)).toBe(true);
+  });
+
+  it('with retries configured, gives each attempt the traceparent of its own attempt span', async () => {
+    const h = harness();
+    const calls: CallInfo[] = [];
+    const tool = h.auditor.withAudit(
+      async () => {
+        calls.push(currentCall()!);
+        if (calls.length === 1) throw new Error('once');
+      },
+      { name: 'whoami', retry: { attempts: 2, backoffMs: 0 } },
+    );
+    await h.auditor.run(alice, () => tool());
+    const spans = await h.spans();
+    const [parent] = spans.filter((s) => s.name === 'execute_tool whoami');
+    const attempts = childrenOf(spans, parent!);
+    expect(attempts.map((a) => a.name)).toEqual(['tool_attempt whoami', 'tool_attempt whoami']);
+    expect(calls.map((c) => c.attempt)).toEqual([1, 2]);
+    expect(calls.map((c) => c.spanId)).toEqual(attempts.map((a) => a.spanContext().spanId));
+    expect(calls[1]!.traceparent).toBe(`00-${attempts[1]!.spanContext().traceId}-${attempts[1]!.spanContext().spanId}-01`);
   });
 
   it('generates a run id when absent, and freezes the identity', async () => {
@@ -130,7 +152,7 @@ describe('run identity', () => {
     const tool = h.auditor.withAudit(async () => 1, { name: 't' });
     await h.auditor.run({ ...alice, runId: 'r' }, () => tool());
     const spans = await h.spans();
-    expect(spans.map((s) => s.name).sort()).toEqual(['execute_tool t', 'tool_attempt t', 'tooltrail.stream_start']);
+    expect(spans.map((s) => s.name).sort()).toEqual(['execute_tool t', 'tooltrail.stream_start']);
     expect(spans.find((s) => s.name === 'execute_tool t')!.attributes['tooltrail.run.id']).toBe('r');
   });
 });

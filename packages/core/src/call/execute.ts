@@ -1,31 +1,35 @@
 import { context, SpanKind, SpanStatusCode, trace, type Context } from '@opentelemetry/api';
 import type { AuditSpan } from '../tracing/audit-span.js';
-import { auditStorage, type AuditStore, type CallInfo } from '../identity/run-context.js';
+import { auditStorage } from '../identity/run-context.js';
 import { describeError } from '../payload/safe-json.js';
 import * as sc from '../contract/semconv.js';
 import { CallRecord } from './call-record.js';
+import { BodyStore } from './body-store.js';
 import { errorType, STATUS_OK } from './exception.js';
 import { retryDelay } from './retry.js';
 
 export type ToolBody = (...args: unknown[]) => unknown;
 
-/** Where one attempt of the body runs: its span (if it has one), the store and context it sees. */
-interface AttemptScope {
-  readonly span: AuditSpan;
-  readonly store: AuditStore;
-  readonly ctx: Context;
-}
-
 function runInContext(ctx: Context, fn: ToolBody, thisArg: unknown, callArgs: unknown[]): unknown {
   return context.with(ctx, fn, thisArg, ...callArgs);
 }
 
+/** Marks a body that threw, so its error (any value, undefined included) is told apart from a result. */
+const THREW: unique symbol = Symbol('threw');
+
 /**
- * The execute step of a call: the body's attempts (with retries), each failure recorded, and the
- * durability of the final record. Written with prototype methods and few awaits: this is the hot
- * path, and closures and promise hops per call showed up as garbage-collector time.
+ * The execute step of a call: the body's attempts, each failure recorded, and the durability of
+ * the final record. Written with prototype methods and few awaits: this is the hot path, and
+ * closures and promise hops per call showed up as garbage-collector time.
+ *
+ * A call that can have one attempt only (no retry configured, not a framework re-invocation of
+ * its call id) has no `tool_attempt` record: its body runs under the call span, whose record
+ * already holds everything an attempt record would (docs/decisions.md). Retries and
+ * re-invocations keep one `tool_attempt` record per attempt.
  */
 export class Execution extends CallRecord {
+  private failure: unknown;
+
   /**
    * After the final record: under strict durability it must be on disk before the call returns,
    * and under failMode 'closed' a record that could not be written at all fails the call too
@@ -47,10 +51,24 @@ export class Execution extends CallRecord {
     if (refused) this.refuse(refused);
   }
 
-  private startAttempt(attemptNo: number): AttemptScope {
+  /** Runs the body once under `span` (an attempt span, or the call span); THREW when it threw. */
+  private async runBody(fn: ToolBody, thisArg: unknown, callArgs: unknown[], span: AuditSpan, attemptNo: number, ctx: Context): Promise<unknown> {
+    this.attemptsRun++;
+    this.bodyStarted = true;
+    const store = new BodyStore(this.store, this.def.name, this.callId, attemptNo, span);
+    // Only the body is inside the try: an error of the record path is never mistaken for the
+    // tool's, so it can neither trigger a retry (running the body again) nor replace its result.
+    try {
+      return await auditStorage.run(store, runInContext, ctx, fn, thisArg, callArgs);
+    } catch (err) {
+      this.failure = err;
+      return THREW;
+    }
+  }
+
+  private startAttempt(attemptNo: number, withCall: Context): AuditSpan {
     const def = this.def;
-    const withCall = trace.setSpan(this.parent, this.span);
-    const span = this.engine.tracer.startOwned(
+    return this.engine.tracer.startOwned(
       def.attemptSpanName,
       SpanKind.INTERNAL,
       {
@@ -62,18 +80,20 @@ export class Execution extends CallRecord {
       },
       withCall,
     );
-    const sctx = span.spanContext();
-    const run = this.store?.run;
-    const call: CallInfo = {
-      tool: def.name,
-      callId: this.callId,
-      attempt: attemptNo,
-      traceId: sctx.traceId,
-      spanId: sctx.spanId,
-      traceparent: `00-${sctx.traceId}-${sctx.spanId}-0${sctx.traceFlags.toString(16)}`,
-      run,
-    };
-    return { span, store: { run, runSpan: this.store?.runSpan, runContext: this.store?.runContext, call }, ctx: trace.setSpan(withCall, span) };
+  }
+
+  private succeeded(result: unknown): unknown {
+    this.attrs[sc.ATTR_GEN_AI_TOOL_CALL_RESULT] = this.json(result, 'result');
+    this.finish('ok');
+    this.afterRecord(result);
+    return result;
+  }
+
+  private failed(err: unknown): never {
+    this.exception(this.span, err, this.report);
+    this.finish('error', errorType(err), this.text(describeError(err)));
+    this.afterRecord(undefined, err);
+    throw err;
   }
 
   async execute(fn: ToolBody, thisArg: unknown, callArgs: unknown[]): Promise<unknown> {
@@ -85,35 +105,33 @@ export class Execution extends CallRecord {
     // ones need no key and no lookup.
     const attemptKey = this.suppliedId !== undefined ? `${this.store?.run?.runId ?? ''}\u0000${this.callId}` : undefined;
     const previous = attemptKey !== undefined ? this.engine.attempts.previous(attemptKey) : 0;
+    const withCall = trace.setSpan(this.parent, this.span);
+    if (this.def.retry.attempts === 1 && previous === 0) {
+      const result = await this.runBody(fn, thisArg, callArgs, this.span, 1, withCall);
+      if (attemptKey !== undefined) this.engine.attempts.record(attemptKey, 1);
+      return result === THREW ? this.failed(this.failure) : this.succeeded(result);
+    }
+    return this.attempts(fn, thisArg, callArgs, attemptKey, previous, withCall);
+  }
+
+  /** One `tool_attempt` record per attempt: retries, and a framework re-invoking a call id. */
+  private async attempts(fn: ToolBody, thisArg: unknown, callArgs: unknown[], attemptKey: string | undefined, previous: number, withCall: Context): Promise<unknown> {
     const policy = this.def.retry;
     for (;;) {
-      this.attemptsRun++;
-      this.bodyStarted = true;
-      const attemptNo = previous + this.attemptsRun;
-      const attempt = this.startAttempt(attemptNo);
-      // Only the body is inside the try: an error of the record path is never mistaken for the
-      // tool's, so it can neither trigger a retry (running the body again) nor replace its result.
-      let result: unknown;
-      let failure: { err: unknown } | undefined;
-      try {
-        result = await auditStorage.run(attempt.store, runInContext, attempt.ctx, fn, thisArg, callArgs);
-      } catch (err) {
-        failure = { err };
-      }
-      if (failure === undefined) {
-        attempt.span.setStatus(STATUS_OK);
-        this.endSpan(attempt.span);
+      const attemptNo = previous + this.attemptsRun + 1;
+      const span = this.startAttempt(attemptNo, withCall);
+      const result = await this.runBody(fn, thisArg, callArgs, span, attemptNo, trace.setSpan(withCall, span));
+      if (result !== THREW) {
+        span.setStatus(STATUS_OK);
+        this.endSpan(span);
         if (attemptKey !== undefined) this.engine.attempts.record(attemptKey, attemptNo);
-        this.attrs[sc.ATTR_GEN_AI_TOOL_CALL_RESULT] = this.json(result, 'result');
-        this.finish('ok');
-        this.afterRecord(result);
-        return result;
+        return this.succeeded(result);
       }
-      const err = failure.err;
-      const type = errorType(err);
+      const err = this.failure;
       const message = this.text(describeError(err), false);
-      this.exception(attempt.span, err);
-      attempt.span.setAttribute(sc.ATTR_ERROR_TYPE, type);
+      this.exception(span, err);
+      span.setAttribute(sc.ATTR_ERROR_TYPE, errorType(err));
+      span.setStatus({ code: SpanStatusCode.ERROR, message });
       let again = false;
       if (this.attemptsRun < policy.attempts) {
         try {
@@ -124,23 +142,17 @@ export class Execution extends CallRecord {
       }
       if (again) {
         const delay = retryDelay(policy, this.attemptsRun + 1);
-        attempt.span.setAttribute(sc.ATTR_RETRY_DELAY_MS, delay);
-        attempt.span.setStatus({ code: SpanStatusCode.ERROR, message });
-        this.endSpan(attempt.span);
+        span.setAttribute(sc.ATTR_RETRY_DELAY_MS, delay);
+        this.endSpan(span);
         // Shutdown cuts a back-off short, and no attempt starts once it stopped waiting: the call
         // then ends with this failure, recorded, rather than run a body nobody would record.
         if ((await this.engine.backoff(delay)) && this.engine.bodyGate() === undefined) continue;
         this.attrs[sc.ATTR_RETRY_CANCELLED] = true;
       } else {
-        attempt.span.setStatus({ code: SpanStatusCode.ERROR, message });
-        this.endSpan(attempt.span);
+        this.endSpan(span);
       }
       if (attemptKey !== undefined) this.engine.attempts.record(attemptKey, attemptNo);
-      this.exception(this.span, err, this.report);
-      // Encoded again, now tallied: the status message is recorded on the call span too.
-      this.finish('error', type, this.text(describeError(err)));
-      this.afterRecord(undefined, err);
-      throw err;
+      return this.failed(err);
     }
   }
 }
