@@ -12,11 +12,19 @@ const AUDITED_RECORD = Symbol.for('tooltrail.ai-sdk.audited-record');
 /** Each audited tool's `recordRefused`, by tool key. */
 export type AuditedByName = ReadonlyMap<string, RecordRefused>;
 
-export function rememberTools(record: object, audited: AuditedByName): void {
-  Object.defineProperty(record, AUDITED_RECORD, { value: audited });
+/** What a tools record keeps: its tools' `recordRefused`, and the approvals already recorded. */
+export interface AuditedRecordState {
+  readonly tools: AuditedByName;
+  /** Approval ids recorded, so a history passed again on the next turn is not recorded twice. */
+  readonly recordedApprovals: Set<string>;
 }
 
-export function auditedToolsOf(record: unknown): AuditedByName | undefined {
+export function rememberTools(record: object, audited: AuditedByName): void {
+  const state: AuditedRecordState = { tools: audited, recordedApprovals: new Set() };
+  Object.defineProperty(record, AUDITED_RECORD, { value: state });
+}
+
+export function auditedToolsOf(record: unknown): AuditedRecordState | undefined {
   const found = typeof record === 'object' && record !== null ? (record as { [AUDITED_RECORD]?: unknown })[AUDITED_RECORD] : undefined;
-  return found instanceof Map ? (found as AuditedByName) : undefined;
+  return typeof found === 'object' && found !== null && (found as AuditedRecordState).tools instanceof Map ? (found as AuditedRecordState) : undefined;
 }

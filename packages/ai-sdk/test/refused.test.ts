@@ -1,9 +1,9 @@
-import { generateText, stepCountIs, tool } from 'ai';
+import { generateText, stepCountIs, tool, type ModelMessage } from 'ai';
 import { deny } from '@tooltrail/core';
 import { resetDeprecationWarnings } from '@tooltrail/core/adapter';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { auditAiSdkTools, isAuditDenial, isAuditRefusal, recordRefusedToolCalls } from '../src/index.js';
+import { auditAiSdkTools, isAuditDenial, isAuditRefusal, recordDeniedApprovals, recordRefusedToolCalls } from '../src/index.js';
 import { alice, harness, scriptedModel } from './helpers.js';
 import { shopTools, type BodyCall } from './shop-tools.js';
 
@@ -30,27 +30,63 @@ describe('calls the SDK refused before execute', () => {
     expect(bodies.map((b) => b.input)).toHaveLength(1);
   });
 
-  it('a call whose approval was denied is recorded as denied with the approval', async () => {
+  it("a call the toolApproval option denied is recorded as denied with the approval", async () => {
+    const h = harness();
+    const ran: unknown[] = [];
+    const tools = auditAiSdkTools({ wipe: tool({ inputSchema: z.object({ what: z.string() }), execute: async (i) => (ran.push(i), 'wiped') }) }, { auditor: h.auditor });
+    const model = scriptedModel([[{ id: 'w-1', tool: 'wipe', input: { what: 'db' } }], 'ok']);
+    await h.auditor.run(alice, () =>
+      generateText({
+        model,
+        tools,
+        prompt: 'x',
+        stopWhen: stepCountIs(3),
+        toolApproval: { wipe: { type: 'denied', reason: 'never on prod' } },
+        onStepFinish: (step) => void recordRefusedToolCalls(tools, step),
+      }),
+    );
+    expect(ran).toEqual([]);
+    expect((await h.calls()).get('w-1')!.attributes).toMatchObject({
+      'tooltrail.outcome': 'denied',
+      'tooltrail.attempts': 0,
+      'tooltrail.policy.rule': 'tooltrail.approval',
+      'tooltrail.policy.reason': 'never on prod',
+      'tooltrail.approval.decision': 'rejected',
+      'tooltrail.approval.by': 'ai-sdk.toolApproval',
+      'gen_ai.tool.call.arguments': '{"what":"db"}',
+    });
+  });
+
+  it('an approval a person denied (a tool-approval-response message) is recorded once, as denied with the approval', async () => {
     const h = harness();
     const ran: unknown[] = [];
     const tools = auditAiSdkTools(
       { wipe: tool({ inputSchema: z.object({ what: z.string() }), needsApproval: true, execute: async (i) => (ran.push(i), 'wiped') }) },
       { auditor: h.auditor },
     );
-    const step = {
-      content: [
-        { type: 'tool-approval-response', approved: false, reason: 'not today', toolCall: { toolCallId: 'w-1', toolName: 'wipe', input: { what: 'db' } } },
-        { type: 'tool-approval-response', approved: false, toolCall: { toolCallId: 'x-1', toolName: 'not_audited', input: {} } },
-      ],
-    };
-    const refusals = await h.auditor.run(alice, async () => recordRefusedToolCalls(tools, step));
-    expect(refusals.map((r) => r.code)).toEqual(['TOOLTRAIL_DENIED']);
+    const model = scriptedModel([[{ id: 'w-2', tool: 'wipe', input: { what: 'db' } }], 'ok', 'ok']);
+    await h.auditor.run(alice, async () => {
+      const first = await generateText({ model, tools, prompt: 'x', stopWhen: stepCountIs(3) });
+      const request = first.content.find((p) => p.type === 'tool-approval-request');
+      expect(request).toBeDefined();
+      const messages: ModelMessage[] = [
+        { role: 'user', content: 'x' },
+        ...first.response.messages,
+        { role: 'tool', content: [{ type: 'tool-approval-response', approvalId: request!.approvalId, approved: false, reason: 'not today' }] },
+      ];
+      expect(recordDeniedApprovals(tools, messages, { by: 'user:42' }).map((r) => r.code)).toEqual(['TOOLTRAIL_DENIED']);
+      // The same history on the next turn records nothing again.
+      expect(recordDeniedApprovals(tools, messages, { by: 'user:42' })).toEqual([]);
+      await generateText({ model, tools, messages, stopWhen: stepCountIs(3) });
+    });
     expect(ran).toEqual([]);
-    const call = (await h.calls()).get('w-1')!;
-    expect(call.attributes).toMatchObject({
+    const calls = await h.calls();
+    expect(calls.size).toBe(1);
+    expect(calls.get('w-2')!.attributes).toMatchObject({
       'tooltrail.outcome': 'denied',
       'tooltrail.policy.rule': 'tooltrail.approval',
       'tooltrail.approval.decision': 'rejected',
+      'tooltrail.approval.by': 'user:42',
       'tooltrail.approval.reason': 'not today',
     });
   });
