@@ -14,7 +14,7 @@ import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trac
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { createAuditor, setDefaultAuditor } from '@tooltrail/core';
 import { openTrail } from '@tooltrail/cli';
-import { compare, fmt, handProvider, handWrittenSpan, NullExporter } from './lib.mjs';
+import { compare, fmt, handProvider, handWrittenSpan, median, NullExporter } from './lib.mjs';
 
 const BIN = fileURLToPath(new URL('../packages/cli/dist/bin.js', import.meta.url));
 const BURST_CALLS = Number(process.env.BENCH_BURST_CALLS ?? 100_000);
@@ -520,13 +520,97 @@ async function outage(outageSeconds) {
   return [memory, delivery];
 }
 
+// ---- 3c: per-call latency, and whether a call waits for a batch's seal --------------------------
+
+const SEAL_CALLS = Number(process.env.BENCH_SEAL_CALLS ?? 20_000);
+
+function latencyRow(label, { us, sealed }) {
+  const sorted = Float64Array.from(us).sort();
+  const q = (p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+  const over1ms = sorted.filter((x) => x > 1_000).length;
+  const inSeal = us.filter((_, i) => sealed[i] === 1);
+  const sealUs = inSeal.length > 0 ? fmt(median([...inSeal])) : '-';
+  return [label, fmt(q(0.5)), fmt(q(0.99)), (q(0.99) / q(0.5)).toFixed(1), fmt(sorted[sorted.length - 1]), String(over1ms), String(inSeal.length), sealUs];
+}
+
+/**
+ * Each call timed on its own (performance.now() around the awaited call), 20,000 calls per
+ * variant into the buffered pipeline delivering to a real collector. "yields" awaits a
+ * setImmediate between calls, as an agent whose tools do I/O does: the batch a call fills is
+ * sealed in the next turn of the event loop, outside every call. "never yields" awaits only
+ * resolved promises: no deferred seal can run, so each seal lands inside a call, exactly as the
+ * old synchronous seal did in every loop; its calls over 1 ms are what a seal costs a call.
+ */
+async function sealLatency() {
+  const provider = handProvider();
+  const hand = handWrittenSpan(provider.getTracer('hand'), tool);
+  const dir = tmpDir('seal-trail');
+  const spoolDir = tmpDir('seal-spool');
+  const col = await CollectorProcess.start(dir);
+  const logs = quietLogger();
+  const maxBatch = 512; // the default
+  const auditor = createAuditor({ serviceName: 'bench-seal', endpoint: col.url, spoolDir, runSpans: false, logger: logs });
+  setDefaultAuditor(undefined);
+  const audited = auditor.withAudit(tool, { name: 'send_email' });
+  // A call "waited for a seal" when the spool grew while it ran (stats() read outside the timed window).
+  const time = async (fn, n, yields) => {
+    const us = new Float64Array(n);
+    const sealed = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      const spooled = auditor.stats().spooled;
+      const t0 = performance.now();
+      await fn(args);
+      us[i] = (performance.now() - t0) * 1000;
+      if (auditor.stats().spooled !== spooled) sealed[i] = 1;
+      if (yields) await new Promise((r) => setImmediate(r));
+    }
+    return { us, sealed };
+  };
+  const r = await auditor.run(identity, async () => {
+    await time(audited, 2_000, true); // warm-up
+    await time(hand, 2_000, true);
+    const out = {};
+    for (const [k, fn, yields] of [['handYields', hand, true], ['yields', audited, true], ['neverYields', audited, false], ['yields2', audited, true]]) {
+      if (global.gc) global.gc();
+      const before = auditor.stats().recorded;
+      out[k] = await time(fn, SEAL_CALLS, yields);
+      if (fn === audited) out[`${k}Spans`] = (auditor.stats().recorded - before) / SEAL_CALLS;
+      await sleep(200);
+    }
+    return out;
+  });
+  const delivered = await auditor.shutdown(30_000);
+  await provider.shutdown();
+  const st = auditor.stats();
+  await col.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.rmSync(spoolDir, { recursive: true, force: true });
+  if (!delivered || st.dropped !== 0) throw new Error(`seal bench lost records: ${JSON.stringify(st)}`);
+  const spans = r.yieldsSpans;
+  return {
+    title: `Per-call latency with buffered export (µs per call, ${int(SEAL_CALLS)} calls each; maxBatch ${maxBatch}, collector up)`,
+    rows: [
+      ['variant', 'median', 'p99', 'p99/median', 'max', 'calls over 1 ms', 'calls that sealed a batch', 'median µs of those'],
+      latencyRow('hand-written OTel span, loop yields between calls', r.handYields),
+      latencyRow('withAudit buffered, loop yields between calls (seal after the call)', r.yields),
+      latencyRow('withAudit buffered, loop yields, second pass', r.yields2),
+      latencyRow('withAudit buffered, loop never yields (each seal lands in a call, as the old sync seal always did)', r.neverYields),
+    ],
+    notes: [
+      `${spans} records per call, so ${int((SEAL_CALLS * spans) / maxBatch)} batches sealed per variant; everything delivered (shutdown true), ${int(st.exported)} spans exported; ${warningSummary(logs.messages)}.`,
+      'Max and "over 1 ms" include GC pauses and the scheduler of a shared machine (the hand-written span has them too); "calls that sealed a batch" counts the calls during which the spool grew.',
+    ],
+  };
+}
+
 export async function benchExport() {
-  // BENCH_EXPORT_PARTS=burst,cost,wire,outage picks parts for quick runs; all by default.
-  const parts = new Set((process.env.BENCH_EXPORT_PARTS ?? 'burst,cost,wire,outage').split(','));
+  // BENCH_EXPORT_PARTS=burst,cost,wire,seal,outage picks parts for quick runs; all by default.
+  const parts = new Set((process.env.BENCH_EXPORT_PARTS ?? 'burst,cost,wire,seal,outage').split(','));
   const results = [];
   if (parts.has('burst')) results.push(...(await burst(BURST_CALLS)));
   if (parts.has('cost')) results.push(await perCall());
   if (parts.has('wire')) results.push(await perCallWire());
+  if (parts.has('seal')) results.push(await sealLatency());
   if (parts.has('outage') && OUTAGE_SECONDS > 0) results.push(...(await outage(OUTAGE_SECONDS)));
   return results;
 }

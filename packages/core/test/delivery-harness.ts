@@ -137,6 +137,19 @@ export function quarantineLines(spoolDir: string): { at: string; status: number;
   return out;
 }
 
+/** Records that carry a call id (the call's, its attempts'), per call, in a trail: how many records one call costs. */
+export function recordsPerCall(dir: string): number {
+  const ids = new Set<string>();
+  let records = 0;
+  for (const f of readdirSync(dir).filter((n) => n.endsWith('.jsonl'))) {
+    for (const m of readFileSync(path.join(dir, f), 'utf8').matchAll(/"gen_ai\.tool\.call\.id":"([^"]+)"/g)) {
+      ids.add(m[1]!);
+      records++;
+    }
+  }
+  return records / ids.size;
+}
+
 /** execute_tool call ids at the collector and how often each arrived, read lean (no full parse): for big trails. */
 export function callIdCounts(dir: string): Map<string, number> {
   const counts = new Map<string, number>();

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort, killAll, startCollector, startFaultProxy, tempDir } from './collector-harness.js';
-import { callIdCounts, prng, runAgent, waitFor } from './delivery-harness.js';
+import { callIdCounts, prng, recordsPerCall, runAgent, waitFor } from './delivery-harness.js';
 
 /**
  * One agent killed with SIGKILL again and again on one spool, at seeded random moments, while
@@ -46,19 +46,19 @@ async function killRepeatedly(durability: 'buffered' | 'strict', kills: number, 
   const last = runAgent({ MODE: 'drain', ENDPOINT: collector.url, SPOOL_DIR: spool });
   await last.exited;
   const drained = last.lines.find((l) => 'drained' in l) as { drained: boolean; stats: { damaged: number } } | undefined;
-  return { runs, drained, counts: callIdCounts(collector.dir), stderr: last.stderr };
+  return { runs, drained, counts: callIdCounts(collector.dir), perCall: recordsPerCall(collector.dir), stderr: last.stderr };
 }
 
 describe('repeated SIGKILLs of one agent on one spool', () => {
   it(`buffered: each kill loses at most its open batch, nothing else (seed ${SEED})`, async () => {
-    const { runs, drained, counts, stderr } = await killRepeatedly('buffered', 6, SEED);
+    const { runs, drained, counts, perCall, stderr } = await killRepeatedly('buffered', 6, SEED);
     expect(drained?.drained, stderr.join('\n')).toBe(true);
     let total = 0;
     for (const [k, ids] of runs.entries()) {
       total += ids.length;
       const missing = ids.filter((id) => !counts.has(id));
-      // The open batch: at most MAX_BATCH spans of 2 per call, and the calls that made them are the last ones.
-      expect(missing.length, `run ${k} lost ${missing.length} of ${ids.length} calls`).toBeLessThanOrEqual(MAX_BATCH / 2);
+      // The open batch: at most MAX_BATCH records (perCall of them per call), and the calls that made them are the last ones.
+      expect(missing.length * perCall, `run ${k} lost ${missing.length} of ${ids.length} calls`).toBeLessThanOrEqual(MAX_BATCH);
       expect(ids.slice(ids.length - missing.length)).toEqual(missing);
     }
     expect(total).toBeGreaterThan(6 * 20);

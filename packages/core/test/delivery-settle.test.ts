@@ -49,7 +49,7 @@ describe('flush() and shutdown() settle, and keep the process alive until they d
     expect(ids).toHaveLength(30_000);
     const [r] = results(agent.lines);
     expect(r?.result).toBe(true);
-    expect(r!.stats.recorded).toBeGreaterThanOrEqual(60_002);
+    expect(r!.stats.recorded).toBeGreaterThanOrEqual(30_001); // the calls (and their attempt records, where the schema has them), the run span
     expect(r?.stats).toMatchObject({ exported: r!.stats.recorded, dropped: 0, left: 0, queueDepth: 0, spoolBytes: 0 });
     const counts = callIdCounts(collector.dir);
     expect(ids.filter((id) => !counts.has(id))).toEqual([]);
@@ -83,7 +83,8 @@ describe('flush() and shutdown() settle, and keep the process alive until they d
     expect(exit, agent.stderr.join('\n')).toEqual({ code: 0, signal: null });
     const [flushed, closed] = results(agent.lines);
     expect(flushed?.result).toBe(false);
-    expect(flushed!.stats.left).toBeGreaterThanOrEqual(10);
+    expect(flushed!.stats.left).toBeGreaterThanOrEqual(5); // 5 calls, nothing delivered
+    expect(flushed!.stats.left).toBe(flushed!.stats.recorded);
     expect(flushed!.stats.lastError).toMatch(/unreachable/);
     expect(closed?.result).toBe(false);
     expect(closed!.stats.left).toBe(closed!.stats.recorded);

@@ -65,8 +65,8 @@ function auditorAt(url: string, spoolDir = tempDir('order-spool')) {
     spoolDir,
     runSpans: false,
     logger: { warn: () => undefined },
-    // Small batches, never merged: many requests, so several are in flight at once.
-    export: { maxBatch: 8, flushIntervalMs: 1, maxRequestBytes: 1, initialBackoffMs: 5, maxBackoffMs: 20 },
+    // Small batches and small requests: several are in flight at once.
+    export: { maxBatch: 8, flushIntervalMs: 1, maxRequestBytes: 64 * 1024, initialBackoffMs: 5, maxBackoffMs: 20 },
   });
   const step = auditor.withAudit(async (n: number) => ({ n, callId: currentCall()!.callId }), { name: 'step' });
   const tool = (n: number) => auditor.run({ principal: { id: 'user:order' } }, () => step(n));

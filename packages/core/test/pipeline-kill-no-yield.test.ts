@@ -1,8 +1,7 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort, killAll, startCollector, tempDir } from './collector-harness.js';
-import { callIdCounts, prng, runAgent, waitFor } from './delivery-harness.js';
+import { callIdCounts, prng, recordsPerCall, runAgent, waitFor } from './delivery-harness.js';
 
 /**
  * Sealing a batch happens after the call that fills it returns, but never more than one batch
@@ -13,19 +12,6 @@ import { callIdCounts, prng, runAgent, waitFor } from './delivery-harness.js';
  */
 
 afterEach(() => killAll());
-
-/** Records that carry a call id, per call id, in a trail. */
-function recordsPerCall(dir: string): number {
-  const ids = new Set<string>();
-  let records = 0;
-  for (const f of readdirSync(dir).filter((n) => n.endsWith('.jsonl'))) {
-    for (const m of readFileSync(path.join(dir, f), 'utf8').matchAll(/"gen_ai\.tool\.call\.id":"([^"]+)"/g)) {
-      ids.add(m[1]!);
-      records++;
-    }
-  }
-  return records / ids.size;
-}
 
 const busyAgent = path.join(path.dirname(new URL(import.meta.url).pathname), 'fixtures/pipeline-busy-agent.mjs');
 const SEEDS = (process.env.TOOLTRAIL_KILL_SEEDS ?? '7,20261201,4242').split(',').map(Number);

@@ -1,6 +1,6 @@
 import type { Handling } from './answers.js';
 import { Backoff } from './backoff.js';
-import type { DeliveryQueue, Work } from './delivery-queue.js';
+import { bytesOf, type DeliveryQueue, type Work } from './delivery-queue.js';
 import type { ExportSettings } from './export-options.js';
 import type { PostResult } from './http-post.js';
 import type { Attempt, RequestSender } from './request-sender.js';
@@ -12,12 +12,15 @@ const MAX_DELAY_MS = 2 ** 31 - 1;
 
 /**
  * Keeps requests going: up to `maxConcurrentRequests` at once while the collector keeps up (so
- * its fsyncs can be grouped), one at a time while it fails, with the shared back-off between
+ * its fsyncs can be grouped): while requests are small, together at most maxRequestBytes. A
+ * backlog goes as full-size requests one at a time (more would only slow each one towards its
+ * deadline and hold more bytes in memory), and so does everything while the collector fails; with the shared back-off between
  * failed attempts, and warnings when the collector is unreachable or misconfigured. Answers may
  * come in any order; the queue acknowledges the spool in order.
  */
 export class Deliverer {
   private readonly inFlight = new Set<Promise<void>>();
+  private inFlightBytes = 0;
   private readonly backoff: Backoff;
   private readonly abort = new AbortController();
   private retryTimer: NodeJS.Timeout | undefined;
@@ -49,7 +52,8 @@ export class Deliverer {
     if (this.closed || this.retryTimer !== undefined) return;
     const limit = this.failingSince === undefined ? this.o.maxConcurrentRequests : 1;
     while (this.inFlight.size < limit) {
-      const work = this.queue.take();
+      // The first request goes whatever its size; others only within what is left of maxRequestBytes.
+      const work = this.queue.take(this.inFlight.size === 0 ? Infinity : this.o.maxRequestBytes - this.inFlightBytes);
       if (work === undefined) return;
       this.start(work);
     }
@@ -83,6 +87,8 @@ export class Deliverer {
 
   private start(work: Work): void {
     this.lastAttemptAt = Date.now();
+    const bytes = bytesOf(work);
+    this.inFlightBytes += bytes;
     const request: Promise<void> = this.sender
       .send(work, this.abort.signal)
       .catch((err: unknown): Attempt => {
@@ -93,6 +99,7 @@ export class Deliverer {
       })
       .then((attempt) => {
         this.inFlight.delete(request);
+        this.inFlightBytes -= bytes;
         this.answered(attempt);
         this.settlements.check();
       });

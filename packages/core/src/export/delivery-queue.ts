@@ -23,6 +23,11 @@ export function spansOf(work: Work): number {
   return work.kind === 'slice' ? work.to - work.from : work.entries.reduce((n, e) => n + e.spans, 0);
 }
 
+/** A request's size, near enough to budget by (a slice counts as its whole batch). */
+export function bytesOf(work: Work): number {
+  return work.kind === 'slice' ? work.entry.bytes : work.entries.reduce((n, e) => n + e.bytes, 0);
+}
+
 /**
  * Sealed batches in the order they were sealed, and what memory holds of them. Requests may be
  * answered in any order; an entry is finished (and `onFinished` acknowledges it in the spool)
@@ -98,15 +103,23 @@ export class DeliveryQueue {
     }
   }
 
-  /** The next request: handed-back work first, else consecutive new entries merged up to maxRequestBytes. */
-  take(): Work | undefined {
-    const again = this.retry.pop();
-    if (again !== undefined) return again;
+  /**
+   * The next request: handed-back work first, else consecutive new entries merged up to
+   * maxRequestBytes. With `budget`, only a request of at most that many bytes (undefined if the
+   * next one is larger).
+   */
+  take(budget = Infinity): Work | undefined {
+    const again = this.retry[this.retry.length - 1];
+    if (again !== undefined) {
+      if (bytesOf(again) > budget) return undefined;
+      return this.retry.pop();
+    }
     const entries: Entry[] = [];
     let size = 0;
+    const limit = Math.min(budget, this.limits.maxRequestBytes);
     while (this.next < this.entries.length) {
       const entry = this.entries[this.next] as Entry;
-      if (entries.length > 0 && size + entry.bytes > this.limits.maxRequestBytes) break;
+      if (size + entry.bytes > limit && (entries.length > 0 || budget !== Infinity)) break;
       entries.push(entry);
       size += entry.bytes;
       this.next++;

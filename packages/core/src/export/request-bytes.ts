@@ -1,5 +1,5 @@
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { encodeTraceRequest } from './wire/otlp-json.js';
+import { encodeTraceRequestBytes } from './wire/otlp-json.js';
 
 /**
  * Export requests as bytes. A batch is encoded once, to a Buffer; that Buffer is spooled, kept
@@ -7,9 +7,13 @@ import { encodeTraceRequest } from './wire/otlp-json.js';
  * then on without measuring a string again.
  */
 
-/** The OTLP/JSON request for one batch: the one place a batch is encoded. */
+/**
+ * The OTLP/JSON request for one batch: the one place a batch is encoded. Each span's bytes are
+ * made once and cached on the record (wire/otlp-json-bytes.ts); this joins them under the
+ * envelope, byte for byte what encodeTraceRequest() would write.
+ */
 export function batchBody(spans: readonly ReadableSpan[]): Buffer {
-  return Buffer.from(encodeTraceRequest(spans), 'utf8');
+  return encodeTraceRequestBytes(spans);
 }
 
 const PREFIX = Buffer.from('{"resourceSpans":[');
