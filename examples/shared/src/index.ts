@@ -87,10 +87,17 @@ function clip(s: string, n: number): string {
   return s.length <= n ? s : `${s.slice(0, n - 1)}…`;
 }
 
-/** ok; error (error.type); refused: denied by <rule> / invalid arguments (the tool never ran). */
+/**
+ * ok (approved by <who>, when a person approved it); error (error.type); refused: denied by
+ * <rule> / rejected by <who> (an approval) / invalid arguments (the tool never ran).
+ */
 export function outcomeOf(a: Record<string, unknown>): string {
   const outcome = String(a['tooltrail.outcome']);
+  const approval = a['tooltrail.approval.decision'];
+  const approver = String(a['tooltrail.approval.by']);
+  if (outcome === 'denied' && approval === 'rejected') return `refused: rejected by ${approver}`;
   if (outcome === 'denied') return `refused: denied${a['tooltrail.policy.rule'] ? ` by ${String(a['tooltrail.policy.rule'])}` : ''}`;
+  if (outcome === 'ok' && approval === 'approved') return `ok (approved by ${approver})`;
   if (outcome === 'invalid') return 'refused: invalid arguments';
   if (outcome === 'error') return `error${a['error.type'] ? ` (${String(a['error.type'])})` : ''}`;
   return outcome;

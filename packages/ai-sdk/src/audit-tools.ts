@@ -3,6 +3,7 @@ import {
   AuditConfigError,
   type ArgumentSchema,
   type AuditedFunction,
+  type CallMeta,
   type PolicyRule,
   type RetryOptions,
   type ToolMaskingOptions,
@@ -20,6 +21,7 @@ import {
   type AdapterOptions,
   type RefusalHandling,
 } from '@tooltrail/core/adapter';
+import { approvalOf } from './approvals.js';
 import { rememberTools } from './audited-record.js';
 import { Channel, drain, isAsyncGeneratorFunction, isAsyncIterable } from './preliminary.js';
 import { parseWith, splitSchema } from './schema.js';
@@ -175,10 +177,16 @@ function refused(refusals: RefusalHandling): (error: unknown) => never {
   };
 }
 
+/** What core is told of one SDK call: its id, what the body needs, and the approval it was given. */
+function callMeta(options: ToolExecutionOptions<unknown> | undefined, thisArg: CallContext): CallMeta & { thisArg: CallContext } {
+  const approval = approvalOf(options);
+  return { callId: options?.toolCallId, thisArg, ...(approval !== undefined ? { approval } : {}) };
+}
+
 function plainExecute(audited: AuditedFunction<(this: CallContext, input: unknown) => unknown>, refusals: RefusalHandling): ExecuteFn {
   return function execute(input, options) {
     // A direct call without SDK options (a unit test, say) still gets a call id: core makes one.
-    return audited.invokeWith({ callId: options?.toolCallId, thisArg: { options } }, input).catch(refused(refusals));
+    return audited.invokeWith(callMeta(options, { options }), input).catch(refused(refusals));
   };
 }
 
@@ -186,10 +194,7 @@ function plainExecute(audited: AuditedFunction<(this: CallContext, input: unknow
 function streamingExecute(audited: AuditedFunction<(this: CallContext, input: unknown) => unknown>, refusals: RefusalHandling): ExecuteFn {
   return async function* execute(input, options) {
     const channel = new Channel<unknown>();
-    const done = audited.invokeWith(
-      { callId: options?.toolCallId, thisArg: { options, onPreliminary: (value: unknown) => channel.push(value) } },
-      input,
-    );
+    const done = audited.invokeWith(callMeta(options, { options, onPreliminary: (value: unknown) => channel.push(value) }), input);
     done.catch(refused(refusals)).then(
       () => channel.close(),
       (error: unknown) => channel.fail(error),

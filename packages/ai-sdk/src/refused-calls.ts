@@ -1,4 +1,5 @@
 import type { ApprovalRecord, RefusedCall } from '@tooltrail/core';
+import { AI_SDK_APPROVAL_RESPONSE } from './approvals.js';
 import { auditedToolsOf, type AuditedRecordState } from './audited-record.js';
 
 interface ToolCallLike {
@@ -25,8 +26,6 @@ interface PartLike {
 export const AI_SDK_PARSER = 'ai-sdk.parseToolCall';
 /** `by` and `source` of a call the SDK's `toolApproval` option denied by itself. */
 export const AI_SDK_APPROVAL = 'ai-sdk.toolApproval';
-/** `source` of a denial the app answered with a `tool-approval-response` message. */
-export const AI_SDK_APPROVAL_RESPONSE = 'ai-sdk.tool-approval-response';
 
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 

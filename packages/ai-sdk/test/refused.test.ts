@@ -92,6 +92,38 @@ describe('calls the SDK refused before execute', () => {
   });
 });
 
+describe('approvals a person gave', () => {
+  it('an approved call runs and carries the approval on its record', async () => {
+    const h = harness();
+    const ran: unknown[] = [];
+    const tools = auditAiSdkTools(
+      { wipe: tool({ inputSchema: z.object({ what: z.string() }), needsApproval: true, execute: async (i) => (ran.push(i), 'wiped') }) },
+      { auditor: h.auditor },
+    );
+    const model = scriptedModel([[{ id: 'w-3', tool: 'wipe', input: { what: 'cache' } }], 'ok', 'ok']);
+    await h.auditor.run(alice, async () => {
+      const first = await generateText({ model, tools, prompt: 'x', stopWhen: stepCountIs(3) });
+      const request = first.content.find((p) => p.type === 'tool-approval-request')!;
+      const messages: ModelMessage[] = [
+        { role: 'user', content: 'x' },
+        ...first.response.messages,
+        { role: 'tool', content: [{ type: 'tool-approval-response', approvalId: request.approvalId, approved: true, reason: 'cache only' }] },
+      ];
+      expect(recordDeniedApprovals(tools, messages)).toEqual([]);
+      await generateText({ model, tools, messages, stopWhen: stepCountIs(3) });
+    });
+    expect(ran).toEqual([{ what: 'cache' }]);
+    const call = (await h.calls()).get('w-3')!;
+    expect(call.attributes).toMatchObject({
+      'tooltrail.outcome': 'ok',
+      'tooltrail.approval.decision': 'approved',
+      'tooltrail.approval.by': 'unattributed',
+      'tooltrail.approval.reason': 'cache only',
+    });
+    expect(call.attributes['tooltrail.policy.rule']).toBeUndefined();
+  });
+});
+
 describe('refusal options and deprecated names', () => {
   it("formatRefusal writes what the model reads; onRefusal 'throw' is refused with the way to stop instead", async () => {
     const h = harness();
