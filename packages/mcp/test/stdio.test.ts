@@ -47,7 +47,8 @@ describe('auditMcpClient with a real MCP server in a child process over stdio', 
     const { result, span, attempts } = await call('echo', { text: 'hello', count: 2 }, 'stdio-ok');
     const echoed = JSON.parse((result!.content as Array<{ text: string }>)[0]!.text) as { args: unknown; meta: Record<string, unknown> };
     expect(echoed.args).toEqual({ text: 'hello', count: 2 });
-    expect(echoed.meta).toEqual({ traceparent: traceparentOf(attempts[0]!) });
+    expect(attempts).toEqual([]); // one attempt: the call span is the server's parent
+    expect(echoed.meta).toEqual({ traceparent: traceparentOf(span) });
     expect(span.attributes).toMatchObject({ 'tooltrail.outcome': 'ok', 'gen_ai.tool.call.arguments': '{"text":"hello","count":2}' });
     if (callAttributes) {
       expect(span.attributes).toMatchObject({

@@ -108,7 +108,7 @@ describe('the SDK approval flow', () => {
     expect(event(no)).toMatchObject({ 'tooltrail.approval.decision': 'rejected', 'tooltrail.approval.source': 'openai-agents.needsApproval' });
     expect(typeof event(no)?.['tooltrail.approval.at']).toBe('string');
     const spans = await h.spans();
-    expect(attemptsOf(spans, ok)).toHaveLength(1);
+    expect(attemptsOf(spans, ok)).toHaveLength(0); // one attempt: no attempt record
     expect(attemptsOf(spans, no)).toHaveLength(0);
   });
 

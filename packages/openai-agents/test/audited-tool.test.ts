@@ -92,7 +92,7 @@ describe('auditOpenAIAgentsTool', () => {
     expect(issues.map((i) => i.path)).toEqual([['amount']]);
     const failed = calls.get('call_error')!;
     expect(failed.attributes).toMatchObject({ 'tooltrail.outcome': 'error', 'error.type': 'MailboxFullError', 'tooltrail.attempts': 1 });
-    expect(attemptsOf(spans, failed)).toHaveLength(1);
+    expect(attemptsOf(spans, failed)).toHaveLength(0); // one attempt: no attempt record
     expect(attemptsOf(spans, invalid)).toHaveLength(0);
   });
 
