@@ -94,13 +94,19 @@ function describe(r: TrailRecord, records: TrailRecord[]): string {
   if (a['mcp.method.name'] !== undefined) {
     lines.push(`    mcp: ${String(a['mcp.method.name'])} on ${String(a['tooltrail.mcp.server.name'])}, protocol ${String(a['mcp.protocol.version'])}`);
   }
-  const attempt = records.find((x) => x.parentSpanId === r.spanId && x.name.startsWith('tool_attempt '));
+  // A retried call has one attempt record per request; a call with one attempt has none, and
+  // its request carries the call record's own span as traceparent.
+  const attempts = records.filter((x) => x.parentSpanId === r.spanId && x.name.startsWith('tool_attempt '));
+  const attempt = attempts[attempts.length - 1];
   const saw = serverSaw.get(callId);
-  if (attempt && saw) {
+  if (saw === undefined) {
+    lines.push('    never sent to the server');
+  } else if (attempt !== undefined) {
     const same = saw === `00-${attempt.traceId}-${attempt.spanId}-01`;
     lines.push(`    server received traceparent ${saw}: ${same ? 'the attempt span of this record' : 'NOT this record'}`);
-  } else if (!attempt) {
-    lines.push('    never sent to the server');
+  } else {
+    const same = saw === `00-${r.traceId}-${r.spanId}-01`;
+    lines.push(`    server received traceparent ${saw}: ${same ? 'this record (its one attempt has no record of its own)' : 'NOT this record'}`);
   }
   return lines.join('\n');
 }
