@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { int64Json, uint64Text } from './line-text.js';
 import { OtlpDecodeError } from './span-shape.js';
 
@@ -19,16 +20,20 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 export class ProtoReader {
   private pos: number;
   private readonly end: number;
+  /** Shared by every reader over one body: a message's reader costs no view of its own. */
   private readonly view: DataView;
+  private readonly text: Buffer;
 
   constructor(
     private readonly buf: Uint8Array,
     start = 0,
     end = buf.length,
+    shared?: ProtoReader,
   ) {
     this.pos = start;
     this.end = end;
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.view = shared ? shared.view : new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.text = shared ? shared.text : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   }
 
   /** True while unread bytes remain. */
@@ -152,8 +157,15 @@ export class ProtoReader {
 
   /** Proto3 strings must be UTF-8; invalid bytes are refused, as the Go collector does. */
   string(): string {
-    const b = this.bytes();
-    if (b.length === 0) return '';
+    const len = this.uint32();
+    this.need(len);
+    const start = this.pos;
+    this.pos += len;
+    if (len === 0) return '';
+    const b = this.buf.subarray(start, start + len);
+    // ASCII (nearly every key and value) is its own UTF-8 and has no BOM for the decoder to
+    // strip: read as latin1, the cheapest string Node makes. The rest goes through the decoder.
+    if (isAscii(b)) return this.text.toString('latin1', start, start + len);
     try {
       return utf8.decode(b);
     } catch {
@@ -165,7 +177,7 @@ export class ProtoReader {
   message(): ProtoReader {
     const len = this.uint32();
     this.need(len);
-    const sub = new ProtoReader(this.buf, this.pos, this.pos + len);
+    const sub = new ProtoReader(this.buf, this.pos, this.pos + len, this);
     this.pos += len;
     return sub;
   }

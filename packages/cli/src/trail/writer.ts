@@ -1,4 +1,4 @@
-import { createHash, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { randomBytes, sign, type KeyObject } from 'node:crypto';
 import { constants, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { GENESIS_HASH, sealMessage, type PrevLink, type SealReason } from './format-v2.js';
@@ -6,6 +6,7 @@ import { makeDirSync } from '@tooltrail/core/integrity';
 import { listTrailFiles } from './reader.js';
 import { CHAIN_OVERHEAD_BYTES, type PendingLine, type RequestLines } from './request-lines.js';
 import { sealKeyId } from './seal-key.js';
+import { LineBatch } from './line-batch.js';
 import { lastCompleteLine } from './tail.js';
 import { trailFileName } from './trail-files.js';
 
@@ -167,7 +168,7 @@ export class TrailWriter {
     const file = this.file;
     if (!file) return;
     try {
-      const out: Buffer[] = [];
+      const out = new LineBatch();
       this.sealLine(out, 'close');
       await this.writeLines(file, out);
       this.commitHead(file);
@@ -207,7 +208,9 @@ export class TrailWriter {
       try {
         file = await this.fileFor(this.queue[0]!.bytes);
         batch = this.takeBatch(file);
-        const out: Buffer[] = [];
+        let expected = 0;
+        for (const p of batch) expected += p.bytes;
+        const out = new LineBatch(expected + 1024);
         let count = 0;
         if (file.size === 0) {
           this.openLine(out, file);
@@ -253,7 +256,7 @@ export class TrailWriter {
   private async fileFor(bytes: number): Promise<OpenFile> {
     if (this.file && this.file.size > 0 && this.file.size + bytes + CHAIN_OVERHEAD_BYTES > this.maxFileBytes) {
       const old = this.file;
-      const out: Buffer[] = [];
+      const out = new LineBatch();
       this.sealLine(out, 'rotate');
       await this.writeLines(old, out);
       this.commitHead(old);
@@ -282,28 +285,15 @@ export class TrailWriter {
     }
   }
 
-  /**
-   * Numbers and chains one line, appending its bytes to `out` as pieces (head, rest, `\n`): the
-   * line is hashed and written from those pieces, never joined into one string or buffer.
-   */
-  private chainLine(out: Buffer[], t: PendingLine['t'] | 'open' | 'seal', rest: Buffer | Record<string, unknown>): void {
+  /** Numbers and chains one line, copying its bytes into `out` (which hashes them in place). */
+  private chainLine(out: LineBatch, t: PendingLine['t'] | 'open' | 'seal', rest: Buffer | Record<string, unknown>): void {
     const n = this.head.n + 1;
     const body = Buffer.isBuffer(rest) ? rest : Buffer.from(JSON.stringify(rest), 'utf8');
-    const head = Buffer.from(`{"v":2,"t":"${t}","n":${n},"p":"${this.head.hash}"`, 'latin1');
-    const hash = createHash('sha256').update(head);
-    if (body.length <= 2) {
-      // `{}`: the line is just the chain fields.
-      hash.update(CLOSE);
-      out.push(head, CLOSE, NEWLINE);
-    } else {
-      const tail = body.subarray(1);
-      hash.update(COMMA).update(tail);
-      out.push(head, COMMA, tail, NEWLINE);
-    }
-    this.head = { n, hash: hash.digest('hex'), file: this.head.file, index: this.head.index };
+    const hash = out.line(`{"v":2,"t":"${t}","n":${n},"p":"${this.head.hash}"`, body);
+    this.head = { n, hash, file: this.head.file, index: this.head.index };
   }
 
-  private openLine(out: Buffer[], file: OpenFile): void {
+  private openLine(out: LineBatch, file: OpenFile): void {
     const from = this.head;
     const prev: PrevLink | undefined = from.file
       ? { file: path.basename(from.file), ...(from.index === 0 ? opt(from.prevN, from.prevChain) : { n: from.n, chain: this.chain }) }
@@ -318,7 +308,7 @@ export class TrailWriter {
     this.head = { ...this.head, file: file.path, index: file.index };
   }
 
-  private sealLine(out: Buffer[], why: SealReason): void {
+  private sealLine(out: LineBatch, why: SealReason): void {
     const n = this.head.n + 1;
     const p = this.head.hash;
     const at = this.now().toISOString();
@@ -332,34 +322,14 @@ export class TrailWriter {
     this.chainLine(out, 'seal', fields);
   }
 
-  /** Writes the pieces (small ones gathered into chunks, large ones as they are), then fsyncs. */
-  private async writeLines(file: OpenFile, pieces: Buffer[]): Promise<void> {
-    let group: Buffer[] = [];
-    let groupSize = 0;
-    let lines = 0;
-    const flush = async () => {
-      if (groupSize === 0) return;
-      const data = group.length === 1 ? group[0]! : Buffer.concat(group, groupSize);
-      group = [];
-      groupSize = 0;
-      await writeAll(file.handle, data);
-      file.size += data.length;
-    };
-    for (const piece of pieces) {
-      if (piece === NEWLINE) lines++;
-      if (piece.length >= WRITE_CHUNK) {
-        await flush();
-        await writeAll(file.handle, piece);
-        file.size += piece.length;
-        continue;
-      }
-      group.push(piece);
-      groupSize += piece.length;
-      if (groupSize >= WRITE_CHUNK) await flush();
+  /** Writes the batch's bytes, then fsyncs. */
+  private async writeLines(file: OpenFile, out: LineBatch): Promise<void> {
+    for (const chunk of out.chunks()) {
+      await writeAll(file.handle, chunk);
+      file.size += chunk.length;
     }
-    await flush();
     await file.handle.sync();
-    this.lineCount += lines;
+    this.lineCount += out.lines;
   }
 
   private commitHead(file: OpenFile): void {
@@ -380,7 +350,7 @@ export class TrailWriter {
     const file = this.file;
     if (!file || this.linesSinceSeal === 0) return;
     try {
-      const out: Buffer[] = [];
+      const out = new LineBatch();
       this.sealLine(out, 'time');
       await this.writeLines(file, out);
       this.commitHead(file);
@@ -416,12 +386,6 @@ export class TrailWriter {
     this.linesSinceSeal = 0;
   }
 }
-
-const NEWLINE = Buffer.from('\n');
-const COMMA = Buffer.from(',');
-const CLOSE = Buffer.from('}');
-/** Pieces are gathered into writes of about this size; larger ones are written on their own. */
-const WRITE_CHUNK = 256 * 1024;
 
 function opt(n: number | undefined, chain: string | undefined): { n?: number; chain?: string } {
   return { ...(n === undefined ? {} : { n }), ...(chain === undefined ? {} : { chain }) };
