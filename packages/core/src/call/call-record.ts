@@ -158,15 +158,17 @@ export class CallRecord implements InFlightCall, DecisionClock {
 
   /** Executed arguments, and the proposal beside them when they differ. */
   recordArguments(executed: unknown): void {
+    // The same reference, untouched by schema or policy, cannot differ: no second encoding, and
+    // no report of its own to compare (the default path: one encoding, tallied in place).
+    if (executed === this.proposed && !this.proposedGiven) {
+      this.attrs[sc.ATTR_GEN_AI_TOOL_CALL_ARGUMENTS] = this.json(executed, 'arguments');
+      this.attrs[sc.ATTR_ARGUMENTS_MUTATED] = false;
+      return;
+    }
     const executedReport = new EncodeReport();
     const executedJson = this.json(executed, 'arguments', executedReport);
     this.attrs[sc.ATTR_GEN_AI_TOOL_CALL_ARGUMENTS] = executedJson;
     this.report.merge(executedReport);
-    // The same reference, untouched by schema or policy, cannot differ: skip a second encoding.
-    if (executed === this.proposed && !this.proposedGiven) {
-      this.attrs[sc.ATTR_ARGUMENTS_MUTATED] = false;
-      return;
-    }
     // The proposal is tallied only if it is recorded, i.e. when it differs.
     const proposedReport = new EncodeReport();
     const proposedJson = this.json(this.proposed, 'proposed', proposedReport);

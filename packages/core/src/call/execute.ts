@@ -51,19 +51,16 @@ export class Execution extends CallRecord {
     if (refused) this.refuse(refused);
   }
 
-  /** Runs the body once under `span` (an attempt span, or the call span); THREW when it threw. */
-  private async runBody(fn: ToolBody, thisArg: unknown, callArgs: unknown[], span: AuditSpan, attemptNo: number, ctx: Context): Promise<unknown> {
+  /**
+   * Starts the body once under `span` (an attempt span, or the call span). Not async itself, so
+   * the call pays no extra promise hop: the caller awaits the body's own promise, with only the
+   * body inside its try (an error of the record path is never mistaken for the tool's, so it can
+   * neither trigger a retry, running the body again, nor replace its result).
+   */
+  private startBody(fn: ToolBody, thisArg: unknown, callArgs: unknown[], span: AuditSpan, attemptNo: number, ctx: Context): unknown {
     this.attemptsRun++;
     this.bodyStarted = true;
-    const store = new BodyStore(this.store, this.def.name, this.callId, attemptNo, span);
-    // Only the body is inside the try: an error of the record path is never mistaken for the
-    // tool's, so it can neither trigger a retry (running the body again) nor replace its result.
-    try {
-      return await auditStorage.run(store, runInContext, ctx, fn, thisArg, callArgs);
-    } catch (err) {
-      this.failure = err;
-      return THREW;
-    }
+    return auditStorage.run(new BodyStore(this.store, this.def.name, this.callId, attemptNo, span), runInContext, ctx, fn, thisArg, callArgs);
   }
 
   private startAttempt(attemptNo: number, withCall: Context): AuditSpan {
@@ -107,7 +104,13 @@ export class Execution extends CallRecord {
     const previous = attemptKey !== undefined ? this.engine.attempts.previous(attemptKey) : 0;
     const withCall = trace.setSpan(this.parent, this.span);
     if (this.def.retry.attempts === 1 && previous === 0) {
-      const result = await this.runBody(fn, thisArg, callArgs, this.span, 1, withCall);
+      let result: unknown;
+      try {
+        result = await this.startBody(fn, thisArg, callArgs, this.span, 1, withCall);
+      } catch (err) {
+        this.failure = err;
+        result = THREW;
+      }
       if (attemptKey !== undefined) this.engine.attempts.record(attemptKey, 1);
       return result === THREW ? this.failed(this.failure) : this.succeeded(result);
     }
@@ -120,7 +123,13 @@ export class Execution extends CallRecord {
     for (;;) {
       const attemptNo = previous + this.attemptsRun + 1;
       const span = this.startAttempt(attemptNo, withCall);
-      const result = await this.runBody(fn, thisArg, callArgs, span, attemptNo, trace.setSpan(withCall, span));
+      let result: unknown;
+      try {
+        result = await this.startBody(fn, thisArg, callArgs, span, attemptNo, trace.setSpan(withCall, span));
+      } catch (err) {
+        this.failure = err;
+        result = THREW;
+      }
       if (result !== THREW) {
         span.setStatus(STATUS_OK);
         this.endSpan(span);

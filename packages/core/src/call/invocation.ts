@@ -13,11 +13,16 @@ export function argumentView(args: readonly unknown[]): unknown {
 }
 
 /** The inverse of argumentView, for arguments replaced by the schema or a rewrite. */
-function callArguments(view: unknown, original: readonly unknown[]): unknown[] {
+function callArguments(view: unknown, original: unknown[]): unknown[] {
+  // Unchanged (no schema transform, no rewrite): the caller's own array, not a copy.
+  if (view === argumentView(original)) return original;
   if (original.length > 1) return Array.isArray(view) ? view : [view];
   if (original.length === 0 && view === undefined) return [];
   return [view];
 }
+
+/** The verdict of no rules; its `args` are never read (decided() takes the call's own). */
+const ALLOWED: PolicyVerdict = Object.freeze({ kind: 'allow', args: undefined, rule: undefined, reason: undefined, error: undefined });
 
 export interface InvocationInit extends CallRecordInit {
   readonly fn: ToolBody;
@@ -82,17 +87,20 @@ export class Invocation extends Execution {
     const def = this.def;
     const call: ToolCall = { tool: def.name, args: validated, proposedArgs: this.proposed, callId: this.callId, run: this.store?.run };
     const rules = def.policy.length === 0 ? engine.policy : [...engine.policy, ...def.policy];
+    // No rules and identity satisfied (the default without policy): allowed, with no ToolCall,
+    // progress or verdict objects made for rules that do not exist.
+    if (rules.length === 0 && (this.store?.run !== undefined || !engine.requireIdentity)) return this.decided(ALLOWED, validated);
     const progress: PolicyProgress = { rule: undefined, args: validated };
     const pending = evaluatePolicy(rules, call, engine.requireIdentity, progress);
-    if (!isThenable<PolicyVerdict>(pending)) return this.decided(pending);
+    if (!isThenable<PolicyVerdict>(pending)) return this.decided(pending, pending.args);
     const ms = this.decisionMs();
-    return withDeadline(pending, this.remainingDecisionMs(), (why) => timeoutVerdict(progress, ms, why), this.pending).then((v) => this.decided(v));
+    return withDeadline(pending, this.remainingDecisionMs(), (why) => timeoutVerdict(progress, ms, why), this.pending).then((v) => this.decided(v, v.args));
   }
 
-  private decided(verdict: PolicyVerdict): Promise<unknown> {
+  /** `executed`: the verdict's arguments (passed apart so one shared allow verdict serves every call). */
+  private decided(verdict: PolicyVerdict, executed: unknown): Promise<unknown> {
     const denied = this.decisionRecord(verdict);
     if (denied !== undefined) throw denied;
-    const executed = verdict.args;
     if (verdict.kind === 'rewrite' && this.def.schema !== undefined) {
       // A rewrite must still satisfy the tool's schema: policy cannot smuggle in what validation rejects.
       const again = checkArguments(this.def.schema, executed, this);

@@ -2,19 +2,19 @@ import { randomFillSync } from 'node:crypto';
 
 // Span, trace and call ids from a pooled CSPRNG buffer: unpredictable ids (they appear in
 // records that are chained and verified) without a system call or a Buffer slice per id.
-const POOL = new Uint8Array(8192);
+// Hex comes from Buffer#toString: one flat string per id, where concatenating pairs made a chain
+// of intermediate strings per id (garbage at once, and flattened again when the id is encoded).
+const POOL = Buffer.allocUnsafeSlow(8192);
 let offset = POOL.length;
-const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 export function randomHex(bytes: number): string {
   if (offset + bytes > POOL.length) {
     randomFillSync(POOL);
     offset = 0;
   }
-  let out = '';
-  for (let i = offset, end = offset + bytes; i < end; i++) out += HEX[POOL[i] as number];
+  const start = offset;
   offset += bytes;
-  return out;
+  return POOL.toString('hex', start, offset);
 }
 
 export function newTraceId(): string {
