@@ -21,7 +21,7 @@ describe('the MCP example, end to end', () => {
     // What the model read: the server's tool error and the denial, as isError results.
     expect(stdout).toContain('<- isError: order A-9999 not found');
     expect(stdout).toContain('<- isError: Tool call "refund_order" was denied by policy rule refunds.limit');
-    expect(stdout.match(/: the attempt span of this record/g)).toHaveLength(4);
+    expect(stdout.match(/: this record \(its one attempt has no record of its own\)/g)).toHaveLength(4); // one attempt each: the call record's own span
     expect(stdout).not.toContain('NOT this record');
 
     const trail = await readTrail(path.join(cwd, 'audit-trail'));
