@@ -66,7 +66,7 @@ function auditorAt(url: string, spoolDir = tempDir('order-spool')) {
     runSpans: false,
     logger: { warn: () => undefined },
     // Small batches and small requests: several are in flight at once.
-    export: { maxBatch: 8, flushIntervalMs: 1, maxRequestBytes: 64 * 1024, initialBackoffMs: 5, maxBackoffMs: 20 },
+    export: { maxBatch: 8, flushIntervalMs: 1, maxRequestBytes: 1024 * 1024, initialBackoffMs: 5, maxBackoffMs: 20 },
   });
   const step = auditor.withAudit(async (n: number) => ({ n, callId: currentCall()!.callId }), { name: 'step' });
   const tool = (n: number) => auditor.run({ principal: { id: 'user:order' } }, () => step(n));
@@ -86,7 +86,7 @@ async function callsAtPace(tool: (n: number) => Promise<{ callId: string }>, n: 
   for (let i = 0; i < n; i++) {
     ids.push((await tool(i)).callId);
     exact();
-    if (i % 10 === 0) await new Promise((r) => setTimeout(r, 1));
+    if (i % 5 === 0) await new Promise((r) => setTimeout(r, 1));
   }
   return ids;
 }
@@ -123,9 +123,12 @@ describe('requests in flight together, acknowledged out of order', () => {
   }, 30_000);
 
   it('a batch stays spooled while it alone is unanswered, though later ones were acknowledged; the next start delivers it', async () => {
+    // The first requests are answered at once (the collector keeps up: the window opens to 3),
+    // then one is never answered.
     let first: Held | undefined;
+    let n = 0;
     const rx = await receiver((h) => {
-      if (first === undefined) first = h; // never answered
+      if (++n === 6) first = h;
       else rx.ok(h);
     });
     servers.push(rx);
@@ -136,7 +139,7 @@ describe('requests in flight together, acknowledged out of order', () => {
     expect(first).toBeDefined();
     const held = callIds([first!.body]);
     expect(held.length).toBeGreaterThan(0);
-    expect(s.exported).toBeGreaterThan(s.recorded / 2); // the later batches were acknowledged
+    expect(s.exported).toBeGreaterThan(s.recorded / 2); // the batches around it were acknowledged
     expect(s.queueDepth).toBe(s.recorded - s.exported);
     expect(await auditor.shutdown(200)).toBe(false);
     expect(undeliveredSpoolBytes(spoolDir)).toBeGreaterThan(0); // the unanswered batch is still on disk
@@ -169,7 +172,7 @@ describe('requests in flight together, acknowledged out of order', () => {
     expect(await auditor.flush(15_000)).toBe(true);
     const s = auditor.stats();
     expect(s.exported).toBe(s.recorded);
-    expect(s.failedExports).toBeGreaterThan(10);
+    expect(s.failedExports).toBeGreaterThanOrEqual(5);
     const spans = spanIds(rx.bodies);
     expect(new Set(spans).size).toBe(spans.length);
     expect(spans.length).toBe(s.recorded);

@@ -12,15 +12,20 @@ const MAX_DELAY_MS = 2 ** 31 - 1;
 
 /**
  * Keeps requests going: up to `maxConcurrentRequests` at once while the collector keeps up (so
- * its fsyncs can be grouped): while requests are small, together at most maxRequestBytes. A
- * backlog goes as full-size requests one at a time (more would only slow each one towards its
- * deadline and hold more bytes in memory), and so does everything while the collector fails; with the shared back-off between
+ * its fsyncs can be grouped). Keeping up is measured: the window starts at one request and
+ * grows by one with each answer that came within a quarter of the deadline, back to one at any
+ * failure or slow answer (more requests at a slow collector only push each one past its
+ * deadline, and a request cut off after the collector stored it is stored twice). Requests in
+ * flight together are small (at most maxRequestBytes between them): a backlog goes as full-size
+ * requests one at a time. Between failed attempts: the shared back-off; with the shared back-off between
  * failed attempts, and warnings when the collector is unreachable or misconfigured. Answers may
  * come in any order; the queue acknowledges the spool in order.
  */
 export class Deliverer {
   private readonly inFlight = new Set<Promise<void>>();
   private inFlightBytes = 0;
+  /** Requests that may be in flight now (grows while answers come quickly). */
+  private window = 1;
   private readonly backoff: Backoff;
   private readonly abort = new AbortController();
   private retryTimer: NodeJS.Timeout | undefined;
@@ -50,8 +55,7 @@ export class Deliverer {
   /** Starts requests while there is room, work, and no back-off pending. */
   kick(): void {
     if (this.closed || this.retryTimer !== undefined) return;
-    const limit = this.failingSince === undefined ? this.o.maxConcurrentRequests : 1;
-    while (this.inFlight.size < limit) {
+    while (this.inFlight.size < this.window) {
       // The first request goes whatever its size; others only within what is left of maxRequestBytes.
       const work = this.queue.take(this.inFlight.size === 0 ? Infinity : this.o.maxRequestBytes - this.inFlightBytes);
       if (work === undefined) return;
@@ -86,7 +90,7 @@ export class Deliverer {
   }
 
   private start(work: Work): void {
-    this.lastAttemptAt = Date.now();
+    const startedAt = (this.lastAttemptAt = Date.now());
     const bytes = bytesOf(work);
     this.inFlightBytes += bytes;
     const request: Promise<void> = this.sender
@@ -100,6 +104,8 @@ export class Deliverer {
       .then((attempt) => {
         this.inFlight.delete(request);
         this.inFlightBytes -= bytes;
+        const quick = attempt.kind === 'delivered' && Date.now() - startedAt <= this.o.timeoutMs / 4;
+        this.window = quick ? Math.min(this.o.maxConcurrentRequests, this.window + 1) : 1;
         this.answered(attempt);
         this.settlements.check();
       });
