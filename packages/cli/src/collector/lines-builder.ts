@@ -31,18 +31,12 @@ interface Group {
   scopeIndex: Map<string, number>;
 }
 
-/** Span text encoded to bytes a chunk at a time (UTF-16 units). */
-const CHUNK_CHARS = 256 * 1024;
-
 export class LinesBuilder {
   private readonly groups: Group[] = [];
   private readonly byKey = new Map<string, Group>();
-  /** Span lines encoded so far, and the text of those not yet encoded (a chunk at a time). */
   private spanLines: PendingLine[] = [];
-  private pending: string[] = [];
-  private pendingChars = 0;
   private spanCount = 0;
-  /** Stored bytes of the encoded span lines, with their chain fields. */
+  /** Stored bytes of the span lines, with their chain fields. */
   private bytes = 0;
   private overflow = false;
 
@@ -53,27 +47,16 @@ export class LinesBuilder {
     return this.spanCount;
   }
 
-  /** Adds a span line from its fields after `r` and `s` (`"traceId":...}`). */
+  /**
+   * Adds a span line from its fields after `r` and `s` (`"traceId":...}`), encoded at once: its
+   * text is not held, and its bytes are counted as they are made. (Joining a chunk of lines
+   * first and encoding that costs more: the join copies every line once more.)
+   */
   span(scope: ScopeText, rest: string): void {
     this.spanCount++;
     if (this.overflow) return;
-    const line = `{"r":${this.groupOf(scope.resource).index},"s":${this.scopeIndex(scope)},${rest}`;
-    this.pending.push(line);
-    this.pendingChars += line.length;
-    if (this.pendingChars >= CHUNK_CHARS) this.encodePending();
-  }
-
-  /**
-   * Encodes the pending lines as one buffer cut at the newlines (JSON text has none of its own):
-   * a request's text is never held twice, and its bytes are counted as they are made.
-   */
-  private encodePending(): void {
-    const count = this.pending.length;
-    if (count === 0) return;
-    const all = Buffer.from(this.pending.join('\n'), 'utf8');
-    this.pending = [];
-    this.pendingChars = 0;
-    this.bytes += all.length - (count - 1) + count * CHAIN_OVERHEAD_BYTES;
+    const line = Buffer.from(`{"r":${this.groupOf(scope.resource).index},"s":${this.scopeIndex(scope)},${rest}`, 'utf8');
+    this.bytes += line.length + CHAIN_OVERHEAD_BYTES;
     if (this.bytes > this.maxBytes) {
       // Past the cap the request is refused once it is all read (a malformed span further on
       // still gets its 400 first, as before); its lines are no longer kept meanwhile.
@@ -81,17 +64,11 @@ export class LinesBuilder {
       this.spanLines = [];
       return;
     }
-    let start = 0;
-    for (let i = 0; i < count; i++) {
-      const end = i === count - 1 ? all.length : all.indexOf(10, start);
-      this.spanLines.push({ t: 'span', rest: all.subarray(start, end) });
-      start = end + 1;
-    }
+    this.spanLines.push({ t: 'span', rest: line });
   }
 
   /** The request's lines; throws `StoredBytesError` when they would pass `maxBytes`. */
   finish(receivedAt: string, writer: string | undefined): RequestLines {
-    this.encodePending();
     if (this.overflow) throw new StoredBytesError(this.maxBytes);
     if (this.spanCount === 0) return { lines: [], bytes: 0, spans: 0 };
     const head = `"receivedAt":${JSON.stringify(receivedAt)}${writer === undefined ? '' : `,"writer":${JSON.stringify(writer)}`}`;

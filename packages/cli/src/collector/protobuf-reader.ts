@@ -17,12 +17,20 @@ export const WireType = {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** Node's latin1 reader without `toString`'s argument handling (every Buffer has it). */
+interface Latin1Buffer extends Buffer {
+  latin1Slice(start: number, end: number): string;
+}
+
+/** Strings up to this long are checked for ASCII here; longer ones by `isAscii` (SIMD). */
+const SHORT_STRING = 48;
+
 export class ProtoReader {
   private pos: number;
   private readonly end: number;
   /** Shared by every reader over one body: a message's reader costs no view of its own. */
   private readonly view: DataView;
-  private readonly text: Buffer;
+  private readonly text: Latin1Buffer;
 
   constructor(
     private readonly buf: Uint8Array,
@@ -33,7 +41,7 @@ export class ProtoReader {
     this.pos = start;
     this.end = end;
     this.view = shared ? shared.view : new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    this.text = shared ? shared.text : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.text = shared ? shared.text : (Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength) as Latin1Buffer);
   }
 
   /** True while unread bytes remain. */
@@ -162,15 +170,22 @@ export class ProtoReader {
     const start = this.pos;
     this.pos += len;
     if (len === 0) return '';
-    const b = this.buf.subarray(start, start + len);
     // ASCII (nearly every key and value) is its own UTF-8 and has no BOM for the decoder to
     // strip: read as latin1, the cheapest string Node makes. The rest goes through the decoder.
-    if (isAscii(b)) return this.text.toString('latin1', start, start + len);
+    if (len <= SHORT_STRING ? this.ascii(start, start + len) : isAscii(this.buf.subarray(start, start + len))) {
+      return this.text.latin1Slice(start, start + len);
+    }
     try {
-      return utf8.decode(b);
+      return utf8.decode(this.buf.subarray(start, start + len));
     } catch {
       throw new OtlpDecodeError('protobuf: string field is not valid UTF-8');
     }
+  }
+
+  private ascii(start: number, end: number): boolean {
+    const buf = this.buf;
+    for (let i = start; i < end; i++) if (buf[i]! >= 0x80) return false;
+    return true;
   }
 
   /** A reader over an embedded message, sharing this buffer. */
