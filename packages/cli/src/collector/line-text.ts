@@ -95,7 +95,7 @@ export function doubleJson(v: number): string {
   return Number.isFinite(v) ? String(v) : `"${v}"`;
 }
 
-export function rangeError(what: string, type: string): OtlpDecodeError {
+function rangeError(what: string, type: string): OtlpDecodeError {
   return new OtlpDecodeError(`${what} is out of range for ${type}`);
 }
 
