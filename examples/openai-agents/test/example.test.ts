@@ -34,8 +34,14 @@ describe('the OpenAI Agents SDK example, end to end', () => {
     expect(calls.map((r) => [r.attributes['gen_ai.tool.call.id'], r.attributes['tooltrail.outcome'], r.attributes['tooltrail.policy.rule'], r.attributes['tooltrail.attempts']])).toEqual([
       ['call_lookup', 'ok', undefined, 1],
       ['call_mail', 'denied', 'mail.internal-only', 0],
-      ['call_refund_big', 'denied', 'approval.rejected', 0],
-      ['call_refund_small', 'ok', 'approval.approved', 1],
+      ['call_refund_big', 'denied', 'tooltrail.approval', 0],
+      ['call_refund_small', 'ok', undefined, 1],
+    ]);
+    // The approvals are call metadata: who decided, on both the approved and the rejected call.
+    const decided = calls.filter((r) => String(r.attributes['gen_ai.tool.call.id']).startsWith('call_refund'));
+    expect(decided.map((r) => [r.attributes['tooltrail.approval.decision'], r.attributes['tooltrail.approval.by']])).toEqual([
+      ['rejected', 'manager:7'],
+      ['approved', 'manager:7'],
     ]);
     for (const c of calls) {
       expect(c.parentSpanId).toBe(runSpan!.spanId);
@@ -50,11 +56,12 @@ describe('the OpenAI Agents SDK example, end to end', () => {
     expect(String(mail!.attributes['gen_ai.tool.call.arguments'])).toMatch(/^\{"to":"\[email:[0-9a-f]{12}\]"/);
     expect(rejected!.attributes).toMatchObject({
       'tooltrail.decision': 'deny',
-      'tooltrail.policy.reason': 'rejected by manager:7: refunds over 500 need a finance sign-off',
+      'tooltrail.policy.reason': 'refunds over 500 need a finance sign-off',
+      'tooltrail.approval.reason': 'refunds over 500 need a finance sign-off',
       'error.type': 'tooltrail.denied',
     });
     expect(approved!.attributes).toMatchObject({
-      'tooltrail.policy.reason': 'approved by manager:7',
+      'tooltrail.approval.decision': 'approved',
       'gen_ai.tool.call.arguments': '{"orderId":"A-17","amount":40}',
       'tooltrail.arguments.proposed': '{"orderId":"A-17","amount":"40","note":null}',
     });

@@ -12,7 +12,7 @@ import { binPath, cleanup, tempDir } from './helpers.js';
 
 const QUERY = 'http://127.0.0.1:16686';
 const RUNS = 4_500;
-const CALLS_PER_RUN = 11;
+const CALLS_PER_RUN = 22;
 afterAll(cleanup);
 
 interface Timed {
@@ -70,7 +70,7 @@ describe('tooltrail verify --jaeger at scale', () => {
       expect(await auditor.shutdown(120_000)).toBe(true);
       const stats = auditor.stats();
       const written = performance.now() - t0;
-      // The stream start, 2 records per call (execute_tool + tool_attempt), a run span per run,
+      // The stream start, one record per call (one attempt: no attempt record), a run span per run,
       // a checkpoint every 1,000 records and the stream end.
       expect(stats.exported).toBeGreaterThanOrEqual(100_000);
 

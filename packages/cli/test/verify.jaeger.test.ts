@@ -50,7 +50,7 @@ describe('tooltrail verify --jaeger', () => {
       { name: 'fails' },
     );
     await auditor.run({ principal: { id: 'user:9' } }, async () => {
-      for (let i = 0; i < 6; i++) {
+      for (let i = 0; i < 13; i++) {
         await tool(i);
         await new Promise((r) => setImmediate(r));
       }
@@ -67,7 +67,7 @@ describe('tooltrail verify --jaeger', () => {
     }
     expect(last!.code).toBe(0);
     const [stream] = last!.out.report.streams;
-    // The stream start, 7 calls x 2 spans and the run span; checkpoints at 1 (the signed stream
+    // The stream start, 14 calls (one record each: one attempt, no attempt record) and the run span; checkpoints at 1 (the signed stream
     // start), 4, 8, 12, 16 and the stream end (an empty range after 16).
     expect(stream).toMatchObject({ records: 16, checkpoints: 6, ended: true, findings: [] });
     expect(last!.out.verdict).toBe('verified');

@@ -32,6 +32,8 @@ async function killRepeatedly(durability: 'buffered' | 'strict', kills: number, 
       ENDPOINT: endpoint,
       SPOOL_DIR: spool,
       RUN_ID: `kill-${k}`,
+      // Strict: every third call is a denial, whose record is committed before it returns too.
+      ...(durability === 'strict' ? { DENY_EVERY: '3' } : {}),
       EXPORT: JSON.stringify({ maxBatch: MAX_BATCH, flushIntervalMs: 20, maxRequestBytes: 64 * 1024 }),
     });
     await waitFor('the agent to make calls', () => {

@@ -80,7 +80,7 @@ describe('the stream-start record (seq 1)', () => {
       'tooltrail.stream.prev_started_at': a1['tooltrail.stream.started_at'],
     });
     // Calls come after it: seq 2 onwards.
-    expect(second.spans.find((s) => s.name === 'tool_attempt t')!.attributes['tooltrail.seq']).toBe(2);
+    expect(second.spans.find((s) => s.name === 'execute_tool t')!.attributes['tooltrail.seq']).toBe(2);
     expect(JSON.parse(readFileSync(lineageFile, 'utf8')).streamId).toBe(second.auditor.streamId);
   });
 
@@ -166,8 +166,8 @@ describe('checkpoints every N records, however busy the loop', () => {
     let macrotaskRan = false;
     setImmediate(() => (macrotaskRan = true));
     await a.auditor.run(alice, async () => {
-      for (let i = 0; i < 250; i++) await tool(i);
-      // 1 stream start + 500 records so far: checkpoints at 100..500, all while no macrotask ran.
+      for (let i = 0; i < 500; i++) await tool(i);
+      // 1 stream start + 500 calls so far: checkpoints at 100..500, all while no macrotask ran.
       expect(macrotaskRan).toBe(false);
     });
     await a.auditor.shutdown(2_000);

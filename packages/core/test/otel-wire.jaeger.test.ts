@@ -58,7 +58,8 @@ describe.each([
     };
     const auditor = createAuditor(options);
     setDefaultAuditor(undefined);
-    const tool = auditor.withAudit(async (s: string) => ({ echoed: s, n: s.length }), { name: 'echo' });
+    // Retries configured: every call keeps its attempt record, whose shape this test checks too.
+    const tool = auditor.withAudit(async (s: string) => ({ echoed: s, n: s.length }), { name: 'echo', retry: { attempts: 2 } });
     const failing = auditor.withAudit(
       async () => {
         throw new RangeError('out of range – ünïcode');
@@ -74,8 +75,9 @@ describe.each([
     const report = await verifyClean(service, pub, mac);
     expect(report.verdict).toBe('verified');
     const [stream] = report.report.streams;
-    // The stream start, 9 calls x 2 spans, the run span.
-    expect(stream).toMatchObject({ records: 20, ended: true, findings: [] });
+    // The stream start, 8 echo calls x 2 spans (call + attempt), the failing call (one attempt, one
+    // record), the run span.
+    expect(stream).toMatchObject({ records: 19, ended: true, findings: [] });
 
     const traces = await jaeger.findTraces({ service, limit: 50 });
     const spans = traces.flatMap((t) => t.spans);

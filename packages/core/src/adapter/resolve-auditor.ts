@@ -34,8 +34,8 @@ export function withAdapterAudit<F extends ToolFunction>(
 }
 
 /**
- * Where an adapter's warnings go: the auditor's logger when it has one, else the console. Read
- * by shape, since the auditor may come from core's other build.
+ * Where an adapter's warnings go: the auditor's `logger`, else the console. Checked by shape: the
+ * auditor may come from core's other build, or be an app's own implementation of the interface.
  */
 export function loggerOf(auditor: Auditor | undefined): AuditLogger {
   const logger = (auditor as { logger?: unknown } | undefined)?.logger;

@@ -69,7 +69,7 @@ export class AuditorImpl implements Auditor, InvokeEngine, ExitParticipant {
   readonly policyTimeoutMs: number;
   readonly pendingDecisions = new Set<PendingDecision>();
   private readonly sink: ExitCapableSink;
-  private readonly logger: AuditLogger;
+  readonly logger: AuditLogger;
   private readonly masker: MaskingEncoder | undefined;
   private readonly chain: IntegrityChain | undefined;
   private readonly counters: AuditCounters;

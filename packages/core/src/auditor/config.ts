@@ -166,6 +166,7 @@ const optionsSchema = z.object({
       maxBatch: z.number().int().positive().optional(),
       flushIntervalMs: z.number().nonnegative().max(MAX_TIMER_MS).optional(),
       maxRequestBytes: z.number().int().positive().optional(),
+      maxConcurrentRequests: z.number().int().positive().max(16).optional(),
       memoryCacheBytes: z.number().int().nonnegative().optional(),
       timeoutMs: timeoutMs.optional(),
       initialBackoffMs: z.number().nonnegative().max(MAX_TIMER_MS).optional(),

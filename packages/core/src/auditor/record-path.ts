@@ -49,16 +49,14 @@ function buildSink(options: AuditorOptions, s: RecordPathSettings, spoolDir: str
   const timeoutMs = resolveTimeoutMs(options.export?.timeoutMs, s.env);
   // The auditor owns the exit path (process-hooks.ts): the sink must not flush on a signal
   // by itself, before the stream's final checkpoint exists.
-  const sink = new DurableSink(
-    s.serviceName,
+  const sink = new DurableSink({
+    serviceName: s.serviceName,
     url,
-    resolveHeaders(options.headers, s.env),
-    s.durability,
-    s.failMode,
-    s.logger,
-    { ...options.export, ...(timeoutMs !== undefined ? { timeoutMs } : {}), spoolDir, handleProcessExit: false },
-    { protocol: resolveProtocol(options.protocol, s.env), compression: resolveCompression(options.compression, s.env) },
-  );
+    headers: resolveHeaders(options.headers, s.env),
+    logger: s.logger,
+    options: { ...options.export, ...(timeoutMs !== undefined ? { timeoutMs } : {}), spoolDir, handleProcessExit: false },
+    wire: { protocol: resolveProtocol(options.protocol, s.env), compression: resolveCompression(options.compression, s.env) },
+  });
   return { sink, destination: url };
 }
 

@@ -1,3 +1,4 @@
+import type { AuditLogger } from '../contract/logger.js';
 import type { SinkStats } from '../contract/record-sink.js';
 import type { RefusedCall } from '../contract/refusal.js';
 import type { RunIdentityInput } from '../identity/run-context.js';
@@ -72,5 +73,7 @@ export interface Auditor {
   readonly isShutdown: boolean;
   /** This auditor's integrity stream (`tooltrail.stream.id`), or undefined with integrity off. */
   readonly streamId: string | undefined;
+  /** Where this auditor's warnings go (`options.logger`, else the console); adapters warn through it. */
+  readonly logger: AuditLogger;
 }
 

@@ -190,6 +190,9 @@ export class CallRecord implements InFlightCall, DecisionClock {
     const error = new AuditValidationError({ tool: this.def.name, callId: this.callId, issues });
     // The message quotes the first issue, which a custom schema message may fill with the value.
     this.finish('invalid', sc.ERROR_TYPE_INVALID, this.text(error.message));
+    // Strict durability: the refusal is on disk before anyone is told of it. Nothing ran, so a
+    // record that cannot be made durable is the sink's loss to count, not a throw.
+    this.commit();
     return error;
   }
 
@@ -208,6 +211,7 @@ export class CallRecord implements InFlightCall, DecisionClock {
     const error = new AuditDeniedError({ tool: this.def.name, callId: this.callId, reason: verdict.reason ?? 'denied', rule: verdict.rule });
     // The message quotes the reason, which may name the value that was refused.
     this.finish('denied', sc.ERROR_TYPE_DENIED, this.text(error.message));
+    this.commit(); // as for an invalid call: durable before the denial is returned
     return error;
   }
 

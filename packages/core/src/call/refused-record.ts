@@ -34,8 +34,7 @@ export function recordRefusedCall(engine: InvokeEngine, def: ToolDefinition, inp
     // A deny verdict always ends the record with its denial.
     error = rec.decisionRecord({ kind: 'deny', args: input.args, rule, reason: input.reason, error: undefined }) as AuditDeniedError;
   }
-  // Strict durability: the refusal is on disk before the adapter tells the model about it. Nothing
-  // ran, so a record that cannot be made durable is the sink's loss to count, not a throw.
-  rec.commit();
+  // Strict durability: both records above commit before returning, so the refusal is on disk
+  // before the adapter tells the model about it.
   return error;
 }

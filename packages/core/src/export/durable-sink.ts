@@ -58,11 +58,7 @@ export class DurableSink implements RecordSink {
   private closed = false;
   private shutdownResult: Promise<boolean> | undefined;
 
-  constructor(settings: DurableSinkSettings);
-  /** @deprecated the positional form; `durability` and `failMode` are not read (the auditor decides both). */
-  constructor(serviceName: string, url: string, headers: Record<string, string>, durability: Durability, failMode: FailMode, logger: AuditLogger, options?: DurableExportOptions, wire?: WireFormat);
-  constructor(...args: [DurableSinkSettings] | [string, string, Record<string, string>, Durability, FailMode, AuditLogger, DurableExportOptions?, WireFormat?]) {
-    const s: DurableSinkSettings = args.length === 1 ? args[0] : { serviceName: args[0], url: args[1], headers: args[2], logger: args[5], options: args[6], wire: args[7] };
+  constructor(s: DurableSinkSettings) {
     const options = s.options ?? {};
     this.url = new URL(s.url);
     this.o = exportSettings(options);
