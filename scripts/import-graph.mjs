@@ -27,7 +27,8 @@ export const CORE_LAYERS = {
   auditor: 5,
   adapter: 6,
   entries: 7,
-  '.': 7,
+  // The root entry re-exports the subpath entries.
+  '.': 8,
 };
 
 const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"](\.{1,2}\/[^'"]+)['"]|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;

@@ -57,20 +57,8 @@ export type { BatchingSinkOptions } from './export/batching-sink.js';
 export { toSafeJson } from './payload/safe-json.js';
 export { encodeTraceRequest } from './export/wire/otlp-json.js';
 export * as semconv from './contract/semconv.js';
-export {
-  canonicalRecordJson,
-  canonicalCheckpointJson,
-  recordHash,
-  recordMac,
-  GENESIS_HASH,
-  RECORD_VERSION,
-  CHECKPOINT_VERSION,
-} from './integrity/canonical.js';
-export type { CanonicalRecord, CanonicalValue, CheckpointContent } from './integrity/canonical.js';
-export { generateSigningKeyPair, keyId, loadPublicKey, loadSigningKey } from './integrity/keys.js';
-/** Reads a key or token file without blocking on a FIFO or reading a device without end. */
-export { readSmallFileSync, SMALL_FILE_MAX_BYTES } from './files/read-small-file.js';
-/** mkdir -p that fails instead of looping (Node 20's recursive mkdir never returns under /proc). */
-export { makeDirSync } from './files/make-dir.js';
+// The verifier's helpers, kept at the root for code written against 0.1; new code imports
+// `@tooltrail/core/integrity`.
+export * from './entries/integrity.js';
 export { isRefusal, isDenial, defaultRefusalMessage } from './contract/refusal.js';
 export type { RefusedCall } from './contract/refusal.js';
