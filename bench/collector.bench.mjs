@@ -28,6 +28,8 @@ const SECONDS = Number(process.env.BENCH_COLLECTOR_SECONDS ?? 4);
 const SPANS_PER_REQUEST = Number(process.env.BENCH_COLLECTOR_SPANS ?? 300);
 const IN_FLIGHT = Number(process.env.BENCH_COLLECTOR_INFLIGHT ?? 3);
 const BODIES = 32;
+// Rounds of bare-then-collect per row, reported as medians: on a shared machine one round can be off by 2x.
+const ROUNDS = Number(process.env.BENCH_COLLECTOR_ROUNDS ?? 1);
 const JAEGER_DIR = process.env.JAEGER_BIN_CACHE ?? path.join(os.homedir(), '.cache/tooltrail/jaeger');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -256,6 +258,11 @@ async function drive(receiver, bodyFor, contentType, seconds) {
   return result;
 }
 
+/** The run of median rate (CPU figures from the same run). */
+function medianRun(runs) {
+  return [...runs].sort((x, y) => x.rate - y.rate)[Math.floor(runs.length / 2)];
+}
+
 /** Span lines in the trail files: every acknowledged span must be there. */
 function storedSpans(dir) {
   let n = 0;
@@ -287,24 +294,29 @@ export async function benchCollector() {
     for (const [kindLabel, kind] of kinds) {
       for (const [label, bodies, type] of formats) {
         const bodyFor = bodies[kind];
-        const bare = await startBare();
-        const b = await drive(bare, bodyFor, type, SECONDS);
-        await bare.stop();
+        const bares = [];
+        const collects = [];
+        for (let round = 0; round < ROUNDS; round++) {
+          const bare = await startBare();
+          bares.push(await drive(bare, bodyFor, type, SECONDS));
+          await bare.stop();
 
-        const dir = fs.mkdtempSync(path.join(tmp, 'trail-'));
-        const collect = await startCollect(dir);
-        const c = await drive(collect, bodyFor, type, SECONDS);
-        await collect.stop();
-        const stored = storedSpans(dir);
-        fs.rmSync(dir, { recursive: true, force: true });
-
+          const dir = fs.mkdtempSync(path.join(tmp, 'trail-'));
+          const collect = await startCollect(dir);
+          const run = await drive(collect, bodyFor, type, SECONDS);
+          collects.push(run);
+          await collect.stop();
+          const stored = storedSpans(dir);
+          fs.rmSync(dir, { recursive: true, force: true });
+          // The warm-up's spans are in the files too: at least every measured acknowledgement.
+          if (stored < run.spans) notes.push(`**lost spans**: ${kindLabel} ${label}: ${run.spans} acknowledged in the window, ${stored} in the files`);
+        }
+        const b = medianRun(bares);
+        const c = medianRun(collects);
         const ratio = c.rate / b.rate;
         ratios.push([kindLabel, label, ratio]);
         rows.push([kindLabel, 'bare receiver (counts bytes)', label, int(b.rate), cpu(b.cpuPerSpan), cpu(b.senderCpuPerSpan), '1.00x']);
         rows.push([kindLabel, 'tooltrail collect (fsync before ack)', label, int(c.rate), cpu(c.cpuPerSpan), cpu(c.senderCpuPerSpan), `${ratio.toFixed(2)}x`]);
-        // The warm-up's spans are in the files too: at least every measured acknowledgement.
-        if (stored < c.spans) notes.push(`**lost spans**: ${kindLabel} ${label}: ${c.spans} acknowledged in the window, ${stored} in the files`);
-
         if (jaeger) {
           try {
             const j = await startJaeger(jaeger, tmp);
@@ -329,8 +341,8 @@ export async function benchCollector() {
   );
   notes.push(
     `${SPANS_PER_REQUEST} spans per request (about ${int(load.json.bytes / SPANS_PER_REQUEST)} B each as OTLP/JSON, ${int(load.protobuf.bytes / SPANS_PER_REQUEST)} B as protobuf), ` +
-      `${IN_FLIGHT} requests in flight from one sender process, ${SECONDS} s per row after a 1 s warm-up; CPU is user + system time (/proc for the receiver, process.cpuUsage for the senders). ` +
-      'Environment: BENCH_COLLECTOR_SECONDS, BENCH_COLLECTOR_SPANS, BENCH_COLLECTOR_INFLIGHT, BENCH_COLLECTOR_JAEGER=0, BENCH_COLLECTOR_NODE_ARGS (e.g. --cpu-prof).',
+      `${IN_FLIGHT} requests in flight from one sender process, ${SECONDS} s per row after a 1 s warm-up, median of ${ROUNDS} round(s) of bare then collect; CPU is user + system time (/proc for the receiver, process.cpuUsage for the senders). ` +
+      'Environment: BENCH_COLLECTOR_SECONDS, BENCH_COLLECTOR_ROUNDS, BENCH_COLLECTOR_SPANS, BENCH_COLLECTOR_INFLIGHT, BENCH_COLLECTOR_JAEGER=0, BENCH_COLLECTOR_NODE_ARGS (e.g. --cpu-prof).',
   );
   return { title: '`tooltrail collect` drain rate against a bare receiver', rows, notes };
 }
