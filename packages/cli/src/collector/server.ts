@@ -204,15 +204,19 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Co
       budget.release(held.bytes);
       budget.force(lines.bytes);
       held.bytes = lines.bytes;
+      const spans = lines.spans;
       try {
         await initialized;
-        await writer.append(lines);
+        const written = writer.append(lines);
+        // The writer copies the lines into its write buffer; not held here meanwhile.
+        lines = NO_LINES;
+        await written;
       } catch (err) {
         // 503 is retryable for OTLP clients: a full disk may clear, and the spans are not lost.
         o.onError(`could not write to ${writer.dir}: ${(err as Error).message}`);
         return refuse(req, res, format, new RequestError(503, `could not write the trail: ${(err as Error).message}`, 1));
       }
-      stats.spans += lines.spans;
+      stats.spans += spans;
     }
     stats.requests++;
     // During shutdown, no further requests on this connection.
@@ -327,6 +331,8 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Co
     },
   };
 }
+
+const NO_LINES: RequestLines = { lines: [], bytes: 0, spans: 0 };
 
 /** Bytes of a refused body read and thrown away before the connection is cut instead. */
 const DRAIN_LIMIT = 256 * 1024 * 1024;

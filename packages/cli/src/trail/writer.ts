@@ -219,6 +219,8 @@ export class TrailWriter {
         for (const p of batch) {
           for (const l of p.lines as PendingLine[]) this.chainLine(out, l.t, l.rest);
           count += (p.lines as PendingLine[]).length;
+          // Copied into the write buffer: the writer no longer holds the request's own buffers.
+          p.lines = [];
         }
         this.linesSinceSeal += count;
         if (this.linesSinceSeal >= this.sealEvery) this.sealLine(out, 'count');
