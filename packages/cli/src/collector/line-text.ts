@@ -56,7 +56,7 @@ export class AttrText {
     let out = '{';
     for (let j = 0; j < n; j++) {
       const i = order ? order[j]! : j;
-      out += `${j ? ',' : ''}${JSON.stringify(this.keys[i])}:${this.values[i]}`;
+      out += `${j ? ',' : ''}${keyJson(this.keys[i]!)}${this.values[i]}`;
     }
     return `${out}}`;
   }
@@ -67,6 +67,20 @@ export class AttrText {
     this.index = new Map(this.keys.map((k, i) => [k, i]));
     return this.index.get(key) ?? -1;
   }
+}
+
+/** Attribute keys repeat in every span of a request: their JSON (`"key":`) is made once. */
+const keyTexts = new Map<string, string>();
+/** Bounded, so keys a sender makes up per span cannot grow it: past this, keys are not kept. */
+const MAX_KEY_TEXTS = 4096;
+
+function keyJson(key: string): string {
+  let text = keyTexts.get(key);
+  if (text === undefined) {
+    text = `${JSON.stringify(key)}:`;
+    if (keyTexts.size < MAX_KEY_TEXTS && key.length <= 128) keyTexts.set(key, text);
+  }
+  return text;
 }
 
 const MAX_UINT64_TEXT = '18446744073709551615';
