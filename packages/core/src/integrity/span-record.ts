@@ -1,7 +1,7 @@
-import type { AttributeValue, Attributes } from '@opentelemetry/api';
+import type { AttributeValue, Attributes, HrTime } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { hrTimeToNanos } from '../tracing/clock.js';
-import { ESCAPED_VALUES, type EscapedValues } from '../payload/safe-json.js';
+import { escapedValues } from '../payload/safe-json.js';
 import { RECORD_VERSION, type CanonicalRecord, type CanonicalValue } from './canonical.js';
 import { shapeOf } from './record-shapes.js';
 
@@ -19,7 +19,9 @@ function attributeValue(v: AttributeValue): CanonicalValue {
 }
 
 export function canonicalAttributes(attrs: Attributes): Record<string, CanonicalValue> {
-  const out: Record<string, CanonicalValue> = {};
+  // No prototype: an attribute named "__proto__" is hashed like any other (as the verifier and
+  // the one-pass encoder do), not swallowed by the assignment below.
+  const out = Object.create(null) as Record<string, CanonicalValue>;
   for (const key in attrs) {
     const v = attrs[key];
     if (v !== undefined && v !== null) out[key] = attributeValue(v);
@@ -56,11 +58,9 @@ function el(v: unknown): string {
   return JSON.stringify(v) ?? 'null';
 }
 
-/** An attribute value's canonical JSON (what `sortedPairs` + JSON.stringify give for it). */
+/** An attribute value's canonical JSON (what `sortedPairs` + JSON.stringify give for it), strings aside. */
 function valueJson(v: AttributeValue): string {
   switch (typeof v) {
-    case 'string':
-      return JSON.stringify(v);
     case 'number':
       return Number.isFinite(v) ? String(v) : `"${String(v)}"`;
     case 'boolean':
@@ -70,18 +70,25 @@ function valueJson(v: AttributeValue): string {
   }
 }
 
+/** hrTimeToNanos inside quotes, without the destructuring (the chain's hot path). */
+function quotedNanos(t: HrTime): string {
+  const sec = t[0];
+  return sec === 0 ? `"${t[1]}"` : `"${sec}${String(t[1]).padStart(9, '0')}"`;
+}
+
 /**
  * The canonical encoding of a span in one pass, without building the intermediate record: the
  * chain's hot path. Produces exactly canonicalRecordJson(spanToCanonical(span)) (asserted in the
  * tests). Attribute names are sorted once per shape (record-shapes.ts), each value escaped once,
- * and the escaped string values are left on the record for the OTLP/JSON encoder.
+ * and the escaped string values are left in the shared memo for the OTLP/JSON encoder
+ * (payload/safe-json.ts), which encodes the record next. Plain `+` on strings: V8 joins them as
+ * ropes, flattened once when the text is hashed.
  */
 export function spanCanonicalJson(span: ReadableSpan): string {
-  const ctx = span.spanContext();
   const attrs = span.attributes;
-  const shape = shapeOf(Object.keys(attrs));
-  const { keys, order, prefixes } = shape;
-  const pairs: unknown[] = new Array(2 * keys.length);
+  const { keys, order, prefixes, joiners } = shapeOf(Object.keys(attrs));
+  const pairs = escapedValues.pairs;
+  // Each pair's close goes out with the next pair's opening (`],["name",`): two joins per pair.
   let body = '';
   for (let j = 0; j < order.length; j++) {
     const i = order[j] as number;
@@ -93,9 +100,8 @@ export function spanCanonicalJson(span: ReadableSpan): string {
       pairs[2 * i] = v;
       pairs[2 * i + 1] = json;
     } else json = valueJson(v);
-    body += body === '' ? `${prefixes[j] as string}${json}]` : `,${prefixes[j] as string}${json}]`;
+    body = body === '' ? (prefixes[j] as string) + json : body + (joiners[j] as string) + json;
   }
-  if (Object.isExtensible(span)) (span as ReadableSpan & { [ESCAPED_VALUES]?: EscapedValues })[ESCAPED_VALUES] = { keys, pairs };
   const events =
     span.events.length === 0
       ? '[]'
@@ -105,10 +111,12 @@ export function spanCanonicalJson(span: ReadableSpan): string {
             return [e.name, hrTimeToNanos(e.time), Object.keys(a).sort().map((k) => [k, normalise(a[k] as CanonicalValue)])];
           }),
         );
+  const ctx = span.spanContext();
+  const status = span.status;
   return (
-    `${HEAD}${el(ctx.traceId)},${el(ctx.spanId)},${el(span.parentSpanContext?.spanId ?? '')},${el(span.name)},${el(span.kind + 1)}` +
-    `,"${hrTimeToNanos(span.startTime)}","${hrTimeToNanos(span.endTime)}",${el(span.status.code)},${el(span.status.message ?? '')}` +
-    `,[${body}],${events}]`
+    HEAD + el(ctx.traceId) + ',' + el(ctx.spanId) + ',' + el(span.parentSpanContext?.spanId ?? '') + ',' + el(span.name) + ',' + el(span.kind + 1) +
+    ',' + quotedNanos(span.startTime) + ',' + quotedNanos(span.endTime) + ',' + el(status.code) + ',' + el(status.message ?? '') +
+    (body === '' ? ',[],' : ',[' + body + ']],') + events + ']'
   );
 }
 
