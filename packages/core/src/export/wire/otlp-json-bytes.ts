@@ -1,6 +1,6 @@
 import { SpanKind, SpanStatusCode, type AttributeValue, type Attributes } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { ESCAPED_VALUES, escapedValue, type EscapedValues } from '../../payload/safe-json.js';
+import { escapedValue } from '../../payload/safe-json.js';
 import { hrTimeToNanos } from '../../tracing/clock.js';
 
 /**
@@ -11,7 +11,7 @@ import { hrTimeToNanos } from '../../tracing/clock.js';
  * of the same body (tests/export-wire-bytes.test.ts holds the two paths to the same bytes).
  */
 
-type Span = ReadableSpan & { [SPAN_JSON]?: Buffer; [ESCAPED_VALUES]?: EscapedValues };
+type Span = ReadableSpan & { [SPAN_JSON]?: Buffer };
 
 const SPAN_JSON: unique symbol = Symbol('tooltrail.spanJson');
 
@@ -53,32 +53,50 @@ function anyValue(v: AttributeValue): string | undefined {
   }
 }
 
-// `{"key":"name","value":` per attribute name: names repeat on every record of a shape.
-const keyPrefixes = new Map<string, string>();
-function keyPrefix(key: string): string {
-  let p = keyPrefixes.get(key);
-  if (p === undefined) {
-    p = `{"key":${JSON.stringify(key)},"value":`;
-    if (keyPrefixes.size >= 4096) keyPrefixes.clear();
-    keyPrefixes.set(key, p);
+// Per attribute name, the text before its value: `{"key":"name","value":`, and the same with
+// `{"stringValue":` after it (most values are strings), each also with the comma before it.
+// Names repeat on every record of a shape: made once, and a pair costs two joins, not five.
+interface KeyTexts {
+  readonly first: string;
+  readonly next: string;
+  readonly firstString: string;
+  readonly nextString: string;
+}
+const keyTexts = new Map<string, KeyTexts>();
+function textsOf(key: string): KeyTexts {
+  let t = keyTexts.get(key);
+  if (t === undefined) {
+    const first = `{"key":${JSON.stringify(key)},"value":`;
+    t = { first, next: `,${first}`, firstString: `${first}{"stringValue":`, nextString: `,${first}{"stringValue":` };
+    if (keyTexts.size >= 4096) keyTexts.clear();
+    keyTexts.set(key, t);
   }
-  return p;
+  return t;
 }
 
-/** The attributes as an OTLP KeyValue array; string values escaped by the chain are reused. */
-export function attributesJson(attrs: Attributes, cache?: EscapedValues): string {
-  let out = '';
+/**
+ * The attributes as an OTLP KeyValue array; `reuse`: string values the chain escaped for this
+ * record are taken from its memo (payload/safe-json.ts).
+ */
+export function attributesJson(attrs: Attributes, reuse = false): string {
+  let out = '[';
   let i = 0;
   for (const key in attrs) {
     const v = attrs[key];
-    if (v !== undefined) {
-      const value =
-        typeof v === 'string' ? `{"stringValue":${escapedValue(cache, i, key, v) ?? JSON.stringify(v)}}` : anyValue(v);
-      if (value !== undefined) out += `${out === '' ? '' : ','}${keyPrefix(key)}${value}}`;
+    if (typeof v === 'string') {
+      const json = (reuse ? escapedValue(i, v) : undefined) ?? JSON.stringify(v);
+      const t = textsOf(key);
+      out = out.length === 1 ? out + t.firstString + json + '}}' : out + t.nextString + json + '}}';
+    } else if (v !== undefined) {
+      const value = anyValue(v);
+      if (value !== undefined) {
+        const t = textsOf(key);
+        out = out.length === 1 ? out + t.first + value + '}' : out + t.next + value + '}';
+      }
     }
     i++;
   }
-  return `[${out}]`;
+  return out + ']';
 }
 
 export function statusCode(code: SpanStatusCode): number {
@@ -92,7 +110,7 @@ export function spanJson(span: ReadableSpan): string {
   let s =
     `{"traceId":${JSON.stringify(ctx.traceId)},"spanId":${JSON.stringify(ctx.spanId)},"name":${JSON.stringify(span.name)}` +
     `,"kind":${KIND[span.kind] ?? 1},"startTimeUnixNano":"${hrTimeToNanos(span.startTime)}","endTimeUnixNano":"${hrTimeToNanos(span.endTime)}"` +
-    `,"attributes":${attributesJson(span.attributes, (span as Span)[ESCAPED_VALUES])}` +
+    `,"attributes":${attributesJson(span.attributes, true)}` +
     (status.message
       ? `,"status":{"code":${statusCode(status.code)},"message":${JSON.stringify(status.message)}}`
       : `,"status":{"code":${statusCode(status.code)}}`);

@@ -68,26 +68,52 @@ export function traceRequestBytes(fragments: readonly Buffer[], resourceJson: Bu
   return requestBytes([{ resource: resourceJson, scopes: [{ scope: scopeJson, fragments }] }]);
 }
 
+/** A record already encoded: its bytes and what its request groups it under. */
+export interface EncodedSpan {
+  readonly bytes: Buffer;
+  readonly resource: ReadableSpan['resource'];
+  readonly scope: ReadableSpan['instrumentationScope'];
+}
+
+/**
+ * A record's bytes with its grouping, so a batch can hold these instead of the spans: a span
+ * with its attributes is garbage at once, and a batch waiting for its seal keeps only Buffers,
+ * whose bytes live outside the JavaScript heap (no scavenge copies them).
+ */
+export function encodedSpan(span: ReadableSpan): EncodedSpan {
+  return { bytes: spanJsonBytes(span), resource: span.resource, scope: span.instrumentationScope };
+}
+
 /**
  * `encodeTraceRequest(spans)` as bytes: the same grouping (by resource object, then by scope
  * name and version), the same bytes, each span's fragment taken from its cache.
  */
 export function encodeTraceRequestBytes(spans: readonly ReadableSpan[]): Buffer {
+  return encodedRequestBytes(spans.map(encodedSpan));
+}
+
+/** The request for records already encoded, grouped as encodeTraceRequest groups their spans. */
+export function encodedRequestBytes(items: readonly EncodedSpan[]): Buffer {
+  const first = items[0];
+  if (first !== undefined && items.every((x) => x.resource === first.resource && x.scope === first.scope)) {
+    // An auditor has one resource and one scope: no grouping to do.
+    return traceRequestBytes(items.map((x) => x.bytes), resourceJsonBytes(first.resource), scopeJsonBytes(first.scope));
+  }
   const byResource = new Map<unknown, { resource: Buffer; scopes: Map<string, { scope: Buffer; fragments: Buffer[] }> }>();
-  for (const span of spans) {
-    let r = byResource.get(span.resource);
+  for (const item of items) {
+    let r = byResource.get(item.resource);
     if (r === undefined) {
-      r = { resource: resourceJsonBytes(span.resource), scopes: new Map() };
-      byResource.set(span.resource, r);
+      r = { resource: resourceJsonBytes(item.resource), scopes: new Map() };
+      byResource.set(item.resource, r);
     }
-    const scope = span.instrumentationScope;
+    const scope = item.scope;
     const key = `${scope.name}@${scope.version ?? ''}`;
     let s = r.scopes.get(key);
     if (s === undefined) {
       s = { scope: scopeJsonBytes(scope), fragments: [] };
       r.scopes.set(key, s);
     }
-    s.fragments.push(spanJsonBytes(span));
+    s.fragments.push(item.bytes);
   }
   return requestBytes(Array.from(byResource.values(), (r) => ({ resource: r.resource, scopes: [...r.scopes.values()] })));
 }

@@ -6,7 +6,7 @@ import { KIND, statusCode } from './otlp-json-bytes.js';
 // The byte path (each span encoded once, requests assembled from cached fragments); the object
 // path below stays the reference it is tested against, and what protobuf is built from.
 export { spanJsonBytes, resourceJsonBytes, scopeJsonBytes } from './otlp-json-bytes.js';
-export { traceRequestBytes, encodeTraceRequestBytes, type ResourceGroup } from './otlp-json-request.js';
+export { traceRequestBytes, encodeTraceRequestBytes, encodedRequestBytes, encodedSpan, type EncodedSpan, type ResourceGroup } from './otlp-json-request.js';
 
 /**
  * OTLP/JSON encoding of spans (opentelemetry-proto's JSON mapping: hex ids, nanosecond times as
