@@ -43,24 +43,27 @@ export function rejectionReason(approval: ApprovalRecord): string {
 /**
  * Writes the decision onto a call span: the whole of it as a `tooltrail.approval` event, and
  * decision, approver (and reason) as attributes of the span, so a backend can filter calls by
- * who approved them without reading events. `maskText` masks the free text of the reason.
+ * who approved them without reading events. `maskText` masks the free text of the reason,
+ * `maskIdentity` the approver (an identity value, masked as a principal's id is).
  */
 export function recordApproval(
   span: { addEvent(name: string, attributes: Attributes): unknown },
   attrs: Attributes,
   approval: ApprovalRecord,
   maskText: (text: string) => string,
+  maskIdentity: (text: string) => string,
 ): void {
   const reason = approval.reason === undefined ? undefined : maskText(approval.reason);
+  const by = maskIdentity(approval.by);
   const event: Attributes = {
     [sc.ATTR_APPROVAL_DECISION]: approval.decision,
-    [sc.ATTR_APPROVAL_BY]: approval.by,
+    [sc.ATTR_APPROVAL_BY]: by,
     [sc.ATTR_APPROVAL_AT]: new Date(approval.at ?? Date.now()).toISOString(),
   };
   if (reason !== undefined) event[sc.ATTR_APPROVAL_REASON] = reason;
   if (approval.source !== undefined) event[sc.ATTR_APPROVAL_SOURCE] = approval.source;
   span.addEvent(sc.EVENT_APPROVAL, event);
   attrs[sc.ATTR_APPROVAL_DECISION] = approval.decision;
-  attrs[sc.ATTR_APPROVAL_BY] = approval.by;
+  attrs[sc.ATTR_APPROVAL_BY] = by;
   if (reason !== undefined) attrs[sc.ATTR_APPROVAL_REASON] = reason;
 }

@@ -123,6 +123,15 @@ export class CallRecord implements InFlightCall, DecisionClock {
     }
   }
 
+  /** Who decided or refused (an approver, a framework component): masked as the run's identity values are. */
+  identityText(value: string, key: string): string {
+    try {
+      return this.engine.encoder.text(value, { tool: this.def.name, field: 'identity', key, masking: this.def.masking, report: this.report });
+    } catch {
+      return sc.MASKING_FAILED_MARKER;
+    }
+  }
+
   /** An `exception` event; `report`: the call's tally, when it goes on the call span. */
   exception(span: Span, err: unknown, report?: EncodeReport): void {
     recordException(span, this.engine.encoder, this.def.name, this.def.masking, err, report);
@@ -217,7 +226,7 @@ export class CallRecord implements InFlightCall, DecisionClock {
 
   /** An approval decision on the call span: the `tooltrail.approval` event and its summary attributes. */
   approval(approval: ApprovalRecord): void {
-    recordApproval(this.span, this.attrs, approval, (t) => this.text(t));
+    recordApproval(this.span, this.attrs, approval, (t) => this.text(t), (t) => this.identityText(t, sc.ATTR_APPROVAL_BY));
   }
 
   /** Under strict durability: every record so far made durable; false when it could not be. */

@@ -24,7 +24,7 @@ export function recordRefusedCall(engine: InvokeEngine, def: ToolDefinition, inp
   });
   const a = rec.attrs;
   if (input.approval !== undefined) rec.approval(input.approval);
-  if (input.by !== undefined) a[sc.ATTR_REFUSED_BY] = input.by;
+  if (input.by !== undefined) a[sc.ATTR_REFUSED_BY] = rec.identityText(input.by, sc.ATTR_REFUSED_BY);
   a[sc.ATTR_REFUSED_REASON] = rec.text(input.reason);
   let error: RefusedCall;
   if (input.kind === 'invalid') {
