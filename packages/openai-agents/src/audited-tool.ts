@@ -9,6 +9,7 @@ import {
 } from '@openai/agents';
 import { AuditConfigError, type ArgumentSchema, type AuditedFunction, type CallMeta, type SchemaResult, type ToolOptions as CoreToolOptions } from '@tooltrail/core';
 import { isRefusal, refusalHandling, withAdapterAudit, type RefusedCall } from '@tooltrail/core/adapter';
+import { RULE_APPROVAL } from '@tooltrail/core/semconv';
 import { approvalRecord } from './approvals.js';
 import { callStore, newCallState, proposalOf, registry, takeDecision, type AuditedBody, type CallState } from './call-state.js';
 import { inputIssues, isSafeParser } from './issues.js';
@@ -19,7 +20,7 @@ import { AUDIT_OPTION_KEYS, checkOptions, type AuditOpenAIAgentsToolOptions } fr
  * `tooltrail.policy.rule = tooltrail.approval` (this constant's value now) and the approval
  * itself under `tooltrail.approval.*`.
  */
-export const APPROVAL_REJECTED_RULE = 'tooltrail.approval';
+export const APPROVAL_REJECTED_RULE = RULE_APPROVAL;
 /**
  * @deprecated An approved call no longer records a policy rule; read
  * `tooltrail.approval.decision = approved` and `tooltrail.approval.by` instead.

@@ -12,12 +12,8 @@ import { trailToCanonical } from './to-canonical.js';
  * seen, duplicate or conflict) run as it arrives; the rest runs in stream-checks.ts at the end.
  */
 
-// Contract B (docs/integrity.md, "Stream start and lineage"); the names mirror @tooltrail/core's semconv.
-export const SPAN_NAME_STREAM_START = 'tooltrail.stream_start';
-export const ATTR_STREAM_STARTED_AT = 'tooltrail.stream.started_at';
-export const ATTR_STREAM_LINEAGE = 'tooltrail.stream.lineage';
-export const ATTR_STREAM_PREV_ID = 'tooltrail.stream.prev_id';
-export const ATTR_STREAM_PREV_STARTED_AT = 'tooltrail.stream.prev_started_at';
+// Contract B (docs/integrity.md, "Stream start and lineage"): the names come from core's semconv.
+const { SPAN_NAME_STREAM_START, ATTR_STREAM_STARTED_AT, ATTR_STREAM_LINEAGE, ATTR_STREAM_PREV_ID, ATTR_STREAM_PREV_STARTED_AT } = sc;
 
 /** Checkpoints kept per stream; a forger could write any number. */
 export const MAX_CHECKPOINTS = 1_000_000;

@@ -1,4 +1,5 @@
 import crypto, { createHash, createHmac } from 'node:crypto';
+import { ATTR_HASH, ATTR_MAC } from '../contract/semconv.js';
 
 /**
  * The canonical encoding of a record: the exact bytes its `tooltrail.hash` is computed over.
@@ -34,7 +35,7 @@ export interface CanonicalRecord {
 }
 
 /** Attributes a record's hash cannot cover: they are computed from it. */
-export const UNHASHED_ATTRIBUTES: ReadonlySet<string> = new Set(['tooltrail.hash', 'tooltrail.mac']);
+export const UNHASHED_ATTRIBUTES: ReadonlySet<string> = new Set([ATTR_HASH, ATTR_MAC]);
 
 /** Numbers as JSON prints them; non-finite ones as the strings OTLP/JSON readers produce. */
 function value(v: CanonicalValue): CanonicalValue {
