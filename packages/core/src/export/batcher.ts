@@ -1,7 +1,5 @@
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-
 /**
- * Collects records into the open batch and decides when a batch is sealed (encoded and spooled
+ * Collects records (a sink's encoded records) into the open batch and decides when a batch is sealed (encoded and spooled
  * by `seal`). Sealing costs milliseconds, so it is kept off the stack of the call that fills a
  * batch: a batch that is full waits for the next turn of the event loop (setImmediate), and the
  * records that come before that turn (the rest of the same call) go into the room it leaves.
@@ -11,10 +9,10 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
  * turned, the full batch is sealed at once, inside that call. So a loop that never yields still
  * loses at most one batch to a SIGKILL, and pays for a seal no more often than before.
  */
-export class Batcher {
-  private open: ReadableSpan[] = [];
+export class Batcher<T> {
+  private open: T[] = [];
   /** A full batch waiting for the next turn of the event loop. */
-  private full: ReadableSpan[] | undefined;
+  private full: T[] | undefined;
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
   private readonly fullAt: number;
@@ -22,7 +20,7 @@ export class Batcher {
   constructor(
     private readonly maxBatch: number,
     private readonly intervalMs: number,
-    private readonly seal: (spans: ReadableSpan[]) => void,
+    private readonly seal: (spans: T[]) => void,
   ) {
     // The room: an eighth of the batch, at most 16 records (a call writes a few), none for tiny batches.
     this.fullAt = maxBatch - Math.min(16, Math.floor(maxBatch / 8));
@@ -33,7 +31,7 @@ export class Batcher {
     return this.open.length + (this.full?.length ?? 0);
   }
 
-  add(span: ReadableSpan): void {
+  add(span: T): void {
     if (this.full !== undefined && this.full.length + this.open.length + 1 > this.maxBatch) this.sealFull();
     this.open.push(span);
     if (this.full === undefined && this.open.length >= this.fullAt) {

@@ -9,6 +9,7 @@ import { exportSettings, type DurableExportOptions, type ExportSettings } from '
 import { registerExitHooks } from './process-hooks.js';
 import { Quarantine } from './quarantine.js';
 import { batchBody } from './request-bytes.js';
+import { encodedSpan, type EncodedSpan } from './wire/otlp-json.js';
 import { RequestSender, type WireFormat } from './request-sender.js';
 import { Settlements } from './settlements.js';
 import { SinkReport } from './sink-report.js';
@@ -47,7 +48,7 @@ export class DurableSink implements RecordSink {
   private readonly o: ExportSettings;
   private readonly report: SinkReport;
   private readonly settlements = new Settlements();
-  private readonly batcher: Batcher;
+  private readonly batcher: Batcher<EncodedSpan>;
   private readonly queue: DeliveryQueue;
   private readonly store: SpoolStore;
   private readonly adoption: SpoolAdoption;
@@ -93,7 +94,18 @@ export class DurableSink implements RecordSink {
   write(span: ReadableSpan): void {
     this.report.counters.recorded++;
     if (this.closed) this.report.drop(1, 'the auditor was shut down');
-    else this.batcher.add(span);
+    else {
+      // Encoded now, while the chain's escaped values for this record are at hand (and the
+      // record is final: it went through every stage); the batch then holds bytes, not spans.
+      let encoded: EncodedSpan;
+      try {
+        encoded = encodedSpan(span);
+      } catch (err) {
+        this.report.drop(1, `a record could not be encoded: ${(err as Error).message}`);
+        return;
+      }
+      this.batcher.add(encoded);
+    }
   }
 
   /** Seals what the batcher holds into the spool now. Synchronous, so it is safe in 'exit' handlers. */
@@ -102,7 +114,7 @@ export class DurableSink implements RecordSink {
   }
 
   /** Encodes one batch and appends it to the spool (or, when the spool is unusable, keeps it in memory within the cache budget). */
-  private sealBatch(spans: ReadableSpan[]): void {
+  private sealBatch(spans: EncodedSpan[]): void {
     let body: Buffer;
     try {
       body = batchBody(spans);

@@ -1,5 +1,4 @@
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { encodeTraceRequestBytes } from './wire/otlp-json.js';
+import { encodedRequestBytes, type EncodedSpan } from './wire/otlp-json.js';
 
 /**
  * Export requests as bytes. A batch is encoded once, to a Buffer; that Buffer is spooled, kept
@@ -8,12 +7,12 @@ import { encodeTraceRequestBytes } from './wire/otlp-json.js';
  */
 
 /**
- * The OTLP/JSON request for one batch: the one place a batch is encoded. Each span's bytes are
- * made once and cached on the record (wire/otlp-json-bytes.ts); this joins them under the
- * envelope, byte for byte what encodeTraceRequest() would write.
+ * The OTLP/JSON request for one batch: the one place a batch is assembled. Each record was
+ * encoded once, when the sink took it (wire/otlp-json-request.ts, encodedSpan); this joins the
+ * bytes under the envelope, byte for byte what encodeTraceRequest() would write.
  */
-export function batchBody(spans: readonly ReadableSpan[]): Buffer {
-  return encodeTraceRequestBytes(spans);
+export function batchBody(records: readonly EncodedSpan[]): Buffer {
+  return encodedRequestBytes(records);
 }
 
 const PREFIX = Buffer.from('{"resourceSpans":[');

@@ -13,7 +13,22 @@ export interface RecordShape {
   readonly order: readonly number[];
   /** Per sorted position: `["name",`, the canonical pair's opening. */
   readonly prefixes: readonly string[];
+  /** Per sorted position: `],["name",`, the previous pair's close and this one's opening. */
+  readonly joiners: readonly string[];
+  /**
+   * Per sorted position, the last short value seen there (string, number or boolean), its JSON
+   * text, and `joiner + json` as one flat string: most values repeat from record to record of a
+   * shape (the principal, the agent, the tool, the outcome), so they are escaped once, and the
+   * record's text is made of half as many pieces (flattening a rope costs per piece). Long
+   * values are not kept (never retained).
+   */
+  readonly lastValues: (string | number | boolean | undefined)[];
+  readonly lastJson: string[];
+  readonly lastPairs: string[];
 }
+
+/** Values up to this length are remembered per position (a bounded, cheap comparison). */
+export const MEMO_VALUE_LENGTH = 128;
 
 /** Shapes by name count; each list most recently used first. Bounded: a shape is cheap to redo. */
 const byCount = new Map<number, RecordShape[]>();
@@ -29,7 +44,8 @@ function build(keys: string[]): RecordShape {
   for (let i = 0; i < keys.length; i++) if (!UNHASHED_ATTRIBUTES.has(keys[i] as string)) order.push(i);
   // Code-unit order, as Array.prototype.sort gives for strings (names are unique: no ties).
   order.sort((x, y) => ((keys[x] as string) < (keys[y] as string) ? -1 : 1));
-  return { keys, order, prefixes: order.map((i) => `[${JSON.stringify(keys[i])},`) };
+  const prefixes = order.map((i) => `[${JSON.stringify(keys[i])},`);
+  return { keys, order, prefixes, joiners: prefixes.map((p) => `],${p}`), lastValues: order.map(() => undefined), lastJson: order.map(() => ''), lastPairs: order.map(() => '') };
 }
 
 /** The shape of these names (`keys` is adopted when the shape is new: pass a fresh array). */

@@ -3,7 +3,7 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { hrTimeToNanos } from '../tracing/clock.js';
 import { escapedValues } from '../payload/safe-json.js';
 import { RECORD_VERSION, type CanonicalRecord, type CanonicalValue } from './canonical.js';
-import { shapeOf } from './record-shapes.js';
+import { MEMO_VALUE_LENGTH, shapeOf } from './record-shapes.js';
 
 /**
  * A span as its hash sees it: the same values the OTLP/JSON encoder sends (integers as numbers,
@@ -86,21 +86,32 @@ function quotedNanos(t: HrTime): string {
  */
 export function spanCanonicalJson(span: ReadableSpan): string {
   const attrs = span.attributes;
-  const { keys, order, prefixes, joiners } = shapeOf(Object.keys(attrs));
+  const shape = shapeOf(Object.keys(attrs));
+  const { keys, order, prefixes, joiners, lastValues, lastJson, lastPairs } = shape;
   const pairs = escapedValues.pairs;
-  // Each pair's close goes out with the next pair's opening (`],["name",`): two joins per pair.
+  // Each pair's close goes out with the next pair's opening (`],["name",`).
   let body = '';
   for (let j = 0; j < order.length; j++) {
     const i = order[j] as number;
     const v = attrs[keys[i] as string];
     if (v === undefined || v === null) continue;
     let json: string;
+    if (v === lastValues[j]) {
+      json = lastJson[j] as string;
+      body = body === '' ? (prefixes[j] as string) + json : body + (lastPairs[j] as string);
+    } else {
+      json = typeof v === 'string' ? JSON.stringify(v) : valueJson(v);
+      if (typeof v !== 'object' && (typeof v !== 'string' || v.length <= MEMO_VALUE_LENGTH)) {
+        lastValues[j] = v;
+        lastJson[j] = json;
+        lastPairs[j] = [joiners[j], json].join('');
+      }
+      body = body === '' ? (prefixes[j] as string) + json : body + (joiners[j] as string) + json;
+    }
     if (typeof v === 'string') {
-      json = JSON.stringify(v);
       pairs[2 * i] = v;
       pairs[2 * i + 1] = json;
-    } else json = valueJson(v);
-    body = body === '' ? (prefixes[j] as string) + json : body + (joiners[j] as string) + json;
+    }
   }
   const events =
     span.events.length === 0
@@ -113,11 +124,12 @@ export function spanCanonicalJson(span: ReadableSpan): string {
         );
   const ctx = span.spanContext();
   const status = span.status;
-  return (
-    HEAD + el(ctx.traceId) + ',' + el(ctx.spanId) + ',' + el(span.parentSpanContext?.spanId ?? '') + ',' + el(span.name) + ',' + el(span.kind + 1) +
-    ',' + quotedNanos(span.startTime) + ',' + quotedNanos(span.endTime) + ',' + el(status.code) + ',' + el(status.message ?? '') +
-    (body === '' ? ',[],' : ',[' + body + ']],') + events + ']'
-  );
+  // The head as one flat string (join writes it at once), so the rope has few pieces to flatten.
+  const head = [
+    HEAD, el(ctx.traceId), ',', el(ctx.spanId), ',', el(span.parentSpanContext?.spanId ?? ''), ',', el(span.name), ',', el(span.kind + 1),
+    ',', quotedNanos(span.startTime), ',', quotedNanos(span.endTime), ',', el(status.code), ',', el(status.message ?? ''),
+  ].join('');
+  return head + (body === '' ? ',[],' : ',[' + body + ']],') + events + ']';
 }
 
 function normalise(v: CanonicalValue): CanonicalValue {

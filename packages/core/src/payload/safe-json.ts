@@ -212,22 +212,19 @@ export function describeError(err: unknown): string {
 }
 
 /**
- * The JSON text of a record's string attribute values, as the integrity chain escaped them for
- * the canonical encoding (docs/integrity.md). The OTLP/JSON encoder escapes string values the
- * same way (`JSON.stringify` of the string), so it reuses them instead of escaping every
- * argument and result a second time. Kept on the record under a symbol: records carry it to
- * the sink with no map to look it up in, and it never shows up in the attributes themselves.
+ * The JSON text of the string attribute values the integrity chain escaped last, for the
+ * canonical encoding (docs/integrity.md). The OTLP/JSON encoder escapes string values the same
+ * way (`JSON.stringify` of the string), and the durable sink encodes a record right after the
+ * chain hashed it, so it reuses them instead of escaping every argument and result a second
+ * time. One shared memo, not a field per record: nothing to allocate per record, nothing kept
+ * alive with the record until its batch is sealed (a GC survivor copied by every scavenge).
+ * An entry is only ever used for a value equal to the one it was made from, and the escape
+ * is a function of the value alone, so a stale entry can never give wrong bytes.
  */
-export const ESCAPED_VALUES: unique symbol = Symbol('tooltrail.escapedValues');
+export const escapedValues: { pairs: unknown[] } = { pairs: [] };
 
-/** `keys` in the attributes' own order; `pairs` holds [value, json] for index i at 2i, 2i+1. */
-export interface EscapedValues {
-  readonly keys: readonly string[];
-  readonly pairs: readonly unknown[];
-}
-
-/** The cached JSON text of attribute `key` (index `i` in key order) when its value is unchanged. */
-export function escapedValue(cache: EscapedValues | undefined, i: number, key: string, value: string): string | undefined {
-  if (cache === undefined || cache.keys[i] !== key || cache.pairs[2 * i] !== value) return undefined;
-  return cache.pairs[2 * i + 1] as string | undefined;
+/** The memo's JSON text of `value` when entry `i` (the attribute's index in key order) holds it. */
+export function escapedValue(i: number, value: string): string | undefined {
+  const pairs = escapedValues.pairs;
+  return pairs[2 * i] === value ? (pairs[2 * i + 1] as string) : undefined;
 }

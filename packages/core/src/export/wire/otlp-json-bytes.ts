@@ -55,24 +55,32 @@ function anyValue(v: AttributeValue): string | undefined {
 
 // Per attribute name, the text before its value: `{"key":"name","value":`, and the same with
 // `{"stringValue":` after it (most values are strings), each also with the comma before it.
-// Names repeat on every record of a shape: made once, and a pair costs two joins, not five.
+// Names repeat on every record of a shape: made once. And the last short value seen under the
+// name with its whole `,{"key":..,"value":..}` text as one flat string: most values repeat from
+// record to record (the principal, the tool, the outcome), so they cost one join, and the
+// record's text has few pieces to flatten when it becomes bytes.
 interface KeyTexts {
   readonly first: string;
   readonly next: string;
   readonly firstString: string;
   readonly nextString: string;
+  lastValue: string | number | boolean | undefined;
+  lastNext: string;
 }
 const keyTexts = new Map<string, KeyTexts>();
 function textsOf(key: string): KeyTexts {
   let t = keyTexts.get(key);
   if (t === undefined) {
     const first = `{"key":${JSON.stringify(key)},"value":`;
-    t = { first, next: `,${first}`, firstString: `${first}{"stringValue":`, nextString: `,${first}{"stringValue":` };
+    t = { first, next: `,${first}`, firstString: `${first}{"stringValue":`, nextString: `,${first}{"stringValue":`, lastValue: undefined, lastNext: '' };
     if (keyTexts.size >= 4096) keyTexts.clear();
     keyTexts.set(key, t);
   }
   return t;
 }
+
+/** Short values are remembered per name (never a long argument or result). */
+const MEMO_VALUE_LENGTH = 128;
 
 /**
  * The attributes as an OTLP KeyValue array; `reuse`: string values the chain escaped for this
@@ -83,20 +91,35 @@ export function attributesJson(attrs: Attributes, reuse = false): string {
   let i = 0;
   for (const key in attrs) {
     const v = attrs[key];
-    if (typeof v === 'string') {
-      const json = (reuse ? escapedValue(i, v) : undefined) ?? JSON.stringify(v);
+    if (v !== undefined) {
       const t = textsOf(key);
-      out = out.length === 1 ? out + t.firstString + json + '}}' : out + t.nextString + json + '}}';
-    } else if (v !== undefined) {
-      const value = anyValue(v);
-      if (value !== undefined) {
-        const t = textsOf(key);
-        out = out.length === 1 ? out + t.first + value + '}' : out + t.next + value + '}';
+      if (v === t.lastValue && out.length > 1) out += t.lastNext;
+      else if (typeof v === 'string') {
+        const json = (reuse ? escapedValue(i, v) : undefined) ?? JSON.stringify(v);
+        if (out.length === 1) out += t.firstString + json + '}}';
+        else {
+          out += t.nextString + json + '}}';
+          if (v.length <= MEMO_VALUE_LENGTH) remember(t, v, [t.nextString, json, '}}'].join(''));
+        }
+      } else {
+        const value = anyValue(v);
+        if (value !== undefined) {
+          if (out.length === 1) out += t.first + value + '}';
+          else {
+            out += t.next + value + '}';
+            if (typeof v !== 'object') remember(t, v, [t.next, value, '}'].join(''));
+          }
+        }
       }
     }
     i++;
   }
   return out + ']';
+}
+
+function remember(t: KeyTexts, value: string | number | boolean, text: string): void {
+  t.lastValue = value;
+  t.lastNext = text;
 }
 
 export function statusCode(code: SpanStatusCode): number {
