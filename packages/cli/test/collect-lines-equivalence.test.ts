@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { decodeJsonBody, fastJsonLines } from '../src/collector/json-fast-lines.js';
 import { decodeJsonLines } from '../src/collector/json-lines.js';
 import { decodeJsonRequest } from '../src/collector/otlp-json.js';
 import { decodeProtobufRequest } from '../src/collector/otlp-protobuf.js';
@@ -27,17 +28,40 @@ function run(f: () => { lines: { t: string; rest: Buffer }[]; bytes: number; spa
 const protobufLines = (body: Uint8Array, maxSpans = Infinity, maxBytes = Infinity, writer?: string) =>
   run(() => requestLines(decodeProtobufRequest(body, maxSpans), AT, writer, maxBytes));
 
+/** How many bodies the OTLP/JSON fast path (json-fast-lines.ts) stored itself, and how many it handed on. */
+const fastPath = { taken: 0, handedOn: 0 };
+
 function same(format: 'json' | 'protobuf', body: string | Uint8Array, maxSpans = Infinity, maxBytes = Infinity, writer?: string): Outcome {
+  if (format === 'json' && typeof body !== 'string') {
+    // Raw bytes (not UTF-8, say): the server reads them as UTF-8 for the reference decoder.
+    const bytes = Buffer.from(body);
+    return sameBytes(bytes, bytes.toString('utf8'), maxSpans, maxBytes, writer);
+  }
   if (format === 'protobuf') {
     // One decoder: what it must do is refuse with a decode error or give lines, never crash.
     const r = protobufLines(body as Uint8Array, maxSpans, maxBytes, writer);
     if ('error' in r) expect(r.error).toMatch(/^(OtlpDecodeError|TooManySpansError|StoredBytesError): /);
     return r;
   }
+  return sameBytes(Buffer.from(body as string, 'utf8'), body as string, maxSpans, maxBytes, writer);
+}
+
+/**
+ * The JSON paths on one body: the first decoder, the straight decoder, and the byte-level fast
+ * path, which either stores exactly the same lines or hands the request on (then the straight
+ * decoder's lines or refusal are the answer, checked here too through `decodeJsonBody`).
+ */
+function sameBytes(bytes: Buffer, text: string, maxSpans: number, maxBytes: number, writer: string | undefined): Outcome {
   const o = { maxSpans, maxStoredBytes: maxBytes, receivedAt: () => AT, writer };
-  const old = run(() => requestLines(decodeJsonRequest(body as string, maxSpans), AT, writer, maxBytes));
-  const now = run(() => decodeJsonLines(body as string, o));
+  const old = run(() => requestLines(decodeJsonRequest(text, maxSpans), AT, writer, maxBytes));
+  const now = run(() => decodeJsonLines(text, o));
   expect(now).toEqual(old);
+  const fast = fastJsonLines(bytes, o);
+  if (fast) {
+    fastPath.taken++;
+    expect(run(() => fast)).toEqual(old);
+  } else fastPath.handedOn++;
+  expect(run(() => decodeJsonBody(bytes, o))).toEqual(old);
   return now;
 }
 
@@ -122,6 +146,9 @@ describe('the stored lines straight from OTLP/JSON are the lines of the first de
       ],
     }, Infinity, Infinity, 'support-agent');
     expect(r).toMatchObject({ spans: 6 });
+    const taken = fastPath.taken;
+    same('json', JSON.stringify({ resourceSpans: [{ resource: { attributes: [sv('service.name', 'a')] }, scopeSpans: [{ scope: { name: 's' }, spans: [span(0), full] }] }] }), Infinity, Infinity, 'agent ü');
+    expect(fastPath.taken).toBe(taken + 1);
     expect('lines' in r && r.lines.length).toBe(9);
   });
 
@@ -178,6 +205,44 @@ describe('the stored lines straight from OTLP/JSON are the lines of the first de
     same('json', `{"resourceSpans":${'['.repeat(200_000)}${']'.repeat(200_000)}}`);
   });
 
+  it('bodies the OTLP/JSON fast path must store alike or hand on: escapes, layout, repeats, unknown fields, numbers', () => {
+    const base = JSON.stringify(request([span(0, { events: [{ timeUnixNano: '5', name: 'e', attributes: [sv('k', 'v')] }], links: [{ traceId: 'ab'.repeat(16), spanId: 'cd'.repeat(8) }] })]));
+    const strings = ['plain', 'q\\"uote', 'back\\\\slash', 'tab\\t nl\\n cr\\r \\b \\f', 'sl\\/ash', '\\u0041\\u00e9\\u20ac', '\\ud83d\\ude00', '\\ud800 lone', 'lone \\udfff', '\\u0000\\u001f\\u007f', 'raw\ttab', 'ü € 😀', '\\x', '\\u12', '\u2028'];
+    for (const v of strings) {
+      for (const field of ['"name":"execute_tool send_email"', '"key":"gen_ai.tool.name"', '"stringValue":"send_email"', '"name":"@tooltrail/core"', '"key":"service.name"', '"name":"e"']) {
+        const [name] = field.split(':');
+        same('json', base.replace(field, `${name}:"${v}"`));
+      }
+      same('json', base.replace('"spanId":"', `"spa\\u006eId":"`));
+      same('json', base.replace('{"traceId"', `{"x-unknown":"${v}","traceId"`));
+    }
+    // Layout, duplicate members, unknown members at every level, literals and numbers.
+    same('json', JSON.stringify(JSON.parse(base), null, 2));
+    same('json', ` \r\n\t${base}\n `);
+    for (const bad of ['\ufeff', 'x', '{}', ',']) same('json', `${base}${bad}`), same('json', `${bad}${base}`);
+    for (const [from, to] of [
+      ['"name":"execute_tool send_email"', '"name":"a","name":"b"'],
+      ['"kind":1', '"kind":1,"kind":2'],
+      ['"key":"gen_ai.tool.name"', '"key":"a","key":"b"'],
+      ['"stringValue":"send_email"', '"stringValue":"a","boolValue":true'],
+      ['"stringValue":"send_email"', '"stringValue":"a","stringValue":"b"'],
+      ['"status":{"code":1}', '"status":{"code":1,"code":2}'],
+      ['"resourceSpans":[', '"other":[{"a":[1,-2.5e-3,true,false,null,{"b":"\\u0041"}]}],"resourceSpans":['],
+      ['"spans":[', '"x":{"y":[[[]]]},"spans":['],
+      ['"resource":{', '"resource":{"entityRefs":[{"type":"t"}],'],
+      ['"kind":1', '"kind":"SPAN_KIND_SERVER"'], ['"kind":1', '"kind":1.0'], ['"kind":1', '"kind":6'], ['"kind":1', '"kind":-0'], ['"kind":1', '"kind":"1"'], ['"kind":1', '"kind":null'],
+      ['"code":1', '"code":"STATUS_CODE_ERROR"'], ['"code":1', '"code":3'], ['"code":1', '"code":2e0'],
+      ['"intValue":"1"', '"intValue":1'], ['"intValue":"1"', '"intValue":-0'], ['"intValue":"1"', '"intValue":"01"'], ['"intValue":"1"', '"intValue":1e2'], ['"intValue":"1"', '"intValue":"-7"'], ['"intValue":"1"', '"intValue":123456789012345678'],
+      ['"intValue":"1"', '"doubleValue":1.50'], ['"intValue":"1"', '"doubleValue":-0.0'], ['"intValue":"1"', '"doubleValue":1E400'], ['"intValue":"1"', '"doubleValue":"NaN"'], ['"intValue":"1"', '"doubleValue":01'], ['"intValue":"1"', '"doubleValue":1.'], ['"intValue":"1"', '"doubleValue":-'],
+      ['"intValue":"1"', '"bytesValue":"AQI-_w"'], ['"intValue":"1"', '"bytesValue":"!!"'], ['"intValue":"1"', '"boolValue":tru'], ['"intValue":"1"', '"arrayValue":{}'], ['"intValue":"1"', '"kvlistValue":{"values":[]}'],
+      ['"startTimeUnixNano":"1741064767889000000"', '"startTimeUnixNano":1741064767889000000'], ['"startTimeUnixNano":"1741064767889000000"', '"startTimeUnixNano":17410647'],
+      ['"startTimeUnixNano":"1741064767889000000"', '"startTimeUnixNano":"0017"'], ['"startTimeUnixNano":"1741064767889000000"', '"startTimeUnixNano":"18446744073709551615"'],
+      ['"traceId":"', '"parentSpanId":"","traceId":"'], ['"traceId":"', '"parentSpanId":"AbCdEf0123456789","traceId":"'], ['"traceId":"', '"parentSpanId":null,"traceId":"'],
+      ['"traceId":"', '"flags":257,"droppedAttributesCount":4294967295,"droppedEventsCount":999999999,"traceId":"'],
+      ['"traceId":"', '"traceState":"","traceId":"'],
+    ]) same('json', base.replace(from!, to!));
+  });
+
   it('caps: spans and stored bytes, and which refusal comes first', () => {
     const many = request(Array.from({ length: 20 }, (_, i) => span(i)));
     for (const maxSpans of [0, 1, 19, 20]) both(many, maxSpans);
@@ -207,7 +272,20 @@ describe('the stored lines straight from OTLP/JSON are the lines of the first de
     const id = (n: number) => fc.uint8Array({ minLength: n, maxLength: n }).map((b) => Buffer.from(b).toString('hex'));
     const aSpan = fc.record({ traceId: id(16), spanId: id(8), name: fc.string(), kind: fc.integer({ min: 0, max: 5 }), startTimeUnixNano: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map(String), attributes: kvs, droppedAttributesCount: fc.nat(3), status: fc.record({ code: fc.integer({ min: 0, max: 2 }), message: fc.string({ maxLength: 3 }) }) }, { requiredKeys: ['traceId', 'spanId'] });
     const req = fc.array(fc.record({ resource: fc.record({ attributes: kvs }), scopeSpans: fc.array(fc.record({ scope: fc.record({ name: fc.constantFrom('s', 't'), attributes: kvs }, { requiredKeys: [] }), spans: fc.array(aSpan, { maxLength: 3 }) }), { maxLength: 2 }) }), { maxLength: 3 }).map((resourceSpans) => ({ resourceSpans }));
+    const before = { ...fastPath };
     fc.assert(fc.property(req, (r) => void both(r as J)), { numRuns: 300 });
+    // The fast path must store most ordinary requests itself (it hands on big int64s and the like).
+    expect(fastPath.taken - before.taken).toBeGreaterThan((fastPath.handedOn - before.handedOn) * 2);
+    // OTLP/JSON bodies corrupted byte by byte: the fast path stores what the reference stores or hands them on.
+    const interesting = [...'"\\{}[],:0-.eu/ \n', '\u0000', '\u007f'].map((c) => c.charCodeAt(0)).concat([0x80, 0xc3, 0xed, 0xff]);
+    fc.assert(
+      fc.property(req, fc.array(fc.tuple(fc.nat(), fc.oneof(fc.constantFrom(...interesting), fc.integer({ min: 0, max: 255 }))), { minLength: 1, maxLength: 3 }), fc.nat(), (r, flips, cut) => {
+        const body = Buffer.from(JSON.stringify(r), 'utf8');
+        for (const [at, byte] of flips) body[at % body.length] = byte;
+        same('json', body.subarray(0, cut % 7 === 0 ? cut % (body.length + 1) : body.length));
+      }),
+      { numRuns: 1000 },
+    );
     fc.assert(
       fc.property(req, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }), fc.nat(), (r, flips, cut) => {
         const body = Buffer.from(toProto(r as J));

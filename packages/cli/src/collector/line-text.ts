@@ -22,6 +22,8 @@ const SCAN_KEYS = 16;
 export class AttrText {
   private readonly keys: string[] = [];
   private readonly values: string[] = [];
+  /** Each key's `"key":` text when the caller had it already (the fast path's raw bytes). */
+  private readonly texts: (string | undefined)[] = [];
   private index: Map<string, number> | undefined;
   private integerKeys = false;
 
@@ -29,7 +31,8 @@ export class AttrText {
     return this.keys.length;
   }
 
-  set(key: string, valueJson: string): void {
+  /** `keyText`: the key's `"key":` when known (what `JSON.stringify(key) + ':'` gives). */
+  set(key: string, valueJson: string, keyText?: string): void {
     const at = this.find(key);
     if (at >= 0) {
       this.values[at] = valueJson;
@@ -37,6 +40,7 @@ export class AttrText {
     }
     this.keys.push(key);
     this.values.push(valueJson);
+    this.texts.push(keyText);
     this.index?.set(key, this.keys.length - 1);
     if (!this.integerKeys) {
       const c = key.charCodeAt(0);
@@ -56,7 +60,7 @@ export class AttrText {
     let out = '{';
     for (let j = 0; j < n; j++) {
       const i = order ? order[j]! : j;
-      out += `${j ? ',' : ''}${keyJson(this.keys[i]!)}${this.values[i]}`;
+      out += `${j ? ',' : ''}${this.texts[i] ?? keyJson(this.keys[i]!)}${this.values[i]}`;
     }
     return `${out}}`;
   }

@@ -40,7 +40,14 @@ export class LinesBuilder {
   private bytes = 0;
   private overflow = false;
 
-  constructor(private readonly maxBytes = Infinity) {}
+  /**
+   * `encoding`: how the JSON text given is written. `latin1` when it is already the UTF-8 bytes,
+   * one char each (the fast path's text, json-scan.ts).
+   */
+  constructor(
+    private readonly maxBytes = Infinity,
+    private readonly encoding: 'utf8' | 'latin1' = 'utf8',
+  ) {}
 
   /** Spans added so far (what `--max-spans` counts). */
   get spans(): number {
@@ -55,7 +62,7 @@ export class LinesBuilder {
   span(scope: ScopeText, rest: string): void {
     this.spanCount++;
     if (this.overflow) return;
-    const line = Buffer.from(`{"r":${this.groupOf(scope.resource).index},"s":${this.scopeIndex(scope)},${rest}`, 'utf8');
+    const line = Buffer.from(`{"r":${this.groupOf(scope.resource).index},"s":${this.scopeIndex(scope)},${rest}`, this.encoding);
     this.bytes += line.length + CHAIN_OVERHEAD_BYTES;
     if (this.bytes > this.maxBytes) {
       // Past the cap the request is refused once it is all read (a malformed span further on
@@ -71,8 +78,9 @@ export class LinesBuilder {
   finish(receivedAt: string, writer: string | undefined): RequestLines {
     if (this.overflow) throw new StoredBytesError(this.maxBytes);
     if (this.spanCount === 0) return { lines: [], bytes: 0, spans: 0 };
-    const head = `"receivedAt":${JSON.stringify(receivedAt)}${writer === undefined ? '' : `,"writer":${JSON.stringify(writer)}`}`;
-    const lines: PendingLine[] = this.groups.map((g) => ({ t: 'resource', rest: Buffer.from(resourceLine(g, head), 'utf8') }));
+    let head = `"receivedAt":${JSON.stringify(receivedAt)}${writer === undefined ? '' : `,"writer":${JSON.stringify(writer)}`}`;
+    if (this.encoding === 'latin1') head = Buffer.from(head, 'utf8').toString('latin1');
+    const lines: PendingLine[] = this.groups.map((g) => ({ t: 'resource', rest: Buffer.from(resourceLine(g, head), this.encoding) }));
     let bytes = this.bytes;
     for (const l of lines) bytes += l.rest.length + CHAIN_OVERHEAD_BYTES;
     if (bytes > this.maxBytes) throw new StoredBytesError(this.maxBytes);
