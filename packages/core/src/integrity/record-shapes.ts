@@ -70,3 +70,28 @@ export function shapeOf(keys: string[]): RecordShape {
   if (list.length > MAX_PER_COUNT) list.pop();
   return shape;
 }
+
+let lastShape: RecordShape | undefined;
+
+/**
+ * The shape of an attributes object: the shape used last when the names are the same, checked
+ * by walking them (no Object.keys array per record), else shapeOf.
+ */
+export function shapeOfAttributes(attrs: object): RecordShape {
+  const last = lastShape;
+  if (last !== undefined) {
+    const keys = last.keys;
+    let i = 0;
+    let same = true;
+    for (const key in attrs) {
+      if (keys[i] !== key) {
+        same = false;
+        break;
+      }
+      i++;
+    }
+    if (same && i === keys.length) return last;
+  }
+  lastShape = shapeOf(Object.keys(attrs));
+  return lastShape;
+}

@@ -3,7 +3,7 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { hrTimeToNanos } from '../tracing/clock.js';
 import { escapedValues } from '../payload/safe-json.js';
 import { RECORD_VERSION, type CanonicalRecord, type CanonicalValue } from './canonical.js';
-import { MEMO_VALUE_LENGTH, shapeOf } from './record-shapes.js';
+import { MEMO_VALUE_LENGTH, shapeOfAttributes } from './record-shapes.js';
 
 /**
  * A span as its hash sees it: the same values the OTLP/JSON encoder sends (integers as numbers,
@@ -86,7 +86,7 @@ function quotedNanos(t: HrTime): string {
  */
 export function spanCanonicalJson(span: ReadableSpan): string {
   const attrs = span.attributes;
-  const shape = shapeOf(Object.keys(attrs));
+  const shape = shapeOfAttributes(attrs);
   const { keys, order, prefixes, joiners, lastValues, lastJson, lastPairs } = shape;
   const pairs = escapedValues.pairs;
   // Each pair's close goes out with the next pair's opening (`],["name",`).
@@ -98,13 +98,20 @@ export function spanCanonicalJson(span: ReadableSpan): string {
     let json: string;
     if (v === lastValues[j]) {
       json = lastJson[j] as string;
-      body = body === '' ? (prefixes[j] as string) + json : body + (lastPairs[j] as string);
+      if (body === '') body = (prefixes[j] as string) + json;
+      else {
+        // The flat pair is made the first time a value repeats (values that change on every
+        // record, a call id, a seq, never pay for it).
+        let pair = lastPairs[j] as string;
+        if (pair === '') pair = lastPairs[j] = [joiners[j], json].join('');
+        body += pair;
+      }
     } else {
       json = typeof v === 'string' ? JSON.stringify(v) : valueJson(v);
       if (typeof v !== 'object' && (typeof v !== 'string' || v.length <= MEMO_VALUE_LENGTH)) {
         lastValues[j] = v;
         lastJson[j] = json;
-        lastPairs[j] = [joiners[j], json].join('');
+        lastPairs[j] = '';
       }
       body = body === '' ? (prefixes[j] as string) + json : body + (joiners[j] as string) + json;
     }

@@ -65,6 +65,9 @@ interface KeyTexts {
   readonly firstString: string;
   readonly nextString: string;
   lastValue: string | number | boolean | undefined;
+  /** `next` (or `nextString`) + the last value's JSON, as a rope. */
+  lastValueText: string;
+  /** The whole pair for the last value, flat; '' until the value repeats. */
   lastNext: string;
 }
 const keyTexts = new Map<string, KeyTexts>();
@@ -72,7 +75,7 @@ function textsOf(key: string): KeyTexts {
   let t = keyTexts.get(key);
   if (t === undefined) {
     const first = `{"key":${JSON.stringify(key)},"value":`;
-    t = { first, next: `,${first}`, firstString: `${first}{"stringValue":`, nextString: `,${first}{"stringValue":`, lastValue: undefined, lastNext: '' };
+    t = { first, next: `,${first}`, firstString: `${first}{"stringValue":`, nextString: `,${first}{"stringValue":`, lastValue: undefined, lastValueText: '', lastNext: '' };
     if (keyTexts.size >= 4096) keyTexts.clear();
     keyTexts.set(key, t);
   }
@@ -93,21 +96,26 @@ export function attributesJson(attrs: Attributes, reuse = false): string {
     const v = attrs[key];
     if (v !== undefined) {
       const t = textsOf(key);
-      if (v === t.lastValue && out.length > 1) out += t.lastNext;
-      else if (typeof v === 'string') {
+      if (v === t.lastValue && out.length > 1) {
+        // Joined flat the first time the value repeats (a value new on every record never is).
+        if (t.lastNext === '') t.lastNext = [t.lastValueText, typeof v === 'string' ? '}}' : '}'].join('');
+        out += t.lastNext;
+      } else if (typeof v === 'string') {
         const json = (reuse ? escapedValue(i, v) : undefined) ?? JSON.stringify(v);
         if (out.length === 1) out += t.firstString + json + '}}';
         else {
-          out += t.nextString + json + '}}';
-          if (v.length <= MEMO_VALUE_LENGTH) remember(t, v, [t.nextString, json, '}}'].join(''));
+          const text = t.nextString + json;
+          out += text + '}}';
+          if (v.length <= MEMO_VALUE_LENGTH) remember(t, v, text);
         }
       } else {
         const value = anyValue(v);
         if (value !== undefined) {
           if (out.length === 1) out += t.first + value + '}';
           else {
-            out += t.next + value + '}';
-            if (typeof v !== 'object') remember(t, v, [t.next, value, '}'].join(''));
+            const text = t.next + value;
+            out += text + '}';
+            if (typeof v !== 'object') remember(t, v, text);
           }
         }
       }
@@ -119,7 +127,8 @@ export function attributesJson(attrs: Attributes, reuse = false): string {
 
 function remember(t: KeyTexts, value: string | number | boolean, text: string): void {
   t.lastValue = value;
-  t.lastNext = text;
+  t.lastValueText = text;
+  t.lastNext = '';
 }
 
 export function statusCode(code: SpanStatusCode): number {
@@ -168,9 +177,29 @@ export function spanJson(span: ReadableSpan): string {
 export function spanJsonBytes(span: ReadableSpan): Buffer {
   const cached = (span as Span)[SPAN_JSON];
   if (cached !== undefined) return cached;
-  const bytes = Buffer.from(spanJson(span), 'utf8');
+  const bytes = slabBytes(spanJson(span));
   if (Object.isExtensible(span)) (span as Span)[SPAN_JSON] = bytes;
   return bytes;
+}
+
+// Records' bytes are cut from slabs of their own, exactly sized: Buffer.from's 8 KiB pool fits
+// two 3 KiB records and leaves the rest of each pool unused. The records of one batch come in
+// together and are dropped together (at its seal), so a slab does not outlive its batch by long.
+const SLAB_BYTES = 256 * 1024;
+let slab = Buffer.allocUnsafeSlow(0);
+let slabAt = 0;
+function slabBytes(text: string): Buffer {
+  const n = Buffer.byteLength(text, 'utf8');
+  if (n > SLAB_BYTES / 4) return Buffer.from(text, 'utf8');
+  if (slab.length - slabAt < n) {
+    slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+    slabAt = 0;
+  }
+  const at = slabAt;
+  slab.write(text, at, n, 'utf8');
+  // 8-byte aligned, like the pool.
+  slabAt = (at + n + 7) & ~7;
+  return slab.subarray(at, at + n);
 }
 
 const resourceCache = new WeakMap<object, Buffer>();
