@@ -17,10 +17,16 @@ export interface AuditedRecordState {
   readonly tools: AuditedByName;
   /** Approval ids recorded, so a history passed again on the next turn is not recorded twice. */
   readonly recordedApprovals: Set<string>;
+  /**
+   * The step parts already recorded, so the same step passed twice (onStepFinish and then
+   * result.steps) records its calls once. By identity, not by call id: some providers reuse ids
+   * such as `call_0` across conversations, and a later call must not be taken for a repeat.
+   */
+  readonly recordedParts: WeakSet<object>;
 }
 
 export function rememberTools(record: object, audited: AuditedByName): void {
-  const state: AuditedRecordState = { tools: audited, recordedApprovals: new Set() };
+  const state: AuditedRecordState = { tools: audited, recordedApprovals: new Set(), recordedParts: new WeakSet() };
   Object.defineProperty(record, AUDITED_RECORD, { value: state });
 }
 

@@ -55,14 +55,19 @@ export function recordRefusedToolCalls(tools: object, step: { readonly content: 
   const invalidCalls = new Set(step.content.filter((p) => p.type === 'tool-call' && p.invalid === true).map((p) => p.toolCallId));
   const out: RefusedCall[] = [];
   for (const part of step.content) {
+    if (state.recordedParts.has(part)) continue;
     if (part.type === 'tool-error' && invalidCalls.has(part.toolCallId)) {
       const record = part.toolName === undefined ? undefined : state.tools.get(part.toolName);
       if (record === undefined) continue;
       const reason = messageOf(part.error);
+      state.recordedParts.add(part);
       out.push(record({ args: part.input, callId: part.toolCallId, reason, kind: 'invalid', by: AI_SDK_PARSER, issues: [{ path: [], code: 'invalid_tool_input', message: reason }] }));
     } else if (part.type === 'tool-approval-response' && part.approved === false && part.toolCall !== undefined) {
       const refused = recordDenial(state, part.approvalId, part.toolCall, part.reason, AI_SDK_APPROVAL, AI_SDK_APPROVAL);
-      if (refused !== undefined) out.push(refused);
+      if (refused !== undefined) {
+        state.recordedParts.add(part);
+        out.push(refused);
+      }
     }
   }
   return out;
