@@ -49,6 +49,12 @@ type AuditedBody = AuditedFunction<Body>;
 export interface AuditedToolState {
   readonly audited: AuditedBody;
   readonly refusals: RefusalHandling;
+  /**
+   * The invalid tool calls already recorded, with their refusal: the same message passed again
+   * (the history on the next turn) is answered again but not recorded twice. By identity, not by
+   * call id: ids are the model's, and some reuse them across conversations.
+   */
+  readonly recordedInvalid: WeakMap<object, RefusedCall>;
 }
 
 /** Global, so a tool wrapped by this package's ESM build is recognised by its CJS build. */
@@ -128,7 +134,7 @@ function wrapTool<T extends LangChainTool>(tool: T, internals: ToolInternals, op
 
   const wrapped = Object.create(tool) as T;
   Object.defineProperty(wrapped, 'call', { value: call, configurable: true, writable: true });
-  const state: AuditedToolState = { audited, refusals };
+  const state: AuditedToolState = { audited, refusals, recordedInvalid: new WeakMap() };
   Object.defineProperty(wrapped, AUDITED, { value: state });
   return wrapped;
 }

@@ -1,6 +1,7 @@
 import type { InvalidToolCall } from '@langchain/core/messages/tool';
 import type { ToolMessage } from '@langchain/core/messages';
-import { auditedStateOf, refusalOutcome } from './audit-tool.js';
+import type { RefusedCall } from '@tooltrail/core';
+import { auditedStateOf, refusalOutcome, type AuditedToolState } from './audit-tool.js';
 
 /** What is read of an `InvalidToolCall` (`AIMessage.invalid_tool_calls`). */
 export type InvalidToolCallLike = Pick<InvalidToolCall, 'id' | 'name' | 'args' | 'error'>;
@@ -36,17 +37,24 @@ export function recordInvalidToolCalls(
     const tool = tools.find((t) => (t as { name?: unknown } | null)?.name === call.name);
     const state = auditedStateOf(tool);
     if (tool === undefined || state === undefined || call.name === undefined) continue;
-    const reason = call.error ?? 'the arguments could not be parsed';
-    const refusal = state.audited.recordRefused({
-      args: proposalOf(call.args),
-      ...(call.id !== undefined ? { callId: call.id } : {}),
-      reason,
-      kind: 'invalid',
-      by: PARSER,
-      issues: [{ path: [], code: 'invalid_tool_call', message: reason }],
-    });
+    const refusal = state.recordedInvalid.get(call) ?? recordInvalid(state, call);
     const result = refusalOutcome(tool as { name: string }, refusal, state.refusals, call.id, call.args);
     if (typeof result === 'object' && result !== null) out.push(result as ToolMessage);
   }
   return out;
+}
+
+/** Records one invalid call, remembered so that the same call object is never recorded twice. */
+function recordInvalid(state: AuditedToolState, call: InvalidToolCallLike): RefusedCall {
+  const reason = call.error ?? 'the arguments could not be parsed';
+  const refusal = state.audited.recordRefused({
+    args: proposalOf(call.args),
+    ...(call.id !== undefined ? { callId: call.id } : {}),
+    reason,
+    kind: 'invalid',
+    by: PARSER,
+    issues: [{ path: [], code: 'invalid_tool_call', message: reason }],
+  });
+  state.recordedInvalid.set(call, refusal);
+  return refusal;
 }
