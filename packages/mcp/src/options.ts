@@ -1,5 +1,5 @@
 import type { CallToolRequest } from '@modelcontextprotocol/sdk/types.js';
-import type { ToolOptions } from '@tooltrail/core';
+import { AuditConfigError, type ToolOptions } from '@tooltrail/core';
 import {
   ADAPTER_OPTION_KEYS,
   DEPRECATED_REFUSAL_OPTION_KEYS,
@@ -7,6 +7,7 @@ import {
   loggerOf,
   isAuditor,
   optionKeys,
+  resolveAuditor,
   warnDeprecated,
   warnDeprecatedOption,
   type AdapterOptions,
@@ -65,12 +66,21 @@ export function clientOptions(second: unknown, third: unknown): AuditMcpClientOp
   if (isAuditor(second)) {
     warnDeprecated('@tooltrail/mcp auditMcpClient(client, auditor, options)', 'auditMcpClient(client, { auditor, ...options })', loggerOf(second));
     checkAdapterOptions(FN, third ?? {}, CLIENT_OPTION_KEYS, { keys: TOOL_OPTION_KEYS, keyedBy: 'tool name' });
+    // Two auditors named: which one records the calls would be a guess.
+    const named = (third as { auditor?: unknown } | undefined)?.auditor;
+    if (named !== undefined && named !== second) throw new AuditConfigError(`${FN}: an auditor is given both as the second argument and as \`options.auditor\`; give it once`);
     options = { ...(third as object | undefined), auditor: second };
   }
   checkAdapterOptions(FN, options, CLIENT_OPTION_KEYS, { keys: TOOL_OPTION_KEYS, keyedBy: 'tool name' });
   const o = options as AuditMcpClientOptions;
+  // Here, not at the first call: a wrong auditor fails where the client is wrapped.
+  if (o.auditor !== undefined) resolveAuditor(o, FN);
   // `onDenied` always covered invalid calls too: it becomes `onRefusal`, not the per-kind option.
   if (o.onDenied !== undefined) {
+    // Both set and disagreeing: neither silently wins (the old name meant the same thing).
+    if (o.onRefusal !== undefined && o.onRefusal !== o.onDenied) {
+      throw new AuditConfigError(`${FN}: \`onDenied\` (deprecated) and \`onRefusal\` disagree (${JSON.stringify(o.onDenied)} against ${JSON.stringify(o.onRefusal)}); set \`onRefusal\` only`);
+    }
     warnDeprecatedOption(o, '@tooltrail/mcp option `onDenied`', '`onRefusal`');
     const { onDenied, ...rest } = o;
     return { onRefusal: onDenied, ...rest };
