@@ -1,6 +1,6 @@
 import type { RunToolApprovalItem } from '@openai/agents';
 import type { ApprovalRecord } from '@tooltrail/core';
-import { proposalOf, registry, rememberDecision, type ToolRecord } from './call-state.js';
+import { firstRejection, proposalOf, registry, rememberDecision, type ToolRecord } from './call-state.js';
 import { checkOptions, optionKeys } from './options.js';
 
 /** `tooltrail.approval.source` of every decision made in the SDK's approval flow. */
@@ -107,7 +107,8 @@ export function approveToolCall(state: ApprovalState, item: RunToolApprovalItem,
  * `auditor.run()`: call it inside the run you resume in.
  *
  * The rejection takes effect first, whatever happens to the record. Resolves to true when the
- * call was recorded, false when the tool was not made by `auditOpenAIAgentsTool()`.
+ * call was recorded (now, or by an earlier rejection of the same call in the same run), false
+ * when the tool was not made by `auditOpenAIAgentsTool()`.
  *
  * A standing rejection (`alwaysReject`) is not offered: the SDK would refuse later calls without
  * invoking the tool, and they could not be recorded. Deny them with a policy rule instead.
@@ -118,6 +119,8 @@ export async function rejectToolCall(state: ApprovalState, item: RunToolApproval
   const call = functionCallOf(item);
   const record = call === undefined ? undefined : auditedToolOf(item, call.name);
   if (call === undefined || record === undefined) return false;
+  // Already recorded: the same rejection again is not a second refused call.
+  if (!firstRejection(contextOf(state) ?? item, call.callId)) return true;
   const approval = approvalRecord('rejected', options);
   record.audited.recordRefused({
     args: proposalOf(call.arguments),

@@ -96,3 +96,21 @@ export function takeDecision(runContext: unknown, callId: string | undefined, to
   }
   return byCall.get(standingKey(tool));
 }
+
+/**
+ * Call ids already recorded as rejected, per run (its `RunContext`, else the approval item): a
+ * `rejectToolCall` repeated for the same call (a retry of the app's handler) records it once.
+ * Under its own global key, so a state made by an older build without it is left as it is.
+ */
+const REJECTED_KEY = Symbol.for('tooltrail.openai-agents.rejected.v1');
+type GlobalWithRejected = typeof globalThis & { [REJECTED_KEY]?: WeakMap<object, Set<string>> };
+const rejected = ((globalThis as GlobalWithRejected)[REJECTED_KEY] ??= new WeakMap());
+
+/** True the first time this call of this run is rejected, false on every repeat. */
+export function firstRejection(run: object, callId: string): boolean {
+  let ids = rejected.get(run);
+  if (!ids) rejected.set(run, (ids = new Set()));
+  if (ids.has(callId)) return false;
+  ids.add(callId);
+  return true;
+}
