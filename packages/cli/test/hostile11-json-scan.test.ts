@@ -36,8 +36,10 @@ const B = (...parts: (string | number[])[]) => Buffer.concat(parts.map((p) => (t
 const hostile: Buffer[] = [
   // Invalid UTF-8 in a string value and in a key; overlong encodings of '/' and of NUL; raw surrogates (CESU-8).
   B(withAttr('"k"', '{"stringValue":"a'), [0xc0, 0xaf], '"}'),
-  B(withAttr('"k', [0xc0, 0x80], '"'), '{"stringValue":"a"}'),
-  B(withAttr('"k', [0xed, 0xa0, 0x80], '"'), '{"stringValue":"a"}'),
+  ...[[0xc0, 0x80], [0xed, 0xa0, 0x80]].map((bad) => {
+    const [head, tail] = withAttr('"k@"', '{"stringValue":"a"}').split('@');
+    return B(head!, bad, tail!);
+  }),
   B(withAttr('"k"', '{"stringValue":"'), [0xed, 0xa0, 0xbd, 0xed, 0xb8, 0x80], '"}'),
   B(withAttr('"k"', '{"stringValue":"'), [0xf4, 0x90, 0x80, 0x80], '"}'),
   B(withAttr('"k"', '{"stringValue":"'), [0xe2, 0x82], '"}'),
