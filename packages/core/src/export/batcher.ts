@@ -1,5 +1,5 @@
 /**
- * Collects records (a sink's encoded records) into the open batch and decides when a batch is sealed (encoded and spooled
+ * Collects records into the open batch (for the durable sink, a request written as they come) and decides when a batch is sealed (encoded and spooled
  * by `seal`). Sealing costs milliseconds, so it is kept off the stack of the call that fills a
  * batch: a batch that is full waits for the next turn of the event loop (setImmediate), and the
  * records that come before that turn (the rest of the same call) go into the room it leaves.
@@ -9,10 +9,16 @@
  * turned, the full batch is sealed at once, inside that call. So a loop that never yields still
  * loses at most one batch to a SIGKILL, and pays for a seal no more often than before.
  */
-export class Batcher<T> {
-  private open: T[] = [];
+/** What records are collected into (an array, or a request being written as they come). */
+export interface Batch<T> {
+  readonly length: number;
+  push(item: T): void;
+}
+
+export class Batcher<T, B extends Batch<T> = T[]> {
+  private open: B;
   /** A full batch waiting for the next turn of the event loop. */
-  private full: T[] | undefined;
+  private full: B | undefined;
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
   private readonly fullAt: number;
@@ -20,8 +26,10 @@ export class Batcher<T> {
   constructor(
     private readonly maxBatch: number,
     private readonly intervalMs: number,
-    private readonly seal: (spans: T[]) => void,
+    private readonly seal: (batch: B) => void,
+    private readonly create: () => B,
   ) {
+    this.open = create();
     // The room: an eighth of the batch, at most 16 records (a call writes a few), none for tiny batches.
     this.fullAt = maxBatch - Math.min(16, Math.floor(maxBatch / 8));
   }
@@ -36,7 +44,7 @@ export class Batcher<T> {
     this.open.push(span);
     if (this.full === undefined && this.open.length >= this.fullAt) {
       this.full = this.open;
-      this.open = [];
+      this.open = this.create();
       this.clearTimer();
       this.immediate ??= setImmediate(() => {
         this.immediate = undefined;
@@ -56,9 +64,9 @@ export class Batcher<T> {
     this.clearTimer();
     this.sealFull();
     if (this.open.length === 0) return;
-    const spans = this.open;
-    this.open = [];
-    this.seal(spans);
+    const batch = this.open;
+    this.open = this.create();
+    this.seal(batch);
   }
 
   /** Stops the timers; what is held stays for a last sealAll(). */

@@ -8,8 +8,7 @@ import { DeliveryQueue, type Entry } from './delivery-queue.js';
 import { exportSettings, type DurableExportOptions, type ExportSettings } from './export-options.js';
 import { registerExitHooks } from './process-hooks.js';
 import { Quarantine } from './quarantine.js';
-import { batchBody } from './request-bytes.js';
-import { encodedSpan, type EncodedSpan } from './wire/otlp-json.js';
+import { BatchBuffers, RequestWriter } from './wire/otlp-json-batch.js';
 import { RequestSender, type WireFormat } from './request-sender.js';
 import { Settlements } from './settlements.js';
 import { SinkReport } from './sink-report.js';
@@ -48,7 +47,8 @@ export class DurableSink implements RecordSink {
   private readonly o: ExportSettings;
   private readonly report: SinkReport;
   private readonly settlements = new Settlements();
-  private readonly batcher: Batcher<EncodedSpan>;
+  private readonly batcher: Batcher<ReadableSpan, RequestWriter>;
+  private readonly buffers = new BatchBuffers();
   private readonly queue: DeliveryQueue;
   private readonly store: SpoolStore;
   private readonly adoption: SpoolAdoption;
@@ -78,7 +78,7 @@ export class DurableSink implements RecordSink {
       const st = this.stats();
       return `${st.queueDepth} records waiting, ${st.spoolBytes} bytes in the spool at ${spool.dir}`;
     });
-    this.batcher = new Batcher(this.o.maxBatch, this.o.flushIntervalMs, (spans) => this.sealBatch(spans));
+    this.batcher = new Batcher(this.o.maxBatch, this.o.flushIntervalMs, (batch) => this.sealBatch(batch), () => new RequestWriter(this.buffers));
     this.store.open();
     if (quarantine.holdsEarlierRecords()) {
       this.report.logger.warn(`the spool's quarantine ${spool.quarantineDir} holds records the collector refused earlier; docs/export.md says how to replay them`);
@@ -96,15 +96,13 @@ export class DurableSink implements RecordSink {
     if (this.closed) this.report.drop(1, 'the auditor was shut down');
     else {
       // Encoded now, while the chain's escaped values for this record are at hand (and the
-      // record is final: it went through every stage); the batch then holds bytes, not spans.
-      let encoded: EncodedSpan;
+      // record is final: it went through every stage), straight into its batch's request: the
+      // batch holds bytes, not spans, and they are written once.
       try {
-        encoded = encodedSpan(span);
+        this.batcher.add(span);
       } catch (err) {
         this.report.drop(1, `a record could not be encoded: ${(err as Error).message}`);
-        return;
       }
-      this.batcher.add(encoded);
     }
   }
 
@@ -114,19 +112,13 @@ export class DurableSink implements RecordSink {
   }
 
   /** Encodes one batch and appends it to the spool (or, when the spool is unusable, keeps it in memory within the cache budget). */
-  private sealBatch(spans: EncodedSpan[]): void {
-    let body: Buffer;
-    try {
-      body = batchBody(spans);
-    } catch (err) {
-      this.report.drop(spans.length, `records could not be encoded: ${(err as Error).message}`);
-      return;
-    }
+  private sealBatch(batch: RequestWriter): void {
+    const body = batch.finish();
     // Also from here, not only from the timer: a loop that never yields still beats.
     if (this.store.healthy && !this.store.spool.owner.beatIfDue(this.o.heartbeatMs)) this.store.takenOver(this.o.ownerStaleMs);
-    const entry: Entry = { body, ref: undefined, spans: spans.length, bytes: body.length, replay: false, seq: 0, settled: 0 };
+    const entry: Entry = { body, ref: undefined, spans: batch.length, bytes: body.length, replay: false, seq: 0, settled: 0 };
     if (!this.queue.admit(entry, this.store.write(entry))) {
-      this.report.drop(spans.length, `records could be neither spooled (${this.store.broken ?? 'spool over its cap'}) nor held in memory (memoryCacheBytes is full)`);
+      this.report.drop(batch.length, `records could be neither spooled (${this.store.broken ?? 'spool over its cap'}) nor held in memory (memoryCacheBytes is full)`);
       return;
     }
     this.deliverer.kick();

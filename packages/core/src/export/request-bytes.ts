@@ -1,19 +1,8 @@
-import { encodedRequestBytes, type EncodedSpan } from './wire/otlp-json.js';
-
 /**
- * Export requests as bytes. A batch is encoded once, to a Buffer; that Buffer is spooled, kept
+ * Export requests as bytes. A batch is encoded once, to a Buffer (wire/otlp-json-batch.ts); that Buffer is spooled, kept
  * in the cache, merged with its neighbours as a slice and sent, and its length is known from
  * then on without measuring a string again.
  */
-
-/**
- * The OTLP/JSON request for one batch: the one place a batch is assembled. Each record was
- * encoded once, when the sink took it (wire/otlp-json-request.ts, encodedSpan); this joins the
- * bytes under the envelope, byte for byte what encodeTraceRequest() would write.
- */
-export function batchBody(records: readonly EncodedSpan[]): Buffer {
-  return encodedRequestBytes(records);
-}
 
 const PREFIX = Buffer.from('{"resourceSpans":[');
 const SUFFIX = Buffer.from(']}');
