@@ -16,6 +16,7 @@ import {
   traceRequestBytes,
 } from '../src/export/wire/otlp-json.js';
 import { AuditSpan } from '../src/tracing/audit-span.js';
+import { RequestWriter, type BufferSource } from '../src/export/wire/otlp-json-batch.js';
 
 const resource = resourceFromAttributes({ 'service.name': 'bytes-test', 'service.version': '1.2.3', 'host.tags': ['a', 'b'] });
 const otherResource = resourceFromAttributes({ 'service.name': 'other \u2028 "quoted"' });
@@ -114,6 +115,30 @@ describe('records in bytes: spanJsonBytes + traceRequestBytes = encodeTraceReque
         expect(encodeTraceRequestBytes(spans).equals(reference(spans))).toBe(true);
       }),
       { numRuns: 100 },
+    );
+  });
+
+  it('RequestWriter (records written straight into the batch buffer) gives the reference bytes: one group, mixed groups, a buffer that must grow', () => {
+    // An 8-byte first buffer: every batch has to grow it at least once.
+    class Tiny implements BufferSource {
+      take(): Buffer {
+        return Buffer.allocUnsafeSlow(8);
+      }
+      give(): void {}
+      sealed(): void {}
+    }
+    fc.assert(
+      fc.property(fc.array(fc.tuple(spanSpec, fc.integer({ min: 0, max: 3 })), { minLength: 1, maxLength: 6 }), fc.boolean(), fc.boolean(), (items, mixed, chained) => {
+        const spans = items.map(([s, g]) => (mixed ? makeSpan(s, g & 1 ? otherResource : resource, g & 2 ? bareScope : scope) : makeSpan(s)));
+        const w = new RequestWriter(new Tiny());
+        for (const s of spans) {
+          if (chained) spanCanonicalJson(s);
+          w.push(s);
+        }
+        expect(w.length).toBe(spans.length);
+        expect(w.finish().equals(reference(spans))).toBe(true);
+      }),
+      { numRuns: 400 },
     );
   });
 

@@ -26,8 +26,9 @@ export const ADAPTER_OPTION_KEYS: readonly string[] = ['auditor', 'onRefusal', '
 
 /**
  * The per-kind refusal options some adapters had before `onRefusal` (`message` meant `result`).
- * Still accepted, each with a one-time deprecation warning; one set for a kind wins over
- * `onRefusal` for that kind, so `onDenied: 'throw'` keeps meaning exactly what it did.
+ * Still accepted, each with a one-time deprecation warning, and alone they mean exactly what
+ * they did (`onDenied: 'throw'` throws denials, invalid calls stay results). Beside an
+ * `onRefusal` that says otherwise they are an AuditConfigError: neither silently wins.
  */
 export interface DeprecatedRefusalOptions {
   /** @deprecated Use `onRefusal`. */
@@ -64,9 +65,16 @@ function mode(value: unknown, option: string, fn: string, legacy: boolean): Refu
  * (`@tooltrail/langchain`); `fn` is the entry point (`auditLangChainTool()`).
  */
 export function refusalHandling(options: AdapterOptions & DeprecatedRefusalOptions, adapter: string, fn: string): RefusalHandling {
-  const common = mode(options.onRefusal, 'onRefusal', fn, false) ?? 'result';
+  const given = mode(options.onRefusal, 'onRefusal', fn, false);
+  const common = given ?? 'result';
   const legacy = (key: 'onDenied' | 'onInvalid'): RefusalMode | undefined => {
     const value = mode(options[key], key, fn, true);
+    // Two answers to one question: neither may silently win.
+    if (value !== undefined && given !== undefined && value !== given) {
+      throw new AuditConfigError(
+        `${fn}: \`${key}\` (deprecated) and \`onRefusal\` disagree (${JSON.stringify(options[key])} against ${JSON.stringify(given)}); set \`onRefusal\` only`,
+      );
+    }
     if (value !== undefined) warnDeprecatedOption(options, `${adapter} option \`${key}\``, '`onRefusal`');
     return value;
   };

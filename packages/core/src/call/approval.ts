@@ -61,7 +61,8 @@ export function recordApproval(
     [sc.ATTR_APPROVAL_AT]: new Date(approval.at ?? Date.now()).toISOString(),
   };
   if (reason !== undefined) event[sc.ATTR_APPROVAL_REASON] = reason;
-  if (approval.source !== undefined) event[sc.ATTR_APPROVAL_SOURCE] = approval.source;
+  // Free text from an adapter or an app, like the reason: masked and bounded the same way.
+  if (approval.source !== undefined) event[sc.ATTR_APPROVAL_SOURCE] = maskText(approval.source);
   span.addEvent(sc.EVENT_APPROVAL, event);
   attrs[sc.ATTR_APPROVAL_DECISION] = approval.decision;
   attrs[sc.ATTR_APPROVAL_BY] = by;
