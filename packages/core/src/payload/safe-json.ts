@@ -228,3 +228,23 @@ export function escapedValue(i: number, value: string): string | undefined {
   const pairs = escapedValues.pairs;
   return pairs[2 * i] === value ? (pairs[2 * i + 1] as string) : undefined;
 }
+
+/**
+ * True when `JSON.stringify(s)` would escape something in `s`: `"`, `\`, a control character or
+ * a surrogate (a lone one becomes `\uXXXX`; a valid pair is simply sent down the slow path).
+ */
+export function needsEscape(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return true;
+  }
+  return false;
+}
+
+/**
+ * `JSON.stringify(s)` for a string, without the encoder's call when nothing needs escaping
+ * (ids, span names, most short values): one pass over the char codes costs less than its entry.
+ */
+export function quoteJson(s: string): string {
+  return needsEscape(s) ? JSON.stringify(s) : `"${s}"`;
+}

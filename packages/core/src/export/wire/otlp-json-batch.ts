@@ -1,5 +1,5 @@
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { resourceJsonBytes, scopeJsonBytes, spanJson } from './otlp-json-bytes.js';
+import { resourceJsonBytes, scopeJsonBytes, spanJsonParts } from './otlp-json-bytes.js';
 import { encodedRequestBytes, type EncodedSpan } from './otlp-json-request.js';
 
 /**
@@ -15,6 +15,8 @@ const head = (resource: Buffer, scope: Buffer): Buffer =>
 const TAIL = Buffer.from(']}]}]}');
 const COMMA = 0x2c;
 const EMPTY: Buffer = Buffer.alloc(0);
+/** One record's pieces, reused by every writer (push is synchronous and never re-entered). */
+const PARTS: string[] = [];
 
 /** Where a writer's Buffer comes from and goes back to (a batch too small for its Buffer is copied out). */
 export interface BufferSource {
@@ -46,7 +48,13 @@ export class RequestWriter {
 
   /** Encodes and appends one record (throws, writing nothing, when it cannot be encoded). */
   push(span: ReadableSpan): void {
-    const text = spanJson(span);
+    // In pieces: a long argument goes into the Buffer straight from its escaped string, where
+    // writing the record's whole rope would first flatten it (one more copy of every byte).
+    const parts = PARTS;
+    parts.length = 0;
+    spanJsonParts(span, parts);
+    let units = 0;
+    for (let i = 0; i < parts.length; i++) units += (parts[i] as string).length;
     if (this.length === 0) {
       this.buf = this.source.take();
       this.resource = span.resource;
@@ -60,9 +68,10 @@ export class RequestWriter {
       this.groups = this.ends.map(() => first);
     }
     // UTF-16 to UTF-8 is at most 3 bytes per code unit: the room is checked without measuring.
-    this.room(text.length * 3 + 1);
+    this.room(units * 3 + 1);
     if (this.length > 0) this.buf[this.at++] = COMMA;
-    this.at += this.buf.write(text, this.at, 'utf8');
+    for (let i = 0; i < parts.length; i++) this.at += this.buf.write(parts[i] as string, this.at, 'utf8');
+    parts.length = 0;
     this.ends.push(this.at);
     this.groups?.push({ resource: span.resource, scope: span.instrumentationScope });
     this.length++;

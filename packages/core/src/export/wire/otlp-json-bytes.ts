@@ -1,6 +1,6 @@
 import { SpanKind, SpanStatusCode, type AttributeValue, type Attributes } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { escapedValue } from '../../payload/safe-json.js';
+import { escapedValue, needsEscape, quoteJson } from '../../payload/safe-json.js';
 import { hrTimeToNanos } from '../../tracing/clock.js';
 
 /**
@@ -86,37 +86,53 @@ function textsOf(key: string): KeyTexts {
 const MEMO_VALUE_LENGTH = 128;
 
 /**
- * The attributes as an OTLP KeyValue array; `reuse`: string values the chain escaped for this
- * record are taken from its memo (payload/safe-json.ts).
+ * Escaped values longer than this are handed to the writer as pieces of their own (see
+ * spanJsonParts): written into the batch Buffer as they are, not first copied into the flat
+ * string V8 makes of a rope when it is written.
  */
-export function attributesJson(attrs: Attributes, reuse = false): string {
-  let out = '[';
+const LONG_PIECE = 256;
+
+/**
+ * The attributes as an OTLP KeyValue array, after `before`; `reuse`: string values the chain
+ * escaped for this record are taken from its memo (payload/safe-json.ts). With `parts`, the
+ * text up to each long value and the value itself are pushed there, and what follows the last
+ * one is returned.
+ */
+export function attributesJson(attrs: Attributes, reuse = false, parts?: string[], before = ''): string {
+  let out = `${before}[`;
+  let first = true;
   let i = 0;
   for (const key in attrs) {
     const v = attrs[key];
     if (v !== undefined) {
       const t = textsOf(key);
-      if (v === t.lastValue && out.length > 1) {
+      if (v === t.lastValue && !first) {
         // Joined flat the first time the value repeats (a value new on every record never is).
         if (t.lastNext === '') t.lastNext = [t.lastValueText, typeof v === 'string' ? '}}' : '}'].join('');
         out += t.lastNext;
       } else if (typeof v === 'string') {
         const json = (reuse ? escapedValue(i, v) : undefined) ?? JSON.stringify(v);
-        if (out.length === 1) out += t.firstString + json + '}}';
+        const open = first ? t.firstString : t.nextString;
+        if (parts !== undefined && json.length > LONG_PIECE) {
+          parts.push(out + open, json);
+          out = '}}';
+        } else if (first) out += open + json + '}}';
         else {
-          const text = t.nextString + json;
+          const text = open + json;
           out += text + '}}';
           if (v.length <= MEMO_VALUE_LENGTH) remember(t, v, text);
         }
+        first = false;
       } else {
         const value = anyValue(v);
         if (value !== undefined) {
-          if (out.length === 1) out += t.first + value + '}';
+          if (first) out += t.first + value + '}';
           else {
             const text = t.next + value;
             out += text + '}';
             if (typeof v !== 'object') remember(t, v, text);
           }
+          first = false;
         }
       }
     }
@@ -135,20 +151,39 @@ export function statusCode(code: SpanStatusCode): number {
   return code === SpanStatusCode.OK ? 1 : code === SpanStatusCode.ERROR ? 2 : 0;
 }
 
+/** An id between quotes (ids are hex: nothing to escape, checked in one pass). */
+function id(s: string): string {
+  return typeof s === 'string' && !needsEscape(s) ? `"${s}"` : JSON.stringify(s);
+}
+
 /** One span's OTLP/JSON text (a `Span` message), the fields in otlp-json.ts's encodeSpan order. */
 export function spanJson(span: ReadableSpan): string {
+  return spanText(span, undefined);
+}
+
+/**
+ * The same text in pieces, pushed to `parts` in order: long escaped values (an argument, a
+ * result) as pieces of their own, so writing them copies each byte once (RequestWriter).
+ */
+export function spanJsonParts(span: ReadableSpan, parts: string[]): void {
+  parts.push(spanText(span, parts));
+}
+
+function spanText(span: ReadableSpan, parts: string[] | undefined): string {
   const ctx = span.spanContext();
   const status = span.status;
-  let s =
-    `{"traceId":${JSON.stringify(ctx.traceId)},"spanId":${JSON.stringify(ctx.spanId)},"name":${JSON.stringify(span.name)}` +
+  const start =
+    `{"traceId":${id(ctx.traceId)},"spanId":${id(ctx.spanId)},"name":${quoteJson(span.name)}` +
     `,"kind":${KIND[span.kind] ?? 1},"startTimeUnixNano":"${hrTimeToNanos(span.startTime)}","endTimeUnixNano":"${hrTimeToNanos(span.endTime)}"` +
-    `,"attributes":${attributesJson(span.attributes, true)}` +
+    ',"attributes":';
+  let s =
+    attributesJson(span.attributes, true, parts, start) +
     (status.message
       ? `,"status":{"code":${statusCode(status.code)},"message":${JSON.stringify(status.message)}}`
       : `,"status":{"code":${statusCode(status.code)}}`);
   if (ctx.traceFlags !== undefined) s += `,"flags":${num(ctx.traceFlags)}`;
   const parent = span.parentSpanContext?.spanId;
-  if (parent) s += `,"parentSpanId":${JSON.stringify(parent)}`;
+  if (parent) s += `,"parentSpanId":${id(parent)}`;
   if (span.events.length > 0) {
     let events = '';
     for (const e of span.events) {
