@@ -1,5 +1,6 @@
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { resourceJsonBytes, scopeJsonBytes, spanJsonParts } from './otlp-json-bytes.js';
+import { resourceJsonBytes, scopeJsonBytes, spanJsonInto } from './otlp-json-bytes.js';
+import { TextPieces } from './text-pieces.js';
 import { encodedRequestBytes, type EncodedSpan } from './otlp-json-request.js';
 
 /**
@@ -16,7 +17,7 @@ const TAIL = Buffer.from(']}]}]}');
 const COMMA = 0x2c;
 const EMPTY: Buffer = Buffer.alloc(0);
 /** One record's pieces, reused by every writer (push is synchronous and never re-entered). */
-const PARTS: string[] = [];
+const PIECES = new TextPieces();
 
 /** Where a writer's Buffer comes from and goes back to (a batch too small for its Buffer is copied out). */
 export interface BufferSource {
@@ -50,11 +51,10 @@ export class RequestWriter {
   push(span: ReadableSpan): void {
     // In pieces: a long argument goes into the Buffer straight from its escaped string, where
     // writing the record's whole rope would first flatten it (one more copy of every byte).
-    const parts = PARTS;
-    parts.length = 0;
-    spanJsonParts(span, parts);
-    let units = 0;
-    for (let i = 0; i < parts.length; i++) units += (parts[i] as string).length;
+    const pieces = PIECES;
+    pieces.reset();
+    spanJsonInto(span, pieces);
+    const units = pieces.units();
     if (this.length === 0) {
       this.buf = this.source.take();
       this.resource = span.resource;
@@ -70,8 +70,8 @@ export class RequestWriter {
     // UTF-16 to UTF-8 is at most 3 bytes per code unit: the room is checked without measuring.
     this.room(units * 3 + 1);
     if (this.length > 0) this.buf[this.at++] = COMMA;
-    for (let i = 0; i < parts.length; i++) this.at += this.buf.write(parts[i] as string, this.at, 'utf8');
-    parts.length = 0;
+    const done = pieces.done;
+    for (let i = 0; i < pieces.count; i++) this.at += this.buf.write(done[i] as string, this.at, 'utf8');
     this.ends.push(this.at);
     this.groups?.push({ resource: span.resource, scope: span.instrumentationScope });
     this.length++;
