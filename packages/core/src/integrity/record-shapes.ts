@@ -44,8 +44,10 @@ function build(keys: string[]): RecordShape {
   for (let i = 0; i < keys.length; i++) if (!UNHASHED_ATTRIBUTES.has(keys[i] as string)) order.push(i);
   // Code-unit order, as Array.prototype.sort gives for strings (names are unique: no ties).
   order.sort((x, y) => ((keys[x] as string) < (keys[y] as string) ? -1 : 1));
-  const prefixes = order.map((i) => `[${JSON.stringify(keys[i])},`);
-  return { keys, order, prefixes, joiners: prefixes.map((p) => `],${p}`), lastValues: order.map(() => undefined), lastJson: order.map(() => ''), lastPairs: order.map(() => '') };
+  // Joined, not `+`: flat strings, where a template would leave each a small rope that every
+  // record's text would walk again when it is flattened for the hash.
+  const prefixes = order.map((i) => ['[', JSON.stringify(keys[i]), ','].join(''));
+  return { keys, order, prefixes, joiners: prefixes.map((p) => ['],', p].join('')), lastValues: order.map(() => undefined), lastJson: order.map(() => ''), lastPairs: order.map(() => '') };
 }
 
 /** The shape of these names (`keys` is adopted when the shape is new: pass a fresh array). */

@@ -97,9 +97,8 @@ function quotedNanos(t: HrTime): string {
 }
 
 /**
- * The head's parts that repeat from record to record, each kept flat with the text around it
- * (a rope costs per piece when it is flattened for the hash): the trace id (a run's records share
- * it), the name and kind, the status.
+ * The head's parts that repeat from record to record, each kept as one flat piece with the text
+ * around it: the trace id (a run's records share it), the name and kind, the status.
  */
 let lastTrace = '';
 let lastTraceText = `${HEAD_QUOTE}","`;
@@ -118,15 +117,17 @@ const values: unknown[] = [];
  * chain's hot path. Produces exactly canonicalRecordJson(spanToCanonical(span)) (asserted in the
  * tests). Attribute names are sorted once per shape (record-shapes.ts), each value escaped once,
  * and the escaped string values are left in the shared memo for the OTLP/JSON encoder
- * (payload/safe-json.ts), which encodes the record next. Plain `+` on strings: V8 joins them as
- * ropes, flattened once when the text is hashed.
+ * (payload/safe-json.ts), which encodes the record next. The pieces go into one reused array,
+ * joined once: a rope of them would allocate a node per piece and be copied flat for the hash.
  */
 export function spanCanonicalJson(span: ReadableSpan): string {
   const shape = shapeOfAttributes(span.attributes, values);
   const { order, prefixes, joiners, lastValues, lastJson, lastPairs } = shape;
-  const pairs = escapedValues.pairs;
+  const memo = escapedValues.pairs;
+  const out = parts;
+  let n = head(span, out);
   // Each pair's close goes out with the next pair's opening (`],["name",`).
-  let body = '';
+  let empty = true;
   for (let j = 0; j < order.length; j++) {
     const i = order[j] as number;
     const v = values[i] as AttributeValue | null | undefined;
@@ -134,13 +135,16 @@ export function spanCanonicalJson(span: ReadableSpan): string {
     let json: string;
     if (v === lastValues[j]) {
       json = lastJson[j] as string;
-      if (body === '') body = (prefixes[j] as string) + json;
-      else {
+      if (empty) {
+        out[n++] = ',[';
+        out[n++] = prefixes[j] as string;
+        out[n++] = json;
+      } else {
         // The flat pair is made the first time a value repeats (values that change on every
         // record, a call id, a seq, never pay for it).
         let pair = lastPairs[j] as string;
         if (pair === '') pair = lastPairs[j] = [joiners[j], json].join('');
-        body += pair;
+        out[n++] = pair;
       }
     } else {
       json = typeof v === 'string' ? JSON.stringify(v) : valueJson(v);
@@ -149,38 +153,42 @@ export function spanCanonicalJson(span: ReadableSpan): string {
         lastJson[j] = json;
         lastPairs[j] = '';
       }
-      body = body === '' ? (prefixes[j] as string) + json : body + (joiners[j] as string) + json;
+      out[n++] = empty ? ',[' + (prefixes[j] as string) : (joiners[j] as string);
+      out[n++] = json;
     }
+    empty = false;
     if (typeof v === 'string') {
-      pairs[2 * i] = v;
-      pairs[2 * i + 1] = json;
+      memo[2 * i] = v;
+      memo[2 * i + 1] = json;
     }
   }
-  const events =
+  out[n++] = empty ? ',[],' : ']],';
+  out[n++] =
     span.events.length === 0
-      ? '[]'
+      ? '[]]'
       : JSON.stringify(
           span.events.map((e) => {
             const a = e.attributes ? canonicalAttributes(e.attributes) : {};
             return [e.name, hrTimeToNanos(e.time), Object.keys(a).sort().map((k) => [k, normalise(a[k] as CanonicalValue)])];
           }),
-        );
-  return head(span) + (body === '' ? ',[],' : ',[' + body + ']],') + events + ']';
+        ) + ']';
+  out.length = n;
+  return out.join('');
 }
 
+/** The record's text, piece by piece (shrunk to each record's count, never emptied: no regrowth). */
+const parts: string[] = [];
+
 /**
- * The record's head, up to the status message. Ids are hex: written between quotes as they
- * are, after one check, instead of through JSON.stringify (most of the head's cost). A rope:
- * measured cheaper, flattening included, than joining an array of its pieces.
+ * The record's head, up to the status message, into `out`; returns the pieces written. Ids are
+ * hex: written between quotes as they are, after one check, instead of through JSON.stringify.
  */
-function head(span: ReadableSpan): string {
+function head(span: ReadableSpan, out: string[]): number {
   const ctx = span.spanContext();
   const status = span.status;
   const traceId = ctx.traceId;
   const spanId = ctx.spanId;
   const parent = span.parentSpanContext?.spanId ?? '';
-  const start = quotedNanos(span.startTime);
-  const end = quotedNanos(span.endTime);
   const name = span.name;
   const kind = span.kind;
   if (name !== lastName || kind !== lastKind) {
@@ -195,20 +203,31 @@ function head(span: ReadableSpan): string {
     lastCode = code;
     lastMessage = message;
   }
-  if (typeof traceId === 'string' && typeof spanId === 'string' && typeof parent === 'string' && !needsEscape(spanId) && !needsEscape(parent)) {
+  let n = 0;
+  if (typeof traceId === 'string' && typeof spanId === 'string' && typeof parent === 'string' && !needsEscape(spanId) && !needsEscape(parent) && (traceId === lastTrace || !needsEscape(traceId))) {
     if (traceId !== lastTrace) {
-      if (needsEscape(traceId)) return slowHead(traceId, spanId, parent, start, end);
       lastTraceText = [HEAD_QUOTE, traceId, '","'].join('');
       lastTrace = traceId;
     }
-    return lastTraceText + spanId + '","' + parent + lastNameText + start + ',' + end + lastStatusText;
+    out[n++] = lastTraceText;
+    out[n++] = spanId;
+    out[n++] = '","';
+    out[n++] = parent;
+    out[n++] = lastNameText;
+  } else {
+    out[n++] = HEAD;
+    out[n++] = el(traceId);
+    out[n++] = ',';
+    out[n++] = el(spanId);
+    out[n++] = ',';
+    out[n++] = el(parent);
+    out[n++] = lastNameText.slice(1);
   }
-  return slowHead(traceId, spanId, parent, start, end);
-}
-
-/** The head for ids that need escaping (never OpenTelemetry's own: those are hex). */
-function slowHead(traceId: string, spanId: string, parent: string, start: string, end: string): string {
-  return HEAD + el(traceId) + ',' + el(spanId) + ',' + el(parent) + lastNameText.slice(1) + start + ',' + end + lastStatusText;
+  out[n++] = quotedNanos(span.startTime);
+  out[n++] = ',';
+  out[n++] = quotedNanos(span.endTime);
+  out[n++] = lastStatusText;
+  return n;
 }
 
 function normalise(v: CanonicalValue): CanonicalValue {
