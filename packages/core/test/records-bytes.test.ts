@@ -63,6 +63,9 @@ const text = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 40 }),
   fc.string({ unit: fc.constantFrom('"', '\\', '\n', '\u0000', '\u001f', '\u2028', '\ud800', '\udfff', 'é', '😀', 'a'), maxLength: 30 }),
   fc.constantFrom('', 'send_email', '{"to":"bob@example.com"}'),
+  // Long values (over 256 characters) take the writer's own path: written from their own string.
+  fc.string({ unit: fc.constantFrom('"', '\\', '\n', '\ud800', '\udfff', 'é', '😀', 'a', 'b'), minLength: 120, maxLength: 700 }),
+  fc.string({ unit: 'grapheme-ascii', minLength: 250, maxLength: 400 }),
 );
 const number = fc.oneof(
   fc.integer(),
