@@ -332,7 +332,13 @@ export async function benchCollector() {
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
-  if (!jaeger) notes.push(`Jaeger v2 row skipped: no binary in ${JAEGER_DIR} (scripts/jaeger.sh ensure builds one) and JAEGER_BIN unset.`);
+  if (!jaeger) {
+    notes.push(
+      process.env.BENCH_COLLECTOR_JAEGER === '0'
+        ? 'Jaeger v2 row skipped: BENCH_COLLECTOR_JAEGER=0.'
+        : `Jaeger v2 row skipped: no binary in ${JAEGER_DIR} (scripts/jaeger.sh ensure builds one) and JAEGER_BIN unset.`,
+    );
+  }
   const verdict = ratios.map(([k, f, r]) => `${k} ${f} ${r.toFixed(2)}x (${r >= 0.5 ? 'met' : 'not met'})`).join('; ');
   notes.push(
     `Target (issue 11): tooltrail collect at least 0.5x the bare receiver under the same senders: ${verdict}. ` +
