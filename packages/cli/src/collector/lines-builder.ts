@@ -39,6 +39,8 @@ export class LinesBuilder {
   /** Stored bytes of the span lines, with their chain fields. */
   private bytes = 0;
   private overflow = false;
+  private arena = EMPTY;
+  private arenaAt = 0;
 
   /**
    * `encoding`: how the JSON text given is written. `latin1` when it is already the UTF-8 bytes,
@@ -62,7 +64,7 @@ export class LinesBuilder {
   span(scope: ScopeText, rest: string): void {
     this.spanCount++;
     if (this.overflow) return;
-    const line = Buffer.from(`{"r":${this.groupOf(scope.resource).index},"s":${this.scopeIndex(scope)},${rest}`, this.encoding);
+    const line = this.encode(`{"r":${this.groupOf(scope.resource).index},"s":${this.scopeIndex(scope)},${rest}`);
     this.bytes += line.length + CHAIN_OVERHEAD_BYTES;
     if (this.bytes > this.maxBytes) {
       // Past the cap the request is refused once it is all read (a malformed span further on
@@ -87,6 +89,21 @@ export class LinesBuilder {
     for (const l of this.spanLines) lines.push(l);
     this.spanLines = [];
     return { lines, bytes, spans: this.spanCount };
+  }
+
+  /**
+   * A span line's bytes. Latin1 text is written into a shared arena (one allocation per
+   * ARENA_BYTES, not a pooled Buffer per line): its length is its byte count, so it fits exactly.
+   */
+  private encode(text: string): Buffer {
+    if (this.encoding !== 'latin1' || text.length > ARENA_BYTES / 4) return Buffer.from(text, this.encoding);
+    if (this.arenaAt + text.length > this.arena.length) {
+      this.arena = Buffer.allocUnsafeSlow(ARENA_BYTES);
+      this.arenaAt = 0;
+    }
+    const start = this.arenaAt;
+    this.arenaAt += this.arena.write(text, start, 'latin1');
+    return this.arena.subarray(start, this.arenaAt);
   }
 
   private groupOf(resource: ResourceText): Group {
@@ -116,6 +133,10 @@ export class LinesBuilder {
     return i;
   }
 }
+
+/** Span lines are written into arenas this big (json-fast-lines' latin1 text only). */
+const ARENA_BYTES = 256 * 1024;
+const EMPTY = Buffer.alloc(0);
 
 /** The resource line's fields, in the order the first writer gave them (`scopes` before the optional ones). */
 function resourceLine(g: Group, head: string): string {
