@@ -25,6 +25,21 @@ export interface RecordShape {
   readonly lastValues: (string | number | boolean | undefined)[];
   readonly lastJson: string[];
   readonly lastPairs: string[];
+  /**
+   * Per sorted position, a run of repeated pairs starting there (undefined: none). Pairs whose
+   * values repeat from record to record sit side by side (the agent, the tool, the outcome), so
+   * the record's text is joined from a handful of pieces instead of one per pair.
+   */
+  readonly runs: (PairRun | undefined)[];
+}
+
+/** Pairs at sorted positions `start` to `end` (exclusive) as one flat text, with the values it was made from. */
+export interface PairRun {
+  readonly end: number;
+  readonly text: string;
+  /** The values and their JSON text, per position from `start` (its own copy: never stale). */
+  readonly values: readonly unknown[];
+  readonly json: readonly string[];
 }
 
 /** Values up to this length are remembered per position (a bounded, cheap comparison). */
@@ -47,7 +62,7 @@ function build(keys: string[]): RecordShape {
   // Joined, not `+`: flat strings, where a template would leave each a small rope that every
   // record's text would walk again when it is flattened for the hash.
   const prefixes = order.map((i) => ['[', JSON.stringify(keys[i]), ','].join(''));
-  return { keys, order, prefixes, joiners: prefixes.map((p) => ['],', p].join('')), lastValues: order.map(() => undefined), lastJson: order.map(() => ''), lastPairs: order.map(() => '') };
+  return { keys, order, prefixes, joiners: prefixes.map((p) => ['],', p].join('')), lastValues: order.map(() => undefined), lastJson: order.map(() => ''), lastPairs: order.map(() => ''), runs: order.map(() => undefined) };
 }
 
 /** The shape of these names (`keys` is adopted when the shape is new: pass a fresh array). */

@@ -3,7 +3,7 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { hrTimeToNanos } from '../tracing/clock.js';
 import { escapedValues, needsEscape, quoteJson } from '../payload/safe-json.js';
 import { RECORD_VERSION, type CanonicalRecord, type CanonicalValue } from './canonical.js';
-import { MEMO_VALUE_LENGTH, shapeOfAttributes } from './record-shapes.js';
+import { MEMO_VALUE_LENGTH, shapeOfAttributes, type RecordShape } from './record-shapes.js';
 
 /**
  * A span as its hash sees it: the same values the OTLP/JSON encoder sends (integers as numbers,
@@ -122,16 +122,48 @@ const values: unknown[] = [];
  */
 export function spanCanonicalJson(span: ReadableSpan): string {
   const shape = shapeOfAttributes(span.attributes, values);
-  const { order, prefixes, joiners, lastValues, lastJson, lastPairs } = shape;
+  const { order, prefixes, joiners, lastValues, lastJson, lastPairs, runs } = shape;
   const memo = escapedValues.pairs;
   const out = parts;
   let n = head(span, out);
   // Each pair's close goes out with the next pair's opening (`],["name",`).
   let empty = true;
+  // The repeated pairs written one by one since position `runStart` (piece `runFrom`): kept as
+  // a run when two or more sit side by side, for the next record.
+  let runStart = -1;
+  let runFrom = 0;
   for (let j = 0; j < order.length; j++) {
+    // A run's text opens with a joiner: only after a pair.
+    const run = runs[j];
+    if (run !== undefined && !empty) {
+      const end = run.end;
+      const runValues = run.values;
+      let k = j;
+      for (; k < end; k++) {
+        const i = order[k] as number;
+        const v = values[i];
+        if (v !== runValues[k - j]) break;
+        if (typeof v === 'string') {
+          memo[2 * i] = v;
+          memo[2 * i + 1] = run.json[k - j];
+        }
+      }
+      if (k === end) {
+        // Not merged into an open run: a run's JSON texts are taken from pairs written one by one.
+        if (runStart >= 0) runStart = closeRun(shape, runStart, j, runFrom, n);
+        out[n++] = run.text;
+        j = end - 1;
+        continue;
+      }
+      // A value in it changed: the run is dropped, its pairs go one by one (and may form a shorter run).
+      runs[j] = undefined;
+    }
     const i = order[j] as number;
     const v = values[i] as AttributeValue | null | undefined;
-    if (v === undefined || v === null) continue;
+    if (v === undefined || v === null) {
+      if (runStart >= 0) runStart = closeRun(shape, runStart, j, runFrom, n);
+      continue;
+    }
     let json: string;
     if (v === lastValues[j]) {
       json = lastJson[j] as string;
@@ -144,9 +176,14 @@ export function spanCanonicalJson(span: ReadableSpan): string {
         // record, a call id, a seq, never pay for it).
         let pair = lastPairs[j] as string;
         if (pair === '') pair = lastPairs[j] = [joiners[j], json].join('');
+        if (runStart < 0) {
+          runStart = j;
+          runFrom = n;
+        }
         out[n++] = pair;
       }
     } else {
+      if (runStart >= 0) runStart = closeRun(shape, runStart, j, runFrom, n);
       json = typeof v === 'string' ? JSON.stringify(v) : valueJson(v);
       if (typeof v !== 'object' && (typeof v !== 'string' || v.length <= MEMO_VALUE_LENGTH)) {
         lastValues[j] = v;
@@ -162,6 +199,7 @@ export function spanCanonicalJson(span: ReadableSpan): string {
       memo[2 * i + 1] = json;
     }
   }
+  if (runStart >= 0) closeRun(shape, runStart, order.length, runFrom, n);
   out[n++] = empty ? ',[],' : ']],';
   out[n++] =
     span.events.length === 0
@@ -174,6 +212,23 @@ export function spanCanonicalJson(span: ReadableSpan): string {
         ) + ']';
   out.length = n;
   return out.join('');
+}
+
+/**
+ * Keeps the pairs written as pieces `from` to `to` (positions `start` to `end`) as one run of the
+ * shape, when there are two or more; returns -1 (no run open).
+ */
+function closeRun(shape: RecordShape, start: number, end: number, from: number, to: number): number {
+  if (to - from > 1) {
+    const runValues: unknown[] = [];
+    const json: string[] = [];
+    for (let k = start; k < end; k++) {
+      runValues.push(values[shape.order[k] as number]);
+      json.push(shape.lastJson[k] as string);
+    }
+    shape.runs[start] = { end, text: parts.slice(from, to).join(''), values: runValues, json };
+  }
+  return -1;
 }
 
 /** The record's text, piece by piece (shrunk to each record's count, never emptied: no regrowth). */
