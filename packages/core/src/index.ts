@@ -50,7 +50,7 @@ export type { SensitiveOptions } from './payload/masking/schema.js';
 export { createMaskingEncoder } from './payload/masking/encoder.js';
 export type { MaskingEncoder } from './payload/masking/encoder.js';
 export type { MaskingOptions, ToolMaskingOptions, ToolMaskingSpec, CustomDetector } from './payload/masking/plan.js';
-export type { MaskStrategy } from './payload/masking/detectors.js';
+export type { MaskStrategy } from './payload/masking/catalog/detector-def.js';
 export type { AuditLogger } from './contract/logger.js';
 export type { SinkStats } from './contract/record-sink.js';
 export type { BatchingSinkOptions } from './export/batching-sink.js';

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { AuditConfigError, createMaskingEncoder, type EncodeReport, type MaskingOptions } from '../src/index.js';
 import { EncodeReport as Report } from '../src/payload/encode-report.js';
-import { BUILTIN_DETECTORS } from '../src/payload/masking/detectors.js';
+import { BUILTIN_DETECTORS } from '../src/payload/masking/catalog/builtin.js';
 import { BY_KEY, DETECTED } from './fixtures/secrets-corpus.js';
 
 const KEY = 'detector-test-hmac-key-0123456789';

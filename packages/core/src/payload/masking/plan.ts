@@ -6,13 +6,8 @@
 import { z } from 'zod';
 import { AuditConfigError } from '../../contract/errors.js';
 import { unknownKeys } from '../../contract/option-keys.js';
-import {
-  BUILTIN_DETECTOR_IDS,
-  BUILTIN_DETECTORS,
-  KEY_VALUE_DETECTOR_ID,
-  type DetectorDef,
-  type MaskStrategy,
-} from './detectors.js';
+import { BUILTIN_DETECTOR_IDS, BUILTIN_DETECTORS, KEY_VALUE_DETECTOR_ID } from './catalog/builtin.js';
+import type { DetectorDef, MaskStrategy } from './catalog/detector-def.js';
 import { BUILTIN_KEY_RULES, canonicalKey, KeyMatcher } from './key-names.js';
 import { sensitivePaths, type SensitiveNode } from './schema.js';
 import { TextScanner, type StrategyTable } from './text-masker.js';

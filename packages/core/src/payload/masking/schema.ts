@@ -4,7 +4,7 @@
  */
 import { AuditConfigError } from '../../contract/errors.js';
 import { checkKeys } from '../../contract/option-keys.js';
-import type { MaskStrategy } from './detectors.js';
+import type { MaskStrategy } from './catalog/detector-def.js';
 
 export interface SensitiveOptions {
   /** The kind recorded for this field: `[REDACTED:<kind>]`. Default `sensitive`. */

@@ -4,7 +4,8 @@
  * are never scanned again, so a detector cannot re-match another's token.
  */
 import type { MaskTally } from '../encode-report.js';
-import { KEY_VALUE_PATTERN, type DetectorDef, type MaskStrategy } from './detectors.js';
+import { KEY_VALUE_PATTERN } from './catalog/builtin.js';
+import type { DetectorDef, MaskStrategy } from './catalog/detector-def.js';
 import { LINE_VALUE_RULES, type KeyMatcher } from './key-names.js';
 import type { Tokenizer } from './tokens.js';
 

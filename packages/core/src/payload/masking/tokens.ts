@@ -6,7 +6,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { AuditConfigError } from '../../contract/errors.js';
 import type { AuditLogger } from '../../contract/logger.js';
-import { partialTail, type MaskStrategy } from './detectors.js';
+import { partialTail, type MaskStrategy } from './catalog/detector-def.js';
 
 /** Hex characters of the HMAC kept in a token: 48 bits, plenty to tell values apart in one trail. */
 export const TOKEN_HEX_LENGTH = 12;

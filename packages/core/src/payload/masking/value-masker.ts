@@ -10,7 +10,7 @@
  */
 import { toSafeJson } from '../safe-json.js';
 import type { MaskTally } from '../encode-report.js';
-import type { MaskStrategy } from './detectors.js';
+import type { MaskStrategy } from './catalog/detector-def.js';
 import type { MaskPlan } from './plan.js';
 import type { SensitiveNode } from './schema.js';
 

@@ -1,0 +1,24 @@
+/**
+ * The built-in detector catalog, in naming order: where matches of two detectors overlap, the
+ * region is masked as a whole under the kind of the one that starts first (or comes first here
+ * on a tie). Credentials come before personal data.
+ */
+import { CREDENTIAL_DETECTORS } from './credentials.js';
+import type { DetectorDef } from './detector-def.js';
+import { PERSONAL_DETECTORS } from './personal.js';
+
+export const BUILTIN_DETECTORS: readonly DetectorDef[] = Object.freeze([...CREDENTIAL_DETECTORS, ...PERSONAL_DETECTORS]);
+
+export const BUILTIN_DETECTOR_IDS: ReadonlySet<string> = new Set(BUILTIN_DETECTORS.map((d) => d.id));
+
+/**
+ * Secrets written as `key=value` or `"key": "value"` in free text (an error message quoting a
+ * connection string, a log line, JSON that does not parse). The key must match a key-name
+ * rule; its value is masked under that rule's kind. Not a catalog entry: its kind varies.
+ */
+export const KEY_VALUE_DETECTOR_ID = 'key_value';
+
+// Key, optionally quoted (also as \" inside JSON held in a string), then : or =, then the
+// value: double-quoted, escaped-quoted, single-quoted, or bare up to a delimiter.
+export const KEY_VALUE_PATTERN =
+  /(?<![\w.[\\-])(\\?["']?)([A-Za-z][A-Za-z0-9_.-]{0,63})\1[ \t]*[:=][ \t]*(?:"((?:[^"\\\r\n]|\\.)*)"|\\"((?:[^"\\]|\\[^"])*)\\"|'([^'\r\n]*)'|([^\s,;&"'<>)\]}]+))/dg;
