@@ -5,9 +5,18 @@
  */
 import { CREDENTIAL_DETECTORS } from './credentials.js';
 import type { DetectorDef } from './detector-def.js';
+import { GOV_ID_DETECTORS } from './gov-ids.js';
 import { PERSONAL_DETECTORS } from './personal.js';
+import { INFRA_TOKEN_DETECTORS } from './tokens-infra.js';
+import { SERVICE_TOKEN_DETECTORS } from './tokens-services.js';
 
-export const BUILTIN_DETECTORS: readonly DetectorDef[] = Object.freeze([...CREDENTIAL_DETECTORS, ...PERSONAL_DETECTORS]);
+export const BUILTIN_DETECTORS: readonly DetectorDef[] = Object.freeze([
+  ...CREDENTIAL_DETECTORS,
+  ...INFRA_TOKEN_DETECTORS,
+  ...SERVICE_TOKEN_DETECTORS,
+  ...GOV_ID_DETECTORS,
+  ...PERSONAL_DETECTORS,
+]);
 
 export const BUILTIN_DETECTOR_IDS: ReadonlySet<string> = new Set(BUILTIN_DETECTORS.map((d) => d.id));
 
