@@ -10,6 +10,8 @@ import { describeError, toSafeJson } from '../payload/safe-json.js';
 import * as sc from '../contract/semconv.js';
 import type { InFlightCall, InvokeEngine } from './engine.js';
 import { recordException, STATUS_OK } from './exception.js';
+import { maskAdapterAttributes, recordedNames, type RecordedNames } from './adapter-attributes.js';
+import { correlationText } from '../identity/identity-attributes.js';
 import { intentAttributes } from './intent.js';
 import { recordApproval, type ApprovalRecord } from './approval.js';
 import type { DecisionClock } from './validate.js';
@@ -54,6 +56,10 @@ export class CallRecord implements InFlightCall, DecisionClock {
   readonly span: AuditSpan;
   readonly attrs: Attributes;
   readonly callId: string;
+  /** The call id as recorded: a supplied id scanned by the value detectors (a generated one has nothing to hide). */
+  readonly recordedCallId: string;
+  /** The tool's names as recorded (gen_ai.tool.name, span names). */
+  readonly names: RecordedNames;
   readonly parent: Context;
   /** What masking did to the payloads this call span records: `tooltrail.mask.*`. */
   readonly report = new EncodeReport();
@@ -74,19 +80,25 @@ export class CallRecord implements InFlightCall, DecisionClock {
     this.suppliedId = init.suppliedId;
     this.proposed = init.proposed;
     this.proposedGiven = init.proposedGiven;
-    this.extra = extra;
+    const names = recordedNames(def, engine.encoder);
+    this.names = names;
+    // Masked once here, so the intent record copies the masked form too.
+    this.extra = extra === undefined ? undefined : maskAdapterAttributes(extra, { encoder: engine.encoder, tool: def.name, masking: def.masking, report: this.report });
     this.callId = init.suppliedId ?? newCallId();
+    // Supplied ids are unique per call: scanned without the scanner's memo, tallied on this call.
+    this.recordedCallId =
+      init.suppliedId === undefined ? this.callId : correlationText(engine.encoder, init.suppliedId, { tool: def.name, masking: def.masking, report: this.report });
     this.parent = parentContext(store);
     const run = store?.run;
     const a: Attributes = run ? Object.assign({}, engine.runAttributes(run)) : {};
-    if (extra !== undefined) Object.assign(a, extra);
+    if (this.extra !== undefined) Object.assign(a, this.extra);
     a[sc.ATTR_GEN_AI_OPERATION_NAME] = sc.OPERATION_EXECUTE_TOOL;
-    a[sc.ATTR_GEN_AI_TOOL_NAME] = def.name;
-    a[sc.ATTR_GEN_AI_TOOL_CALL_ID] = this.callId;
+    a[sc.ATTR_GEN_AI_TOOL_NAME] = names.name;
+    a[sc.ATTR_GEN_AI_TOOL_CALL_ID] = this.recordedCallId;
     a[sc.ATTR_GEN_AI_TOOL_TYPE] = def.type;
-    if (def.description !== undefined) a[sc.ATTR_GEN_AI_TOOL_DESCRIPTION] = def.description;
+    if (names.description !== undefined) a[sc.ATTR_GEN_AI_TOOL_DESCRIPTION] = names.description;
     this.attrs = a;
-    this.span = engine.tracer.startOwned(def.spanName, SpanKind.INTERNAL, a, this.parent);
+    this.span = engine.tracer.startOwned(names.spanName, SpanKind.INTERNAL, a, this.parent);
     engine.callStarted(this);
   }
 
@@ -257,7 +269,7 @@ export class CallRecord implements InFlightCall, DecisionClock {
   /** A zero-length `tool_intent` record (strict intent, or unfinished), child of the call span. */
   intentRecord(kind: string): void {
     const intent = intentAttributes(this.attrs, this.extra, kind, this.attemptsRun);
-    this.endSpan(this.engine.tracer.startOwned(this.def.intentSpanName, SpanKind.INTERNAL, intent, trace.setSpan(this.parent, this.span)));
+    this.endSpan(this.engine.tracer.startOwned(this.names.intentSpanName, SpanKind.INTERNAL, intent, trace.setSpan(this.parent, this.span)));
   }
 
   writeUnfinished(): void {

@@ -6,6 +6,7 @@ import { describeError } from '../payload/safe-json.js';
 import * as sc from '../contract/semconv.js';
 
 export const STATUS_OK = Object.freeze({ code: SpanStatusCode.OK });
+const MASKING_FAILED_JSON = JSON.stringify(sc.MASKING_FAILED_MARKER);
 
 /** `error.type`: the class of what was thrown, `_OTHER` for non-Error throws. */
 export function errorType(err: unknown): string {
@@ -17,7 +18,8 @@ export function errorType(err: unknown): string {
 }
 
 /**
- * An `exception` event with masked message and stack. `report`: the call's tally, when the event
+ * An `exception` event with masked message and stack, and the error's causes and members
+ * (`tooltrail.exception.causes`, masked) when it has any. `report`: the call's tally, when the event
  * goes on the call span. Fails closed: masking that throws records the marker, never the text.
  */
 export function recordException(
@@ -36,8 +38,77 @@ export function recordException(
       [sc.ATTR_EXCEPTION_MESSAGE]: encoder.text(describeError(err), ctx),
     };
     if (err instanceof Error && typeof err.stack === 'string') attrs[sc.ATTR_EXCEPTION_STACKTRACE] = encoder.text(err.stack, ctx);
+    let causes: string | undefined;
+    try {
+      const list = errorCauses(err);
+      // Masked as one payload, so the whole list stays under the payload cap, structure kept.
+      if (list !== undefined) causes = encoder.json(list, { tool, field: 'error', masking, report });
+    } catch {
+      causes = MASKING_FAILED_JSON; // a cause's getter or the encoder threw: never the raw text
+    }
+    if (causes !== undefined) attrs[sc.ATTR_EXCEPTION_CAUSES] = causes;
   } catch {
     attrs = { [sc.ATTR_EXCEPTION_TYPE]: errorType(err), [sc.ATTR_EXCEPTION_MESSAGE]: sc.MASKING_FAILED_MARKER };
   }
   span.addEvent(sc.EVENT_EXCEPTION, attrs);
+}
+
+/** Bounds of `tooltrail.exception.causes`: how deep a chain is followed, how many errors in all. */
+export const MAX_CAUSE_DEPTH = 8;
+export const MAX_CAUSES = 32;
+
+/** One error below the thrown one: where it sits (`cause.cause`, `errors[2].cause`), its type and message. */
+export interface CauseEntry {
+  at: string;
+  type: string;
+  message: string;
+}
+
+/** Reads a property without letting a throwing getter (or a Proxy) break the record. */
+function read(o: object, key: string): unknown {
+  try {
+    return (o as Record<string, unknown>)[key];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The thrown error's `cause` chain and AggregateError members (SuppressedError's `error` and
+ * `suppressed` too), depth first, each once (cycles and shared errors are cut), at most
+ * MAX_CAUSES entries MAX_CAUSE_DEPTH levels deep; undefined when there are none (the usual case
+ * costs two property reads). Messages are raw here: the caller masks the list.
+ */
+export function errorCauses(err: unknown): CauseEntry[] | undefined {
+  let out: CauseEntry[] | undefined;
+  const seen = new Set<unknown>([err]);
+  let truncated = false;
+  const visit = (parent: Error, path: string, depth: number): void => {
+    const children: [string, unknown][] = [];
+    const cause = read(parent, 'cause');
+    if (cause !== undefined) children.push(['cause', cause]);
+    const errors = read(parent, 'errors');
+    if (Array.isArray(errors)) {
+      // Never more than the list can hold, however many members an AggregateError has.
+      const n = Math.min(errors.length, MAX_CAUSES + 1);
+      for (let i = 0; i < n; i++) children.push([`errors[${i}]`, read(errors, String(i))]);
+    }
+    if (read(parent, 'name') === 'SuppressedError') children.push(['error', read(parent, 'error')], ['suppressed', read(parent, 'suppressed')]);
+    for (const [rel, child] of children) {
+      if (child === undefined || seen.has(child)) continue;
+      if ((out?.length ?? 0) >= MAX_CAUSES || depth >= MAX_CAUSE_DEPTH) {
+        truncated = true;
+        return;
+      }
+      seen.add(child);
+      const at = path === '' ? rel : `${path}.${rel}`;
+      (out ??= []).push({ at, type: errorType(child), message: describeError(child) });
+      // Only errors are followed: a thrown plain object is recorded whole by describeError.
+      if (child instanceof Error) visit(child, at, depth + 1);
+    }
+  };
+  if (!(err instanceof Error)) return undefined;
+  visit(err, '', 0);
+  if (truncated && out !== undefined) out.push({ at: '[truncated]', type: '', message: `more than ${MAX_CAUSES} errors or ${MAX_CAUSE_DEPTH} levels` });
+  return out;
 }

@@ -122,6 +122,11 @@ export const ATTR_EXCEPTION_TYPE = 'exception.type';
 export const ATTR_EXCEPTION_MESSAGE = 'exception.message';
 export const ATTR_EXCEPTION_STACKTRACE = 'exception.stacktrace';
 export const ATTR_EXCEPTION_PREFIX = 'exception.';
+/**
+ * On an `exception` event: the thrown error's `cause` chain and AggregateError members, masked,
+ * as a JSON array of `{at, type, message}` (`at`: `cause`, `cause.cause`, `errors[0]`, ...).
+ */
+export const ATTR_EXCEPTION_CAUSES = 'tooltrail.exception.causes';
 
 /** The span name of a tool call's record of kind `kind` (`execute_tool`, `tool_attempt`, `tool_intent`). */
 export const toolSpanName = (kind: string, tool: string): string => `${kind} ${tool}`;
@@ -152,3 +157,21 @@ export const ATTR_MASK_PREFIX = 'tooltrail.mask.';
 export const ATTR_GEN_AI_TOOL_PREFIX = 'gen_ai.tool.';
 /** The span name of a run: `invoke_agent {agent}`, or `invoke_agent` for a run without an agent name. */
 export const agentSpanName = (agent: string | undefined): string => (agent ? `${SPAN_NAME_INVOKE_AGENT} ${agent}` : SPAN_NAME_INVOKE_AGENT);
+
+/** Correlation attributes adapters set (core never writes them): `@tooltrail/mcp`, JSON-RPC. */
+export const ADAPTER_CORRELATION_ATTRIBUTES: readonly string[] = Object.freeze(['mcp.session.id', 'mcp.method.name', 'jsonrpc.request.id']);
+/**
+ * Correlation keys (docs/span-schema.md): the value detectors still scan them (a planted secret is
+ * masked), but no key-name rule ever masks one, whatever its name says (`mcp.session.id`).
+ */
+export const CORRELATION_ATTRIBUTES: readonly string[] = Object.freeze([
+  ATTR_RUN_ID,
+  ATTR_RUN_PARENT_ID,
+  ATTR_PRINCIPAL_TYPE,
+  ATTR_GEN_AI_AGENT_NAME,
+  ATTR_GEN_AI_AGENT_ID,
+  ATTR_GEN_AI_TOOL_NAME,
+  ATTR_GEN_AI_TOOL_CALL_ID,
+  ATTR_STREAM_ID,
+  ...ADAPTER_CORRELATION_ATTRIBUTES,
+]);

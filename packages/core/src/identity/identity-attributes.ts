@@ -2,13 +2,44 @@ import type { Attributes } from '@opentelemetry/api';
 import { AuditConfigError } from '../contract/errors.js';
 import { checkKeys } from '../contract/option-keys.js';
 import * as sc from '../contract/semconv.js';
-import type { PayloadEncoder } from '../payload/payload-encoder.js';
+import type { EncodeContext, PayloadEncoder } from '../payload/payload-encoder.js';
 import type { RunIdentity, RunIdentityInput } from './run-context.js';
+
+/** An encoder with a path for correlation values (the masking encoder has one). */
+interface CorrelationEncoder {
+  correlation(value: string, ctx: EncodeContext): string;
+}
+
+function hasCorrelation(encoder: PayloadEncoder): encoder is PayloadEncoder & CorrelationEncoder {
+  return typeof (encoder as Partial<CorrelationEncoder>).correlation === 'function';
+}
+
+/**
+ * A correlation value (docs/span-schema.md, sc.CORRELATION_ATTRIBUTES): scanned by the value
+ * detectors, never masked by a key-name rule. An encoder without a correlation path gets the
+ * value as text with no key (so no key-name rule either). Fails closed: the marker, never the value.
+ */
+export function correlationText(encoder: PayloadEncoder, value: string, ctx: Omit<EncodeContext, 'field' | 'key'>): string {
+  try {
+    const full: EncodeContext = { ...ctx, field: 'identity' };
+    return hasCorrelation(encoder) ? encoder.correlation(value, full) : encoder.text(value, full);
+  } catch {
+    return sc.MASKING_FAILED_MARKER;
+  }
+}
+
+/** A name to add to `attrs` that no earlier entry holds: two names can mask to the same token. */
+export function freeName(attrs: Attributes, name: string): string {
+  let out = name;
+  for (let n = 2; attrs[out] !== undefined; n++) out = `${name} #${n}`;
+  return out;
+}
 
 /**
  * Identity attributes can hold personal data (an email as principal id), so they are masked.
- * Run ids, agent names/ids and the principal type are not: they are our correlation keys and
- * configuration, and masking them would break joining the trail.
+ * Run ids, agent names/ids and the principal type are correlation keys: the value detectors scan
+ * them (a planted address is masked), no key-name rule does. Run attribute keys are scanned too.
+ * Computed once per run (the caller caches), so nothing here is paid per call.
  */
 export function identityAttributes(run: RunIdentity, encoder: PayloadEncoder): Attributes {
   // Fails closed like every payload: an encoder that throws gives the marker, never the value.
@@ -19,6 +50,7 @@ export function identityAttributes(run: RunIdentity, encoder: PayloadEncoder): A
       return sc.MASKING_FAILED_MARKER;
     }
   };
+  const id = (v: string): string => correlationText(encoder, v, { tool: '' });
   const attrs: Attributes = {};
   for (const [k, v] of Object.entries(run.attributes)) {
     let value = v;
@@ -28,14 +60,15 @@ export function identityAttributes(run: RunIdentity, encoder: PayloadEncoder): A
       const masked = text(String(v), k);
       if (masked !== String(v)) value = masked;
     }
-    attrs[`${sc.ATTR_RUN_ATTRIBUTE_PREFIX}${k}`] = value;
+    // The key is data too (an address used as a key, `password=...`): value detectors and key=value.
+    attrs[freeName(attrs, `${sc.ATTR_RUN_ATTRIBUTE_PREFIX}${text(k)}`)] = value;
   }
-  attrs[sc.ATTR_RUN_ID] = run.runId;
-  if (run.parentRunId !== undefined) attrs[sc.ATTR_RUN_PARENT_ID] = run.parentRunId;
+  attrs[sc.ATTR_RUN_ID] = id(run.runId);
+  if (run.parentRunId !== undefined) attrs[sc.ATTR_RUN_PARENT_ID] = id(run.parentRunId);
   attrs[sc.ATTR_USER_ID] = text(run.principal.id);
-  if (run.principal.type !== undefined) attrs[sc.ATTR_PRINCIPAL_TYPE] = run.principal.type;
-  if (run.agent?.name !== undefined) attrs[sc.ATTR_GEN_AI_AGENT_NAME] = run.agent.name;
-  if (run.agent?.id !== undefined) attrs[sc.ATTR_GEN_AI_AGENT_ID] = run.agent.id;
+  if (run.principal.type !== undefined) attrs[sc.ATTR_PRINCIPAL_TYPE] = id(run.principal.type);
+  if (run.agent?.name !== undefined) attrs[sc.ATTR_GEN_AI_AGENT_NAME] = id(run.agent.name);
+  if (run.agent?.id !== undefined) attrs[sc.ATTR_GEN_AI_AGENT_ID] = id(run.agent.id);
   if (run.conversationId !== undefined) attrs[sc.ATTR_GEN_AI_CONVERSATION_ID] = text(run.conversationId);
   return attrs;
 }

@@ -97,6 +97,26 @@ export class MaskingEncoder implements PayloadEncoder<ToolMaskingSpec> {
     return out;
   }
 
+  /**
+   * A correlation value (a run, call or session id, a tool name): the value detectors only, never
+   * a key-name rule, and never the short-string memo (call ids are unique: they would crowd out
+   * the values that repeat). Callers cache what repeats (per run, per tool).
+   */
+  correlation(value: string, ctx: EncodeContext<ToolMaskingSpec>): string {
+    const local = ctx.report ?? new EncodeReport();
+    const mark = local.mark();
+    let out: string;
+    try {
+      const plan = this.planFor(ctx.masking);
+      out = plan.scanner.maskValues(value, local);
+      if (overCap(out, plan.maxPayloadBytes)) out = truncateText(out, plan.maxPayloadBytes);
+    } catch (err) {
+      local.rollback(mark);
+      return this.failed(ctx, err, MASKING_FAILED_MARKER);
+    }
+    return out;
+  }
+
   private failed(ctx: EncodeContext, err: unknown, marker: string): string {
     this.failures++;
     if (ctx.report) ctx.report.failed++;

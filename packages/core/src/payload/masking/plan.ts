@@ -249,9 +249,7 @@ export class MaskPlan implements StrategyTable {
     this.maxPayloadBytes = own?.maxPayloadBytes ?? auditor.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
     this.resultDigest = own?.result === 'digest';
     this.sensitive = tool?.sensitive;
-    let min = Infinity;
-    for (const d of detectors) min = Math.min(min, d.minLength);
-    this.keyNameMin = min;
+    this.keyNameMin = this.scanner.minLength;
   }
 
   /**
@@ -265,7 +263,9 @@ export class MaskPlan implements StrategyTable {
     let name: string | undefined;
     const kinds: [string, boolean][] = [];
     if (key.length >= this.keyNameMin) {
-      const masked = this.scanner.maskValues(key, { add: (kind, lossy) => kinds.push([kind, lossy]) });
+      // The value detectors and the `key=value` rule: a connection string, a `Cookie: sid=...`
+      // header or a JDBC URL used as a property name holds its secret like any value would.
+      const masked = this.scanner.mask(key, { add: (kind, lossy) => kinds.push([kind, lossy]) });
       if (masked !== key) name = masked;
     }
     info = rule === undefined && name === undefined ? PLAIN_KEY : { rule, name, kinds };
