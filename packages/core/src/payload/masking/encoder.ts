@@ -98,8 +98,9 @@ export class MaskingEncoder implements PayloadEncoder<ToolMaskingSpec> {
   }
 
   /**
-   * A correlation value (a run, call or session id, a tool name): the value detectors only, never
-   * a key-name rule, and never the short-string memo (call ids are unique: they would crowd out
+   * A correlation value (a run, call or session id, a tool name): the value detectors only (the
+   * `key=value` detector among them), never a key-name rule on the attribute's name, and not the
+   * short-string memo (call ids are unique: they would crowd out
    * the values that repeat). Callers cache what repeats (per run, per tool).
    */
   correlation(value: string, ctx: EncodeContext<ToolMaskingSpec>): string {
@@ -108,7 +109,9 @@ export class MaskingEncoder implements PayloadEncoder<ToolMaskingSpec> {
     let out: string;
     try {
       const plan = this.planFor(ctx.masking);
-      out = plan.scanner.maskValues(value, local);
+      // `key=value` inside the value is a value detector like any other (`call password=...`);
+      // only values that can hold one take the memo's path, and ids rarely hold `=` or `:`.
+      out = value.indexOf('=') !== -1 || value.indexOf(':') !== -1 ? plan.scanner.mask(value, local) : plan.scanner.maskValues(value, local);
       if (overCap(out, plan.maxPayloadBytes)) out = truncateText(out, plan.maxPayloadBytes);
     } catch (err) {
       local.rollback(mark);
