@@ -3,7 +3,10 @@
  * like. Names are compared as words, case- and separator-insensitively (`API-Key`, `api_key`,
  * `apiKey` and `apikey` are one rule), and a rule word qualified as metadata (`token_count`,
  * `max_token`, `secret_name`) does not count: those describe a secret without holding it.
+ * Names are normalised first as text is (percent-decoding, NFKC, invisibles removed), so
+ * `pass\u200Bword`, full-width `ｐａｓｓｗｏｒｄ` and `pass%77ord` are the password rule.
  */
+import { normaliseKey } from './normalise.js';
 
 export { BUILTIN_KEY_RULES, LINE_VALUE_RULES } from './catalog/key-rules.js';
 
@@ -23,7 +26,7 @@ const NON_ALNUM = /[^a-z0-9]+/;
 
 /** `X-API-Key` -> [x, api, key]; `accessToken` -> [access, token]; `APIKey` -> [api, key]. */
 export function splitWords(key: string): string[] {
-  const spaced = key.replace(CAMEL_LOWER_UPPER, '$1 $2').replace(CAMEL_ACRONYM, '$1 $2').toLowerCase();
+  const spaced = normaliseKey(key).replace(CAMEL_LOWER_UPPER, '$1 $2').replace(CAMEL_ACRONYM, '$1 $2').toLowerCase();
   return spaced.split(NON_ALNUM).filter((w) => w.length > 0);
 }
 

@@ -1,12 +1,16 @@
 /**
- * Masks secrets inside one string. Every detector's matches are collected on the original text,
- * overlapping matches are merged into one masked region, and the output is built once: tokens
- * are never scanned again, so a detector cannot re-match another's token.
+ * Masks secrets inside one string. Every detector's matches are collected on the original text
+ * and, when it holds anything to normalise (`%XX`, non-ASCII, a base64 run), on its normalised
+ * view too, mapped back to the original characters. Overlapping matches are merged into one
+ * masked region, and the output is built once: tokens are never scanned again, so a detector
+ * cannot re-match another's token.
  */
 import type { MaskTally } from '../encode-report.js';
 import { KEY_VALUE_PATTERN } from './catalog/builtin.js';
 import type { DetectorDef, MaskStrategy } from './catalog/detector-def.js';
+import { containsAny, escapeRegExp, gateOpen, groupByGate, type GateState, type Group } from './gates.js';
 import { LINE_VALUE_RULES, type KeyMatcher } from './key-names.js';
+import { mayNeedNormalising, normalisedViews } from './normalise.js';
 import type { Tokenizer } from './tokens.js';
 
 /** How a kind is masked: the user's choice for it, else the detector's default. */
@@ -21,98 +25,17 @@ interface Region {
   det: DetectorDef | undefined;
   /** Catalog position: on a tie the earlier detector names the region. */
   order: number;
+  /** Found in the normalised view: the text it matched there, when that differs from the original's. */
+  view?: string;
 }
 
-// Gates: each is far cheaper than the patterns behind it, and ordinary text fails them.
-/**
- * Nine digits with at most two separators between them: every card, SSN and phone number
- * long enough to be one has such a run; an ISO date (eight digits) does not. Written out
- * rather than as `(?:...){8}`: V8 runs the unrolled form about three times faster.
- */
-const GATE_DIGITS = new RegExp(`\\d${'[ .()-]{0,2}\\d'.repeat(8)}`);
-/** Three dots between digits. */
-const GATE_DOTTED_QUAD = /\d\.\d{1,3}\.\d{1,3}\.\d/;
-const GATE_IBAN = /[A-Z]{2}\d\d/;
-const GATE_IPV6 = /::|[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{0,4}:/;
 /** Strings up to this length are memoised; bounded, then reset. */
 const MEMO_MAX_LENGTH = 40;
 const MEMO_LIMIT = 4096;
-/** Length of the run a `long` detector needs (AWS secret keys: 40 characters). */
-const LONG_RUN = 40;
-
-/**
- * True when some window of `run` characters holds no space. Looks backwards from the end of
- * each window for a space and jumps past it, so prose is read a word or two per window, not
- * character by character (a regex like /[^ ]{15}/ tries every position and is 20x slower).
- */
-function hasSpacelessRun(s: string, run: number): boolean {
-  let p = 0;
-  const n = s.length;
-  while (p + run <= n) {
-    let i = p + run - 1;
-    while (i >= p && s.charCodeAt(i) !== 32) i--;
-    if (i < p) return true;
-    p = i + 1;
-  }
-  return false;
-}
-
-/**
- * Whether a group's gate lets `s` through. `noRun` carries what earlier gates learnt about
- * spaceless runs: once there is none of length n, there is none longer.
- */
-function gateOpen(g: Group, s: string, state: { noRun: number }): boolean {
-  switch (g.gate) {
-    case 'at':
-      return s.indexOf('@') !== -1;
-    case 'url':
-      return s.indexOf('://') !== -1 && s.indexOf('@') !== -1;
-    case 'digits':
-      return GATE_DIGITS.test(s);
-    case 'dotDigit':
-      return GATE_DOTTED_QUAD.test(s);
-    case 'colon':
-      return s.indexOf(':') !== -1 && GATE_IPV6.test(s);
-    case 'iban':
-      return GATE_IBAN.test(s);
-    case 'contains':
-      return g.needles !== undefined && g.needles.test(s);
-    case 'long':
-    case 'literal': {
-      // Tokens have no spaces: text without a run as long as the shortest match is skipped.
-      const run = g.gate === 'long' ? LONG_RUN : g.min;
-      if (run >= state.noRun) return false;
-      if (hasSpacelessRun(s, run)) return true;
-      state.noRun = run;
-      return false;
-    }
-    default:
-      return true;
-  }
-}
-
-function containsAny(s: string, needles: readonly string[] | undefined): boolean {
-  if (needles === undefined) return true;
-  for (const n of needles) if (s.indexOf(n) !== -1) return true;
-  return false;
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-interface Group {
-  readonly gate: DetectorDef['gate'];
-  /** The shortest string any member can match. */
-  readonly min: number;
-  /** Gate `contains`: every member's needles in one regex, tested once per string. */
-  readonly needles: RegExp | undefined;
-  readonly members: readonly { readonly d: DetectorDef; readonly order: number }[];
-}
 
 export class TextScanner {
   /** Detectors grouped by gate, so each gate is tested once per string. */
-  private readonly groups: Group[] = [];
+  private readonly groups: Group[];
   /** Detectors behind a literal gate, found in one pass of this regex. */
   private readonly literalGate: RegExp | undefined;
   private readonly byLiteral = new Map<string, number[]>();
@@ -128,11 +51,8 @@ export class TextScanner {
     private readonly tokenizer: Tokenizer,
   ) {
     const literals: string[] = [];
-    const byGate = new Map<DetectorDef['gate'], { d: DetectorDef; order: number }[]>();
+    this.groups = groupByGate(detectors);
     detectors.forEach((d, order) => {
-      const members = byGate.get(d.gate) ?? [];
-      if (members.length === 0) byGate.set(d.gate, members);
-      members.push({ d, order });
       if (d.gate !== 'literal') return;
       for (const lit of d.literals ?? []) {
         const list = this.byLiteral.get(lit);
@@ -143,15 +63,6 @@ export class TextScanner {
         }
       }
     });
-    for (const [gate, members] of byGate) {
-      const needles = members.flatMap((m) => m.d.needles ?? []);
-      this.groups.push({
-        gate,
-        min: Math.min(...members.map((m) => m.d.minLength)),
-        needles: needles.length > 0 ? new RegExp(needles.map(escapeRegExp).join('|')) : undefined,
-        members,
-      });
-    }
     // Longest first: at `sk-ant-` the anthropic detector must be the one flagged.
     literals.sort((a, b) => b.length - a.length);
     // Case-sensitive: V8 scans a plain alternation of literals markedly faster than with /i.
@@ -188,11 +99,27 @@ export class TextScanner {
   }
 
   private scan(s: string, report: MaskTally, keyValue: boolean): string {
+    if (s.length < this.minLength) return s;
+    let found = this.find(s, keyValue);
+    // Ordinary ASCII prose fails the cheap test and is scanned once, as before.
+    if (mayNeedNormalising(s)) {
+      for (const view of normalisedViews(s) ?? []) {
+        if (view.text.length < this.minLength) continue;
+        for (const r of this.find(view.text, keyValue) ?? []) {
+          const [start, end] = view.toSource(r.start, r.end);
+          const seen = view.text.slice(r.start, r.end);
+          (found ??= []).push({ ...r, start, end, view: seen === s.slice(start, end) ? undefined : seen });
+        }
+      }
+    }
+    return found === undefined ? s : this.render(s, found, report);
+  }
+
+  private find(s: string, keyValue: boolean): Region[] | undefined {
     const n = s.length;
-    if (n < this.minLength) return s;
     let found: Region[] | undefined;
     let flagged: Set<number> | undefined;
-    const state = { noRun: Infinity };
+    const state: GateState = { noRun: Infinity };
     for (const g of this.groups) {
       if (n < g.min || !gateOpen(g, s, state)) continue;
       if (g.gate === 'literal') {
@@ -206,7 +133,7 @@ export class TextScanner {
       }
     }
     if (keyValue && this.keyValue !== undefined && (s.indexOf('=') !== -1 || s.indexOf(':') !== -1)) found = this.runKeyValue(s, found);
-    return found === undefined ? s : this.render(s, found, report);
+    return found;
   }
 
   /** Indexes of the literal-gated detectors whose literal occurs in `s`. */
@@ -316,18 +243,40 @@ export class TextScanner {
         end = Math.max(end, (found[j] as Region).end);
         j++;
       }
-      out += s.slice(pos, first.start) + this.token(first, s.slice(first.start, end), report);
+      out += s.slice(pos, first.start) + this.token(found, i, j, s, end, report);
       pos = end;
       i = j;
     }
     return out + s.slice(pos);
   }
 
-  private token(r: Region, raw: string, report: MaskTally): string {
+  /**
+   * The token for regions [i, j) merged into [start, end). A region found in the normalised
+   * view that covers the whole merge is named by what it was there (a full-width card's
+   * digits, the address inside a base64 run), so its hash correlates with the plain value;
+   * other merges holding a normalised region have no such text and are never shown in part.
+   */
+  private token(all: readonly Region[], i: number, j: number, s: string, end: number, report: MaskTally): string {
+    const r = all[i] as Region;
     const det = r.det;
-    const strategy = this.strategies.strategyFor(r.kind, det?.strategy ?? 'redact');
+    let strategy = this.strategies.strategyFor(r.kind, det?.strategy ?? 'redact');
+    let text: string | undefined;
+    let normalised = false;
+    for (let k = i; k < j; k++) {
+      const o = all[k] as Region;
+      if (o.view === undefined) continue;
+      normalised = true;
+      if (o.start === r.start && o.end === end && o.kind === r.kind) {
+        text = o.view;
+        break;
+      }
+    }
+    if (text === undefined) {
+      text = s.slice(r.start, end);
+      if (normalised && strategy === 'partial') strategy = 'redact';
+    }
     report.add(r.kind, strategy !== 'hash');
-    const canonical = det?.canonical !== undefined ? det.canonical(raw) : raw;
-    return this.tokenizer.token(r.kind, strategy, raw, canonical, det?.partial);
+    const canonical = det?.canonical !== undefined ? det.canonical(text) : text;
+    return this.tokenizer.token(r.kind, strategy, text, canonical, det?.partial);
   }
 }
