@@ -38,7 +38,8 @@ describe('object keys', () => {
     expect(out).not.toContain('velvet-moon-23');
     expect(out).not.toContain('Tr0ub4dor-9');
     expect(out).not.toContain(EMAIL);
-    expect(out).toContain('Server=db;User Id=app;Password=[REDACTED:password]');
+    // The kind is whichever rule or detector names it first (a connection-string detector, say).
+    expect(out).toMatch(/Server=db;User Id=app;Password=\[REDACTED:[a-z_]+\]/);
   });
 
   it('keeps ordinary keys, and keys with a colon or equals sign that name no secret', () => {
@@ -140,7 +141,9 @@ describe('error causes and AggregateError members', () => {
     const text = JSON.stringify(span.events);
     expect(text).not.toContain(EMAIL);
     expect(text).not.toContain('hunter2-horse');
-    expect(attrsOf(span)['tooltrail.mask.kinds']).toEqual(expect.arrayContaining(['email', 'password']));
+    const kinds = attrsOf(span)['tooltrail.mask.kinds'] as string[];
+    expect(kinds).toContain('email');
+    expect(kinds.some((k) => k.includes('password'))).toBe(true);
   });
 
   it('handle cycles, bound depth and count, and survive throwing getters', () => {

@@ -80,6 +80,8 @@ function read(o: object, key: string): unknown {
  * costs two property reads). Messages are raw here: the caller masks the list.
  */
 export function errorCauses(err: unknown): CauseEntry[] | undefined {
+  // The usual error has neither: nothing allocated for it.
+  if (!(err instanceof Error) || (read(err, 'cause') === undefined && !Array.isArray(read(err, 'errors')) && read(err, 'name') !== 'SuppressedError')) return undefined;
   let out: CauseEntry[] | undefined;
   const seen = new Set<unknown>([err]);
   let truncated = false;
@@ -107,7 +109,6 @@ export function errorCauses(err: unknown): CauseEntry[] | undefined {
       if (child instanceof Error) visit(child, at, depth + 1);
     }
   };
-  if (!(err instanceof Error)) return undefined;
   visit(err, '', 0);
   if (truncated && out !== undefined) out.push({ at: '[truncated]', type: '', message: `more than ${MAX_CAUSES} errors or ${MAX_CAUSE_DEPTH} levels` });
   return out;
