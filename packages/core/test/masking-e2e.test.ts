@@ -12,8 +12,11 @@ import { allNeedles, BY_KEY, DETECTED, type Planted } from './fixtures/secrets-c
 // from the collector's files; the correlation attributes arrive unchanged. The auditor runs the
 // TypeScript sources; the collector is the built CLI (packages/cli/dist).
 
-/** The encoded forms part D (normalise) masks. Listed here until it lands, then emptied: never skipped silently. */
-export const FORMS_PENDING_PART_D: readonly Form[] = process.env.TOOLTRAIL_E2E_ALL_FORMS ? [] : ['url-encoded', 'full-width', 'zero-width'];
+/**
+ * Encoded forms whose masking has not landed yet: each is skipped by name, never silently. Empty
+ * since normalisation (bdca4e8) landed; a form a later change cannot mask yet goes here, visibly.
+ */
+export const FORMS_PENDING: readonly Form[] = [];
 type Form = 'plain' | 'url-encoded' | 'full-width' | 'zero-width';
 
 const FULL_WIDTH = (s: string) => s.replace(/[!-~]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0));
@@ -205,7 +208,7 @@ describe('no corpus value reaches the collector, the spool or the collector\'s f
   }, 120_000);
 
   for (const form of ['url-encoded', 'full-width', 'zero-width'] as const) {
-    it.skipIf(FORMS_PENDING_PART_D.includes(form))(`${form} values (needs part D, normalise; listed in FORMS_PENDING_PART_D until then)`, async () => {
+    it.skipIf(FORMS_PENDING.includes(form))(`${form} values, everywhere the plain ones were planted`, async () => {
       const out = await plantEverywhere(form);
       // Both the encoded needles and what a reader gets by decoding the bytes must be absent.
       const needles = [...new Set(allNeedles().flatMap((n) => [n, ENCODE[form](n)]))];
