@@ -122,17 +122,55 @@ function isDigit(c: number): boolean {
 }
 
 /**
- * A phone number's digit count: E.164 allows at most 15; fewer than 9 is a short code, an
- * extension or noise (and the text gate in front of this check needs nine digits).
+ * A phone number: at most 15 digits (E.164) and at least 9 (fewer is a short code, an
+ * extension or noise; the text gate in front of this check needs nine digits), and a shape a
+ * numbering plan has: a `+` country code, a North American number, or a national number with a
+ * trunk 0 whose groups are laid out as real ones are.
  */
 function phoneValid(match: string): boolean {
   const n = digitsOf(match).length;
   if (n < 9 || n > 15) return false;
   if (match.charCodeAt(0) === 43 /* + */) return true;
-  // North American 3-3-4: an area code never starts with 0 or 1.
-  if (n === 10 && /^\(?[2-9]/.test(match)) return true;
-  // National numbers with a trunk 0 (020 7946 0958, 06 12 34 56 78): 9 to 13 digits.
-  return match.charCodeAt(0) === 48 && n >= 9 && n <= 13;
+  if (match.charCodeAt(0) === 48 /* 0 */) return nationalValid(match, n);
+  return n === 10 && nanpValid(digitsOf(match));
+}
+
+/**
+ * North American 3-3-4: area code and exchange start with 2-9, an area code is never N11
+ * (service codes) nor N9X (kept for expansion).
+ */
+function nanpValid(d: string): boolean {
+  const a0 = d.charCodeAt(0) - 48;
+  const a1 = d.charCodeAt(1) - 48;
+  const a2 = d.charCodeAt(2) - 48;
+  if (a0 < 2 || a1 === 9 || (a1 === 1 && a2 === 1)) return false;
+  return d.charCodeAt(3) - 48 >= 2;
+}
+
+/**
+ * A national number with a trunk 0: 9 to 11 digits, one kind of separator, and a layout in
+ * use: the area code, then groups of three or four (`020 7946 0018`, `03-1234-5678`), which
+ * may end in pairs of two (`06 12 34 56 78`, `02 123 45 67`). A two-digit group followed by a
+ * longer one, a lone pair at the end, or dots around groups of four are references and
+ * dates (`0123-4567-89`, `04.2025.118`), not numbers anyone dials.
+ */
+function nationalValid(match: string, n: number): boolean {
+  if (n > 11) return false;
+  const groups = match.split(/[ .-]/);
+  const sep = match.charAt((groups[0] as string).length);
+  for (let i = 0, at = 0; i < groups.length - 1; i++) {
+    at += (groups[i] as string).length;
+    if (match.charAt(at) !== sep) return false;
+    at++;
+  }
+  let pairs = 0;
+  for (let i = 1; i < groups.length; i++) {
+    const len = (groups[i] as string).length;
+    if (len === 2) pairs++;
+    else if (pairs > 0) return false;
+    if (sep === '.' && len > 3) return false;
+  }
+  return pairs !== 1;
 }
 
 /** An IPv6 address that is an address, not `::`, a time or a C++ scope operator. */

@@ -52,9 +52,10 @@ export const PERSONAL_DETECTORS: readonly DetectorDef[] = [
     gate: 'digits',
     minLength: 9,
     // A phone number needs a shape: a +country code, a (area) code or 3-3-4 with - or .,
-    // or a trunk 0 with separated groups. Bare digit runs (order numbers) never match.
+    // or a trunk 0 (never 00) and separated groups; phoneMatch then checks the national
+    // structure. Bare digit runs and references glued to a word (`INV-0042-…`) never match.
     pattern:
-      /(?<![\w+])(?:\+[1-9](?:[ .()-]{0,2}\d){6,14}|\(\d{3}\) ?\d{3}[ .-]\d{4}|\d{3}-\d{3}-\d{4}|\d{3}\.\d{3}\.\d{4}|0\d{1,4}(?:[ .-]\d{2,4}){2,5})(?![\d-]|\.\d)/g,
+      /(?<![\w+-])(?:\+[1-9](?:[ .()-]{0,2}\d){6,14}|\(\d{3}\) ?\d{3}[ .-]\d{4}|\d{3}-\d{3}-\d{4}|\d{3}\.\d{3}\.\d{4}|0[1-9]\d{0,3}(?:[ .-]\d{2,4}){2,5})(?![\d-]|\.\d)/g,
     validate: phoneMatch,
     canonical: phoneCanonical,
     partial: lastFourDigits,
