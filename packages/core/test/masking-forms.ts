@@ -8,8 +8,8 @@ export const FORMS: readonly Form[] = ['plain', 'url', 'url_all', 'fullwidth', '
 /** The forms a key name can take (base64 turns a name into data, not a name). */
 export const KEY_FORMS: readonly Form[] = ['plain', 'url_all', 'fullwidth', 'zerowidth'];
 
-/** Shortest base64 run the scanner decodes (base64-text.ts): 9 bytes of text. */
-const BASE64_MIN_RUN = 12;
+/** Shortest base64 run the scanner decodes (base64-text.ts): 15 characters before the padding. */
+const BASE64_MIN_RUN = 15;
 const INVISIBLES = ['\u200B', '\u200C', '\u200D', '\u2060', '\uFEFF', '\u00AD', '\u180E', '\u202E'];
 
 /**
@@ -27,8 +27,8 @@ export function filled(p: Planted): string {
 export function excluded(p: Planted, form: Form): string | undefined {
   const listed = FORM_EXCLUSIONS.get(`${p.kind}:${form}`);
   if (listed !== undefined) return listed;
-  if ((form === 'base64' || form === 'base64url') && Buffer.byteLength(filled(p)) < 9) {
-    return `shorter than ${BASE64_MIN_RUN} base64 characters: too short a run to decode`;
+  if ((form === 'base64' || form === 'base64url') && formOf(form, filled(p)).replace(/=+$/, '').length < BASE64_MIN_RUN) {
+    return `under ${BASE64_MIN_RUN} base64 characters before the padding (10 bytes or less): too short a run to decode`;
   }
   return undefined;
 }

@@ -4,16 +4,38 @@
  * not, and almost always fail within the first few bytes, so the attempt is cheap.
  */
 
-/** Shortest run worth decoding: 9 bytes of text, enough for an SSN or an IPv4 address. */
-export const BASE64_MIN_RUN = 12;
-
-/** Maximal runs over both alphabets, with their padding. */
-export const BASE64_RUN = /[A-Za-z0-9+/_-]{12,}={0,2}/g;
+/**
+ * Shortest run worth decoding: 15 characters, 11 bytes of text (an SSN with its dashes). The
+ * literal gate's spaceless-run test is for runs this long too, so prose pays nothing here.
+ */
+export const BASE64_MIN_RUN = 15;
 
 const VALUES = new Int8Array(128).fill(-1);
 for (let i = 0; i < 64; i++) VALUES['ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'.charCodeAt(i)] = i;
 VALUES[45] = 62; // '-' (base64url)
 VALUES[95] = 63; // '_' (base64url)
+
+/** Whether `c` is in either alphabet (`+/` or `-_`). */
+function inAlphabet(c: number): boolean {
+  return c < 128 && (VALUES[c] as number) >= 0;
+}
+
+/**
+ * Start of the first run of at least `min` alphabet characters at or after `from`, or -1.
+ * Looks backwards from the end of each window and jumps past the first character outside the
+ * alphabet, so prose costs a few reads per word (a regex would try every position).
+ */
+export function findRun(s: string, from: number, min = BASE64_MIN_RUN): number {
+  let p = from;
+  const n = s.length;
+  while (p + min <= n) {
+    let i = p + min - 1;
+    while (i >= p && inAlphabet(s.charCodeAt(i))) i--;
+    if (i < p) return p;
+    p = i + 1;
+  }
+  return -1;
+}
 
 const DECODER = new TextDecoder('utf-8', { fatal: true });
 
@@ -60,7 +82,7 @@ export function decodeBase64Text(run: string): string | undefined {
   let end = run.length;
   while (end > 0 && run.charCodeAt(end - 1) === 61) end--;
   const rem = end % 4;
-  if (rem === 1 || end < 8) return undefined;
+  if (rem === 1 || end < BASE64_MIN_RUN) return undefined;
   let std = false;
   let url = false;
   const bytes = new Uint8Array(Math.floor((end * 3) / 4));
@@ -98,27 +120,28 @@ export function decodeBase64Text(run: string): string | undefined {
  */
 export function base64TextRuns(s: string): [number, number, string][] | undefined {
   let out: [number, number, string][] | undefined;
-  const re = BASE64_RUN;
-  re.lastIndex = 0;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(s)) !== null) {
-    const run = m[0];
+  const n = s.length;
+  let start = findRun(s, 0);
+  while (start !== -1) {
+    let end = start + BASE64_MIN_RUN;
+    while (end < n && inAlphabet(s.charCodeAt(end))) end++;
+    if (end < n && s.charCodeAt(end) === 61) end += end + 1 < n && s.charCodeAt(end + 1) === 61 ? 2 : 1;
+    const run = s.slice(start, end);
     const text = decodeBase64Text(run);
-    if (text !== undefined) {
-      (out ??= []).push([m.index, m.index + run.length, text]);
-      continue;
-    }
-    if (run.indexOf('/') === -1) continue;
-    let from = 0;
-    while (from < run.length) {
-      let to = run.indexOf('/', from);
-      if (to === -1) to = run.length;
-      if (to - from >= BASE64_MIN_RUN) {
-        const seg = decodeBase64Text(run.slice(from, to));
-        if (seg !== undefined) (out ??= []).push([m.index + from, m.index + to, seg]);
+    if (text !== undefined) (out ??= []).push([start, end, text]);
+    else if (run.indexOf('/') !== -1) {
+      let from = 0;
+      while (from < run.length) {
+        let to = run.indexOf('/', from);
+        if (to === -1) to = run.length;
+        if (to - from >= BASE64_MIN_RUN) {
+          const seg = decodeBase64Text(run.slice(from, to));
+          if (seg !== undefined) (out ??= []).push([start + from, start + to, seg]);
+        }
+        from = to + 1;
       }
-      from = to + 1;
     }
+    start = findRun(s, end);
   }
   return out;
 }

@@ -100,12 +100,13 @@ export class TextScanner {
 
   private scan(s: string, report: MaskTally, keyValue: boolean): string {
     if (s.length < this.minLength) return s;
-    let found = this.find(s, keyValue);
+    const state: GateState = { noRun: Infinity };
+    let found = this.find(s, keyValue, state);
     // Ordinary ASCII prose fails the cheap test and is scanned once, as before.
-    if (mayNeedNormalising(s)) {
+    if (mayNeedNormalising(s, state.noRun)) {
       for (const view of normalisedViews(s) ?? []) {
         if (view.text.length < this.minLength) continue;
-        for (const r of this.find(view.text, keyValue) ?? []) {
+        for (const r of this.find(view.text, keyValue, { noRun: Infinity }) ?? []) {
           const [start, end] = view.toSource(r.start, r.end);
           const seen = view.text.slice(r.start, r.end);
           (found ??= []).push({ ...r, start, end, view: seen === s.slice(start, end) ? undefined : seen });
@@ -115,11 +116,10 @@ export class TextScanner {
     return found === undefined ? s : this.render(s, found, report);
   }
 
-  private find(s: string, keyValue: boolean): Region[] | undefined {
+  private find(s: string, keyValue: boolean, state: GateState): Region[] | undefined {
     const n = s.length;
     let found: Region[] | undefined;
     let flagged: Set<number> | undefined;
-    const state: GateState = { noRun: Infinity };
     for (const g of this.groups) {
       if (n < g.min || !gateOpen(g, s, state)) continue;
       if (g.gate === 'literal') {
