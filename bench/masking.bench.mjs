@@ -37,6 +37,32 @@ function emailArgs(i, fresh) {
   };
 }
 
+/** A few KiB of ordinary English prose with numbers and dates: every gate should stay shut. */
+function prose(i) {
+  return {
+    report:
+      `On 2026-11-${10 + (i % 18)} the team shipped release 4.${i % 9}.2 to 1,240 customers in 38 countries. Tickets ` +
+      `rose by ${12 + (i % 7)}% in the first week, mostly questions about invoices and the new dashboard; median ` +
+      'response time fell from 4.2 hours to 2.9 hours, and the backlog was cleared by Friday afternoon. ' +
+      `Order volume reached ${48_000 + (i % 1000)} orders, with refunds at 1.8% of revenue (EUR 129.90 on average), ` +
+      'and the survey that closed on 30 November had 612 answers, most of them asking for exports and a dark theme. '.repeat(6),
+  };
+}
+
+const fullWidth = (s) => [...s].map((c) => (c === ' ' ? '\u3000' : c >= '!' && c <= '~' ? String.fromCharCode(c.charCodeAt(0) + 0xfee0) : c)).join('');
+
+/** The 1 KiB object with its text full-width (as CJK input methods write it) and percent-encoded (as URLs carry it). */
+function encodedArgs(i) {
+  const a = emailArgs(i, false);
+  return {
+    ...a,
+    subject: fullWidth(a.subject),
+    body: `${a.body.slice(0, 200)} ${fullWidth(a.body.slice(200))}`,
+    signature: encodeURIComponent(a.signature),
+    metadata: { ...a.metadata, returnUrl: `https://example.org/refunds?order=${48_000 + (i % 1000)}&note=${encodeURIComponent('Rückerstattung für Jürgen')}` },
+  };
+}
+
 // The issue's reference point: a naive recursive walk running ten regexes over every string.
 const NAIVE_PATTERNS = [
   /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g,
@@ -90,12 +116,20 @@ export async function benchMasking() {
   const bytes = Buffer.byteLength(toSafeJson(repeatPool[0]));
   const encoder = createMaskingEncoder({ hashKey: HASH_KEY });
   const ctx = { tool: 'send_email', field: 'arguments' };
+  const prosePool = Array.from({ length: 1000 }, (_, i) => prose(i));
+  const encodedPool = Array.from({ length: 1000 }, (_, i) => encodedArgs(i));
+  const proseBytes = Buffer.byteLength(toSafeJson(prosePool[0]));
+  const encodedBytes = Buffer.byteLength(toSafeJson(encodedPool[0]));
   const enc = compareSync({
     plain: (i) => toSafeJson(repeatPool[i % 1000]),
     naive: (i) => JSON.stringify(naiveWalk(repeatPool[i % 1000])),
     masked: (i) => encoder.json(repeatPool[i % 1000], ctx),
     // A new address every call: one HMAC per address, no token cache hit.
     fresh: (i) => encoder.json(freshPool[i % 20_000], ctx),
+    prosePlain: (i) => toSafeJson(prosePool[i % 1000]),
+    proseMasked: (i) => encoder.json(prosePool[i % 1000], ctx),
+    encodedPlain: (i) => toSafeJson(encodedPool[i % 1000]),
+    encodedMasked: (i) => encoder.json(encodedPool[i % 1000], ctx),
   });
 
   // 2. The whole wrapped call.
@@ -136,6 +170,16 @@ export async function benchMasking() {
         ['naive walk, ten regexes per string (reference)', fmt(enc.naive), (enc.naive / enc.plain).toFixed(2)],
         ['masked, addresses repeat (token cache hits)', fmt(enc.masked), (enc.masked / enc.plain).toFixed(2)],
         ['masked, a new address every call (HMAC each)', fmt(enc.fresh), (enc.fresh / enc.plain).toFixed(2)],
+      ],
+    },
+    {
+      title: 'Text the gates and the normalisation pre-check see (µs/call, median; ratio to plain JSON of the same value)',
+      rows: [
+        ['variant', 'µs/call', 'ratio to plain JSON'],
+        [`ordinary English prose, ${proseBytes} bytes, plain JSON`, fmt(enc.prosePlain), '1.00'],
+        ['  the same, masked (no gate opens, nothing normalised)', fmt(enc.proseMasked), (enc.proseMasked / enc.prosePlain).toFixed(2)],
+        [`the 1 KiB object with full-width and percent-encoded text, ${encodedBytes} bytes, plain JSON`, fmt(enc.encodedPlain), '1.00'],
+        ['  the same, masked (normalised view scanned too)', fmt(enc.encodedMasked), (enc.encodedMasked / enc.encodedPlain).toFixed(2)],
       ],
     },
     {

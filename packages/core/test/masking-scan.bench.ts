@@ -80,12 +80,20 @@ suite('scanner: strings of the 1 KiB object', objectStrings);
 suite('scanner: ordinary prose, ~2.5 KiB', prose.map((p) => [p]));
 suite('scanner: full-width / percent-encoded / CJK', encoded);
 
-describe('encoder: 1 KiB object, masked vs plain JSON', () => {
-  const pool = Array.from({ length: 1000 }, (_, i) => emailArgs(i));
-  const encoder = createMaskingEncoder({ hashKey: 'bench-hmac-key-0123456789abcdef' }, { logger: { warn() {} } });
-  const ctx = { tool: 'send_email', field: 'arguments' } as const;
-  let i = 0;
-  bench('plain JSON', () => void toSafeJson(pool[i++ % 1000]));
-  let j = 0;
-  bench('masked', () => void encoder.json(pool[j++ % 1000], ctx));
-});
+const encoder = createMaskingEncoder({ hashKey: 'bench-hmac-key-0123456789abcdef' }, { logger: { warn() {} } });
+const ctx = { tool: 'send_email', field: 'arguments' } as const;
+function ratio(name: string, pool: unknown[]) {
+  describe(`encoder: ${name}, masked vs plain JSON`, () => {
+    let i = 0;
+    bench('plain JSON', () => void toSafeJson(pool[i++ % pool.length]));
+    let j = 0;
+    bench('masked', () => void encoder.json(pool[j++ % pool.length], ctx));
+  });
+}
+const encodedArgs = (i: number) => {
+  const a = emailArgs(i);
+  return { ...a, subject: fw(a.subject), body: `${a.body.slice(0, 200)} ${fw(a.body.slice(200))}`, signature: encodeURIComponent(a.signature) };
+};
+ratio('1 KiB object', Array.from({ length: 1000 }, (_, i) => emailArgs(i)));
+ratio('prose object', prose.map((report) => ({ report })));
+ratio('1 KiB object, full-width and percent-encoded text', Array.from({ length: 1000 }, (_, i) => encodedArgs(i)));
