@@ -4,6 +4,7 @@ import { AuditConfigError, createMaskingEncoder, type EncodeReport, type Masking
 import { EncodeReport as Report } from '../src/payload/encode-report.js';
 import { BUILTIN_DETECTORS } from '../src/payload/masking/catalog/builtin.js';
 import { BY_KEY, DETECTED } from './fixtures/secrets-corpus.js';
+import { filled } from './masking-forms.js';
 
 const KEY = 'detector-test-hmac-key-0123456789';
 const hex = (value: string, key = KEY) => createHmac('sha256', key).update(value).digest('hex').slice(0, 12);
@@ -21,7 +22,8 @@ function mask(value: unknown, options: MaskingOptions = {}): { json: string; rep
 describe('value detectors', () => {
   it('catch every corpus value alone, in prose and in parentheses, each as one masked value of its kind', () => {
     for (const p of DETECTED) {
-      for (const text of [p.value, `Please use ${p.value} for this, thanks.`, `(${p.value})`]) {
+      const v = filled(p);
+      for (const text of [v, `Please use ${v} for this, thanks.`, `(${v})`]) {
         const { json, report } = mask({ note: text });
         for (const needle of p.needles ?? [p.value]) expect(json, `${p.kind} in ${JSON.stringify(text)}`).not.toContain(needle);
         expect(report.kinds, text).toEqual([p.kind]);

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAuditor, deny, setDefaultAuditor, type ToolCall } from '../src/index.js';
 import { allNeedles, BY_KEY, DETECTED } from './fixtures/secrets-corpus.js';
+import { filled } from './masking-forms.js';
 
 // The issue's acceptance test: the bytes that leave the process over OTLP hold none of the
 // planted secrets, wherever they were planted. Checked on the raw request bodies a receiver in
@@ -70,7 +71,7 @@ describe('no secret leaves the process over OTLP', () => {
       },
       async () => {
         for (const p of DETECTED) {
-          const v = p.value;
+          const v = filled(p);
           await echo({ note: v, deep: nest(v, 10), list: [v, [v, { inner: [v] }]], prose: `Please use ${v} for this, thanks.` });
           await thrower(v).catch(() => undefined);
           await guarded({ to: v }).catch(() => undefined);

@@ -77,7 +77,11 @@ describe('government ids and personal values', () => {
     }
   });
 
-  it.todo('mask the spaced NI-number form "PW 48 12 36 C" once the iban gate admits a space after the letters (part D, text-masker.ts)');
+  it('mask the spaced NI-number form, alone and in prose', () => {
+    const p: Planted = { kind: 'uk_national_insurance_number', value: 'PW 48 12 36 C' };
+    expectMasked({ v: p.value }, p, 'alone');
+    expectMasked({ note: `NI number ${p.value} on file` }, p, 'in prose');
+  });
 
   it('take a passport number only after a passport label, and only in a passport shape', () => {
     for (const v of [
@@ -129,7 +133,11 @@ describe('government ids and personal values', () => {
     expectKept({ pinned: true, spin: 'left', pin_count: 4, spinner: 'dots', pinyin: 'ni hao', passport_expiry: '2031-04-30', nhs_number_format: '3-3-4', tax_id_type: 'EIN' });
   });
 
-  it.todo('leave pin_code_length visible: needs key-names.ts to drop a shorter rule inside a longer one that a metadata word disqualifies (part D)');
+  it('leave pin_code_length visible: a shorter rule inside a longer one a metadata word disqualified does not count', () => {
+    expectKept({ pin_code_length: 6, pinCodeMaxLength: 8 });
+    expect(mask({ pin_code: '4711' }).json).toBe(JSON.stringify({ pin_code: '[REDACTED:pin_code]' }));
+    expect(mask({ user_pin: '4711' }).json).toBe(JSON.stringify({ user_pin: '[REDACTED:pin]' }));
+  });
 
   it('finish on 100 KB of near-misses without masking any of them', () => {
     const hostile = [

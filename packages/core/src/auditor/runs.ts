@@ -6,7 +6,7 @@ import { auditStorage, freezeIdentity, type AuditStore, type RunIdentity, type R
 import { checkIdentity, identityAttributes } from '../identity/identity-attributes.js';
 import type { PayloadEncoder } from '../payload/payload-encoder.js';
 import { describeError } from '../payload/safe-json.js';
-import { errorType } from '../call/exception.js';
+import { errorType, recordException } from '../call/exception.js';
 
 /** Audited runs: the identity store every call inside sees, and the run's `invoke_agent` span. */
 export class RunSpans {
@@ -43,9 +43,12 @@ export class RunSpans {
     }
     const active = context.active();
     const parent = trace.getSpan(active) !== undefined || !outer?.runContext ? active : outer.runContext;
+    const attrs = this.attributes(run);
+    // The agent name as recorded (scanned like every correlation value), not as given.
+    const agentName = attrs[sc.ATTR_GEN_AI_AGENT_NAME];
     const runSpan = this.tracer.startSpan(
-      sc.agentSpanName(identity.agent?.name),
-      { kind: SpanKind.INTERNAL, attributes: { ...this.attributes(run), [sc.ATTR_GEN_AI_OPERATION_NAME]: sc.OPERATION_INVOKE_AGENT } },
+      sc.agentSpanName(typeof agentName === 'string' ? agentName : undefined),
+      { kind: SpanKind.INTERNAL, attributes: { ...attrs, [sc.ATTR_GEN_AI_OPERATION_NAME]: sc.OPERATION_INVOKE_AGENT } },
       parent,
     );
     const runContext = trace.setSpan(parent, runSpan);
@@ -64,6 +67,8 @@ export class RunSpans {
         message = sc.MASKING_FAILED_MARKER;
       }
       runSpan.setStatus({ code: SpanStatusCode.ERROR, message });
+      // What the run threw, masked, with its causes: forensic detail as on a call record.
+      recordException(runSpan, this.encoder, '', undefined, err);
       throw err;
     } finally {
       this.open.delete(runSpan);

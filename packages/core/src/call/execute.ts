@@ -64,15 +64,15 @@ export class Execution extends CallRecord {
   }
 
   private startAttempt(attemptNo: number, withCall: Context): AuditSpan {
-    const def = this.def;
+    // The names as recorded (masked once per tool), as on the call record.
     return this.engine.tracer.startOwned(
-      def.attemptSpanName,
+      this.names.attemptSpanName,
       SpanKind.INTERNAL,
       {
         // No gen_ai.operation.name: an attempt is tooltrail's own span, not a GenAI operation,
         // so a GenAI-aware backend counts each call once (its execute_tool span).
-        [sc.ATTR_GEN_AI_TOOL_NAME]: def.name,
-        [sc.ATTR_GEN_AI_TOOL_CALL_ID]: this.callId,
+        [sc.ATTR_GEN_AI_TOOL_NAME]: this.names.name,
+        [sc.ATTR_GEN_AI_TOOL_CALL_ID]: this.recordedCallId,
         [sc.ATTR_ATTEMPT]: attemptNo,
       },
       withCall,

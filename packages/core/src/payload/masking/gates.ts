@@ -12,7 +12,8 @@ import type { DetectorDef } from './catalog/detector-def.js';
 const GATE_DIGITS = new RegExp(`\\d${'[ .()-]{0,2}\\d'.repeat(8)}`);
 /** Three dots between digits. */
 const GATE_DOTTED_QUAD = /\d\.\d{1,3}\.\d{1,3}\.\d/;
-const GATE_IBAN = /[A-Z]{2}\d\d/;
+/** Two capitals then two digits, a space allowed between (spaced NI and VAT numbers: `PW 48 12 36 C`). */
+const GATE_IBAN = /[A-Z]{2} ?\d\d/;
 const GATE_IPV6 = /::|[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{0,4}:/;
 /** Length of the run a `long` detector needs (AWS secret keys: 40 characters). */
 const LONG_RUN = 40;

@@ -89,12 +89,15 @@ export class KeyMatcher {
     if (this.byFirst.size === 0) return undefined;
     const words = splitWords(key);
     let best: Rule | undefined;
+    // Word spans [from, to) of rules a metadata word disqualified: a shorter rule inside one
+    // does not count either (`pin_code_length` describes a PIN code; `pin` must not match it).
+    let described: [number, number][] | undefined;
+    const candidates: [Rule, number][] = [];
     for (let i = 0; i < words.length; i++) {
       const rules = this.byFirst.get(words[i] as string);
       if (!rules) continue;
       for (const rule of rules) {
         const n = rule.words.length;
-        if (best && best.words.length >= n) continue;
         if (i + n > words.length) continue;
         let same = true;
         for (let j = 1; j < n; j++) {
@@ -106,9 +109,17 @@ export class KeyMatcher {
         if (!same) continue;
         const before = i > 0 ? words[i - 1] : undefined;
         const after = words[i + n];
-        if ((before !== undefined && METADATA_BEFORE.has(before)) || (after !== undefined && METADATA_AFTER.has(after))) continue;
-        best = rule;
+        if ((before !== undefined && METADATA_BEFORE.has(before)) || (after !== undefined && METADATA_AFTER.has(after))) {
+          (described ??= []).push([i, i + n]);
+          continue;
+        }
+        candidates.push([rule, i]);
       }
+    }
+    for (const [rule, i] of candidates) {
+      const n = rule.words.length;
+      if (described !== undefined && described.some(([from, to]) => from <= i && i + n <= to && to - from > n)) continue;
+      if (best === undefined || n > best.words.length) best = rule;
     }
     return best?.kind;
   }

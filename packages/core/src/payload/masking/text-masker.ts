@@ -6,7 +6,7 @@
  * cannot re-match another's token.
  */
 import type { MaskTally } from '../encode-report.js';
-import { KEY_VALUE_PATTERN } from './catalog/builtin.js';
+import { extendBareValue, KEY_VALUE_PATTERN } from './catalog/builtin.js';
 import type { DetectorDef, MaskStrategy } from './catalog/detector-def.js';
 import { containsAny, escapeRegExp, gateOpen, groupByGate, type GateState, type Group } from './gates.js';
 import { LINE_VALUE_RULES, type KeyMatcher } from './key-names.js';
@@ -195,7 +195,7 @@ export class TextScanner {
     while ((m = re.exec(s)) !== null) {
       const indices = m.indices as RegExpIndicesArray;
       let value: [number, number] | undefined;
-      for (let g = 3; g <= 6; g++) {
+      for (let g = 3; g <= 7; g++) {
         const span = indices[g];
         if (span !== undefined) {
           value = span;
@@ -210,6 +210,7 @@ export class TextScanner {
         continue;
       }
       let [start, end] = value;
+      if (indices[6] !== undefined && end - start === 256) end = extendBareValue(s, end);
       if (LINE_VALUE_RULES.has(kind)) {
         // Header values run to the end of the line: `Authorization: Basic <b64>`, cookie lists.
         const cr = s.indexOf('\r', start);

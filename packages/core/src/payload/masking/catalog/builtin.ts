@@ -3,7 +3,7 @@
  * region is masked as a whole under the kind of the one that starts first (or comes first here
  * on a tie). Credentials come before personal data.
  */
-import { CREDENTIAL_DETECTORS } from './credentials.js';
+import { CREDENTIAL_DETECTORS, GENERIC_SECRET_DETECTORS } from './credentials.js';
 import type { DetectorDef } from './detector-def.js';
 import { GOV_ID_DETECTORS } from './gov-ids.js';
 import { PERSONAL_DETECTORS } from './personal.js';
@@ -16,6 +16,7 @@ export const BUILTIN_DETECTORS: readonly DetectorDef[] = Object.freeze([
   ...SERVICE_TOKEN_DETECTORS,
   ...GOV_ID_DETECTORS,
   ...PERSONAL_DETECTORS,
+  ...GENERIC_SECRET_DETECTORS,
 ]);
 
 export const BUILTIN_DETECTOR_IDS: ReadonlySet<string> = new Set(BUILTIN_DETECTORS.map((d) => d.id));
@@ -28,6 +29,19 @@ export const BUILTIN_DETECTOR_IDS: ReadonlySet<string> = new Set(BUILTIN_DETECTO
 export const KEY_VALUE_DETECTOR_ID = 'key_value';
 
 // Key, optionally quoted (also as \" inside JSON held in a string), then : or =, then the
-// value: double-quoted, escaped-quoted, single-quoted, or bare up to a delimiter.
+// value: double-quoted, escaped-quoted, single-quoted, or bare up to a delimiter. Every value
+// form is bounded: an unbounded bare value made `a=a=a=...` quadratic (each key that is not a
+// rule is searched again from its value's start). A bare value longer than the bound is
+// extended to its real end once its key matched a rule (extendBareValue); a quoted value over
+// the bound (group 7) runs to its closing quote or the end of the line.
 export const KEY_VALUE_PATTERN =
-  /(?<![\w.[\\-])(\\?["']?)([A-Za-z][A-Za-z0-9_.-]{0,63})\1[ \t]*[:=][ \t]*(?:"((?:[^"\\\r\n]|\\.)*)"|\\"((?:[^"\\]|\\[^"])*)\\"|'([^'\r\n]*)'|([^\s,;&"'<>)\]}]+))/dg;
+  /(?<![\w.[\\-])(\\?["']?)([A-Za-z][A-Za-z0-9_.-]{0,63})\1[ \t]*[:=][ \t]*(?:"((?:[^"\\\r\n]|\\.){0,1024})"|\\"((?:[^"\\]|\\[^"]){0,1024})\\"|'([^'\r\n]{0,1024})'|([^\s,;&"'<>)\]}]{1,256})|"([^"\r\n]{1025,}))/dg;
+
+const BARE_VALUE_STOP = /[\s,;&"'<>)\]}]/g;
+
+/** The end of a bare `key=value` value that starts at `start` and was cut at the pattern's bound. */
+export function extendBareValue(s: string, end: number): number {
+  BARE_VALUE_STOP.lastIndex = end;
+  const m = BARE_VALUE_STOP.exec(s);
+  return m === null ? s.length : m.index;
+}

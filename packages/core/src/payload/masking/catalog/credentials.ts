@@ -129,6 +129,13 @@ export const CREDENTIAL_DETECTORS: readonly DetectorDef[] = [
     minLength: 40,
     pattern: /(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])/g,
   }),
+];
+
+/**
+ * Detectors with no prefix, only a shape: last in naming order, so a specific detector that
+ * matches the same span (a 40-character token behind its label) names it.
+ */
+export const GENERIC_SECRET_DETECTORS: readonly DetectorDef[] = [
   def({
     id: 'aws_secret_access_key',
     strategy: 'redact',
