@@ -51,6 +51,8 @@ export { createMaskingEncoder } from './payload/masking/encoder.js';
 export type { MaskingEncoder } from './payload/masking/encoder.js';
 export type { MaskingOptions, ToolMaskingOptions, ToolMaskingSpec, CustomDetector } from './payload/masking/plan.js';
 export type { MaskStrategy } from './payload/masking/catalog/detector-def.js';
+/** The ids of the built-in value detectors (docs/masking.md lists each), for `masking.disable` and tooling. */
+export { BUILTIN_DETECTOR_IDS } from './payload/masking/catalog/builtin.js';
 export type { AuditLogger } from './contract/logger.js';
 export type { SinkStats } from './contract/record-sink.js';
 export type { BatchingSinkOptions } from './export/batching-sink.js';

@@ -12,8 +12,12 @@ import type { DetectorDef } from './catalog/detector-def.js';
 const GATE_DIGITS = new RegExp(`\\d${'[ .()-]{0,2}\\d'.repeat(8)}`);
 /** Three dots between digits. */
 const GATE_DOTTED_QUAD = /\d\.\d{1,3}\.\d{1,3}\.\d/;
-/** Two capitals then two digits, a space allowed between (spaced NI and VAT numbers: `PW 48 12 36 C`). */
-const GATE_IBAN = /[A-Z]{2} ?\d\d/;
+/**
+ * Two capitals then two digits; or, as spaced NI and VAT numbers are written (`PW 48 12 36 C`,
+ * `DE 273918461`), two capitals that start a word, a space and more digit groups: `EUR 129.90`
+ * in prose does not open it.
+ */
+const GATE_IBAN = /[A-Z]{2}\d\d|(?<![A-Za-z])[A-Z]{2} \d\d(?: \d\d|\d{5})/;
 const GATE_IPV6 = /::|[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{0,4}:/;
 /** Length of the run a `long` detector needs (AWS secret keys: 40 characters). */
 const LONG_RUN = 40;
@@ -24,6 +28,8 @@ export interface Group {
   readonly min: number;
   /** Gate `contains`: every member's needles in one regex, tested once per string. */
   readonly needles: RegExp | undefined;
+  /** Gate `contains` with `run`: the shortest spaceless run every member's match holds. */
+  readonly run: number | undefined;
   readonly members: readonly { readonly d: DetectorDef; readonly order: number }[];
 }
 
@@ -49,6 +55,14 @@ export function hasSpacelessRun(s: string, run: number): boolean {
   return false;
 }
 
+/** hasSpacelessRun, remembering a miss in `state` for the gates tested after it. */
+function spacelessRun(s: string, run: number, state: GateState): boolean {
+  if (run >= state.noRun) return false;
+  if (hasSpacelessRun(s, run)) return true;
+  state.noRun = run;
+  return false;
+}
+
 /** Whether a group's gate lets `s` through. */
 export function gateOpen(g: Group, s: string, state: GateState): boolean {
   switch (g.gate) {
@@ -65,15 +79,12 @@ export function gateOpen(g: Group, s: string, state: GateState): boolean {
     case 'iban':
       return GATE_IBAN.test(s);
     case 'contains':
+      if (g.run !== undefined && !spacelessRun(s, g.run, state)) return false;
       return g.needles !== undefined && g.needles.test(s);
     case 'long':
     case 'literal': {
       // Tokens have no spaces: text without a run as long as the shortest match is skipped.
-      const run = g.gate === 'long' ? LONG_RUN : g.min;
-      if (run >= state.noRun) return false;
-      if (hasSpacelessRun(s, run)) return true;
-      state.noRun = run;
-      return false;
+      return spacelessRun(s, g.gate === 'long' ? LONG_RUN : g.min, state);
     }
     default:
       return true;
@@ -90,21 +101,26 @@ export function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** Detectors grouped by gate, so each gate is tested once per string. */
+/**
+ * Detectors grouped by gate, so each gate is tested once per string. `contains` detectors that
+ * declare a `run` form a group of their own, behind the run check.
+ */
 export function groupByGate(detectors: readonly DetectorDef[]): Group[] {
-  const byGate = new Map<DetectorDef['gate'], { d: DetectorDef; order: number }[]>();
+  const byGate = new Map<string, { d: DetectorDef; order: number }[]>();
   detectors.forEach((d, order) => {
-    const members = byGate.get(d.gate) ?? [];
-    if (members.length === 0) byGate.set(d.gate, members);
+    const key = d.gate === 'contains' && d.run !== undefined ? 'contains+run' : d.gate;
+    const members = byGate.get(key) ?? [];
+    if (members.length === 0) byGate.set(key, members);
     members.push({ d, order });
   });
   const groups: Group[] = [];
-  for (const [gate, members] of byGate) {
+  for (const [key, members] of byGate) {
     const needles = members.flatMap((m) => m.d.needles ?? []);
     groups.push({
-      gate,
+      gate: (members[0] as { d: DetectorDef }).d.gate,
       min: Math.min(...members.map((m) => m.d.minLength)),
       needles: needles.length > 0 ? new RegExp(needles.map(escapeRegExp).join('|')) : undefined,
+      run: key === 'contains+run' ? Math.min(...members.map((m) => m.d.run as number)) : undefined,
       members,
     });
   }

@@ -26,6 +26,12 @@ export interface DetectorDef {
   readonly literals?: readonly string[];
   /** For gate `contains`: substrings one of which every match contains (found with indexOf). */
   readonly needles?: readonly string[];
+  /**
+   * For gate `contains`: every match holds a run of at least this many characters without a
+   * space (the token behind a label). Prose without such a run is not searched for the needles
+   * at all: a needle regex of many alternatives costs more per character than the run check.
+   */
+  readonly run?: number;
   /** The shortest match the pattern can produce: shorter strings are not searched. */
   readonly minLength: number;
   /** Global; with the `d` flag when `group` is set. */

@@ -20,12 +20,13 @@ function prefixed(id: string, literals: string[], minLength: number, pattern: Re
  * usual spellings) occur. The generic 40-character detector would claim a 40-character
  * body first, so it is suppressed inside these matches.
  */
-function named(id: string, needles: string[], minLength: number, pattern: RegExp, validate?: Check): DetectorDef {
+function named(id: string, needles: string[], minLength: number, run: number, pattern: RegExp, validate?: Check): DetectorDef {
   return def({
     id,
     strategy: 'redact',
     gate: 'contains',
     needles,
+    run,
     minLength,
     pattern,
     ...(pattern.flags.includes('d') ? { group: 1 } : {}),
@@ -62,20 +63,21 @@ export const SERVICE_TOKEN_DETECTORS: readonly DetectorDef[] = [
   prefixed('twilio_account_sid', ['AC'], 34, re('AC[0-9a-fA-F]{32}'), hexTail(32), 'hash'),
   prefixed('mailgun_api_key', ['key-', 'pubkey-'], 36, re('(?:pub)?key-[0-9a-f]{32}'), hexTail(32)),
   // The newer private key and the webhook signing key: 32-8-8 hex, next to Mailgun's name.
-  named('mailgun_key', ['mailgun', 'Mailgun', 'MAILGUN'], 50, re('[0-9a-f]{32}-[0-9a-f]{8}-[0-9a-f]{8}'), hexHead(32)),
+  named('mailgun_key', ['mailgun', 'Mailgun', 'MAILGUN'], 50, 50, re('[0-9a-f]{32}-[0-9a-f]{8}-[0-9a-f]{8}'), hexHead(32)),
   // The datacenter suffix is the anchor (`-us` is a substring, not a prefix: gate `contains`).
   def({
     id: 'mailchimp_api_key',
     strategy: 'redact',
     gate: 'contains',
     needles: ['-us'],
+    run: 35,
     minLength: 35,
     pattern: re('[0-9a-f]{32}-us[0-9]{1,2}'),
     validate: hexHead(32),
   }),
   prefixed('brevo_api_key', ['xkeysib-', 'xsmtpsib-'], 89, re('x(?:keysib|smtpsib)-[0-9a-f]{64}-[A-Za-z0-9]{16}')),
   // Postmark's server and account tokens are bare UUIDs: only under a Postmark label.
-  named('postmark_token', ['postmark', 'Postmark', 'POSTMARK'], 45, labelled('postmark', UUID)),
+  named('postmark_token', ['postmark', 'Postmark', 'POSTMARK'], 45, 36, labelled('postmark', UUID)),
   // The first segment is the bot's numeric id in base64, so it starts with one of these pairs.
   prefixed(
     'discord_bot_token',
@@ -96,6 +98,7 @@ export const SERVICE_TOKEN_DETECTORS: readonly DetectorDef[] = [
     strategy: 'redact',
     gate: 'contains',
     needles: [':AA'],
+    run: 44,
     minLength: 44,
     pattern: /(?:(?<=bot)|(?<![A-Za-z0-9_:-]))[0-9]{8,10}:AA[A-Za-z0-9_-]{33}(?![A-Za-z0-9_-])/g,
     validate: (m) => mixedCase(m.slice(m.indexOf(':') + 3)),
@@ -148,8 +151,8 @@ export const SERVICE_TOKEN_DETECTORS: readonly DetectorDef[] = [
   prefixed('openrouter_api_key', ['sk-or-v1-'], 73, re('sk-or-v1-[0-9a-f]{64}'), hexTail(64)),
   prefixed('langsmith_api_key', ['lsv2_pt_', 'lsv2_sk_'], 51, re('lsv2_(?:pt|sk)_[0-9a-f]{32}_[0-9a-f]{10}'), (m) => hexTail(32)(m.slice(0, 40))),
   // Cohere and Mistral keys are bare base62: only under their provider's label.
-  named('cohere_api_key', ['cohere', 'Cohere', 'COHERE', 'CO_API_KEY'], 47, labelled('cohere|co_api_key', '[A-Za-z0-9]{40}'), looksRandom),
-  named('mistral_api_key', ['mistral', 'Mistral', 'MISTRAL'], 40, labelled('mistral', '[A-Za-z0-9]{32}'), looksRandom),
+  named('cohere_api_key', ['cohere', 'Cohere', 'COHERE', 'CO_API_KEY'], 47, 40, labelled('cohere|co_api_key', '[A-Za-z0-9]{40}'), looksRandom),
+  named('mistral_api_key', ['mistral', 'Mistral', 'MISTRAL'], 40, 32, labelled('mistral', '[A-Za-z0-9]{32}'), looksRandom),
 
   // ---- observability ----
   prefixed(
@@ -160,7 +163,7 @@ export const SERVICE_TOKEN_DETECTORS: readonly DetectorDef[] = [
     alnumAfter(5),
   ),
   // The license key ends in `NRAL` (a suffix: gate `contains`).
-  named('newrelic_license_key', ['NRAL'], 40, re('[0-9a-f]{36}NRAL'), hexHead(36)),
+  named('newrelic_license_key', ['NRAL'], 40, 40, re('[0-9a-f]{36}NRAL'), hexHead(36)),
   prefixed(
     'sentry_token',
     ['sntryu_', 'sntrys_'],
@@ -188,6 +191,7 @@ export const SERVICE_TOKEN_DETECTORS: readonly DetectorDef[] = [
     'datadog_api_key',
     ['datadog', 'Datadog', 'DATADOG', 'DD_API_KEY', 'DD_APP_KEY', 'DD_APPLICATION_KEY', 'DD-API-KEY', 'DD-APPLICATION-KEY', 'dd-api-key', 'dd-application-key', 'Dd-Api-Key'],
     40,
+    32,
     labelled('datadog|dd[_-]api[_-]key|dd[_-]app(?:lication)?[_-]key', '[0-9a-f]{40}|[0-9a-f]{32}'),
     (m) => hexTail(m.length)(m),
   ),
@@ -208,7 +212,7 @@ export const SERVICE_TOKEN_DETECTORS: readonly DetectorDef[] = [
     /(?<![A-Za-z0-9_./:-])(?:0\/[0-9a-f]{32}|[12]\/[0-9]{10,20}(?:\/[0-9]{10,20})?:[0-9a-f]{32})(?![A-Za-z0-9_-])/g,
     hexTail(32),
   ),
-  named('zendesk_api_token', ['zendesk', 'Zendesk', 'ZENDESK'], 48, labelled('zendesk', '[A-Za-z0-9]{40}'), looksRandom),
+  named('zendesk_api_token', ['zendesk', 'Zendesk', 'ZENDESK'], 48, 40, labelled('zendesk', '[A-Za-z0-9]{40}'), looksRandom),
   prefixed('typeform_api_token', ['tfp_'], 63, /(?<![A-Za-z0-9_-])tfp_[A-Za-z0-9_.=-]{59}(?![A-Za-z0-9_=-])/g, randomAfter(4)),
   prefixed('contentful_token', ['CFPAT-'], 49, re('CFPAT-[A-Za-z0-9_-]{43}'), randomAfter(6)),
   prefixed('hubspot_token', ['pat-na', 'pat-eu', 'pat-ap'], 44, re(`pat-(?:na|eu|ap)[0-9]-${UUID}`)),
