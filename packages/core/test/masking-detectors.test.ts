@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { AuditConfigError, createMaskingEncoder, type EncodeReport, type MaskingOptions } from '../src/index.js';
 import { EncodeReport as Report } from '../src/payload/encode-report.js';
@@ -30,6 +31,12 @@ describe('value detectors', () => {
         expect(report.masked, text).toBe(1);
       }
     }
+  });
+
+  it('document every built-in detector in docs/masking.md, each with one catalog row', () => {
+    const doc = readFileSync(new URL('../../../docs/masking.md', import.meta.url), 'utf8');
+    const rows = BUILTIN_DETECTORS.map((d) => d.id).filter((id) => doc.split(`\n| \`${id}\` |`).length !== 2);
+    expect(rows).toEqual([]);
   });
 
   it('cover every built-in detector with the corpus', () => {
