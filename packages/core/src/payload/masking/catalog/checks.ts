@@ -183,6 +183,17 @@ export function ipv6Valid(match: string): boolean {
   return hex >= 4;
 }
 
+/**
+ * ipv6Valid on a match, or on the match without a trailing single colon: the pattern's groups
+ * end in `:`, so an address followed by `: ` (`connect 2001:db8::1: refused`, an error name
+ * before its message) is matched with that colon and would fail as a whole.
+ */
+export function ipv6Match(match: string): boolean | { start: number; end: number } {
+  if (ipv6Valid(match)) return true;
+  if (match.endsWith(':') && !match.endsWith('::') && ipv6Valid(match.slice(0, -1))) return { start: 0, end: match.length - 1 };
+  return false;
+}
+
 /** `Basic <base64>` whose payload decodes to printable `user:password`. */
 export function basicAuthValid(token: string): boolean {
   if (token.length % 4 === 1) return false;

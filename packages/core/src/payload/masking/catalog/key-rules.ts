@@ -109,7 +109,18 @@ export const BUILTIN_KEY_RULES: readonly string[] = Object.freeze([
   'seed_phrase',
   'recovery_phrase',
   'mnemonic_phrase',
+  // Issue 12 hostile review: names a demanding user still expected to be masked.
+  'mnemonic',
+  'jwt',
+  'auth_key',
+  'subscription_key',
+  'cc_number',
 ]);
 
 /** Rules whose value in free text runs to the end of the line (`Authorization: Basic ...`). */
-export const LINE_VALUE_RULES: ReadonlySet<string> = new Set(['authorization', 'proxy_authorization', 'cookie', 'cookies', 'set_cookie']);
+export const LINE_VALUE_RULES: ReadonlySet<string> = new Set([
+  'authorization', 'proxy_authorization', 'cookie', 'cookies', 'set_cookie',
+  // Values that are words by nature: cut at the first space they would leak all but one word.
+  'passphrase', 'seed_phrase', 'recovery_phrase', 'mnemonic_phrase', 'mnemonic',
+  'security_answer', 'security_answers', 'mothers_maiden_name', 'maiden_name',
+]);

@@ -2,7 +2,7 @@
  * Personal data: addresses, payment and bank numbers, national ids and network addresses, each
  * confirmed by a checksum or a strict shape so that order numbers, versions and dates pass.
  */
-import { cardMatch, ibanValid, ipv6Valid, phoneMatch } from './checks.js';
+import { cardMatch, ibanValid, ipv6Match, phoneMatch } from './checks.js';
 import { def, digitsOnly, lastFourDigits, lowerCase, noSpaces, phoneCanonical, type DetectorDef } from './detector-def.js';
 
 export const PERSONAL_DETECTORS: readonly DetectorDef[] = [
@@ -73,7 +73,7 @@ export const PERSONAL_DETECTORS: readonly DetectorDef[] = [
     gate: 'colon',
     minLength: 6,
     pattern: /(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?![\w:])/g,
-    validate: ipv6Valid,
+    validate: ipv6Match,
     canonical: lowerCase,
   }),
 ];

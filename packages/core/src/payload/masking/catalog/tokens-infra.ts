@@ -74,7 +74,7 @@ function azureIdentifiable(m: string): boolean {
 
 /** `(?:^|[;"'])Password=value` in ADO, ODBC and JDBC strings: quoted, braced or up to `;`. */
 const CONN_PASSWORD =
-  /(?:^|[;"'])[ \t]*(?:password|pwd)[ \t]*=[ \t]*("(?:[^"\r\n]|"")+"|'(?:[^'\r\n]|'')+'|\{(?:[^}\r\n]|\}\})+\}|[^;\s"'{}](?:[^;\r\n"']*[^;\s"'])?)/dgi;
+  /(?:^|[;"'])[ \t]*(?:password|pwd)[ \t]*=(?![=>])[ \t]*("(?:[^"\r\n]|"")+"|'(?:[^'\r\n]|'')+'|\{(?:[^}\r\n]|\}\})+\}|[^;\s"'{}](?:[^;\r\n"']*[^;\s"'])?)/dgi;
 
 export const INFRA_TOKEN_DETECTORS: readonly DetectorDef[] = [
   // Cloud providers.
@@ -130,12 +130,12 @@ export const INFRA_TOKEN_DETECTORS: readonly DetectorDef[] = [
     (m) => /[0-9]/.test(m.slice(3)) && entropy(m.slice(3)) >= 3.5),
   token('age_secret_key', ['AGE-SECRET-KEY-1'], 74, /(?<![A-Za-z0-9-])AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}(?![A-Za-z0-9])/g, bech32Valid),
   // Source hosts and CI.
-  token('atlassian_api_token', ['ATATT3', 'ATCTT3'], 156, /(?<![A-Za-z0-9_=-])AT[AC]TT3[A-Za-z0-9_=-]{150,}(?![A-Za-z0-9_=-])/g, randomAfter(6, 4)),
+  token('atlassian_api_token', ['ATATT3', 'ATCTT3'], 156, /(?<![A-Za-z0-9_-])AT[AC]TT3[A-Za-z0-9_=-]{150,}(?![A-Za-z0-9_=-])/g, randomAfter(6, 4)),
   token('bitbucket_app_password', ['ATBB'], 36, /(?<![A-Za-z0-9_-])ATBB[A-Za-z0-9]{24,36}(?![A-Za-z0-9_-])/g, randomAfter(4, 3.5)),
   token('sonarqube_token', ['squ_', 'sqp_', 'sqa_'], 44, /(?<![A-Za-z0-9_-])sq[upa]_[a-f0-9]{40}(?![A-Za-z0-9_-])/g, randomAfter(4, 3)),
   token('circleci_token', ['CCIPAT_', 'CCIPRJ_'], 70, /(?<![A-Za-z0-9_-])CCIP(?:AT|RJ)_[A-Za-z0-9]{22}_[a-f0-9]{40}(?![A-Za-z0-9_-])/g, randomAfter(30, 3)),
   token('buildkite_token', ['bkua_'], 45, /(?<![A-Za-z0-9_-])bkua_[a-f0-9]{40}(?![A-Za-z0-9_-])/g, randomAfter(5, 3)),
-  token('harness_token', ['pat.', 'sat.'], 71, /(?<![A-Za-z0-9_.-])(?:pat|sat)\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{20}(?![A-Za-z0-9_.-])/g, randomAfter(27, 3.5)),
+  token('harness_token', ['pat.', 'sat.'], 71, /(?<![A-Za-z0-9_.-])(?:pat|sat)\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{20}(?![A-Za-z0-9_-]|\.[A-Za-z0-9_-])/g, randomAfter(27, 3.5)),
   token('octopus_deploy_api_key', ['API-'], 30, /(?<![A-Za-z0-9_-])API-[A-Z0-9]{26}(?![A-Za-z0-9_-])/g,
     (m) => /[0-9].*[0-9].*[0-9]/.test(m.slice(4)) && /[A-Z].*[A-Z].*[A-Z]/.test(m.slice(4)) && entropy(m.slice(4)) >= 3.5),
   token('infracost_token', ['ico-'], 36, /(?<![A-Za-z0-9_-])ico-[A-Za-z0-9]{32}(?![A-Za-z0-9_-])/g, mixedAfter(4)),

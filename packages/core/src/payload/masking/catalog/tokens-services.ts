@@ -100,7 +100,7 @@ export const SERVICE_TOKEN_DETECTORS: readonly DetectorDef[] = [
     needles: [':AA'],
     run: 44,
     minLength: 44,
-    pattern: /(?:(?<=bot)|(?<![A-Za-z0-9_:-]))[0-9]{8,10}:AA[A-Za-z0-9_-]{33}(?![A-Za-z0-9_-])/g,
+    pattern: /(?:(?<=bot)|(?<![A-Za-z0-9_-])(?<![0-9]:))[0-9]{8,10}:AA[A-Za-z0-9_-]{33}(?![A-Za-z0-9_-])/g,
     validate: (m) => mixedCase(m.slice(m.indexOf(':') + 3)),
   }),
   prefixed(
@@ -142,7 +142,7 @@ export const SERVICE_TOKEN_DETECTORS: readonly DetectorDef[] = [
   prefixed('google_oauth_client_secret', ['GOCSPX-'], 35, re('GOCSPX-[A-Za-z0-9_-]{28}'), randomAfter(7)),
   // Refresh tokens (`1//0…`) an OAuth flow hands a tool; access tokens (`ya29.`) are
   // tokens-infra's gcp_access_token.
-  prefixed('google_oauth_refresh_token', ['1//0'], 44, /(?<![A-Za-z0-9_./-])1\/\/0[A-Za-z0-9_-]{40,}/g, (m) => mixedCase(m.slice(4))),
+  prefixed('google_oauth_refresh_token', ['1//0'], 44, /(?<![A-Za-z0-9_.-])1\/\/0[A-Za-z0-9_-]{40,}/g, (m) => mixedCase(m.slice(4))),
   prefixed('groq_api_key', ['gsk_'], 56, re('gsk_[A-Za-z0-9]{52}'), randomAfter(4)),
   prefixed('replicate_api_token', ['r8_'], 40, re('r8_[A-Za-z0-9]{37}'), randomAfter(3)),
   prefixed('perplexity_api_key', ['pplx-'], 53, re('pplx-[A-Za-z0-9]{48}'), randomAfter(5)),
@@ -168,14 +168,14 @@ export const SERVICE_TOKEN_DETECTORS: readonly DetectorDef[] = [
     'sentry_token',
     ['sntryu_', 'sntrys_'],
     71,
-    /(?<![A-Za-z0-9_-])(?:sntryu_[0-9a-f]{64}|sntrys_eyJ[A-Za-z0-9+/]{20,800}={0,2}_[A-Za-z0-9+/]{43})(?![A-Za-z0-9+/_-])/g,
+    /(?<![A-Za-z0-9_-])(?:sntryu_[0-9a-f]{64}(?![A-Za-z0-9_-])|sntrys_eyJ[A-Za-z0-9+/]{20,800}={0,2}_[A-Za-z0-9+/]{43}(?![A-Za-z0-9+/_-]))/g,
     (m) => (m.startsWith('sntryu_') ? hexTail(64)(m) : base64JsonAfter(7, '_')(m)),
   ),
   prefixed(
     'grafana_token',
     ['glc_', 'glsa_', 'eyJrIjoi'],
     36,
-    /(?<![A-Za-z0-9_+/-])(?:glc_[A-Za-z0-9+/]{32,800}={0,3}|glsa_[A-Za-z0-9]{32}_[0-9a-fA-F]{8}|eyJrIjoi[A-Za-z0-9+/]{50,400}={0,3})(?![A-Za-z0-9+/=_-])/g,
+    /(?<![A-Za-z0-9_+-])(?:glc_[A-Za-z0-9+/]{32,800}={0,3}(?![A-Za-z0-9+/=_-])|glsa_[A-Za-z0-9]{32}_[0-9a-fA-F]{8}(?![A-Za-z0-9_-])|(?<!\/)eyJrIjoi[A-Za-z0-9+/]{50,400}={0,3}(?![A-Za-z0-9+/=_-]))/g,
     (m) => (m.startsWith('glsa_') ? mixedCase(m.slice(5, 37)) : base64JsonAfter(m.startsWith('glc_') ? 4 : 0)(m)),
   ),
   prefixed('dynatrace_token', ['dt0c0', 'dt0s0', 'dt0s1'], 96, re('dt0[cs][0-9]{2}\\.[A-Za-z0-9]{24}\\.[A-Za-z0-9]{64}'), alnumAfter(7)),
