@@ -21,9 +21,13 @@ export class LiteralGate {
   /** Used when some literal is shorter than two characters or not ASCII there. */
   private readonly regex: RegExp | undefined;
   readonly empty: boolean;
+  /** seen[order] === gen: already flagged in this call (no allocation per string). */
+  private readonly seen: Uint32Array;
+  private gen = 0;
 
   constructor(detectors: readonly DetectorDef[]) {
     const literals: string[] = [];
+    this.seen = new Uint32Array(detectors.length);
     detectors.forEach((d, order) => {
       if (d.gate !== 'literal') return;
       for (const lit of d.literals ?? []) {
@@ -56,12 +60,29 @@ export class LiteralGate {
     this.pairIndex = index;
   }
 
-  /** Catalog positions of the literal-gated detectors whose literal occurs in `s`. */
-  flag(s: string): Set<number> {
-    const out = new Set<number>();
+  /** Catalog positions of the literal-gated detectors whose literal occurs in `s`, ascending. */
+  flag(s: string): number[] {
+    const out: number[] = [];
     if (this.empty) return out;
+    if (++this.gen === 0xffffffff) {
+      this.seen.fill(0);
+      this.gen = 1;
+    }
     const index = this.pairIndex;
-    if (index === undefined) return this.flagByRegex(s, out);
+    if (index === undefined) this.flagByRegex(s, out);
+    else this.flagByPairs(s, index, out);
+    return out.length > 1 ? out.sort((a, b) => a - b) : out;
+  }
+
+  private add(orders: readonly number[], out: number[]): void {
+    for (const o of orders) {
+      if (this.seen[o] === this.gen) continue;
+      this.seen[o] = this.gen;
+      out.push(o);
+    }
+  }
+
+  private flagByPairs(s: string, index: Uint16Array, out: number[]): void {
     const n = s.length;
     let i = 0;
     let c1 = n > 0 ? s.charCodeAt(0) : 0;
@@ -72,7 +93,7 @@ export class LiteralGate {
       if (b !== 0) {
         const lit = this.match(this.buckets[b - 1] as string[], s, i);
         if (lit !== undefined) {
-          for (const o of this.byLiteral.get(lit) as number[]) out.add(o);
+          this.add(this.byLiteral.get(lit) as number[], out);
           // Matches do not overlap: go on after this one, as the regex would.
           i += lit.length;
           c1 = i < n ? s.charCodeAt(i) : 0;
@@ -81,7 +102,6 @@ export class LiteralGate {
       }
       i++;
     }
-    return out;
   }
 
   /** The first literal of the bucket at `i`; its first two characters are known to match. */
@@ -96,15 +116,14 @@ export class LiteralGate {
     return undefined;
   }
 
-  private flagByRegex(s: string, out: Set<number>): Set<number> {
+  private flagByRegex(s: string, out: number[]): void {
     const re = this.regex as RegExp;
     re.lastIndex = 0;
     let m: RegExpExecArray | null;
     while ((m = re.exec(s)) !== null) {
       if (m[0].length === 0) re.lastIndex++; // an empty literal matches everywhere
       const list = this.byLiteral.get(m[0]);
-      if (list) for (const o of list) out.add(o);
+      if (list) this.add(list, out);
     }
-    return out;
   }
 }

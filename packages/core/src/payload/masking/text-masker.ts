@@ -103,15 +103,18 @@ export class TextScanner {
   private find(s: string, keyValue: boolean, state: GateState): Region[] | undefined {
     const n = s.length;
     let found: Region[] | undefined;
-    let flagged: Set<number> | undefined;
     for (const g of this.groups) {
       if (n < g.min || !gateOpen(g, s, state)) continue;
       if (g.gate === 'literal') {
-        flagged = this.literalGate.flag(s);
-        if (flagged.size === 0) continue;
+        // Only the flagged detectors: walking all ~90 members to skip most of them cost more.
+        for (const order of this.literalGate.flag(s)) {
+          const d = this.detectors[order] as DetectorDef;
+          if (n >= d.minLength) found = this.run(d, order, s, found);
+        }
+        continue;
       }
       for (const { d, order } of g.members) {
-        if (n < d.minLength || (flagged !== undefined && g.gate === 'literal' && !flagged.has(order))) continue;
+        if (n < d.minLength) continue;
         if (g.gate === 'contains' && !containsAny(s, d.needles)) continue;
         found = this.run(d, order, s, found);
       }
