@@ -11,6 +11,7 @@ export default defineConfig({
     integrity: 'src/entries/integrity.ts',
     semconv: 'src/entries/semconv.ts',
     adapter: 'src/entries/adapter.ts',
+    policy: 'src/entries/policy.ts',
   },
   splitting: true,
   format: ['esm', 'cjs'],
