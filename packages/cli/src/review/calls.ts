@@ -1,0 +1,179 @@
+import * as sc from '@tooltrail/core/semconv';
+import { UsageError } from '../commands/io.js';
+import type { TrailAttributes, TrailSpan, TrailValue } from '../trail/record.js';
+import { openSource, type VerifySource } from '../verify/sources.js';
+
+/**
+ * One recorded tool call, flattened for the review commands (`report`, `check`, `policy test`).
+ * Only what the span schema (docs/span-schema.md) records; nothing is inferred. New fields are
+ * added as optional fields only: three commands read this shape.
+ */
+export interface CallView {
+  traceId: string;
+  spanId: string;
+  /** Start of the call, ms since the epoch. */
+  time: number;
+  durationMs: number;
+  tool: string;
+  callId: string;
+  /** `ok` | `error` | `denied` | `invalid` | `pending_approval` | `unfinished`. */
+  outcome: string;
+  decision?: string;
+  rule?: string;
+  reason?: string;
+  policyId?: string;
+  policyVersion?: string;
+  runId?: string;
+  agentName?: string;
+  agentId?: string;
+  principalId?: string;
+  principalType?: string;
+  attempts: number;
+  /** Attempts beyond the first (`tooltrail.attempts` - 1, never below 0). */
+  retries: number;
+  errorType?: string;
+  approval?: { decision: string; by?: string; reason?: string };
+  /** `gen_ai.tool.call.arguments` as recorded (masked). */
+  argsJson?: string;
+  proposedJson?: string;
+  service?: string;
+  streamId?: string;
+}
+
+// Added by issue 13 (core's semconv gains constants for them); spelled here so the cli does not
+// depend on a core build that has them.
+const ATTR_POLICY_ID = 'tooltrail.policy.id';
+const ATTR_POLICY_VERSION = 'tooltrail.policy.version';
+
+function str(attrs: TrailAttributes, key: string): string | undefined {
+  const v: TrailValue | undefined = attrs[key];
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return undefined;
+}
+
+function int(attrs: TrailAttributes, key: string): number | undefined {
+  const v = attrs[key];
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : NaN;
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** Nanoseconds (decimal string) to ms; `Number` keeps ~0.25 µs at today's epoch, plenty here. */
+function nanosToMs(ns: string): number {
+  const n = Number(ns);
+  return Number.isFinite(n) ? n / 1e6 : 0;
+}
+
+/**
+ * The call a record describes: `execute_tool` records, and `tool_intent` records marked
+ * `unfinished` (the body was still running at shutdown: outcome `unfinished`). Undefined for
+ * everything else (runs, attempts, strict-mode intents, checkpoints, other services' spans).
+ */
+export function toCallView(span: TrailSpan): CallView | undefined {
+  const a = span.attributes;
+  const name = span.name;
+  let outcome: string | undefined;
+  if (name.startsWith(sc.SPAN_NAME_INTENT)) {
+    if (str(a, sc.ATTR_RECORD) !== sc.RECORD_UNFINISHED) return undefined;
+    outcome = 'unfinished';
+  } else if (name.startsWith(sc.SPAN_NAME_EXECUTE_TOOL) || a[sc.ATTR_GEN_AI_OPERATION_NAME] === sc.OPERATION_EXECUTE_TOOL) {
+    if (name.startsWith(sc.SPAN_NAME_ATTEMPT)) return undefined;
+    outcome = str(a, sc.ATTR_OUTCOME) ?? (span.status.code === 2 ? 'error' : 'ok');
+  } else {
+    return undefined;
+  }
+  const tool = str(a, sc.ATTR_GEN_AI_TOOL_NAME) ?? name.slice(name.indexOf(' ') + 1);
+  const time = nanosToMs(span.startTimeUnixNano);
+  const attempts = int(a, sc.ATTR_ATTEMPTS) ?? 0;
+  const view: CallView = {
+    traceId: span.traceId,
+    spanId: span.spanId,
+    time,
+    durationMs: Math.max(0, nanosToMs(span.endTimeUnixNano) - time),
+    tool,
+    callId: str(a, sc.ATTR_GEN_AI_TOOL_CALL_ID) ?? '',
+    outcome,
+    attempts,
+    retries: Math.max(0, attempts - 1),
+  };
+  const optional: [keyof CallView, string][] = [
+    ['decision', sc.ATTR_DECISION],
+    ['rule', sc.ATTR_POLICY_RULE],
+    ['reason', sc.ATTR_POLICY_REASON],
+    ['policyId', ATTR_POLICY_ID],
+    ['policyVersion', ATTR_POLICY_VERSION],
+    ['runId', sc.ATTR_RUN_ID],
+    ['agentName', sc.ATTR_GEN_AI_AGENT_NAME],
+    ['agentId', sc.ATTR_GEN_AI_AGENT_ID],
+    ['principalId', sc.ATTR_USER_ID],
+    ['principalType', sc.ATTR_PRINCIPAL_TYPE],
+    ['errorType', sc.ATTR_ERROR_TYPE],
+    ['argsJson', sc.ATTR_GEN_AI_TOOL_CALL_ARGUMENTS],
+    ['proposedJson', sc.ATTR_ARGUMENTS_PROPOSED],
+    ['streamId', sc.ATTR_STREAM_ID],
+  ];
+  const target = view as unknown as Record<string, unknown>;
+  for (const [field, key] of optional) {
+    const v = str(a, key);
+    if (v !== undefined) target[field] = v;
+  }
+  const service = str(span.resource, sc.ATTR_SERVICE_NAME);
+  if (service !== undefined) view.service = service;
+  const approvalDecision = str(a, sc.ATTR_APPROVAL_DECISION);
+  if (approvalDecision !== undefined) {
+    const by = str(a, sc.ATTR_APPROVAL_BY);
+    const reason = str(a, sc.ATTR_APPROVAL_REASON);
+    view.approval = { decision: approvalDecision, ...(by !== undefined ? { by } : {}), ...(reason !== undefined ? { reason } : {}) };
+  }
+  return view;
+}
+
+export interface ReadCallsOptions {
+  /** Called once the source has been read: its problems (torn lines, failed queries), the first 100, and their count. */
+  onDone?: (info: { problems: string[]; problemCount: number; description: string; records: number }) => void;
+}
+
+/**
+ * Every call of a source in `[since, until)`, in storage order, each once: identical
+ * duplicates (at-least-once delivery) are dropped by trace and span id. Streams the source;
+ * holds only the ids seen.
+ */
+export async function* readCalls(
+  source: VerifySource,
+  range: { since?: Date; until?: Date } = {},
+  options: ReadCallsOptions = {},
+): AsyncGenerator<CallView> {
+  const from = range.since?.getTime() ?? -Infinity;
+  const to = range.until?.getTime() ?? Infinity;
+  const opened = openSource(source);
+  const seen = new Set<string>();
+  let records = 0;
+  for await (const entry of opened.entries) {
+    records++;
+    const view = toCallView(entry.span);
+    if (view === undefined || view.time < from || view.time >= to) continue;
+    const key = view.traceId + view.spanId;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    yield view;
+  }
+  options.onDone?.({ problems: opened.problems, problemCount: opened.problemCount(), description: opened.description, records });
+}
+
+const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 } as const;
+
+/**
+ * A time on the command line: an ISO 8601 date or date-time (`2026-05-01`,
+ * `2026-05-01T09:30:00Z`), or a duration ago: `90m`, `24h`, `7d`, `2w`. UsageError otherwise.
+ */
+export function parseTimeArg(s: string, now: Date = new Date()): Date {
+  const t = s.trim();
+  const m = /^(\d+)(m|h|d|w)$/.exec(t);
+  if (m) return new Date(now.getTime() - Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS]);
+  // Only things that look like ISO dates: `new Date("1")` would be a year.
+  if (/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(t)) {
+    const d = new Date(t);
+    if (!Number.isNaN(d.getTime())) return d;
+  }
+  throw new UsageError(`expected an ISO 8601 date or a duration ago like 90m, 24h, 7d, got "${s}"`);
+}
