@@ -2,6 +2,7 @@
 import { COLLECT_USAGE, collect } from './commands/collect.js';
 import { UsageError, type Io } from './commands/io.js';
 import { KEYGEN_USAGE, keygen } from './commands/keygen.js';
+import { REPORT_USAGE, report } from './commands/report.js';
 import { VERIFY_USAGE, verify } from './commands/verify.js';
 
 declare const __TOOLTRAIL_VERSION__: string | undefined;
@@ -15,6 +16,8 @@ Commands:
   keygen      write an Ed25519 key pair (checkpoint signing or collector sealing), or a writer token
   verify      check the trail's chains, signatures and seals (files, Jaeger or Tempo); it says
               "complete and unedited" only when trusted keys verified it
+  report      the weekly review: denied and invalid calls, first use of a tool, error and retry
+              hot spots, as a table, --json or a self-contained --html page
 
 Options:
   -h, --help      show this help (tooltrail <command> --help for a command's options)
@@ -44,6 +47,7 @@ async function main(argv: string[]): Promise<number> {
     collect: { run: collect, usage: COLLECT_USAGE },
     keygen: { run: keygen, usage: KEYGEN_USAGE },
     verify: { run: verify, usage: VERIFY_USAGE },
+    report: { run: report, usage: REPORT_USAGE },
   };
   const cmd = Object.hasOwn(commands, command) ? commands[command] : undefined;
   if (!cmd) {

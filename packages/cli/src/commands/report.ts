@@ -1,0 +1,97 @@
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { parseTimeArg } from '../review/calls.js';
+import { buildReport } from '../review/report/build.js';
+import { renderHtml } from '../review/report/html.js';
+import { formatTable } from '../review/report/table.js';
+import type { VerifySource } from '../verify/sources.js';
+import { UsageError, type Io } from './io.js';
+
+export const REPORT_USAGE = `Usage: tooltrail report <source> [options]
+
+The weekly review: denied and invalid calls by agent, principal, tool and rule; tools an agent
+used for the first time (not seen in the previous period of equal length); error and retry hot
+spots; the runs holding them, with the trace id to open. docs/review.md.
+
+Sources (one):
+  --trail <folder>          files written by tooltrail collect (default ./audit-trail)
+  --jaeger <url>            Jaeger's query API, e.g. http://127.0.0.1:16686 (needs --service)
+  --tempo <url>             Grafana Tempo's HTTP API (needs --service)
+  --service <name>          service.name to read from Jaeger or Tempo
+
+Options:
+  --since <duration|date>   start of the period: 90m, 24h, 7d, 2w or an ISO date (default 7d)
+  --until <duration|date>   end of the period (default now)
+  --json                    the report as JSON on stdout (docs/review.md has its shape)
+  --html <file>             also write a self-contained HTML page (no scripts, loads nothing)
+  --max-list <n>            list at most n denied and invalid calls one by one (default 10000);
+                            the counts always cover them all
+
+Exit codes: 0 the report was made; 1 the source had problems (unreadable files, torn lines,
+failed queries: the report is still printed, with them); 2 bad command line.
+`;
+
+export async function report(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    strict: true,
+    allowPositionals: true,
+    options: {
+      trail: { type: 'string' },
+      jaeger: { type: 'string' },
+      tempo: { type: 'string' },
+      service: { type: 'string' },
+      since: { type: 'string' },
+      until: { type: 'string' },
+      json: { type: 'boolean' },
+      html: { type: 'string' },
+      'max-list': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    io.out(REPORT_USAGE);
+    return 0;
+  }
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const given = [values.trail, values.jaeger, values.tempo].filter((v) => v !== undefined);
+  if (given.length > 1) throw new UsageError('give one source: --trail, --jaeger or --tempo');
+  const now = new Date();
+  const since = parseTime(values.since ?? '7d', '--since', now);
+  const until = values.until !== undefined ? parseTime(values.until, '--until', now) : now;
+  if (until.getTime() <= since.getTime()) throw new UsageError('--until must be after --since');
+  if (values.html !== undefined && values.html.trim() === '') throw new UsageError('--html needs a file name');
+  let maxRefused: number | undefined;
+  if (values['max-list'] !== undefined) {
+    maxRefused = Number(values['max-list']);
+    if (!Number.isInteger(maxRefused) || maxRefused < 0 || maxRefused > 10_000_000) throw new UsageError(`--max-list must be a whole number from 0 to 10000000, got "${values['max-list']}"`);
+  }
+
+  let source: VerifySource;
+  if (values.jaeger !== undefined || values.tempo !== undefined) {
+    if (!values.service) throw new UsageError('--jaeger and --tempo need --service');
+    // The query range is set by buildReport (it reads the previous period too).
+    source = values.jaeger !== undefined ? { kind: 'jaeger', url: values.jaeger, service: values.service, since, until } : { kind: 'tempo', url: values.tempo as string, service: values.service, since, until };
+  } else {
+    if (values.service !== undefined) throw new UsageError('--service applies to --jaeger and --tempo only');
+    if (values.trail !== undefined && values.trail.trim() === '') throw new UsageError('--trail needs a folder');
+    source = { kind: 'dir', dir: values.trail ?? 'audit-trail' };
+  }
+
+  const data = await buildReport(source, { since, until, now, ...(maxRefused !== undefined ? { maxRefused } : {}) });
+  if (values.html !== undefined) await writeFile(values.html, renderHtml(data), { mode: 0o640 });
+  if (values.json) io.out(`${JSON.stringify(data, null, 2)}\n`);
+  else {
+    io.out(formatTable(data));
+    if (values.html !== undefined) io.out(`\nwrote ${values.html}\n`);
+  }
+  return data.source.problemCount > 0 ? 1 : 0;
+}
+
+function parseTime(v: string, option: string, now: Date): Date {
+  try {
+    return parseTimeArg(v, now);
+  } catch (err) {
+    throw new UsageError(`${option}: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,31 @@
+import { readCalls } from '../calls.js';
+import type { VerifySource } from '../../verify/sources.js';
+import { ReportAggregator } from './aggregate.js';
+import type { ReportData } from './model.js';
+
+export interface BuildReportOptions {
+  since: Date;
+  until: Date;
+  maxRefused?: number;
+  maxRuns?: number;
+  now?: Date;
+}
+
+/**
+ * Reads the period and the period of equal length before it (first use needs it) in one pass
+ * and aggregates. A query source (Jaeger, Tempo) is asked for both periods.
+ */
+export async function buildReport(source: VerifySource, o: BuildReportOptions): Promise<ReportData> {
+  const previousSince = new Date(2 * o.since.getTime() - o.until.getTime());
+  const read: VerifySource = source.kind === 'dir' ? source : { ...source, since: previousSince, until: o.until };
+  const agg = new ReportAggregator({
+    since: o.since,
+    until: o.until,
+    ...(o.maxRefused !== undefined ? { maxRefused: o.maxRefused } : {}),
+    ...(o.maxRuns !== undefined ? { maxRuns: o.maxRuns } : {}),
+  });
+  let info: ReportData['source'] = { description: '', records: 0, problems: [], problemCount: 0 };
+  const calls = readCalls(read, { since: previousSince, until: o.until }, { onDone: (i) => (info = { description: i.description, records: i.records, problems: i.problems, problemCount: i.problemCount }) });
+  for await (const c of calls) agg.add(c);
+  return agg.finish(info, o.now);
+}

@@ -1,0 +1,135 @@
+/**
+ * `tooltrail report --json`: a contract (docs/review.md). Times are ISO 8601 UTC; counts are
+ * exact; lists that are capped say how many they left out. Fields are only ever added.
+ */
+export interface ReportData {
+  /** Shape version of this JSON. */
+  version: 1;
+  generatedAt: string;
+  source: { description: string; records: number; problems: string[]; problemCount: number };
+  period: { since: string; until: string };
+  /** The period of equal length before it, read only to tell a tool's first use. */
+  previous: { since: string; until: string; calls: number };
+  totals: Totals;
+  /** Denied and invalid calls counted by who and what. Rows sorted by denied + invalid, most first. */
+  refusals: { byAgent: RefusalRow[]; byPrincipal: RefusalRow[]; byTool: RefusalRow[]; byRule: RefusalRow[] };
+  /** A tool an agent called in the period and not once in the previous period. */
+  firstUse: FirstUse[];
+  /** False when the previous period holds no calls at all: then every tool looks new, and first use cannot be told. */
+  firstUseKnown: boolean;
+  /** Agent and tool pairs with errors or retries, most first. */
+  hotSpots: HotSpot[];
+  /** Runs holding denied, invalid, failed, retried or pending calls, most refusals first. */
+  runs: RunRow[];
+  runsOmitted: number;
+  /** Every denied and invalid call, oldest first (up to the list cap). */
+  refused: RefusedCall[];
+  refusedOmitted: number;
+  /** Which policy files decided, by id and version. */
+  policies: { id: string; version: string; calls: number; denied: number }[];
+  timeline: { bucketMs: number; buckets: TimelineBucket[] };
+}
+
+export interface Totals {
+  calls: number;
+  ok: number;
+  error: number;
+  denied: number;
+  invalid: number;
+  pendingApproval: number;
+  unfinished: number;
+  /** Outcomes the schema does not name (a newer writer): counted, not guessed at. */
+  other: number;
+  /** Calls that took more than one attempt, and the extra attempts they took. */
+  retriedCalls: number;
+  retries: number;
+  agents: number;
+  principals: number;
+  tools: number;
+  runs: number;
+}
+
+export interface RefusalRow {
+  key: string;
+  denied: number;
+  invalid: number;
+  /** All calls with this key in the period, for scale. */
+  calls: number;
+}
+
+export interface FirstUse {
+  agent: string;
+  tool: string;
+  firstAt: string;
+  calls: number;
+  denied: number;
+  invalid: number;
+  errors: number;
+  principal: string | undefined;
+  runId: string | undefined;
+  traceId: string;
+}
+
+export interface HotSpot {
+  agent: string;
+  tool: string;
+  calls: number;
+  errors: number;
+  /** errors / calls, 0..1. */
+  errorRate: number;
+  retriedCalls: number;
+  retries: number;
+  /** The commonest error types, most first (at most three). */
+  errorTypes: { type: string; count: number }[];
+  /** A trace holding one of its failures (else one of its retries), to open first. */
+  traceId: string;
+}
+
+export interface RunRow {
+  /** `tooltrail.run.id`; calls outside a run are grouped by trace instead (runId undefined). */
+  runId: string | undefined;
+  traceId: string;
+  agent: string;
+  principal: string | undefined;
+  start: string;
+  end: string;
+  calls: number;
+  denied: number;
+  invalid: number;
+  errors: number;
+  retries: number;
+  pendingApproval: number;
+}
+
+export interface RefusedCall {
+  time: string;
+  outcome: 'denied' | 'invalid';
+  agent: string;
+  principal: string | undefined;
+  tool: string;
+  rule: string | undefined;
+  reason: string | undefined;
+  traceId: string;
+  spanId: string;
+  runId: string | undefined;
+  callId: string;
+  policyId: string | undefined;
+  policyVersion: string | undefined;
+  /** When a person (or a framework's approval step) decided. */
+  approval: { decision: string; by?: string; reason?: string } | undefined;
+}
+
+export interface TimelineBucket {
+  start: string;
+  ok: number;
+  error: number;
+  denied: number;
+  invalid: number;
+  /** pending_approval, unfinished and unknown outcomes. */
+  other: number;
+}
+
+/** What an agent is called in the report when its calls name none. */
+export const NO_AGENT = '(no agent)';
+export const NO_PRINCIPAL = '(no principal)';
+export const NO_RULE = '(no rule)';

@@ -1,0 +1,90 @@
+import { NO_PRINCIPAL, type RefusalRow, type ReportData } from './model.js';
+
+/** Cells longer than this are cut with `…` (ids are never cut: they are what one copies). */
+const MAX_CELL = 40;
+/** Terminal lists stop here; --json and --html list everything. */
+const MAX_ROWS = 50;
+
+const cut = (s: string, n = MAX_CELL): string => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+/** Control characters from the trail never reach the terminal as themselves. */
+const clean = (s: string): string => s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+
+function grid(head: string[], body: string[][], right: Set<number> = new Set()): string {
+  const all = [head, ...body].map((r) => r.map(clean));
+  const widths = head.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]): string =>
+    r
+      .map((c, i) => (right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return all.map((r) => `  ${line(r)}`).join('\n');
+}
+
+function more(total: number, shown: number): string {
+  return total > shown ? `\n  … ${total - shown} more (--json or --html lists them all)` : '';
+}
+
+export const shortTime = (iso: string): string => `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
+export const n = (v: number): string => v.toLocaleString('en-US');
+
+function refusalTable(title: string, rows: RefusalRow[]): string {
+  if (rows.length === 0) return '';
+  const shown = rows.slice(0, MAX_ROWS);
+  return `${title}\n${grid(['', 'denied', 'invalid', 'calls'], shown.map((r) => [cut(r.key), n(r.denied), n(r.invalid), n(r.calls)]), new Set([1, 2, 3]))}${more(rows.length, shown.length)}\n\n`;
+}
+
+export function periodLabel(r: ReportData): string {
+  const days = (Date.parse(r.period.until) - Date.parse(r.period.since)) / 86_400_000;
+  const len = days >= 1 ? `${Number(days.toFixed(1))} day${days === 1 ? '' : 's'}` : `${Number((days * 24).toFixed(1))} hours`;
+  return `${shortTime(r.period.since)} to ${shortTime(r.period.until)} UTC (${len})`;
+}
+
+/** The terminal report: what a person reads first, most alarming first. */
+export function formatTable(r: ReportData): string {
+  const t = r.totals;
+  let s = `tooltrail report: ${periodLabel(r)}\n`;
+  s += `source: ${r.source.description}; ${n(r.source.records)} records read\n`;
+  if (r.source.problemCount > 0) {
+    s += `warning: ${n(r.source.problemCount)} problem(s) reading the source, the report may be incomplete:\n`;
+    s += r.source.problems.slice(0, 10).map((p) => `  ${clean(p)}\n`).join('');
+  }
+  s += `\ncalls ${n(t.calls)}: ok ${n(t.ok)}, error ${n(t.error)}, denied ${n(t.denied)}, invalid ${n(t.invalid)}`;
+  if (t.pendingApproval > 0) s += `, pending approval ${n(t.pendingApproval)}`;
+  if (t.unfinished > 0) s += `, unfinished ${n(t.unfinished)}`;
+  if (t.other > 0) s += `, other ${n(t.other)}`;
+  s += `; ${n(t.retriedCalls)} retried (${n(t.retries)} retries)\n`;
+  s += `${n(t.agents)} agent(s), ${n(t.principals)} principal(s), ${n(t.tools)} tool(s), ${n(t.runs)} run(s)\n\n`;
+  if (t.denied + t.invalid === 0) s += 'No denied or invalid calls in the period.\n\n';
+  s += refusalTable('Denied and invalid, by agent', r.refusals.byAgent);
+  s += refusalTable('by principal', r.refusals.byPrincipal);
+  s += refusalTable('by tool', r.refusals.byTool);
+  s += refusalTable('by rule', r.refusals.byRule);
+
+  s += `First use (called by an agent in the period, not in the ${shortTime(r.previous.since)} to ${shortTime(r.previous.until)} before it)\n`;
+  if (!r.firstUseKnown) s += '  cannot tell: the trail holds no calls in the previous period\n\n';
+  else if (r.firstUse.length === 0) s += '  none: every agent called only tools it called before\n\n';
+  else {
+    const shown = r.firstUse.slice(0, MAX_ROWS);
+    const body = shown.map((f) => [cut(f.agent), cut(f.tool), shortTime(f.firstAt), n(f.calls), n(f.denied + f.invalid), n(f.errors), cut(f.principal ?? NO_PRINCIPAL), f.traceId]);
+    s += `${grid(['agent', 'tool', 'first at', 'calls', 'refused', 'errors', 'principal', 'trace id'], body, new Set([3, 4, 5]))}${more(r.firstUse.length, shown.length)}\n\n`;
+  }
+
+  if (r.hotSpots.length > 0) {
+    const shown = r.hotSpots.slice(0, MAX_ROWS);
+    const body = shown.map((h) => [cut(h.agent), cut(h.tool), n(h.calls), n(h.errors), `${(h.errorRate * 100).toFixed(1)}%`, n(h.retries), cut(h.errorTypes.map((e) => `${e.type} ${e.count}`).join(', ') || '-'), h.traceId]);
+    s += `Error and retry hot spots\n${grid(['agent', 'tool', 'calls', 'errors', 'rate', 'retries', 'error types', 'trace id'], body, new Set([2, 3, 4, 5]))}${more(r.hotSpots.length, shown.length)}\n\n`;
+  }
+
+  if (r.runs.length > 0) {
+    const shown = r.runs.slice(0, MAX_ROWS);
+    const body = shown.map((x) => [x.runId ?? '(no run)', cut(x.agent, 24), cut(x.principal ?? NO_PRINCIPAL, 24), shortTime(x.start), n(x.calls), n(x.denied), n(x.invalid), n(x.errors), n(x.retries), x.traceId]);
+    s += `Runs holding them\n${grid(['run', 'agent', 'principal', 'start', 'calls', 'denied', 'invalid', 'errors', 'retries', 'trace id'], body, new Set([4, 5, 6, 7, 8]))}${more(r.runs.length + r.runsOmitted, shown.length)}\n\n`;
+  }
+
+  if (r.refused.length > 0) {
+    const shown = r.refused.slice(0, MAX_ROWS);
+    const body = shown.map((c) => [shortTime(c.time), c.outcome, cut(c.agent, 24), cut(c.principal ?? NO_PRINCIPAL, 24), cut(c.tool, 24), cut(c.rule ?? '-', 30), cut(c.reason ?? '-'), c.traceId]);
+    s += `Denied and invalid calls\n${grid(['time', 'outcome', 'agent', 'principal', 'tool', 'rule', 'reason', 'trace id'], body)}${more(r.refused.length + r.refusedOmitted, shown.length)}\n`;
+  }
+  return s;
+}
