@@ -4,6 +4,8 @@ export type { AuditorOptions } from './auditor/config.js';
 export { isAuditor } from './auditor/brand.js';
 export type { ApprovalRecord } from './call/approval.js';
 export type { RefusedCallInput } from './call/refused.js';
+export type { ApprovalHandler, ApprovalRequest, ApprovalAnswer, ApprovalOptions, PendingApprovalInput, PreviewDecision } from './call/approval-handler.js';
+export type { FilePolicyOptions, FilePolicyStatus } from './policy/file/file-policy.js';
 export { currentRun, currentCall } from './identity/run-context.js';
 export type {
   RunIdentity,
@@ -13,13 +15,14 @@ export type {
   AgentIdentity,
   RunAttributeValue,
 } from './identity/run-context.js';
-export { allow, deny, rewrite } from './policy/decisions.js';
+export { allow, deny, rewrite, ask } from './policy/decisions.js';
 export type {
   PolicyRule,
   PolicyDecision,
   AllowDecision,
   DenyDecision,
   RewriteDecision,
+  AskDecision,
   ToolCall,
   DecisionOptions,
 } from './policy/decisions.js';

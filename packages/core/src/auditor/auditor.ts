@@ -20,6 +20,12 @@ import { CallAttempts } from '../call/call-attempts.js';
 import { invokeAudited, recordRefusedCall, type InFlightCall, type InvokeEngine } from '../call/invoke.js';
 import { defineTool, type CallMeta, type ToolDefinition, type ToolFunction, type ToolOptions } from '../call/tool-definition.js';
 import type { RefusedCallInput } from '../call/refused.js';
+import { checkPendingInput, type ApprovalHandler, type PendingApprovalInput, type PreviewDecision } from '../call/approval-handler.js';
+import { recordPendingCall } from '../call/pending-record.js';
+import { previewCall } from '../call/preview.js';
+import type { EnginePolicyFile } from '../call/engine.js';
+import type { FilePolicyStatus } from '../policy/file/file-policy.js';
+import { PolicyWiring } from './policy-wiring.js';
 import type { AuditedFunction, AuditedTools, Auditor, AuditStats, AuditToolsOptions } from './types.js';
 import { AUDITOR_BRAND } from './brand.js';
 import { auditRegistry, makeAudited } from './wrap.js';
@@ -68,6 +74,12 @@ export class AuditorImpl implements Auditor, InvokeEngine, ExitParticipant {
   readonly failMode: FailMode;
   readonly policyTimeoutMs: number;
   readonly pendingDecisions = new Set<PendingDecision>();
+  readonly policyFile: EnginePolicyFile | undefined;
+  readonly approvalHandler: ApprovalHandler | undefined;
+  readonly approvalTimeoutMs: number;
+  private readonly wiring: PolicyWiring;
+  /** Tools wrapped or previewed here, by name: a pending record is masked with its tool's options. */
+  private readonly tools = new Map<string, ToolDefinition>();
   private readonly sink: ExitCapableSink;
   readonly logger: AuditLogger;
   private readonly masker: MaskingEncoder | undefined;
@@ -101,22 +113,38 @@ export class AuditorImpl implements Auditor, InvokeEngine, ExitParticipant {
     const counters = (this.counters = new AuditCounters(logger));
     this.book = new CallBook(this.serviceName);
     const hooks = exitHookSettings(options);
-    const path = buildRecordPath(options, {
-      serviceName: this.serviceName,
-      durability: this.durability,
-      failMode: this.failMode,
-      logger,
-      envResource,
-      env,
-      recordFailed: (err) => counters.recordFailed(err),
-      late: (span) => counters.late(span),
-    });
+    // Before the record path exists: a bad policy file leaves nothing behind.
+    const wiring = (this.wiring = new PolicyWiring(options, logger));
+    this.policyFile = wiring.file;
+    this.approvalHandler = wiring.handler;
+    this.approvalTimeoutMs = wiring.timeoutMs;
+    let path: ReturnType<typeof buildRecordPath>;
+    try {
+      path = this.buildPath(options, envResource, env);
+    } catch (err) {
+      wiring.close();
+      throw err;
+    }
     this.destination = path.destination;
     this.sink = path.sink;
     this.tracer = path.tracer;
     this.chain = path.chain;
     this.runs = new RunSpans(this.tracer, this.encoder, options.runSpans ?? true, (err) => counters.recordFailed(err));
     this.unhook = hooks.enabled ? registerAuditorExitHooks(this, hooks.signalFlushMs) : () => undefined;
+  }
+
+  private buildPath(options: AuditorOptions, envResource: Record<string, string>, env: Record<string, string | undefined>): ReturnType<typeof buildRecordPath> {
+    const counters = this.counters;
+    return buildRecordPath(options, {
+      serviceName: this.serviceName,
+      durability: this.durability,
+      failMode: this.failMode,
+      logger: this.logger,
+      envResource,
+      env,
+      recordFailed: (err) => counters.recordFailed(err),
+      late: (span) => counters.late(span),
+    });
   }
 
   /** The integrity stream id of this auditor's records, or undefined with integrity off. */
@@ -135,6 +163,28 @@ export class AuditorImpl implements Auditor, InvokeEngine, ExitParticipant {
 
   recordRefused(def: ToolDefinition, input: RefusedCallInput): RefusedCall {
     return recordRefusedCall(this, def, input);
+  }
+
+  preview(def: ToolDefinition, args: unknown, callId: string | undefined): Promise<PreviewDecision> {
+    if (this.book.closing) return Promise.reject(this.book.shutDownError(def.name));
+    this.tools.set(def.name, def);
+    return previewCall(this, def, args, callId);
+  }
+
+  recordPendingApproval(tool: string, input: PendingApprovalInput): void {
+    checkPendingInput(tool, input);
+    if (this.book.closing) throw this.book.shutDownError(tool);
+    const def = this.tools.get(tool) ?? defineTool(function pending() {}, { name: tool });
+    recordPendingCall(this, def, input);
+    this.wiring.hold(input.callId);
+  }
+
+  takePending(callId: string): number | undefined {
+    return this.wiring.take(callId);
+  }
+
+  policyStatus(): FilePolicyStatus | undefined {
+    return this.wiring.status();
   }
 
   // ---- what calls borrow (InvokeEngine) ----------------------------------------------------
@@ -183,6 +233,7 @@ export class AuditorImpl implements Auditor, InvokeEngine, ExitParticipant {
 
   withAudit<F extends ToolFunction>(fn: F, options?: ToolOptions<F>): AuditedFunction<F> {
     const def = defineTool(fn, options as ToolOptions | undefined);
+    this.tools.set(def.name, def);
     return makeAudited(() => this, fn, def);
   }
 
@@ -228,6 +279,7 @@ export class AuditorImpl implements Auditor, InvokeEngine, ExitParticipant {
     // Calls in flight get half the deadline to finish; delivery keeps the rest.
     await this.book.drain(Math.floor(timeoutMs / 2));
     this.book.bodiesClosed = true;
+    this.wiring.close();
     // A rule or schema still deciding: the call is denied (or invalid) and recorded now.
     for (const pending of [...this.pendingDecisions]) pending.expire('shutdown');
     // Let every settled decision run to its record (or its refusal) before the stream ends.
@@ -265,6 +317,6 @@ export class AuditorImpl implements Auditor, InvokeEngine, ExitParticipant {
   }
 
   stats(): AuditStats {
-    return this.counters.stats(this.sink.stats(), this.masker?.failures ?? 0);
+    return this.counters.stats(this.sink.stats(), this.masker?.failures ?? 0, this.wiring.reloadFailures);
   }
 }

@@ -11,6 +11,8 @@ import type { BatchingSinkOptions } from '../export/batching-sink.js';
 import type { DurableExportOptions, Durability, FailMode } from '../export/durable-sink.js';
 import type { IntegrityOptions } from '../integrity/chain.js';
 import type { OtlpCompression, OtlpProtocol } from './otel-env.js';
+import type { FilePolicyOptions } from '../policy/file/file-policy.js';
+import type { ApprovalOptions } from '../call/approval-handler.js';
 
 export interface AuditorOptions {
   /**
@@ -92,9 +94,22 @@ export interface AuditorOptions {
    * Default 5 000 ms.
    */
   policyTimeoutMs?: number;
+  /**
+   * A policy file the security team owns (docs/policy.md): a path, or its options (signature,
+   * watching). Loaded at once (a bad file or signature is an AuditConfigError) and checked
+   * before the auditor's `policy` rules; reloaded when it changes.
+   */
+  policyFile?: string | FilePolicyOptions;
+  /**
+   * Who answers `ask` decisions, and how long a call waits for the answer (default 5 minutes,
+   * apart from `policyTimeoutMs`). Without it an `ask` is denied (rule `tooltrail.approval`),
+   * unless the call carries an approval from its framework's own flow.
+   */
+  approval?: ApprovalOptions;
 }
 
 export const DEFAULT_POLICY_TIMEOUT_MS = 5_000;
+export const DEFAULT_APPROVAL_TIMEOUT_MS = 300_000;
 
 const fn = (what: string) => z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', `${what} must be a function`);
 const hasMethods = (what: string, ...names: string[]) =>
@@ -159,6 +174,26 @@ const optionsSchema = z.object({
     .optional(),
   integrity: z.union([z.literal(false), integritySchema]).optional(),
   policyTimeoutMs: timeoutMs.optional(),
+  // The file's own options are checked where it is loaded; their names are checked here.
+  policyFile: z
+    .union([
+      z.string().min(1, 'policyFile must be a non-empty path'),
+      z.object({
+        path: z.string().min(1, 'policyFile.path must be a non-empty path'),
+        publicKey: z.string().min(1).optional(),
+        signaturePath: z.string().min(1).optional(),
+        watch: z.boolean().optional(),
+        pollMs: z.number().positive().max(MAX_TIMER_MS).optional(),
+        baseDir: z.string().min(1).optional(),
+      }),
+    ])
+    .optional(),
+  approval: z
+    .object({
+      handler: fn('approval.handler'),
+      timeoutMs: timeoutMs.optional(),
+    })
+    .optional(),
   export: z
     .object({
       maxSpoolBytes: z.number().int().positive().optional(),

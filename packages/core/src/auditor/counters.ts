@@ -1,7 +1,7 @@
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { AuditLogger } from '../contract/logger.js';
 import type { SinkStats } from '../contract/record-sink.js';
-import type { Outcome } from '../contract/semconv.js';
+import { OUTCOME_PENDING_APPROVAL, type Outcome } from '../contract/semconv.js';
 import { describeError } from '../payload/safe-json.js';
 import type { AuditStats } from './types.js';
 
@@ -11,12 +11,14 @@ export class AuditCounters {
   recordErrors = 0;
   unfinishedCalls = 0;
   lateRecords = 0;
+  pendingApprovals = 0;
   private lastRecordWarning = 0;
 
   constructor(private readonly logger: AuditLogger) {}
 
   countOutcome(outcome: Outcome): void {
-    this.outcomes[outcome]++;
+    if (outcome === OUTCOME_PENDING_APPROVAL) this.pendingApprovals++;
+    else this.outcomes[outcome]++;
   }
 
   /** A record could not be written (the record path threw): counted, warned about at most every 5 s. */
@@ -43,7 +45,7 @@ export class AuditCounters {
     return this.recordErrors === 0 && this.lateRecords === 0;
   }
 
-  stats(sink: SinkStats, maskingFailures: number): AuditStats {
+  stats(sink: SinkStats, maskingFailures: number, policyReloadFailures: number): AuditStats {
     return {
       ...sink,
       calls: { ...this.outcomes },
@@ -51,6 +53,8 @@ export class AuditCounters {
       recordErrors: this.recordErrors,
       unfinishedCalls: this.unfinishedCalls,
       lateRecords: this.lateRecords,
+      pendingApprovals: this.pendingApprovals,
+      policyReloadFailures,
     };
   }
 }

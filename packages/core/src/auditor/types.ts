@@ -2,8 +2,10 @@ import type { AuditLogger } from '../contract/logger.js';
 import type { SinkStats } from '../contract/record-sink.js';
 import type { RefusedCall } from '../contract/refusal.js';
 import type { RunIdentityInput } from '../identity/run-context.js';
-import type { CallMeta, ToolFunction, ToolOptions } from '../call/tool-definition.js';
+import type { CallMeta, ToolArgs, ToolFunction, ToolOptions } from '../call/tool-definition.js';
 import type { RefusedCallInput } from '../call/refused.js';
+import type { PendingApprovalInput, PreviewDecision } from '../call/approval-handler.js';
+import type { FilePolicyStatus } from '../policy/file/file-policy.js';
 
 // The auditor's public types, apart from its implementation so that helpers (the brand, the
 // default auditor) can name them without importing the class.
@@ -25,6 +27,12 @@ export type AuditedFunction<F extends ToolFunction> = ((
    * AuditDeniedError / AuditValidationError describing the refusal, without throwing it.
    */
   recordRefused(input: RefusedCallInput): RefusedCall;
+  /**
+   * The decision a call with these arguments would get (identity, policy file, auditor and
+   * tool rules, in that order), without running the body, asking anyone or recording anything.
+   * Adapters use it to route an `ask` into their framework's approval flow.
+   */
+  previewDecision(args: ToolArgs<F>, meta?: { callId?: string }): Promise<PreviewDecision>;
 };
 
 /** A registry with every function property audited; other properties are kept as they are. */
@@ -50,6 +58,10 @@ export interface AuditStats extends SinkStats {
    * warned about.
    */
   lateRecords: number;
+  /** Calls recorded `pending_approval` (recordPendingApproval). */
+  pendingApprovals: number;
+  /** Reloads of the policy file that failed (the last good policy stayed in force). */
+  policyReloadFailures: number;
 }
 
 export interface Auditor {
@@ -75,5 +87,13 @@ export interface Auditor {
   readonly streamId: string | undefined;
   /** Where this auditor's warnings go (`options.logger`, else the console); adapters warn through it. */
   readonly logger: AuditLogger;
+  /**
+   * Records a call a framework holds for approval and resumes later (its run may end first):
+   * an `execute_tool` record with outcome `pending_approval`; the body never ran. The resumed
+   * call (`invokeWith({ callId, approval })`, same call id) carries `tooltrail.approval.resumed`.
+   */
+  recordPendingApproval(tool: string, input: PendingApprovalInput): void;
+  /** The policy file's state (id, version, reloads, last error), or undefined without one. */
+  policyStatus(): FilePolicyStatus | undefined;
 }
 

@@ -4,6 +4,7 @@ import type { RefusedCall } from '../contract/refusal.js';
 import { checkApproval } from '../call/approval.js';
 import { checkRefusedInput, type RefusedCallInput } from '../call/refused.js';
 import { CALL_META_KEYS, defineTool, TOOL_OPTION_KEYS, type CallMeta, type ToolDefinition, type ToolFunction, type ToolOptions } from '../call/tool-definition.js';
+import type { PreviewDecision } from '../call/approval-handler.js';
 import type { AuditedFunction, AuditedTools, AuditToolsOptions } from './types.js';
 
 // Wrapping: a tool function becomes an AuditedFunction whose calls go to an auditor found at
@@ -16,6 +17,8 @@ export type AuditorResolver = () => CallTarget;
 export interface CallTarget {
   invoke(def: ToolDefinition, fn: (...args: unknown[]) => unknown, thisArg: unknown, args: unknown[], meta: CallMeta | undefined): Promise<unknown>;
   recordRefused(def: ToolDefinition, input: RefusedCallInput): RefusedCall;
+  /** Optional: an auditor of an older build has no preview. */
+  preview?(def: ToolDefinition, args: unknown, callId: string | undefined): Promise<PreviewDecision>;
 }
 
 export function makeAudited<F extends ToolFunction>(
@@ -51,8 +54,33 @@ export function makeAudited<F extends ToolFunction>(
         return resolve().recordRefused(def, input);
       },
     },
+    previewDecision: {
+      value: (args: unknown, meta?: { callId?: string }): Promise<PreviewDecision> => {
+        try {
+          const callId = previewCallId(def.name, meta);
+          const auditor = resolve();
+          if (typeof auditor.preview !== 'function') throw new AuditConfigError(`tool "${def.name}": this auditor (an older build of @tooltrail/core) cannot preview decisions`);
+          return auditor.preview(def, args, callId);
+        } catch (err) {
+          return Promise.reject(err);
+        }
+      },
+    },
   });
   return audited;
+}
+
+function previewCallId(tool: string, meta: unknown): string | undefined {
+  if (meta === undefined) return undefined;
+  const issues: string[] = [];
+  if (typeof meta !== 'object' || meta === null) issues.push('meta must be an object { callId? }');
+  else {
+    checkKeys(meta, ['callId'], '', issues);
+    const id = (meta as { callId?: unknown }).callId;
+    if (id !== undefined && typeof id !== 'string') issues.push('callId must be a string');
+  }
+  if (issues.length > 0) throw new AuditConfigError(`tool "${tool}": invalid previewDecision() options`, issues);
+  return (meta as { callId?: string }).callId;
 }
 
 function checkMeta(tool: string, meta: unknown): void {
@@ -61,6 +89,8 @@ function checkMeta(tool: string, meta: unknown): void {
   checkKeys(meta, CALL_META_KEYS, '', issues);
   const approval = (meta as CallMeta).approval;
   if (approval !== undefined) checkApproval(approval, 'approval', issues);
+  const resumed = (meta as CallMeta).resumed;
+  if (resumed !== undefined && typeof resumed !== 'boolean') issues.push('resumed must be a boolean');
   if (issues.length > 0) throw new AuditConfigError(`tool "${tool}": invalid invokeWith() options; the call was not run`, issues);
 }
 

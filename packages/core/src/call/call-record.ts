@@ -172,7 +172,8 @@ export class CallRecord implements InFlightCall, DecisionClock {
     } catch {
       // the tally is a summary; the payloads themselves are already masked
     }
-    this.span.setStatus(outcome === 'ok' ? STATUS_OK : { code: SpanStatusCode.ERROR, message: message ?? outcome });
+    // A call held for approval failed nothing (yet): its status stays unset.
+    if (outcome !== sc.OUTCOME_PENDING_APPROVAL) this.span.setStatus(outcome === 'ok' ? STATUS_OK : { code: SpanStatusCode.ERROR, message: message ?? outcome });
     this.endSpan(this.span);
     this.engine.countOutcome(outcome);
   }
@@ -217,14 +218,19 @@ export class CallRecord implements InFlightCall, DecisionClock {
     return error;
   }
 
-  /** Records the decision; for deny, ends the call and returns its error. */
-  decisionRecord(verdict: PolicyVerdict): AuditDeniedError | undefined {
+  /**
+   * Records the decision; for deny, ends the call and returns its error. `argsRecorded`: the
+   * arguments are on the record already (an approval step denied), not encoded twice.
+   */
+  decisionRecord(verdict: PolicyVerdict, argsRecorded = false): AuditDeniedError | undefined {
     const a = this.attrs;
     a[sc.ATTR_DECISION] = verdict.kind;
     if (verdict.rule !== undefined) a[sc.ATTR_POLICY_RULE] = verdict.rule;
     if (verdict.reason !== undefined) a[sc.ATTR_POLICY_REASON] = this.text(verdict.reason);
+    // The asking rule stays on the record when the approval step denies (rule tooltrail.approval).
+    if (verdict.kind === 'ask' && verdict.rule !== undefined) a[sc.ATTR_APPROVAL_RULE] = verdict.rule;
     if (verdict.kind !== 'deny') return undefined;
-    this.recordArguments(verdict.args);
+    if (!argsRecorded) this.recordArguments(verdict.args);
     if (verdict.error !== undefined) {
       a[sc.ATTR_POLICY_ERROR] = this.text(describeError(verdict.error));
       this.exception(this.span, verdict.error, this.report);

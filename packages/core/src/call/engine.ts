@@ -7,6 +7,14 @@ import type { PolicyRule } from '../policy/decisions.js';
 import type { PayloadEncoder } from '../payload/payload-encoder.js';
 import type * as sc from '../contract/semconv.js';
 import type { CallAttempts } from './call-attempts.js';
+import type { FileStep } from '../policy/evaluate.js';
+import type { ApprovalHandler } from './approval-handler.js';
+
+/** The policy file as calls use it: a decision step, and the id and version to record. */
+export interface EnginePolicyFile extends FileStep {
+  readonly id: string;
+  readonly version: string;
+}
 
 /** What one auditor lends every call it records. */
 export interface InvokeEngine {
@@ -26,6 +34,14 @@ export interface InvokeEngine {
   commit(): boolean;
   /** The auditor's deadline for schema and policy decisions (a tool may set its own). */
   readonly policyTimeoutMs: number;
+  /** The policy file, checked first after identity; undefined without one (the default). */
+  readonly policyFile: EnginePolicyFile | undefined;
+  /** Who answers `ask`; undefined: an `ask` without an approval on the call is denied. */
+  readonly approvalHandler: ApprovalHandler | undefined;
+  /** How long a call waits for an approval (the handler's answer, or a resume after a pending record). */
+  readonly approvalTimeoutMs: number;
+  /** A call id held `pending_approval` by this auditor: when it was held (ms), and forgotten. */
+  takePending(callId: string): number | undefined;
   /** Decisions still pending, so shutdown can decide them at once. */
   readonly pendingDecisions: Set<PendingDecision>;
   /** Book-keeping of calls between their start and their record (shutdown waits for them). */

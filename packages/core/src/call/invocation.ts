@@ -3,8 +3,9 @@ import { evaluatePolicy, timeoutVerdict, type PolicyProgress, type PolicyVerdict
 import { withDeadline } from '../policy/deadline.js';
 import * as sc from '../contract/semconv.js';
 import type { CallRecordInit } from './call-record.js';
-import { Execution, type ToolBody } from './execute.js';
-import { rejectionReason, type ApprovalRecord } from './approval.js';
+import type { ToolBody } from './execute.js';
+import type { ApprovalRecord } from './approval.js';
+import { ApprovalStep } from './asking.js';
 import { checkArguments, isThenable, type Checked } from './validate.js';
 
 /** The tool's arguments as one value: the first argument for the usual one-argument tool. */
@@ -38,7 +39,7 @@ export interface InvocationInit extends CallRecordInit {
  * The tool body runs only after validation and policy allowed it, and only while its record can
  * still be written. A step that refuses throws; the caller turns that into a rejected promise.
  */
-export class Invocation extends Execution {
+export class Invocation extends ApprovalStep {
   readonly fn: ToolBody;
   readonly thisArg: unknown;
   readonly args: unknown[];
@@ -52,20 +53,14 @@ export class Invocation extends Execution {
     this.view = init.view;
   }
 
-  start(approval: ApprovalRecord | undefined): Promise<unknown> {
+  start(approval: ApprovalRecord | undefined, resumed: boolean | undefined): Promise<unknown> {
     const refused = this.engine.refusal();
     if (refused !== undefined) {
       this.recordArguments(this.view);
       this.refuse(refused);
     }
-    if (approval !== undefined) {
-      this.approval(approval);
-      // A rejection is a denial like policy's (same record, same error), decided before the
-      // schema runs: nothing about the arguments can overturn it.
-      if (approval.decision === sc.APPROVAL_REJECTED) {
-        throw this.decisionRecord({ kind: 'deny', args: this.view, rule: sc.RULE_APPROVAL, reason: rejectionReason(approval), error: undefined });
-      }
-    }
+    // Only calls that carry an approval or a framework's id can resume a held one.
+    if (approval !== undefined || resumed === true || this.suppliedId !== undefined) this.carry(approval, resumed, this.view);
     return this.validate();
   }
 
@@ -85,34 +80,49 @@ export class Invocation extends Execution {
   decide(validated: unknown): Promise<unknown> {
     const engine = this.engine;
     const def = this.def;
-    const call: ToolCall = { tool: def.name, args: validated, proposedArgs: this.proposed, callId: this.callId, run: this.store?.run };
+    const file = engine.policyFile;
     const rules = def.policy.length === 0 ? engine.policy : [...engine.policy, ...def.policy];
-    // No rules and identity satisfied (the default without policy): allowed, with no ToolCall,
+    // No rules, no policy file and identity satisfied (the default): allowed, with no ToolCall,
     // progress or verdict objects made for rules that do not exist.
-    if (rules.length === 0 && (this.store?.run !== undefined || !engine.requireIdentity)) return this.decided(ALLOWED, validated);
+    if (rules.length === 0 && file === undefined && (this.store?.run !== undefined || !engine.requireIdentity)) return this.decided(ALLOWED, validated);
+    if (file !== undefined) this.filePolicy(file.id, file.version);
+    const call: ToolCall = { tool: def.name, args: validated, proposedArgs: this.proposed, callId: this.callId, run: this.store?.run };
     const progress: PolicyProgress = { rule: undefined, args: validated };
-    const pending = evaluatePolicy(rules, call, engine.requireIdentity, progress);
+    const pending = evaluatePolicy(rules, call, engine.requireIdentity, progress, file);
     if (!isThenable<PolicyVerdict>(pending)) return this.decided(pending, pending.args);
     const ms = this.decisionMs();
     return withDeadline(pending, this.remainingDecisionMs(), (why) => timeoutVerdict(progress, ms, why), this.pending).then((v) => this.decided(v, v.args));
+  }
+
+  /** The policy file in force (read once per call, so a reload mid-call cannot split the record). */
+  private filePolicy(id: string, version: string): void {
+    this.attrs[sc.ATTR_POLICY_ID] = id;
+    this.attrs[sc.ATTR_POLICY_VERSION] = version;
+    this.policyRef = { id, version };
   }
 
   /** `executed`: the verdict's arguments (passed apart so one shared allow verdict serves every call). */
   private decided(verdict: PolicyVerdict, executed: unknown): Promise<unknown> {
     const denied = this.decisionRecord(verdict);
     if (denied !== undefined) throw denied;
-    if (verdict.kind === 'rewrite' && this.def.schema !== undefined) {
+    if ((verdict.kind === 'rewrite' || verdict.rewrote === true) && this.def.schema !== undefined) {
       // A rewrite must still satisfy the tool's schema: policy cannot smuggle in what validation rejects.
       const again = checkArguments(this.def.schema, executed, this);
-      return isThenable<Checked>(again) ? again.then((c) => this.rewritten(c, executed)) : this.rewritten(again, executed);
+      return isThenable<Checked>(again) ? again.then((c) => this.rewritten(c, verdict, executed)) : this.rewritten(again, verdict, executed);
     }
-    this.recordArguments(executed);
-    return this.execute(this.fn, this.thisArg, callArguments(executed, this.args));
+    return this.proceed(verdict, executed);
   }
 
-  private rewritten(checked: Checked, executed: unknown): Promise<unknown> {
+  private rewritten(checked: Checked, verdict: PolicyVerdict, executed: unknown): Promise<unknown> {
     if (!checked.ok) throw this.invalidRecord(checked.issues, executed);
-    this.recordArguments(checked.value);
-    return this.execute(this.fn, this.thisArg, callArguments(checked.value, this.args));
+    return this.proceed(verdict, checked.value);
+  }
+
+  /** Runs the call, after its approval when a rule asked for one. */
+  private proceed(verdict: PolicyVerdict, executed: unknown): Promise<unknown> {
+    this.recordArguments(executed);
+    const callArgs = callArguments(executed, this.args);
+    if (verdict.kind === 'ask') return this.asked(verdict, this.fn, this.thisArg, callArgs, executed);
+    return this.execute(this.fn, this.thisArg, callArgs);
   }
 }

@@ -27,7 +27,7 @@ export function invokeAudited(engine: InvokeEngine, def: ToolDefinition, fn: Too
       args,
       view,
     });
-    return inv.start(meta?.approval);
+    return inv.start(meta?.approval, meta?.resumed);
   } catch (err) {
     // A refusal, or nothing ran and nothing was recorded; the wrapped call only ever returns a promise.
     return Promise.reject(err);

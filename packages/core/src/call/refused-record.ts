@@ -23,6 +23,8 @@ export function recordRefusedCall(engine: InvokeEngine, def: ToolDefinition, inp
     extra: input.attributes === undefined ? undefined : adapterAttributes(input.attributes),
   });
   const a = rec.attrs;
+  // A framework's refusal of a call it held for approval closes that pending record.
+  if (input.callId !== undefined && engine.takePending(input.callId) !== undefined) a[sc.ATTR_APPROVAL_RESUMED] = true;
   if (input.approval !== undefined) rec.approval(input.approval);
   if (input.by !== undefined) a[sc.ATTR_REFUSED_BY] = rec.identityText(input.by, sc.ATTR_REFUSED_BY);
   a[sc.ATTR_REFUSED_REASON] = rec.text(input.reason);

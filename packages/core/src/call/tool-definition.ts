@@ -57,7 +57,7 @@ export interface ToolOptions<F extends ToolFunction = ToolFunction> {
 /** Every key of ToolOptions: anything else is a typo, reported as an error. */
 export const TOOL_OPTION_KEYS: readonly string[] = ['name', 'description', 'type', 'schema', 'retry', 'policy', 'callId', 'masking', 'policyTimeoutMs'];
 /** Every key of CallMeta (with `invokeWith`'s `thisArg`). */
-export const CALL_META_KEYS: readonly string[] = ['callId', 'proposedArgs', 'attributes', 'approval', 'thisArg'];
+export const CALL_META_KEYS: readonly string[] = ['callId', 'proposedArgs', 'attributes', 'approval', 'resumed', 'thisArg'];
 
 /** Per-call facts a framework adapter knows and a plain caller does not. */
 export interface CallMeta {
@@ -76,6 +76,12 @@ export interface CallMeta {
    * `rejected`: the body never runs and the call is denied with rule `tooltrail.approval`.
    */
   approval?: ApprovalRecord;
+  /**
+   * This call resumes one recorded with `recordPendingApproval` (same call id), possibly by an
+   * earlier process: recorded as `tooltrail.approval.resumed`. Calls whose id this auditor
+   * recorded pending are marked so without it.
+   */
+  resumed?: boolean;
 }
 
 /** A tool's options, checked and resolved once at wrap time. */

@@ -29,6 +29,10 @@ export const ATTR_DECISION = 'tooltrail.decision';
 export const ATTR_POLICY_RULE = 'tooltrail.policy.rule';
 export const ATTR_POLICY_REASON = 'tooltrail.policy.reason';
 export const ATTR_POLICY_ERROR = 'tooltrail.policy.error';
+/** The policy file's `id`, on every call the file evaluated (maps to the GenAI guardrail drafts' `policy.id`). */
+export const ATTR_POLICY_ID = 'tooltrail.policy.id';
+/** The policy file's version, `sha256:` + hex of its bytes as loaded (the drafts' `policy.version`). */
+export const ATTR_POLICY_VERSION = 'tooltrail.policy.version';
 export const ATTR_ATTEMPTS = 'tooltrail.attempts';
 export const ATTR_ATTEMPT = 'tooltrail.attempt';
 export const ATTR_ARGUMENTS_PROPOSED = 'tooltrail.arguments.proposed';
@@ -102,6 +106,8 @@ export const RULE_REQUIRE_IDENTITY = 'tooltrail.require-identity';
 export const RULE_POLICY_ERROR_PREFIX = 'tooltrail.policy-error:';
 /** The deciding rule of a call denied because its policy rules did not decide within the deadline. */
 export const RULE_POLICY_TIMEOUT = 'tooltrail.policy-timeout';
+/** The deciding rule when the policy file's `default` decided (no rule of the file applied). */
+export const RULE_POLICY_DEFAULT = 'tooltrail.policy-default';
 /** Validation issue codes tooltrail writes itself: the schema threw, or did not settle in time. */
 export const ISSUE_SCHEMA_ERROR = 'schema_error';
 export const ISSUE_SCHEMA_TIMEOUT = 'schema_timeout';
@@ -113,8 +119,10 @@ export const SPAN_NAME_INVOKE_AGENT = 'invoke_agent';
 
 export const TRACER_NAME = '@tooltrail/core';
 
-export type Outcome = 'ok' | 'error' | 'denied' | 'invalid';
-export type DecisionKind = 'allow' | 'deny' | 'rewrite';
+/** A call held for approval by a framework that ends the run and resumes it later (recordPendingApproval). */
+export const OUTCOME_PENDING_APPROVAL = 'pending_approval';
+export type Outcome = 'ok' | 'error' | 'denied' | 'invalid' | typeof OUTCOME_PENDING_APPROVAL;
+export type DecisionKind = 'allow' | 'deny' | 'rewrite' | 'ask';
 
 // OpenTelemetry's exception event and its attributes (semantic conventions, stable).
 export const EVENT_EXCEPTION = 'exception';
@@ -143,6 +151,14 @@ export const APPROVAL_APPROVED = 'approved';
 export const APPROVAL_REJECTED = 'rejected';
 /** The deciding rule of a call a person (or a framework's approval step) rejected. */
 export const RULE_APPROVAL = 'tooltrail.approval';
+/** On a call a rule asked approval for: the rule that asked (kept when a rejection makes `tooltrail.approval` the deciding rule). */
+export const ATTR_APPROVAL_RULE = 'tooltrail.approval.rule';
+/** On a call that resumes one recorded `pending_approval` (same call id): true. */
+export const ATTR_APPROVAL_RESUMED = 'tooltrail.approval.resumed';
+/** `tooltrail.approval.source` of decisions from the auditor's approval handler (and its deadline). */
+export const APPROVAL_SOURCE_HANDLER = 'tooltrail.approval-handler';
+/** `tooltrail.approval.by` when tooltrail itself rejected (deadline passed, handler threw or answered garbage). */
+export const APPROVER_TOOLTRAIL = 'tooltrail';
 /** The deciding rule of a call a framework refused before any body ran (recordRefused, kind denied). */
 export const RULE_FRAMEWORK = 'tooltrail.framework';
 /** On a call recorded by recordRefused: who refused it (a framework component or a person). */

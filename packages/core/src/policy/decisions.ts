@@ -29,11 +29,21 @@ export interface RewriteDecision {
   readonly reason: string;
   readonly rule?: string | undefined;
 }
-export type PolicyDecision = AllowDecision | DenyDecision | RewriteDecision;
+/**
+ * Ask for approval: the call waits for the auditor's approval handler (or carries an approval
+ * from the framework's own flow). Evaluation goes on, so a later deny still wins.
+ */
+export interface AskDecision {
+  readonly kind: 'ask';
+  readonly reason: string;
+  readonly rule?: string | undefined;
+}
+export type PolicyDecision = AllowDecision | DenyDecision | RewriteDecision | AskDecision;
 
 /**
  * A rule returns a decision, or undefined to abstain. Rules run in order; the first deny wins
- * and stops evaluation; a rewrite replaces the arguments later rules and the tool see.
+ * and stops evaluation; a rewrite replaces the arguments later rules and the tool see; an ask
+ * is asked once every rule has had its say and none denied.
  */
 export type PolicyRule<Args = unknown> = (
   call: ToolCall<Args>,
@@ -67,4 +77,8 @@ export function deny(reason: string, options?: DecisionOptions): DenyDecision {
 
 export function rewrite(args: unknown, reason: string, options?: DecisionOptions): RewriteDecision {
   return { kind: 'rewrite', args, reason, rule: ruleOption(options) };
+}
+
+export function ask(reason: string, options?: DecisionOptions): AskDecision {
+  return { kind: 'ask', reason, rule: ruleOption(options) };
 }

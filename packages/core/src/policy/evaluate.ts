@@ -1,16 +1,25 @@
-import { RULE_POLICY_ERROR_PREFIX, RULE_POLICY_TIMEOUT, RULE_REQUIRE_IDENTITY } from '../contract/semconv.js';
+import { RULE_POLICY_DEFAULT, RULE_POLICY_ERROR_PREFIX, RULE_POLICY_TIMEOUT, RULE_REQUIRE_IDENTITY } from '../contract/semconv.js';
 import type { ExpiryReason } from './deadline.js';
 import type { PolicyDecision, PolicyRule, ToolCall } from './decisions.js';
+import type { FileDecision, PolicyCallInput } from './file/file-policy.js';
 
 /** The verdict of all rules together, as recorded on the span. */
 export interface PolicyVerdict {
-  readonly kind: 'allow' | 'deny' | 'rewrite';
+  /** `ask`: no rule denied and one asked; the call waits for an approval. */
+  readonly kind: 'allow' | 'deny' | 'rewrite' | 'ask';
   /** The arguments that execute when the verdict is not deny. */
   readonly args: unknown;
   readonly rule: string | undefined;
   readonly reason: string | undefined;
   /** Set when a rule threw: the call is denied (fail closed) and this is recorded. */
   readonly error: unknown;
+  /** True when a rewrite replaced the arguments (they are validated again), whatever the kind. */
+  readonly rewrote?: boolean;
+}
+
+/** The policy file as one step of the evaluation (FilePolicy fits; tests may give a fake). */
+export interface FileStep {
+  decide(call: PolicyCallInput): FileDecision;
 }
 
 function ruleId(rule: PolicyRule, index: number, decision?: PolicyDecision): string {
@@ -24,8 +33,10 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
 function isDecision(v: unknown): v is PolicyDecision {
   if (typeof v !== 'object' || v === null) return false;
   const kind = (v as { kind?: unknown }).kind;
-  return kind === 'allow' || kind === 'deny' || kind === 'rewrite';
+  return kind === 'allow' || kind === 'deny' || kind === 'rewrite' || kind === 'ask';
 }
+
+const FILE_STEP = 'policy-file';
 
 /** Where an asynchronous evaluation is: the rule it waits for, the arguments so far. */
 export interface PolicyProgress {
@@ -50,9 +61,13 @@ export function timeoutVerdict(progress: PolicyProgress, ms: number, why: Expiry
 
 class Evaluation {
   args: unknown;
-  kind: PolicyVerdict['kind'] = 'allow';
+  kind: 'allow' | 'rewrite' = 'allow';
   rule: string | undefined;
   reason: string | undefined;
+  /** The first step that asked: asked once every step allowed. */
+  asked = false;
+  askRule: string | undefined;
+  askReason: string | undefined;
   constructor(
     private readonly rules: readonly PolicyRule[],
     private readonly call: ToolCall,
@@ -68,11 +83,21 @@ class Evaluation {
       // A rule that returns garbage is a broken rule: fail closed, like a throw.
       return this.broken(index, new TypeError(`policy rule ${ruleId(rule, index)} returned a value that is not a decision`));
     }
-    const id = ruleId(rule, index, answer);
+    return this.take(answer, ruleId(rule, index, answer));
+  }
+
+  /** Applies one decision whose rule id is known; returns the verdict when it ends evaluation. */
+  take(answer: PolicyDecision, id: string): PolicyVerdict | undefined {
     if (answer.kind === 'deny') {
       return { kind: 'deny', args: this.args, rule: id, reason: answer.reason, error: undefined };
     }
-    if (answer.kind === 'rewrite') {
+    if (answer.kind === 'ask') {
+      if (!this.asked) {
+        this.asked = true;
+        this.askRule = id;
+        this.askReason = answer.reason;
+      }
+    } else if (answer.kind === 'rewrite') {
       this.args = answer.args;
       this.kind = 'rewrite';
       this.rule = id;
@@ -84,9 +109,38 @@ class Evaluation {
     return undefined;
   }
 
+  /**
+   * The policy file's decision, first after identity. Its deny and ask count like a rule's; its
+   * allow does not end evaluation (code rules can narrow it, never widen it).
+   */
+  file(step: FileStep): PolicyVerdict | undefined {
+    let d: FileDecision;
+    try {
+      d = step.decide({ tool: this.call.tool, args: this.args, callId: this.call.callId, run: fileRun(this.call) });
+    } catch (err) {
+      return this.failed(FILE_STEP, err); // decide() should never throw: fail closed if it does
+    }
+    if (d.error !== undefined) return this.failed(d.rule ?? FILE_STEP, d.error);
+    const id = d.rule ?? RULE_POLICY_DEFAULT;
+    switch (d.kind) {
+      case 'deny':
+        return this.take({ kind: 'deny', reason: d.reason ?? (d.rule === undefined ? 'denied by the policy file\'s default' : `denied by policy file rule ${d.rule}`), rule: id }, id);
+      case 'rewrite':
+        return this.take({ kind: 'rewrite', args: d.args, reason: d.reason ?? `rewritten by policy file rule ${id}`, rule: id }, id);
+      case 'ask':
+        return this.take({ kind: 'ask', reason: d.reason ?? `policy file rule ${id} asks for approval`, rule: id }, id);
+      case 'allow':
+        return this.take({ kind: 'allow', reason: d.reason, rule: id }, id);
+      default:
+        return this.failed(FILE_STEP, new TypeError('the policy file returned a decision of an unknown kind'));
+    }
+  }
+
   broken(index: number, error: unknown): PolicyVerdict {
-    const rule = this.rules[index] as PolicyRule;
-    const id = ruleId(rule, index);
+    return this.failed(ruleId(this.rules[index] as PolicyRule, index), error);
+  }
+
+  failed(id: string, error: unknown): PolicyVerdict {
     const message = error instanceof Error ? error.message : String(error);
     return {
       kind: 'deny',
@@ -102,8 +156,17 @@ class Evaluation {
   }
 
   verdict(): PolicyVerdict {
-    return { kind: this.kind, args: this.args, rule: this.rule, reason: this.reason, error: undefined };
+    const rewrote = this.kind === 'rewrite';
+    if (this.asked) return { kind: 'ask', args: this.args, rule: this.askRule, reason: this.askReason, error: undefined, rewrote };
+    return { kind: this.kind, args: this.args, rule: this.rule, reason: this.reason, error: undefined, rewrote };
   }
+}
+
+/** The run as the policy file reads it. */
+function fileRun(call: ToolCall): PolicyCallInput['run'] {
+  const run = call.run;
+  if (run === undefined) return undefined;
+  return { principal: run.principal, agent: run.agent, runId: run.runId, attributes: run.attributes };
 }
 
 /**
@@ -115,6 +178,7 @@ export function evaluatePolicy(
   call: ToolCall,
   requireIdentity: boolean,
   progress?: PolicyProgress,
+  file?: FileStep,
 ): PolicyVerdict | Promise<PolicyVerdict> {
   if (requireIdentity && call.run === undefined) {
     return {
@@ -125,8 +189,12 @@ export function evaluatePolicy(
       error: undefined,
     };
   }
-  if (rules.length === 0) return { kind: 'allow', args: call.args, rule: undefined, reason: undefined, error: undefined };
+  if (rules.length === 0 && file === undefined) return { kind: 'allow', args: call.args, rule: undefined, reason: undefined, error: undefined };
   const ev = new Evaluation(rules, call);
+  if (file !== undefined) {
+    const final = ev.file(file);
+    if (final) return final;
+  }
   for (let i = 0; i < rules.length; i++) {
     let answer: unknown;
     try {

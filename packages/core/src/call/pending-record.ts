@@ -1,0 +1,40 @@
+import { auditStorage } from '../identity/run-context.js';
+import * as sc from '../contract/semconv.js';
+import type { InvokeEngine } from './engine.js';
+import { adapterAttributes } from './adapter-attributes.js';
+import { CallRecord } from './call-record.js';
+import type { PendingApprovalInput } from './approval-handler.js';
+import type { ToolDefinition } from './tool-definition.js';
+
+/**
+ * Writes the record of a call a framework holds for approval (recordPendingApproval): one
+ * `execute_tool` record, outcome `pending_approval`, decision `ask`, attempts 0; the body never
+ * ran. Under strict durability it is on disk before this returns. The resumed call links to it
+ * by its call id.
+ */
+export function recordPendingCall(engine: InvokeEngine, def: ToolDefinition, input: PendingApprovalInput): void {
+  const rec = new CallRecord({
+    engine,
+    def,
+    store: auditStorage.getStore(),
+    suppliedId: input.callId,
+    proposed: input.args,
+    proposedGiven: false,
+    extra: input.attributes === undefined ? undefined : adapterAttributes(input.attributes),
+  });
+  const a = rec.attrs;
+  const file = engine.policyFile;
+  if (file !== undefined) {
+    a[sc.ATTR_POLICY_ID] = file.id;
+    a[sc.ATTR_POLICY_VERSION] = file.version;
+  }
+  a[sc.ATTR_DECISION] = 'ask';
+  if (input.rule !== undefined) {
+    a[sc.ATTR_POLICY_RULE] = input.rule;
+    a[sc.ATTR_APPROVAL_RULE] = input.rule;
+  }
+  if (input.reason !== undefined) a[sc.ATTR_POLICY_REASON] = rec.text(input.reason);
+  rec.recordArguments(input.args);
+  rec.finish(sc.OUTCOME_PENDING_APPROVAL);
+  rec.commit();
+}
