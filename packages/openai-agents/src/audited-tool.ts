@@ -10,8 +10,9 @@ import {
 import { AuditConfigError, type ArgumentSchema, type AuditedFunction, type CallMeta, type SchemaResult, type ToolOptions as CoreToolOptions } from '@tooltrail/core';
 import { isRefusal, refusalHandling, withAdapterAudit, type RefusedCall } from '@tooltrail/core/adapter';
 import { RULE_APPROVAL } from '@tooltrail/core/semconv';
+import { approvalGate } from './approval-gate.js';
 import { approvalRecord } from './approvals.js';
-import { callStore, newCallState, proposalOf, registry, takeDecision, type AuditedBody, type CallState } from './call-state.js';
+import { callStore, hasOwnDecision, newCallState, proposalOf, registry, takeDecision, wasPending, type AuditedBody, type CallState } from './call-state.js';
 import { inputIssues, isSafeParser } from './issues.js';
 import { AUDIT_OPTION_KEYS, checkOptions, type AuditOpenAIAgentsToolOptions } from './options.js';
 
@@ -31,6 +32,7 @@ export const APPROVAL_APPROVED_RULE = 'approval.approved';
 const SDK_DEFAULT_TOOL_ERROR = 'An error occurred while running the tool. Please try again.';
 
 const FN = 'auditOpenAIAgentsTool()';
+const APPROVAL_ROUTES: readonly unknown[] = ['auto', 'framework', 'handler'];
 
 type Details = Parameters<FunctionTool['invoke']>[2];
 type Ctx = RunContext<unknown>;
@@ -47,10 +49,6 @@ interface LooseToolOptions {
   needsApproval?: boolean | ((context: Ctx, input: unknown, callId?: string) => Promise<boolean>);
 }
 
-/** The SDK's own parse of a tool input, boxed so a parsed `undefined` is told from a failure. */
-const PARSED = Symbol('tooltrail.openai-agents.parsed');
-type Parsed = { [PARSED]: unknown };
-
 /** The tool's body as core wraps it: the app's `execute`, with the SDK's context and details. */
 function bodyOf(execute: LooseToolOptions['execute']): AuditedBody {
   return async function openaiAgentsTool(this: CallState, args: unknown): Promise<unknown> {
@@ -58,9 +56,20 @@ function bodyOf(execute: LooseToolOptions['execute']): AuditedBody {
   };
 }
 
-/** What core is told of one call: its id, the model's proposal, the call's facts as `this`, the approval. */
-function metaOf(state: CallState, proposed: unknown): CallMeta & { thisArg: CallState } {
-  return { callId: state.callId, proposedArgs: proposed, thisArg: state, ...(state.approval !== undefined ? { approval: state.approval } : {}) };
+/**
+ * What core is told of one call: its id, the model's proposal, the call's facts as `this`, the
+ * approval, and whether it resumes a call that stopped for approval (`tooltrail.approval.resumed`;
+ * told only to a core that knows the flag, which has `previewDecision`).
+ */
+function metaOf(state: CallState, proposed: unknown, audited: object): CallMeta & { thisArg: CallState } {
+  const resumed = state.resumed && state.approval !== undefined && 'previewDecision' in audited;
+  return {
+    callId: state.callId,
+    proposedArgs: proposed,
+    thisArg: state,
+    ...(state.approval !== undefined ? { approval: state.approval } : {}),
+    ...(resumed ? ({ resumed: true } as CallMeta) : {}),
+  };
 }
 
 /**
@@ -106,6 +115,9 @@ export function auditOpenAIAgentsTool<
     );
   }
   checkOptions(FN, audit, AUDIT_OPTION_KEYS);
+  if (audit.approvals !== undefined && !APPROVAL_ROUTES.includes(audit.approvals)) {
+    throw new AuditConfigError(`${FN}: approvals must be 'auto', 'framework' or 'handler', got ${String(audit.approvals)}`);
+  }
   const refusals = refusalHandling(audit, '@tooltrail/openai-agents', FN);
   const userExecute = o.execute;
   const userErrorFunction = o.errorFunction;
@@ -143,7 +155,7 @@ export function auditOpenAIAgentsTool<
     state.details = details;
     state.argument = input;
     return callStore.run(state, () =>
-      auditedFn().invokeWith(metaOf(state, proposalOf(state.input)), input),
+      auditedFn().invokeWith(metaOf(state, proposalOf(state.input), auditedFn()), input),
     );
   };
 
@@ -157,7 +169,7 @@ export function auditOpenAIAgentsTool<
       const proposed = proposalOf(state.input);
       state.argument = proposed;
       try {
-        await auditedFn().invokeWith(metaOf(state, proposed), proposed);
+        await auditedFn().invokeWith(metaOf(state, proposed, auditedFn()), proposed);
       } catch (refused) {
         if (isRefusal(refused)) return refusalResult(refused, runContext, details);
         throw refused;
@@ -166,31 +178,17 @@ export function auditOpenAIAgentsTool<
     return toolErrorResult(error, runContext, details);
   };
 
-  let needsApproval = o.needsApproval;
-  if (typeof needsApproval === 'function') {
-    // The SDK hands approval policies the parsed input only for tools it made itself; parse it
-    // here with the SDK's own parser, so a policy sees zod defaults and coercions as before.
-    const decide = needsApproval;
-    // Only what parsing depends on: an output schema or timeout would apply to the box.
-    const parser = sdkTool({
-      name,
-      description: o.description ?? '',
-      parameters: o.parameters,
-      ...(o.strict !== undefined ? { strict: o.strict } : {}),
-      execute: (parsed: unknown): Parsed => ({ [PARSED]: parsed }),
-      errorFunction: null,
-    } as never) as unknown as FunctionTool;
-    needsApproval = async (runContext, input, callId) => {
-      let value = input;
-      try {
-        const out = (await parser.invoke(runContext, JSON.stringify(input))) as unknown;
-        if (typeof out === 'object' && out !== null && PARSED in out) value = (out as Parsed)[PARSED];
-      } catch {
-        // As the SDK does: a policy gets the unparsed input when parsing fails.
-      }
-      return decide(runContext, value, callId);
-    };
-  }
+  const needsApproval = approvalGate({
+    name,
+    description: o.description,
+    parameters,
+    strict: o.strict,
+    own: o.needsApproval,
+    audited: auditedFn,
+    options: audit,
+    route: audit.approvals ?? 'auto',
+    fn: FN,
+  });
 
   const inner = sdkTool({ ...(o as object), name, execute, errorFunction, needsApproval } as never) as unknown as FunctionTool;
 
@@ -223,6 +221,8 @@ export function auditOpenAIAgentsTool<
   const invoke = (runContext: Ctx, input: string, details?: Details): Promise<unknown> => {
     const callId = details?.toolCall?.callId;
     const state = newCallState(callId, input, runContext, details);
+    // Resumed: approved for this very call (approveToolCall), or stopped for it in this process.
+    state.resumed = hasOwnDecision(runContext, callId) || wasPending(runContext, callId);
     state.approval = approvalOf(runContext, callId, inner.name);
     return callStore.run(state, () => inner.invoke(runContext, input, details));
   };

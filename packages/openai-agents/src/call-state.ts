@@ -17,12 +17,14 @@ export interface CallState {
   /** The value handed to the audited function; a different value in validation is a policy rewrite. */
   argument: unknown;
   approval: ApprovalRecord | undefined;
+  /** The call stopped for approval (an interruption) and this is its resumption. */
+  resumed: boolean;
   /** Set when the SDK refused the input: the adapter's schema reports these to core. */
   invalidIssues: SchemaIssue[] | undefined;
 }
 
 export function newCallState(callId: string | undefined, input: string, runContext: unknown, details: unknown): CallState {
-  return { callId, input, runContext, details, entered: false, argument: undefined, approval: undefined, invalidIssues: undefined };
+  return { callId, input, runContext, details, entered: false, argument: undefined, approval: undefined, resumed: false, invalidIssues: undefined };
 }
 
 /** What rejectToolCall needs to record a call of an audited tool the SDK will never invoke. */
@@ -82,6 +84,12 @@ export function rememberDecision(runContext: object, callId: string, tool: strin
   if (standing) byCall.set(standingKey(tool), record);
 }
 
+/** Whether `approveToolCall` decided this very call (not a standing approval of the tool). */
+export function hasOwnDecision(runContext: unknown, callId: string | undefined): boolean {
+  if (typeof runContext !== 'object' || runContext === null || callId === undefined) return false;
+  return decisions.get(runContext)?.has(callId) === true;
+}
+
 /** The decision on this call (consumed), else a standing approval of the tool in this run. */
 export function takeDecision(runContext: unknown, callId: string | undefined, tool: string): ApprovalRecord | undefined {
   if (typeof runContext !== 'object' || runContext === null) return undefined;
@@ -110,6 +118,29 @@ const rejected = ((globalThis as GlobalWithRejected)[REJECTED_KEY] ??= new WeakM
 export function firstRejection(run: object, callId: string): boolean {
   let ids = rejected.get(run);
   if (!ids) rejected.set(run, (ids = new Set()));
+  if (ids.has(callId)) return false;
+  ids.add(callId);
+  return true;
+}
+
+/**
+ * Call ids already recorded as pending approval, per run (its `RunContext`): a run resumed
+ * without a decision stops for the same call again, and that is one pending call, not two.
+ */
+const PENDING_KEY = Symbol.for('tooltrail.openai-agents.pending.v1');
+type GlobalWithPending = typeof globalThis & { [PENDING_KEY]?: WeakMap<object, Set<string>> };
+const pending = ((globalThis as GlobalWithPending)[PENDING_KEY] ??= new WeakMap());
+
+/** Whether this call of this run stopped for approval (in this process). */
+export function wasPending(run: unknown, callId: string | undefined): boolean {
+  if (typeof run !== 'object' || run === null || callId === undefined) return false;
+  return pending.get(run)?.has(callId) === true;
+}
+
+/** True the first time this call of this run stops for approval. */
+export function firstPending(run: object, callId: string): boolean {
+  let ids = pending.get(run);
+  if (!ids) pending.set(run, (ids = new Set()));
   if (ids.has(callId)) return false;
   ids.add(callId);
   return true;

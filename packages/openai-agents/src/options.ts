@@ -1,4 +1,5 @@
 import type { PolicyRule, RetryOptions, ToolMaskingOptions, ToolType } from '@tooltrail/core';
+import type { ApprovalRoute } from './ask.js';
 import {
   ADAPTER_OPTION_KEYS,
   DEPRECATED_REFUSAL_OPTION_KEYS,
@@ -24,6 +25,13 @@ export interface AuditOpenAIAgentsToolOptions extends AdapterOptions, Deprecated
   type?: ToolType;
   /** Masking for this tool's payloads, over the auditor's. */
   masking?: ToolMaskingOptions;
+  /**
+   * Who answers a call the policy says to `ask` about: `'auto'` (default) the auditor's
+   * approval handler when one is configured, else the SDK's approval flow (the run stops with an
+   * interruption, recorded as pending approval); `'framework'` always the SDK's flow;
+   * `'handler'` never the SDK's flow (core asks its handler, or denies when there is none).
+   */
+  approvals?: ApprovalRoute;
 }
 
 /** @deprecated Use `AuditOpenAIAgentsToolOptions`. */
@@ -31,7 +39,7 @@ export type AuditedToolOptions = AuditOpenAIAgentsToolOptions;
 
 export const AUDIT_OPTION_KEYS: readonly string[] = [
   ...ADAPTER_OPTION_KEYS,
-  ...optionKeys<Omit<AuditOpenAIAgentsToolOptions, keyof AdapterOptions | keyof DeprecatedRefusalOptions>>({ policy: true, retry: true, type: true, masking: true }),
+  ...optionKeys<Omit<AuditOpenAIAgentsToolOptions, keyof AdapterOptions | keyof DeprecatedRefusalOptions>>({ policy: true, retry: true, type: true, masking: true, approvals: true }),
   ...DEPRECATED_REFUSAL_OPTION_KEYS,
 ];
 

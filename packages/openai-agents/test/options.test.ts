@@ -29,7 +29,7 @@ describe('auditOpenAIAgentsTool() options: an unknown key is an error naming the
     expect(message({ masking: { reslt: 'digest' } })).toBe('invalid auditOpenAIAgentsTool() options: unknown option `masking.reslt`; did you mean `masking.result`?');
     // `name` and `description` belong to the SDK's tool options, the first argument.
     expect(message({ name: 'x' })).toBe(
-      'invalid auditOpenAIAgentsTool() options: unknown option `name`; valid options here: auditor, onRefusal, formatRefusal, policy, retry, type, masking, onDenied, onInvalid',
+      'invalid auditOpenAIAgentsTool() options: unknown option `name`; valid options here: auditor, onRefusal, formatRefusal, policy, retry, type, masking, approvals, onDenied, onInvalid',
     );
     expect(configError(() => auditOpenAIAgentsTool(lookup, { auditr: h.auditor, onInvlid: 'throw' } as never)).issues).toEqual([
       'unknown option `auditr`; did you mean `auditor`?',
