@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { parseTimeArg } from '../review/calls.js';
@@ -27,8 +28,9 @@ Options:
   --max-list <n>            list at most n denied and invalid calls one by one (default 10000);
                             the counts always cover them all
 
-Exit codes: 0 the report was made; 1 the source had problems (unreadable files, torn lines,
-failed queries: the report is still printed, with them); 2 bad command line.
+Exit codes: 0 the report was made; 1 the folder does not exist, or the source had problems
+(unreadable files, torn lines, failed queries: the report is still printed, with them);
+2 bad command line.
 `;
 
 export async function report(args: string[], io: Io): Promise<number> {
@@ -76,6 +78,12 @@ export async function report(args: string[], io: Io): Promise<number> {
     if (values.service !== undefined) throw new UsageError('--service applies to --jaeger and --tempo only');
     if (values.trail !== undefined && values.trail.trim() === '') throw new UsageError('--trail needs a folder');
     source = { kind: 'dir', dir: values.trail ?? 'audit-trail' };
+    // The trail reader takes a missing folder for an empty trail; a weekly review of a mistyped
+    // path must not read as a quiet week.
+    if (!existsSync(source.dir)) {
+      io.err(`tooltrail report: no such folder: ${source.dir}\n`);
+      return 1;
+    }
   }
 
   const data = await buildReport(source, { since, until, now, ...(maxRefused !== undefined ? { maxRefused } : {}) });

@@ -46,18 +46,19 @@ svg .lane{font-weight:600;fill:var(--muted)}
 .empty.good{color:var(--new)}
 table{width:100%;border-collapse:collapse;font-size:13px}
 th{text-align:left;font-size:11px;text-transform:uppercase;letter-spacing:.05em;color:var(--faint);font-weight:600;padding:6px 8px;border-bottom:1px solid var(--line);white-space:nowrap}
-td{padding:7px 8px;border-bottom:1px solid #eff1f4;vertical-align:top}
+td{padding:7px 7px;border-bottom:1px solid #eff1f4;vertical-align:top}
 tr:last-child td{border-bottom:0}
 td.n,th.n{text-align:right}
 td.time{white-space:nowrap;color:var(--muted)}
 .mono,.id{font-family:var(--mono);font-size:12px}
-.id{color:var(--muted);word-break:break-all}
-.chip{display:inline-block;font-family:var(--mono);font-size:12px;background:#eef1f5;border-radius:4px;padding:1px 6px;word-break:break-all}
+.id{color:var(--muted);font-size:11.5px;white-space:nowrap}
+.chip{display:inline-block;font-family:var(--mono);font-size:12px;background:#eef1f5;border-radius:4px;padding:1px 6px;white-space:nowrap}
+td.who{white-space:nowrap}
 .badge{display:inline-block;font-size:11px;font-weight:650;border-radius:10px;padding:1px 8px;text-transform:uppercase;letter-spacing:.03em}
 .badge.denied{background:var(--denied-bg);color:var(--denied)}
 .badge.invalid{background:var(--invalid-bg);color:var(--invalid)}
 .badge.new{background:var(--new-bg);color:var(--new)}
-.reason{color:var(--muted);max-width:260px}
+.reason{color:var(--muted);min-width:140px}
 .rate{display:inline-block;width:60px;height:6px;background:#eef0f3;border-radius:3px;vertical-align:middle;margin-right:6px;overflow:hidden}
 .rate b{display:block;height:100%;background:var(--error)}
 tr:target td{background:#fff7d6}

@@ -40,7 +40,7 @@ export function refusedSection(r: ReportData): string {
     const policy = c.policyId !== undefined ? `<br><span class="id" title="${esc(c.policyVersion ?? '')}">policy ${esc(c.policyId)}</span>` : '';
     const approval = c.approval ? `<br><span class="id">${esc(c.approval.decision)}${c.approval.by !== undefined ? ` by ${esc(c.approval.by)}` : ''}</span>` : '';
     return (
-      `<tr id="call-${i}"><td class="time">${esc(time(c.time))}</td><td><span class="badge ${c.outcome}">${c.outcome}</span></td><td>${esc(c.agent)}</td><td>${esc(c.principal ?? NO_PRINCIPAL)}</td>` +
+      `<tr id="call-${i}"><td class="time">${esc(time(c.time))}</td><td><span class="badge ${c.outcome}">${c.outcome}</span></td><td class="who">${esc(c.agent)}</td><td class="who">${esc(c.principal ?? NO_PRINCIPAL)}</td>` +
       `<td>${chip(c.tool)}</td><td>${c.rule !== undefined ? chip(c.rule) : '<span class="empty">–</span>'}${policy}</td><td class="reason">${esc(c.reason ?? '')}${approval}</td><td>${id(c.traceId)}</td></tr>`
     );
   });

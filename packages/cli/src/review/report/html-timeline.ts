@@ -4,7 +4,7 @@ import type { ReportData } from './model.js';
 const W = 1200;
 const LEFT = 64;
 const RIGHT = 12;
-const BARS_TOP = 10;
+const BARS_TOP = 22;
 const BARS_H = 150;
 const LANE_TOP = BARS_TOP + BARS_H + 16;
 const LANE_H = 40;
@@ -19,7 +19,7 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 
 /** A round number at or above `v`, for the y axis. */
 function niceMax(v: number): number {
-  if (v <= 4) return Math.max(1, v);
+  if (v <= 4) return v <= 2 ? 2 : 4; // halves stay whole numbers
   const p = 10 ** Math.floor(Math.log10(v));
   for (const m of [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) if (m * p >= v) return m * p;
   return 10 * p;
@@ -60,7 +60,7 @@ export function timelineSvg(r: ReportData): string {
     parts.push(`<line x1="${LEFT}" x2="${W - RIGHT}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#e3e6eb"${f === 0 ? '' : ' stroke-dasharray="3 4"'}/>`);
     parts.push(`<text x="${LEFT - 8}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${Number.isInteger(v) ? v.toLocaleString('en-US') : v.toFixed(1)}</text>`);
   }
-  parts.push(`<text x="${LEFT - 8}" y="${BARS_TOP - 1}" text-anchor="end" class="lane">calls</text>`);
+  parts.push(`<text x="${LEFT}" y="${BARS_TOP - 10}" class="lane">calls</text>`);
 
   const bw = Math.max(1, (bucketMs / span) * plotW - (bucketMs / span) * plotW * 0.18);
   buckets.forEach((b, i) => {
@@ -101,7 +101,8 @@ export function timelineSvg(r: ReportData): string {
   for (let t = first; t <= to; t += step) {
     const tx = x(t);
     parts.push(`<line x1="${tx.toFixed(1)}" x2="${tx.toFixed(1)}" y1="${BARS_TOP}" y2="${LANE_TOP + LANE_H}" stroke="#c9ced6" stroke-width="0.6" stroke-dasharray="2 3"/>`);
-    parts.push(`<text x="${(tx + 4).toFixed(1)}" y="${AXIS_Y}">${esc(tickLabel(t, step))}</text>`);
+    // A label that would run off the right edge (the period's end) is left out; its line stays.
+    if (tx + 56 <= W) parts.push(`<text x="${(tx + 4).toFixed(1)}" y="${AXIS_Y}">${esc(tickLabel(t, step))}</text>`);
   }
   return `<svg class="timeline" viewBox="0 0 ${W} ${H}" role="img" aria-label="Calls over the period, denied and invalid calls marked">${parts.join('')}</svg>`;
 }
