@@ -21,10 +21,12 @@ import {
   type AdapterOptions,
   type RefusalHandling,
 } from '@tooltrail/core/adapter';
+import { approvalGate } from './approval-gate.js';
 import { approvalOf } from './approvals.js';
+import type { ApprovalRoute } from './ask.js';
 import { rememberTools } from './audited-record.js';
 import { Channel, drain, isAsyncGeneratorFunction, isAsyncIterable } from './preliminary.js';
-import { parseWith, splitSchema } from './schema.js';
+import { parserOf, splitSchema, type Parsed } from './schema.js';
 
 /** Options for one tool, by its key in the tools record. */
 export interface AiSdkToolAuditOptions {
@@ -59,16 +61,24 @@ export interface AuditAiSdkToolsOptions<TOOLS extends ToolSet = ToolSet> extends
   policy?: PolicyRule[];
   retry?: RetryOptions;
   masking?: ToolMaskingOptions;
+  /**
+   * Who answers a call the policy says to `ask` about: `'auto'` (default) the auditor's
+   * approval handler when one is configured, else the SDK's tool approval (`needsApproval`
+   * says yes: a `tool-approval-request`, recorded as pending approval); `'framework'` always
+   * the SDK's; `'handler'` never the SDK's (core asks its handler, or denies without one).
+   */
+  approvals?: ApprovalRoute;
   /** Per-tool options, by key. */
   tools?: { [K in keyof TOOLS]?: AiSdkToolAuditOptions };
 }
 
 const TOOLS_OPTION_KEYS: readonly string[] = [
   ...ADAPTER_OPTION_KEYS,
-  ...optionKeys<Omit<AuditAiSdkToolsOptions, keyof AdapterOptions>>({ validation: true, policy: true, retry: true, masking: true, tools: true }),
+  ...optionKeys<Omit<AuditAiSdkToolsOptions, keyof AdapterOptions>>({ validation: true, policy: true, retry: true, masking: true, approvals: true, tools: true }),
 ];
 const TOOL_OPTION_KEYS = optionKeys<AiSdkToolAuditOptions>({ description: true, type: true, policy: true, retry: true, masking: true });
 const FN = 'auditAiSdkTools()';
+const APPROVAL_ROUTES: readonly unknown[] = ['auto', 'framework', 'handler'];
 
 /** Marks an audited `execute`, so auditing a record twice does not record every call twice. */
 const AUDITED = Symbol.for('tooltrail.ai-sdk.audited-execute');
@@ -110,6 +120,9 @@ export function auditAiSdkTools<TOOLS extends ToolSet>(tools: TOOLS, options: Au
   const validation = options.validation ?? 'tooltrail';
   if (validation !== 'tooltrail' && validation !== 'sdk') {
     throw new AuditConfigError(`${FN}: validation must be 'tooltrail' or 'sdk', got ${String(validation)}`);
+  }
+  if (options.approvals !== undefined && !APPROVAL_ROUTES.includes(options.approvals)) {
+    throw new AuditConfigError(`${FN}: approvals must be 'auto', 'framework' or 'handler', got ${String(options.approvals)}`);
   }
   const perTool = (options.tools ?? {}) as Record<string, AiSdkToolAuditOptions | undefined>;
   const out: Record<string, unknown> = {};
@@ -159,9 +172,11 @@ function auditTool(
   Object.defineProperty(execute, AUDITED, { value: true });
   // Same prototype and properties; only what auditing needs is replaced.
   const next = Object.assign(Object.create(Object.getPrototypeOf(t) as object | null) as ToolShape, t, { execute });
+  const parse = split !== undefined ? parserOf(split.auditSchema) : async (raw: unknown): Promise<Parsed> => ({ ok: true, value: raw });
+  next.needsApproval = approvalGate({ name, tool: t, own: t.needsApproval, parse, audited, options: common, route: common.approvals ?? 'auto', fn: FN });
   if (split !== undefined) {
     next.inputSchema = split.modelSchema;
-    withParsedInput(next, t, split.auditSchema);
+    withParsedInput(next, t, parse);
   }
   return next;
 }
@@ -177,16 +192,21 @@ function refused(refusals: RefusalHandling): (error: unknown) => never {
   };
 }
 
-/** What core is told of one SDK call: its id, what the body needs, and the approval it was given. */
-function callMeta(options: ToolExecutionOptions<unknown> | undefined, thisArg: CallContext): CallMeta & { thisArg: CallContext } {
+/**
+ * What core is told of one SDK call: its id, what the body needs, the approval it was given, and
+ * that an approved call resumes one that waited for its answer (`tooltrail.approval.resumed`;
+ * told only to a core that knows the flag, which has `previewDecision`).
+ */
+function callMeta(audited: object, options: ToolExecutionOptions<unknown> | undefined, thisArg: CallContext): CallMeta & { thisArg: CallContext } {
   const approval = approvalOf(options);
-  return { callId: options?.toolCallId, thisArg, ...(approval !== undefined ? { approval } : {}) };
+  const resumed = approval !== undefined && 'previewDecision' in audited;
+  return { callId: options?.toolCallId, thisArg, ...(approval !== undefined ? { approval } : {}), ...(resumed ? ({ resumed: true } as CallMeta) : {}) };
 }
 
 function plainExecute(audited: AuditedFunction<(this: CallContext, input: unknown) => unknown>, refusals: RefusalHandling): ExecuteFn {
   return function execute(input, options) {
     // A direct call without SDK options (a unit test, say) still gets a call id: core makes one.
-    return audited.invokeWith(callMeta(options, { options }), input).catch(refused(refusals));
+    return audited.invokeWith(callMeta(audited, options, { options }), input).catch(refused(refusals));
   };
 }
 
@@ -194,7 +214,7 @@ function plainExecute(audited: AuditedFunction<(this: CallContext, input: unknow
 function streamingExecute(audited: AuditedFunction<(this: CallContext, input: unknown) => unknown>, refusals: RefusalHandling): ExecuteFn {
   return async function* execute(input, options) {
     const channel = new Channel<unknown>();
-    const done = audited.invokeWith(callMeta(options, { options, onPreliminary: (value: unknown) => channel.push(value) }), input);
+    const done = audited.invokeWith(callMeta(audited, options, { options, onPreliminary: (value: unknown) => channel.push(value) }), input);
     done.catch(refused(refusals)).then(
       () => channel.close(),
       (error: unknown) => channel.fail(error),
@@ -204,27 +224,11 @@ function streamingExecute(audited: AuditedFunction<(this: CallContext, input: un
 }
 
 /**
- * The SDK hands `needsApproval`, `onInputAvailable` and `toModelOutput` the tool call's input,
- * which with tooltrail validating is now the model's raw input. They get it parsed, as without
- * the adapter, so an approval rule compares the values that would execute.
+ * The SDK hands `onInputAvailable` and `toModelOutput` the tool call's input, which with
+ * tooltrail validating is now the model's raw input. They get it parsed, as without the
+ * adapter (`needsApproval` too: see approval-gate.ts).
  */
-function withParsedInput(next: ToolShape, t: ToolShape, schema: ArgumentSchema): void {
-  const parsed = async (raw: unknown): Promise<{ ok: true; value: unknown } | { ok: false }> => {
-    try {
-      const r = await parseWith(schema, raw);
-      return r.success ? { ok: true, value: r.data } : { ok: false };
-    } catch {
-      return { ok: false };
-    }
-  };
-  const needsApproval = t.needsApproval;
-  if (typeof needsApproval === 'function') {
-    next.needsApproval = async (input: unknown, options: unknown) => {
-      const p = await parsed(input);
-      // Input the schema rejects never executes (tooltrail records it as invalid), so there is nothing to approve.
-      return p.ok ? (needsApproval as Callback).call(t, p.value, options) : false;
-    };
-  }
+function withParsedInput(next: ToolShape, t: ToolShape, parsed: (raw: unknown) => Promise<Parsed>): void {
   const onInputAvailable = t.onInputAvailable;
   if (typeof onInputAvailable === 'function') {
     next.onInputAvailable = async (event: { input: unknown }) => {

@@ -132,3 +132,18 @@ export async function parseWith(schema: ArgumentSchema, input: unknown): Promise
     return await schema.safeParseAsync(input);
   }
 }
+
+/** A parse that never throws: `ok: false` for input the schema rejects (or a schema that threw). */
+export type Parsed = { ok: true; value: unknown } | { ok: false };
+
+/** The model's raw input as it would execute: tooltrail's validation, without recording anything. */
+export function parserOf(schema: ArgumentSchema): (raw: unknown) => Promise<Parsed> {
+  return async (raw) => {
+    try {
+      const r = await parseWith(schema, raw);
+      return r.success ? { ok: true, value: r.data } : { ok: false };
+    } catch {
+      return { ok: false };
+    }
+  };
+}
