@@ -9,11 +9,13 @@ export {
   compilePolicy,
   evaluatePolicyDocument,
   policyFacts,
+  policyJsonSchema,
 } from '../policy/file/file-policy.js';
 export type {
   CompiledCondition,
   CompiledPolicy,
   CompiledRule,
+  ConditionReads,
   EmailFact,
   FieldFacts,
   FileDecision,

@@ -1,3 +1,7 @@
+import type { ConditionReads } from './reads.js';
+
+export type { ConditionReads } from './reads.js';
+
 /**
  * The policy file's public types: the document as written, the compiled form the evaluator
  * runs, the facts derived from arguments, and the decision. Kept apart from the code so the
@@ -110,6 +114,8 @@ export interface CompiledRule {
   readonly condition: CompiledCondition | undefined;
   readonly set: ReadonlyArray<readonly [path: string, value: unknown]>;
   readonly remove: readonly string[];
+  /** What the condition reads (for PolicyTrace); undefined without a condition. */
+  readonly reads: ConditionReads | undefined;
 }
 
 /** A policy ready to evaluate: every `when` compiled, every glob turned into a matcher. */

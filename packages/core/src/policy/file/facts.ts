@@ -1,0 +1,97 @@
+/**
+ * Facts from a call's arguments, normalised before any rule reads them: every email address,
+ * URL and file path in any string argument, every number (and numeric string) by dotted path,
+ * and the same per argument under `fields`. A container's field facts are its children's.
+ */
+import { Email, Facts, Fields, Url } from './fact-classes.js';
+import { emailsIn } from './emails.js';
+import { pathOf } from './paths.js';
+import { urlsIn } from './urls.js';
+
+export const MAX_FACT_DEPTH = 64;
+export const MAX_FACT_NODES = 100_000;
+
+const NUMERIC = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+const NONE_E: Email[] = Object.freeze([]) as unknown as Email[];
+const NONE_U: Url[] = Object.freeze([]) as unknown as Url[];
+const NONE_P: string[] = Object.freeze([]) as unknown as string[];
+const EMPTY = new Fields(NONE_E, NONE_U, NONE_P);
+
+/** Argument values too deep or too many to read: the call is denied rather than half-read. */
+export class FactsLimitError extends Error {}
+
+export function numericString(s: string): number | undefined {
+  const t = s.trim();
+  if (t.length === 0 || t.length > 64 || !NUMERIC.test(t)) return undefined;
+  const n = Number(t);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+function concat<T>(parts: T[][], none: T[]): T[] {
+  let out: T[] | undefined;
+  for (const p of parts) {
+    if (p.length === 0) continue;
+    if (out === undefined) out = p.slice();
+    else out.push(...p);
+  }
+  return out ?? none;
+}
+
+class Walk {
+  nodes = 0;
+  readonly numbers: Record<string, number> = Object.create(null) as Record<string, number>;
+  readonly fields: Record<string, Fields> = Object.create(null) as Record<string, Fields>;
+  constructor(private readonly baseDir: string) {}
+
+  visit(value: unknown, path: string, key: string | undefined, depth: number): Fields {
+    if (++this.nodes > MAX_FACT_NODES) throw new FactsLimitError(`arguments have more than ${MAX_FACT_NODES} values`);
+    if (depth > MAX_FACT_DEPTH) throw new FactsLimitError(`arguments nested deeper than ${MAX_FACT_DEPTH} levels`);
+    let facts = EMPTY;
+    if (typeof value === 'string') {
+      const emails = emailsIn(value);
+      const urls = urlsIn(value, key);
+      const p = pathOf(value, key, this.baseDir);
+      const n = numericString(value);
+      if (n !== undefined && path !== '') this.numbers[path] = n;
+      if (emails.length > 0 || urls.length > 0 || p !== undefined) facts = new Fields(emails, urls, p === undefined ? NONE_P : [p]);
+    } else if (typeof value === 'number') {
+      if (Number.isFinite(value) && path !== '') this.numbers[path] = value;
+    } else if (typeof value === 'bigint') {
+      if (path !== '') this.numbers[path] = Number(value);
+    } else if (Array.isArray(value)) {
+      facts = this.container(value.map((v, i) => this.visit(v, path === '' ? String(i) : `${path}.${i}`, key, depth + 1)));
+    } else if (typeof value === 'object' && value !== null) {
+      const parts: Fields[] = [];
+      for (const [k, v] of Object.entries(value)) parts.push(this.visit(v, path === '' ? k : `${path}.${k}`, k, depth + 1));
+      facts = this.container(parts);
+    }
+    if (path !== '') this.fields[path] = facts;
+    return facts;
+  }
+
+  container(parts: Fields[]): Fields {
+    if (parts.every((p) => p === EMPTY)) return EMPTY;
+    return new Fields(
+      concat(parts.map((p) => p.emails), NONE_E),
+      concat(parts.map((p) => p.urls), NONE_U),
+      concat(parts.map((p) => p.paths), NONE_P),
+    );
+  }
+}
+
+/** The facts of `args`. Throws FactsLimitError on arguments too deep or too large to read. */
+export function computeFacts(args: unknown, baseDir: string): Facts {
+  const walk = new Walk(baseDir);
+  const root = walk.visit(args, '', undefined, 0);
+  return new Facts(root.emails, root.urls, root.paths, walk.numbers, walk.fields);
+}
+
+/** Every leaf's dotted path: strings only, or strings and numbers (what a fact may come from). */
+export function leafPaths(args: unknown, withNumbers: boolean, out: string[] = [], path = '', depth = 0): string[] {
+  if (depth > MAX_FACT_DEPTH || out.length > MAX_FACT_NODES) return out;
+  if (typeof args === 'string' || (withNumbers && (typeof args === 'number' || typeof args === 'bigint'))) out.push(path);
+  else if (Array.isArray(args)) args.forEach((v, i) => leafPaths(v, withNumbers, out, path === '' ? String(i) : `${path}.${i}`, depth + 1));
+  else if (typeof args === 'object' && args !== null)
+    for (const [k, v] of Object.entries(args)) leafPaths(v, withNumbers, out, path === '' ? k : `${path}.${k}`, depth + 1);
+  return out;
+}
