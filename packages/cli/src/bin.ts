@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { CHECK_USAGE, check } from './commands/check.js';
 import { COLLECT_USAGE, collect } from './commands/collect.js';
 import { UsageError, type Io } from './commands/io.js';
 import { KEYGEN_USAGE, keygen } from './commands/keygen.js';
@@ -18,6 +19,8 @@ Commands:
               "complete and unedited" only when trusted keys verified it
   report      the weekly review: denied and invalid calls, first use of a tool, error and retry
               hot spots, as a table, --json or a self-contained --html page
+  check       the seeds' self-test as a canary: is a denied out-of-scope call recorded, attributed
+              to its run and principal, with its planted fake secrets masked
 
 Options:
   -h, --help      show this help (tooltrail <command> --help for a command's options)
@@ -47,6 +50,7 @@ async function main(argv: string[]): Promise<number> {
     collect: { run: collect, usage: COLLECT_USAGE },
     keygen: { run: keygen, usage: KEYGEN_USAGE },
     verify: { run: verify, usage: VERIFY_USAGE },
+    check: { run: check, usage: CHECK_USAGE },
     report: { run: report, usage: REPORT_USAGE },
   };
   const cmd = Object.hasOwn(commands, command) ? commands[command] : undefined;
