@@ -1,5 +1,5 @@
 import type { ApprovalRecord, RefusedCall } from '@tooltrail/core';
-import { AI_SDK_APPROVAL_RESPONSE } from './approvals.js';
+import { AI_SDK_APPROVAL_RESPONSE, rememberApprover } from './approvals.js';
 import { auditedToolsOf, type AuditedRecordState } from './audited-record.js';
 
 interface ToolCallLike {
@@ -71,6 +71,30 @@ export function recordRefusedToolCalls(tools: object, step: { readonly content: 
     }
   }
   return out;
+}
+
+/**
+ * The app's answers to approval requests, as it sends them back in `messages`: a denied one
+ * (`approved: false`) is recorded now as a denied call (see `recordDeniedApprovals`); an
+ * approved one is remembered with its approver (`by`), so the call's record names who approved
+ * it when the SDK executes it on this turn. Call it inside `auditor.run()` with the messages you
+ * pass to the SDK. Returns the denials recorded.
+ */
+export function recordApprovalResponses(
+  tools: object,
+  messages: ReadonlyArray<{ readonly role: string; readonly content: unknown }>,
+  options: { by?: string } = {},
+): RefusedCall[] {
+  const by = options.by;
+  if (by !== undefined && by.trim() !== '' && auditedToolsOf(tools) !== undefined) {
+    for (const message of messages) {
+      if (!Array.isArray(message.content)) continue;
+      for (const part of message.content as PartLike[]) {
+        if (part.type === 'tool-approval-response' && part.approved === true && part.approvalId !== undefined) rememberApprover(part.approvalId, by);
+      }
+    }
+  }
+  return recordDeniedApprovals(tools, messages, options);
 }
 
 /**

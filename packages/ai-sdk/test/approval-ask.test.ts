@@ -3,7 +3,7 @@ import { generateText, stepCountIs, tool, type ModelMessage } from 'ai';
 import { ask, deny, type ApprovalHandler, type ToolCall } from '@tooltrail/core';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { auditAiSdkTools, recordDeniedApprovals, type AuditAiSdkToolsOptions } from '../src/index.js';
+import { auditAiSdkTools, recordApprovalResponses, recordDeniedApprovals, type AuditAiSdkToolsOptions } from '../src/index.js';
 import { alice, harness, scriptedModel, toolResultsSeen, type Harness } from './helpers.js';
 
 // The policy asks a person about refunds over 100 and refuses those over 1000 outright.
@@ -62,6 +62,8 @@ describe("a policy `ask` through the AI SDK's tool approval (no approval handler
       expect(first.content.filter((p) => p.type === 'tool-approval-request').map((p) => p.toolCall.toolCallId)).toEqual(['r-ask']);
       expect(refunded).toEqual([{ orderId: 'B-2', amount: 20 }]);
       const messages = await answer(first, true, 'customer is a regular');
+      // The SDK's answer names nobody: the app says who answered.
+      expect(recordApprovalResponses(tools, messages, { by: 'manager:7' })).toEqual([]);
       return generateText({ model, tools, messages, stopWhen: stepCountIs(3) });
     });
     expect(result.text).toBe('Both refunds done.');
@@ -79,12 +81,13 @@ describe("a policy `ask` through the AI SDK's tool approval (no approval handler
     });
     expect(records[1]!.attributes).toMatchObject({
       'tooltrail.approval.decision': 'approved',
-      'tooltrail.approval.by': 'unattributed',
+      'tooltrail.approval.by': 'manager:7',
       'tooltrail.approval.reason': 'customer is a regular',
       'tooltrail.approval.resumed': true,
       'tooltrail.attempts': 1,
     });
-    expect(eventOf(records[1])).toMatchObject({ 'tooltrail.approval.source': 'ai-sdk.tool-approval-response' });
+    expect(eventOf(records[1])).toMatchObject({ 'tooltrail.approval.source': 'ai-sdk.tool-approval-response', 'tooltrail.approval.by': 'manager:7' });
+    expect(typeof eventOf(records[1])?.['tooltrail.approval.at']).toBe('string');
     expect(outcomes(await recordsOf(h, 'r-small'))).toEqual(['ok']);
   });
 
