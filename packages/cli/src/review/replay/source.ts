@@ -1,0 +1,61 @@
+/**
+ * The recorded calls to replay: the shared call view (review/calls.ts) plus the run
+ * attributes and payload markers the replay needs. Streams the source, keeps only the ids seen
+ * (duplicates from at-least-once delivery are dropped, as readCalls does).
+ */
+import * as sc from '@tooltrail/core/semconv';
+import type { TrailSpan } from '../../trail/record.js';
+import { openSource, type VerifySource } from '../../verify/sources.js';
+import { toCallView } from '../calls.js';
+import type { ReplayCall } from './replay.js';
+
+// Added by issue 13; spelled here so the cli does not need a core build that has it.
+const ATTR_APPROVAL_RULE = 'tooltrail.approval.rule';
+
+export function toReplayCall(span: TrailSpan): ReplayCall | undefined {
+  const view = toCallView(span);
+  if (view === undefined) return undefined;
+  const call: ReplayCall = view;
+  const a = span.attributes;
+  let attrs: Record<string, unknown> | undefined;
+  for (const key of Object.keys(a)) {
+    if (key.startsWith(sc.ATTR_RUN_ATTRIBUTE_PREFIX)) (attrs ??= {})[key.slice(sc.ATTR_RUN_ATTRIBUTE_PREFIX.length)] = a[key];
+  }
+  if (attrs) call.runAttributes = attrs;
+  const cut = a[sc.ATTR_PAYLOAD_TRUNCATED];
+  if (Array.isArray(cut)) call.truncated = cut.filter((x): x is string => typeof x === 'string');
+  else if (typeof cut === 'string') call.truncated = [cut];
+  if (a[sc.payloadHashAttribute('arguments')] !== undefined) call.argumentsHashed = true;
+  const askRule = a[ATTR_APPROVAL_RULE];
+  if (typeof askRule === 'string') call.askRule = askRule;
+  return call;
+}
+
+export interface ReadInfo {
+  problems: string[];
+  problemCount: number;
+  description: string;
+  records: number;
+}
+
+export async function* readReplayCalls(
+  source: VerifySource,
+  range: { since?: Date; until?: Date },
+  onDone?: (info: ReadInfo) => void,
+): AsyncGenerator<ReplayCall> {
+  const from = range.since?.getTime() ?? -Infinity;
+  const to = range.until?.getTime() ?? Infinity;
+  const opened = openSource(source);
+  const seen = new Set<string>();
+  let records = 0;
+  for await (const entry of opened.entries) {
+    records++;
+    const call = toReplayCall(entry.span);
+    if (call === undefined || call.time < from || call.time >= to) continue;
+    const key = call.traceId + call.spanId;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    yield call;
+  }
+  onDone?.({ problems: opened.problems, problemCount: opened.problemCount(), description: opened.description, records });
+}
