@@ -3,6 +3,7 @@ import { CHECK_USAGE, check } from './commands/check.js';
 import { COLLECT_USAGE, collect } from './commands/collect.js';
 import { UsageError, type Io } from './commands/io.js';
 import { KEYGEN_USAGE, keygen } from './commands/keygen.js';
+import { POLICY_USAGE, policy } from './commands/policy.js';
 import { REPORT_USAGE, report } from './commands/report.js';
 import { VERIFY_USAGE, verify } from './commands/verify.js';
 
@@ -21,6 +22,9 @@ Commands:
               hot spots, as a table, --json or a self-contained --html page
   check       the seeds' self-test as a canary: is a denied out-of-scope call recorded, attributed
               to its run and principal, with its planted fake secrets masked
+  policy      policy test: replay a trail's calls against a candidate policy file (what it
+              decides differently, what it cannot decide from masked values); policy check
+              validates a file
 
 Options:
   -h, --help      show this help (tooltrail <command> --help for a command's options)
@@ -52,6 +56,7 @@ async function main(argv: string[]): Promise<number> {
     verify: { run: verify, usage: VERIFY_USAGE },
     check: { run: check, usage: CHECK_USAGE },
     report: { run: report, usage: REPORT_USAGE },
+    policy: { run: policy, usage: POLICY_USAGE },
   };
   const cmd = Object.hasOwn(commands, command) ? commands[command] : undefined;
   if (!cmd) {
