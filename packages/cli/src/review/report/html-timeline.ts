@@ -10,6 +10,8 @@ const LANE_TOP = BARS_TOP + BARS_H + 16;
 const LANE_H = 40;
 const AXIS_Y = LANE_TOP + LANE_H + 16;
 const H = AXIS_Y + 8;
+/** Above this many refused calls one dot each is a smear: the lane shows them per bucket instead. */
+export const MAX_MARKERS = 400;
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -43,6 +45,25 @@ function tickLabel(ms: number, step: number): string {
  * and below them a lane with one marker per listed denied or invalid call at its exact time,
  * each linking to its row in the table and titled with what it was.
  */
+/** The refused lane for a busy period: per bucket, a bar as high as its share of the busiest bucket's refusals. */
+function laneBars(r: ReportData, parts: string[], x: (ms: number) => number, bw: number): void {
+  const counts = r.timeline.buckets.map((b) => b.denied + b.invalid);
+  const top = Math.max(1, ...counts);
+  r.timeline.buckets.forEach((b, i) => {
+    if (counts[i] === 0) return;
+    const bx = x(Date.parse(b.start)).toFixed(1);
+    const full = LANE_H - 8;
+    const hd = (b.denied / top) * full;
+    const hi = (b.invalid / top) * full;
+    const base = LANE_TOP + LANE_H - 4;
+    const title = `${b.start.slice(0, 16).replace('T', ' ')} UTC: ${b.denied} denied, ${b.invalid} invalid`;
+    parts.push(`<g><title>${esc(title)}</title>`);
+    if (hd > 0) parts.push(`<rect x="${bx}" y="${(base - hd).toFixed(1)}" width="${bw.toFixed(1)}" height="${Math.max(1, hd).toFixed(1)}" fill="#d23f3f" rx="1"/>`);
+    if (hi > 0) parts.push(`<rect x="${bx}" y="${(base - hd - hi).toFixed(1)}" width="${bw.toFixed(1)}" height="${Math.max(1, hi).toFixed(1)}" fill="#7c4dde" rx="1"/>`);
+    parts.push('</g>');
+  });
+}
+
 export function timelineSvg(r: ReportData): string {
   const from = Date.parse(r.period.since);
   const to = Date.parse(r.period.until);
@@ -87,7 +108,8 @@ export function timelineSvg(r: ReportData): string {
 
   parts.push(`<rect x="${LEFT}" y="${LANE_TOP}" width="${plotW}" height="${LANE_H}" rx="6" fill="#fbf5f5" stroke="#f1dede"/>`);
   parts.push(`<text x="${LEFT - 8}" y="${LANE_TOP + LANE_H / 2 + 4}" text-anchor="end" class="lane">refused</text>`);
-  r.refused.forEach((c, i) => {
+  if (r.refused.length > MAX_MARKERS) laneBars(r, parts, x, bw);
+  else r.refused.forEach((c, i) => {
     const cx = x(Date.parse(c.time));
     const cy = LANE_TOP + 8 + jitter(c.spanId) * (LANE_H - 16);
     const color = c.outcome === 'denied' ? '#d23f3f' : '#7c4dde';

@@ -1,7 +1,7 @@
 import { REPORT_CSS } from './html-css.js';
 import { esc } from './html-escape.js';
 import { barList, firstUseSection, hotSpotSection, refusedSection, runsSection } from './html-sections.js';
-import { timelineSvg } from './html-timeline.js';
+import { MAX_MARKERS, timelineSvg } from './html-timeline.js';
 import type { ReportData } from './model.js';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -62,7 +62,7 @@ export function renderHtml(r: ReportData): string {
     card('error', 'Errors', t.error, t.calls > 0 ? `${((t.error / t.calls) * 100).toFixed(1)}% of calls` : '–'),
     card('error', 'Retried', t.retriedCalls, `${n(t.retries)} extra attempts`),
     `</section>`,
-    `<section class="panel"><h2>The period</h2><p class="sub">Calls per ${esc(bucketLabel(r.timeline.bucketMs))}; each dot below is one denied or invalid call at its time (hover for what it was, click for its row).</p>`,
+    `<section class="panel"><h2>The period</h2><p class="sub">Calls per ${esc(bucketLabel(r.timeline.bucketMs))}${r.refused.length > MAX_MARKERS ? '; below, the denied and invalid calls per bucket (hover for counts)' : '; each dot below is one denied or invalid call at its time (hover for what it was, click for its row)'}.</p>`,
     `<div class="legend"><span><i style="background:#a9b4c2"></i>ok</span><span><i style="background:#d98a00"></i>error</span><span><i style="background:#7c4dde"></i>invalid</span><span><i style="background:#d23f3f"></i>denied</span>`,
     `${t.pendingApproval + t.unfinished > 0 ? `<span>${n(t.pendingApproval)} pending approval, ${n(t.unfinished)} unfinished (grey)</span>` : ''}</div>`,
     timelineSvg(r),
