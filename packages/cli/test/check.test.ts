@@ -54,6 +54,7 @@ export function withRun(identity, fn) {
     expect(json.failing).toEqual(['attributed']);
     const v = verdictOf(json, 'attributed');
     expect(v.status).toBe('fail');
+    expect(v.summary).toBe('both runs are recorded under one principal "svc-support-agent": a shared identity, not the one each run acted for');
     expect(v.details.join('\n')).toMatch(/recorded under principal "svc-support-agent", not the principal it ran as/);
     expect(v.details.join('\n')).toMatch(/both runs are recorded under one principal "svc-support-agent"/);
     expect(verdictOf(json, 'denied').status).toBe('pass');
@@ -123,7 +124,8 @@ export function withRun(identity, fn) {
 
   it('--tool and --args: the user names the out-of-scope call; placeholders carry the planted secrets', async () => {
     const c = await collector();
-    const mod = await configModule(appOptions(c, 'check-args'));
+    // The default export may be an async factory too.
+    const mod = await moduleFile(`export default async () => createAuditor(${appOptions(c, 'check-args')});`);
     const { code, json } = await runCheck([
       '--config', mod, '--trail', c.dir,
       '--tool', 'send_email',

@@ -93,7 +93,7 @@ export function attributedVerdict(v: VerdictInput): Verdict {
   const b = v.readBack.calls.b?.view;
   if (a && b) {
     if (a.runId !== undefined && a.runId === b.runId) problems.push(`both calls carry run id "${a.runId}": the two runs cannot be told apart`);
-    if (a.principalId !== undefined && a.principalId === b.principalId) problems.push(`both runs are recorded under one principal "${a.principalId}": a shared identity, not the one each run acted for`);
+    if (a.principalId !== undefined && a.principalId === b.principalId) problems.unshift(`both runs are recorded under one principal "${a.principalId}": a shared identity, not the one each run acted for`);
   }
   if (v.recent) {
     const r = v.recent;
