@@ -77,7 +77,8 @@ async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  // Exit once stdout is flushed: on a pipe it is asynchronous, and a large --json answer would be cut.
+  (code) => process.stdout.write('', () => process.exit(code)),
   (err: unknown) => {
     process.stderr.write(`tooltrail: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);

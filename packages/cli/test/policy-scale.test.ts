@@ -5,8 +5,9 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TrailSpan } from '../src/trail/record.js';
 import { CANDIDATE_YAML } from './policy-fixture.js';
+import { existsSync } from 'node:fs';
 import { callSpan, writeTrail } from './report-fixture.js';
-import { cleanup, tempDir } from './helpers.js';
+import { binPath, cleanup, tempDir } from './helpers.js';
 
 afterEach(cleanup);
 const run = promisify(execFile);
@@ -54,5 +55,20 @@ describe('policy test at scale', () => {
     const bigRefunds = Array.from({ length: N }, (_, i) => i).filter((i) => i % 4 === 1 && i % 7 === 0).length;
     expect(r.summary).toMatchObject({ calls: N, undecidable: masked, differs: bigRefunds, invalid: 0 });
     expect(r.listed).toBe(masked + bigRefunds);
+
+    // The command as shipped (once the cli and core's policy module are built): GNU time gives its peak RSS.
+    if (!existsSync(binPath) || !existsSync(path.resolve(here, '../../core/dist/policy.js'))) return;
+    const gnuTime = existsSync('/usr/bin/time');
+    const cmd = [binPath, 'policy', 'test', '--policy', file, '--trail', trail, '--json'];
+    const b0 = performance.now();
+    const res = await run(gnuTime ? '/usr/bin/time' : process.execPath, gnuTime ? ['-f', 'maxrss-kib %M', process.execPath, ...cmd] : cmd, { timeout: 600_000, maxBuffer: 256 << 20 }).catch(
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
+    const binMs = performance.now() - b0;
+    const doc = JSON.parse(res.stdout) as { summary: { calls: number; undecidable: number; differs: number }; exitCode: number };
+    expect(doc.exitCode).toBe(1);
+    expect(doc.summary).toMatchObject({ calls: N, undecidable: masked, differs: bigRefunds });
+    const rss = /maxrss-kib (\d+)/.exec(res.stderr)?.[1];
+    console.log(`tooltrail policy test --json, ${N} records: ${(binMs / 1000).toFixed(2)} s${rss ? `, peak RSS ${(Number(rss) / 1024).toFixed(0)} MiB` : ''}`);
   }, 900_000);
 });
