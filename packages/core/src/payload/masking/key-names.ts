@@ -16,9 +16,13 @@ const METADATA_AFTER = new Set([
   'name', 'names', 'id', 'ids', 'expiry', 'expires', 'expiration', 'expired', 'ttl', 'url', 'uri',
   'endpoint', 'path', 'file', 'enabled', 'required', 'present', 'policy', 'format', 'usage', 'used',
   'remaining', 'index', 'version', 'field', 'fields', 'label', 'prefix',
+  // Facts about a secret that hold none of it (a flag, a date, where it lives, how often it failed).
+  'arn', 'hint', 'attempts', 'attempt', 'retries', 'last', 'changed', 'rotated', 'rotation', 'domain', 'header',
+  'status', 'photo', 'country', 'state', 'provider', 'manager', 'set', 'exists', 'sent', 'budget', 'bucket',
+  'last4', 'strength', 'algorithm', 'issuer', 'scope', 'scopes',
 ]);
 /** A word right before the rule with the same effect (`max_token`, `num_token`). */
-const METADATA_BEFORE = new Set(['max', 'min', 'num', 'total', 'count']);
+const METADATA_BEFORE = new Set(['max', 'min', 'num', 'total', 'count', 'has', 'is', 'requires', 'require']);
 
 const CAMEL_LOWER_UPPER = /([a-z0-9])([A-Z])/g;
 const CAMEL_ACRONYM = /([A-Z]+)([A-Z][a-z])/g;

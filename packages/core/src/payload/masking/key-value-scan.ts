@@ -6,9 +6,65 @@ import { extendBareValue, KEY_VALUE_PATTERN } from './catalog/builtin.js';
 import { LINE_VALUE_RULES, type KeyMatcher } from './key-names.js';
 import type { Region } from './render.js';
 
-/** Whether `s` can hold an assignment or a header at all. */
+/** Whether `s` can hold an assignment, a header, an XML element or a command-line flag at all. */
 export function mayHoldKeyValue(s: string): boolean {
-  return s.indexOf('=') !== -1 || s.indexOf(':') !== -1;
+  return s.indexOf('=') !== -1 || s.indexOf(':') !== -1 || s.indexOf('</') !== -1 || s.indexOf(' -') !== -1;
+}
+
+// `<password>value</password>` (the element's name is the key); bounded, linear.
+const XML_ELEMENT = /<([A-Za-z][\w.-]{0,63})(?:\s[^<>]{0,256})?>([^<]{1,1024})<\/\1\s*>/dg;
+// `--password value`, `--password 'value'`: a long flag, a space, its value.
+const FLAG_VALUE = /(?<![\w-])--([A-Za-z][\w-]{0,63})[ \t]+(?:'([^'\r\n]{0,1024})'|"([^"\r\n]{0,1024})"|([^\s'"-][^\s]{0,255}))/dg;
+
+/**
+ * A bare value cut at a space, with only more words after it on its line (`password: Hunter
+ * Horse 77`), runs to the end of the line. Anything that could start another field stops it:
+ * punctuation of assignments and lists, brackets, quotes, a command-line flag.
+ */
+function restOfLine(s: string, end: number): number {
+  const c = s.charCodeAt(end);
+  if (c !== 32 && c !== 9) return end;
+  const cr = s.indexOf('\r', end);
+  const lf = s.indexOf('\n', end);
+  const stop = Math.min(cr === -1 ? s.length : cr, lf === -1 ? s.length : lf);
+  const rest = s.slice(end, stop);
+  if (/[=:,;&()[\]{}<>"'|]|\s-/.test(rest)) return end;
+  let last = stop;
+  while (last > end && (s.charCodeAt(last - 1) === 32 || s.charCodeAt(last - 1) === 9)) last--;
+  return last;
+}
+
+// `<add key="DbPassword" value="..."/>` (.NET config, settings files): the key attribute names it.
+const KEY_ATTRIBUTE = /\bkey[ \t]*=[ \t]*(["'])([^"'\r\n]{1,128})\1[ \t]+value[ \t]*=[ \t]*(["'])([^"'\r\n]{0,1024})\3/dg;
+
+/** Forms whose key is not in front of an `=`: the regex, its name group, and when to try it. */
+const NAMED_FORMS: readonly { re: RegExp; name: number; needle: string }[] = [
+  { re: XML_ELEMENT, name: 1, needle: '</' },
+  { re: FLAG_VALUE, name: 1, needle: '--' },
+  { re: KEY_ATTRIBUTE, name: 2, needle: 'value' },
+];
+
+/** Values of XML elements, `key=... value=...` pairs and command-line flags whose name a key-name rule matches. */
+function findNamedValues(s: string, matcher: KeyMatcher, order: number, found: Region[] | undefined): Region[] | undefined {
+  for (const { re, name, needle } of NAMED_FORMS) {
+    if (s.indexOf(needle) === -1) continue;
+    re.lastIndex = 0;
+    let m: RegExpExecArray | null;
+    while ((m = re.exec(s)) !== null) {
+      const indices = m.indices as RegExpIndicesArray;
+      const kind = matcher.match(m[name] as string);
+      if (kind === undefined) {
+        re.lastIndex = (indices[name] as [number, number])[1];
+        continue;
+      }
+      for (let g = name + 1; g < indices.length; g++) {
+        const span = indices[g];
+        // Quote groups are one character; the value groups are the rest.
+        if (span !== undefined && span[1] > span[0] && !(re === KEY_ATTRIBUTE && g === 3)) (found ??= []).push({ start: span[0], end: span[1], kind, det: undefined, order });
+      }
+    }
+  }
+  return found;
 }
 
 /** The values in `s` whose keys `matcher` names, added to `found`; `order` ranks them after every detector. */
@@ -34,7 +90,12 @@ export function findKeyValues(s: string, matcher: KeyMatcher, order: number, fou
       continue;
     }
     let [start, end] = value;
-    if (indices[6] !== undefined && end - start === 256) end = extendBareValue(s, end);
+    if (indices[6] !== undefined) {
+      if (end - start === 256) end = extendBareValue(s, end);
+      // `password: Hunter Horse 77` (YAML, prose): a bare value with nothing key-like after it
+      // on the line is taken to the line's end rather than cut at its first space.
+      end = restOfLine(s, end);
+    }
     if (LINE_VALUE_RULES.has(kind)) {
       // Header values run to the end of the line: `Authorization: Basic <b64>`, cookie lists.
       const cr = s.indexOf('\r', start);
@@ -45,5 +106,5 @@ export function findKeyValues(s: string, matcher: KeyMatcher, order: number, fou
     if (end > start) (found ??= []).push({ start, end, kind, det: undefined, order });
     if (re.lastIndex < end) re.lastIndex = end;
   }
-  return found;
+  return findNamedValues(s, matcher, order, found);
 }
