@@ -28,9 +28,17 @@ describe('the OpenAI Agents SDK example, end to end', () => {
     expect(trail.problems).toEqual([]);
     const runSpan = trail.records.find((r) => r.name === 'invoke_agent support-bot' && r.attributes['tooltrail.run.id'] === runId);
     expect(runSpan).toBeDefined();
-    const calls = trail.records
+    const all = trail.records
       .filter((r) => r.name.startsWith('execute_tool ') && r.attributes['tooltrail.run.id'] === runId)
       .sort((a, b) => String(a.attributes['gen_ai.tool.call.id']).localeCompare(String(b.attributes['gen_ai.tool.call.id'])));
+    // The SDK's interruptions are recorded as pending calls; the resumed calls link to them by call id.
+    const pending = all.filter((r) => r.attributes['tooltrail.outcome'] === 'pending_approval');
+    expect(pending.map((r) => [r.attributes['gen_ai.tool.call.id'], r.attributes['tooltrail.attempts']])).toEqual([
+      ['call_refund_big', 0],
+      ['call_refund_small', 0],
+    ]);
+    const calls = all.filter((r) => r.attributes['tooltrail.outcome'] !== 'pending_approval');
+    expect(calls.filter((r) => r.attributes['tooltrail.approval.resumed'] === true).map((r) => r.attributes['gen_ai.tool.call.id'])).toEqual(['call_refund_big', 'call_refund_small']);
     expect(calls.map((r) => [r.attributes['gen_ai.tool.call.id'], r.attributes['tooltrail.outcome'], r.attributes['tooltrail.policy.rule'], r.attributes['tooltrail.attempts']])).toEqual([
       ['call_lookup', 'ok', undefined, 1],
       ['call_mail', 'denied', 'mail.internal-only', 0],
@@ -65,7 +73,7 @@ describe('the OpenAI Agents SDK example, end to end', () => {
       'gen_ai.tool.call.arguments': '{"orderId":"A-17","amount":40}',
       'tooltrail.arguments.proposed': '{"orderId":"A-17","amount":"40","note":null}',
     });
-    // run span + 4 calls (calls with one attempt have no attempt record)
-    expect(trail.records.filter((r) => r.traceId === runSpan!.traceId)).toHaveLength(5);
+    // run span + 4 calls + 2 pending records (calls with one attempt have no attempt record)
+    expect(trail.records.filter((r) => r.traceId === runSpan!.traceId)).toHaveLength(7);
   });
 });

@@ -36,13 +36,20 @@ const outcomes = (spans: ReadableSpan[]) => spans.map((s) => s.attributes['toolt
 const eventOf = (span: ReadableSpan | undefined) => span?.events.find((e) => e.name === 'tooltrail.approval')?.attributes;
 
 /** The first turn, then the app's answer to its approval request as the next turn's messages. */
-async function answer(first: Awaited<ReturnType<typeof generateText>>, approved: boolean, reason: string): Promise<ModelMessage[]> {
+/** Only what the answer reads of a step's result: any tool set's result fits. */
+interface StepResult {
+  content: ReadonlyArray<{ type: string; approvalId?: string }>;
+  response: { messages: ModelMessage[] };
+}
+
+async function answer(first: StepResult, approved: boolean, reason: string): Promise<ModelMessage[]> {
   const request = first.content.find((p) => p.type === 'tool-approval-request');
-  expect(request).toBeDefined();
+  expect(request?.approvalId).toBeDefined();
+  const approvalId = request?.approvalId as string;
   return [
     { role: 'user', content: 'refund' },
     ...first.response.messages,
-    { role: 'tool', content: [{ type: 'tool-approval-response', approvalId: request!.approvalId, approved, reason }] },
+    { role: 'tool', content: [{ type: 'tool-approval-response', approvalId, approved, reason }] },
   ];
 }
 

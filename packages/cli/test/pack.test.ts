@@ -257,7 +257,8 @@ describe('npm pack of every package, installed in a fresh project', () => {
     for (const p of packed) {
       const files = p.files.map((f) => f.path);
       expect(files, p.name).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts']));
-      const extra = p.name === '@tooltrail/cli' ? ['bin/tooltrail.js'] : [];
+      // The cli's bin, and core's policy file schema (docs/policy.md: the file format's JSON Schema).
+      const extra = p.name === '@tooltrail/cli' ? ['bin/tooltrail.js'] : p.name === '@tooltrail/core' ? ['schema/policy.schema.json'] : [];
       expect(files).toEqual(expect.arrayContaining(extra));
       expect(files.filter((f) => !f.startsWith('dist/') && !['LICENSE', 'README.md', 'package.json', ...extra].includes(f)), p.name).toEqual([]);
     }
