@@ -35,6 +35,22 @@ export function checkApproval(value: unknown, prefix: string, issues: string[]):
   if (a.source !== undefined && typeof a.source !== 'string') issues.push(`${prefix}.source must be a string`);
 }
 
+/**
+ * A plain copy of an approval-shaped value, each own field read exactly once. An answer or an
+ * approval is checked, recorded and acted on: a getter (or a Proxy) read at each of those steps
+ * could say `approved` to one and `rejected` to another, so only the copy is ever looked at.
+ * May throw (a getter that throws): callers treat that as no approval.
+ */
+export function readApprovalOnce(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(value)) out[k] = (value as Record<string, unknown>)[k];
+  const at = out.at;
+  // A Date is read once too: its time as a number, so a subclass cannot answer twice either.
+  if (at instanceof Date) out.at = Date.prototype.getTime.call(at);
+  return out;
+}
+
 /** The denial reason of a rejected call: the approver's words, else who rejected it. */
 export function rejectionReason(approval: ApprovalRecord): string {
   return approval.reason ?? `rejected by ${approval.by}`;

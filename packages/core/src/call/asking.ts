@@ -5,7 +5,7 @@ import { describeError } from '../payload/safe-json.js';
 import * as sc from '../contract/semconv.js';
 import { Execution, type ToolBody } from './execute.js';
 import { answerProblems, type ApprovalAnswer, type ApprovalRequest } from './approval-handler.js';
-import { rejectionReason, type ApprovalRecord } from './approval.js';
+import { checkApproval, readApprovalOnce, rejectionReason, type ApprovalRecord } from './approval.js';
 import { isThenable } from './validate.js';
 
 /** The deadline passed (or the auditor shut down) before the handler answered. */
@@ -41,6 +41,21 @@ export class ApprovalStep extends Execution {
     const held = this.suppliedId !== undefined ? this.engine.takePending(this.suppliedId) : undefined;
     if (held !== undefined || resumed === true) this.attrs[sc.ATTR_APPROVAL_RESUMED] = true;
     if (approval === undefined) return;
+    // Read once: what is recorded is what decides (see readApprovalOnce).
+    let copy: unknown;
+    const issues: string[] = [];
+    try {
+      copy = readApprovalOnce(approval);
+      checkApproval(copy, 'approval', issues);
+    } catch (err) {
+      issues.push(`approval could not be read (${describeError(err)})`);
+    }
+    if (issues.length > 0) {
+      const reason = `the call's approval is not one (${issues.join('; ')}); call denied (fail closed)`;
+      this.tooltrailRejected(reason);
+      throw this.deny(reason, undefined, { view });
+    }
+    approval = copy as ApprovalRecord;
     this.approval(approval);
     this.carried = approval;
     // A rejection is a denial like policy's (same record, same error), decided before the
@@ -101,8 +116,14 @@ export class ApprovalStep extends Execution {
     let failure: unknown;
     if (value instanceof HandlerFailed) failure = value.error;
     else {
-      const problems = answerProblems(value);
-      if (problems.length > 0) failure = new TypeError(`the approval handler's answer is not one: ${problems.join('; ')}`);
+      try {
+        // Read once: the answer checked is the answer recorded and acted on.
+        value = readApprovalOnce(value);
+        const problems = answerProblems(value);
+        if (problems.length > 0) failure = new TypeError(`the approval handler's answer is not one: ${problems.join('; ')}`);
+      } catch (err) {
+        failure = err;
+      }
     }
     if (failure !== undefined) {
       const reason = `the approval handler failed (${describeError(failure)}); call denied (fail closed)`;
