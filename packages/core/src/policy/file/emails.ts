@@ -14,7 +14,9 @@ import { normaliseForFacts } from './text.js';
  * thus yields both `bob@example.com` and `@evil.io`: every domain after an `@` is a fact, so the
  * one mail really goes to is among them.
  */
-const SEPARATORS = /[\s,;<>"'`()[\]{}|/\\]+/;
+// Control characters too: a NUL (or another C0/DEL byte) ends the address for a C mailer.
+// eslint-disable-next-line no-control-regex
+const SEPARATORS = /[\s\x00-\x1f\x7f,;<>"'`()[\]{}|/\\]+/;
 /** What may follow an address in prose and is not part of it. */
 const TRAILING = /[.:!?]+$/;
 
@@ -28,18 +30,38 @@ export function normaliseDomain(raw: string): string {
   return ascii === '' ? d : ascii.replace(/\.+$/, '');
 }
 
-function addressFrom(token: string): Email | undefined {
+/** Where a domain's host name ends: a port, a bang path, junk a lenient parser drops. */
+const HOST_END = /[^a-z0-9._\-\u0080-\uffff]/;
+
+function push(out: Email[], local: string, rawDomain: string): void {
+  const domain = normaliseDomain(rawDomain);
+  if (domain === '') return;
+  out.push(new Email(`${local}@${domain}`, local, domain));
+  // `evil.io:25`, `evil.io!x`: also the host name before the junk (a deny-list names that).
+  const cut = domain.search(HOST_END);
+  if (cut > 0) {
+    const host = normaliseDomain(domain.slice(0, cut));
+    if (host !== '') out.push(new Email(`${local}@${host}`, local, host));
+  }
+}
+
+/**
+ * The addresses of one token. The last `@` decides where a strict mailer sends
+ * (`a@example.com@evil.io`, `@example.com:a@evil.io`); a lenient one may stop at the first, so
+ * the domain after every `@` is a fact (`a@evil.io#@example.com` names evil.io as well).
+ */
+function addressesFrom(token: string, out: Email[]): void {
   let t = token.replace(TRAILING, '');
   if (t.toLowerCase().startsWith('mailto:')) t = t.slice(7);
   const q = t.indexOf('?');
   if (q >= 0) t = t.slice(0, q); // mailto:a@b?subject=...
-  // The last `@` decides where mail goes: `a@example.com@evil.io`, `@example.com:a@evil.io`.
   const at = t.lastIndexOf('@');
-  if (at < 0) return undefined;
-  const local = t.slice(0, at).replace(/^[@:]+/, '');
-  const domain = normaliseDomain(t.slice(at + 1));
-  if (domain === '') return undefined;
-  return new Email(`${local}@${domain}`, local, domain);
+  if (at < 0) return;
+  for (let i = t.indexOf('@'), prev = 0; i >= 0 && i < at; prev = i + 1, i = t.indexOf('@', i + 1)) {
+    const next = t.indexOf('@', i + 1);
+    push(out, t.slice(prev, i).replace(/^[@:]+/, ''), t.slice(i + 1, next));
+  }
+  push(out, t.slice(0, at).replace(/^[@:]+/, ''), t.slice(at + 1));
 }
 
 /** Every address in `text`, in order. */
@@ -51,9 +73,7 @@ export function emailsIn(text: string): Email[] {
   view = view.replace(/\s*@\s*/g, '@');
   const out: Email[] = [];
   for (const token of view.split(SEPARATORS)) {
-    if (!token.includes('@')) continue;
-    const email = addressFrom(token);
-    if (email) out.push(email);
+    if (token.includes('@')) addressesFrom(token, out);
   }
   return out;
 }

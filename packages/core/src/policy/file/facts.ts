@@ -5,7 +5,7 @@
  */
 import { Email, Facts, Fields, Url } from './fact-classes.js';
 import { emailsIn } from './emails.js';
-import { pathOf } from './paths.js';
+import { pathsOf } from './paths.js';
 import { urlsIn } from './urls.js';
 
 export const MAX_FACT_DEPTH = 64;
@@ -50,10 +50,10 @@ class Walk {
     if (typeof value === 'string') {
       const emails = emailsIn(value);
       const urls = urlsIn(value, key);
-      const p = pathOf(value, key, this.baseDir);
+      const p = pathsOf(value, key, this.baseDir);
       const n = numericString(value);
       if (n !== undefined && path !== '') this.numbers[path] = n;
-      if (emails.length > 0 || urls.length > 0 || p !== undefined) facts = new Fields(emails, urls, p === undefined ? NONE_P : [p]);
+      if (emails.length > 0 || urls.length > 0 || p.length > 0) facts = new Fields(emails, urls, p.length === 0 ? NONE_P : p);
     } else if (typeof value === 'number') {
       if (Number.isFinite(value) && path !== '') this.numbers[path] = value;
     } else if (typeof value === 'bigint') {

@@ -5,6 +5,7 @@
  */
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
+import { percentDecode } from './text.js';
 
 /** The last word of a key's name (camelCase, snake_case, kebab-case) that marks a path. */
 const PATH_WORDS = new Set([
@@ -36,4 +37,21 @@ export function pathOf(value: string, key: string | undefined, baseDir: string):
   if (!PATH_PREFIX.test(value) && !isPathKey(key)) return undefined;
   const expanded = value === '~' ? homedir() : value.startsWith('~/') ? homedir() + value.slice(1) : value;
   return resolve(baseDir, expanded);
+}
+
+/**
+ * Every reading of `value` as a path: as written, percent-decoded (`%2e%2e`, `..%2f..`: a tool
+ * that decodes before it opens), and with backslashes as separators (Windows, or a tool that
+ * normalises them). A rule sees them all, so `/srv/data/..\\..\\etc` is not under /srv/data.
+ */
+export function pathsOf(value: string, key: string | undefined, baseDir: string): string[] {
+  const readings = [value];
+  if (value.includes('%')) readings.push(percentDecode(value));
+  for (const r of readings.slice()) if (r.includes('\\')) readings.push(r.replace(/\\/g, '/'));
+  const out: string[] = [];
+  for (const r of readings) {
+    const p = pathOf(r, key, baseDir);
+    if (p !== undefined && !out.includes(p)) out.push(p);
+  }
+  return out;
 }

@@ -47,6 +47,19 @@ export function parseUrl(candidate: string): Url | undefined {
   return new Url(u.href, scheme, host, port, decodedPath(u.pathname), u.search.startsWith('?') ? u.search.slice(1) : u.search);
 }
 
+/**
+ * The IPv4 address an IPv4-mapped IPv6 host reaches (`[::ffff:127.0.0.1]`, which the URL parser
+ * writes `[::ffff:7f00:1]`): a rule on `127.0.0.1` must see it, so it is a second fact.
+ */
+export function mappedIpv4(host: string): string | undefined {
+  // The parser writes every spelling (`[0:0:0:0:0:ffff:7f00:1]`, ...) in this one canonical form.
+  const m = /^\[::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})\]$/.exec(host);
+  if (m === null) return undefined;
+  const hi = parseInt(m[1] as string, 16);
+  const lo = parseInt(m[2] as string, 16);
+  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+}
+
 function collect(view: string, out: Url[], seen: Set<string>): void {
   CANDIDATE.lastIndex = 0;
   for (let m = CANDIDATE.exec(view); m !== null; m = CANDIDATE.exec(view)) {
@@ -54,7 +67,10 @@ function collect(view: string, out: Url[], seen: Set<string>): void {
     if (seen.has(candidate)) continue;
     seen.add(candidate);
     const url = parseUrl(candidate);
-    if (url) out.push(url);
+    if (!url) continue;
+    out.push(url);
+    const v4 = mappedIpv4(url.host);
+    if (v4 !== undefined) out.push(new Url(url.url, url.scheme, v4, url.port, url.path, url.query));
   }
 }
 
@@ -71,7 +87,8 @@ export function urlsIn(text: string, key: string | undefined): Url[] {
   const seen = new Set<string>();
   collect(view, out, seen);
   // An encoded URL (`https%3A%2F%2Fevil.io`) is one a tool may decode before it fetches.
-  if (/%3a/i.test(view)) collect(foldText(percentDecode(view)), out, seen);
+  // Encoded more than once too (`https%253A%252F%252F`): percentDecode undoes several rounds.
+  if (/%(?:25)*3a/i.test(view)) collect(foldText(percentDecode(view)), out, seen);
   if (out.length === 0 && key !== undefined && URL_KEY.test(key.toLowerCase())) {
     const t = view.trim();
     if (HOSTLIKE.test(t)) {
