@@ -4,14 +4,12 @@
  * beside it, one job per file. A reload that fails (the file no longer parses, compiles or
  * verifies, or is gone) keeps the last good policy, warns through the logger, and is counted.
  */
-import { createHash } from 'node:crypto';
 import { AuditConfigError } from '../../contract/errors.js';
 import { consoleLogger, type AuditLogger } from '../../contract/logger.js';
 import { RULE_POLICY_ERROR_PREFIX } from '../../contract/semconv.js';
-import { readSmallFileSync } from '../../files/read-small-file.js';
 import { computeFacts } from './facts.js';
 import { evaluatePolicyDocument } from './evaluate.js';
-import { readPolicyFile, resolvePolicyOptions, type ResolvedPolicyOptions } from './load.js';
+import { currentInputsKey, readPolicyFile, resolvePolicyOptions, type ResolvedPolicyOptions } from './load.js';
 import { watchFiles, type FileWatch } from './watch.js';
 import type { CompiledPolicy, FileDecision, FilePolicyOptions, FilePolicyStatus, PolicyCallInput, PolicyFacts, PolicyTrace } from './types.js';
 
@@ -39,20 +37,6 @@ export type {
   UrlFact,
 } from './types.js';
 
-/** What the files are now: a reload whose inputs did not change is skipped. */
-function contentKey(o: ResolvedPolicyOptions): string {
-  const h = createHash('sha256');
-  for (const p of o.key !== undefined ? [o.path, o.signaturePath] : [o.path]) {
-    try {
-      h.update(readSmallFileSync(p, 'policy file'));
-    } catch (err) {
-      h.update(`\0unreadable:${err instanceof Error ? err.message : String(err)}`);
-    }
-    h.update('\0');
-  }
-  return h.digest('hex');
-}
-
 export class FilePolicy {
   #compiled: CompiledPolicy;
   #version: string;
@@ -68,8 +52,9 @@ export class FilePolicy {
     private readonly options: ResolvedPolicyOptions,
     private readonly logger: AuditLogger,
   ) {
-    this.#lastKey = contentKey(options);
-    const loaded = readPolicyFile(options);
+    let key = '';
+    const loaded = readPolicyFile(options, (k) => (key = k));
+    this.#lastKey = key;
     this.#compiled = loaded.compiled;
     this.#version = loaded.version;
     this.#loadedAt = Date.now();
@@ -125,11 +110,13 @@ export class FilePolicy {
    * version is in force. A failure keeps the last good policy.
    */
   reload(): boolean {
-    const key = contentKey(this.options);
+    const key = currentInputsKey(this.options);
     if (key === this.#lastKey) return false;
+    // Remembered is the key of the bytes the reload judged (read once), not of this first look:
+    // a file rewritten between the two must not be taken as judged (a good one never loaded).
     this.#lastKey = key;
     try {
-      const loaded = readPolicyFile(this.options);
+      const loaded = readPolicyFile(this.options, (k) => (this.#lastKey = k));
       this.#lastError = undefined;
       if (loaded.version === this.#version) return false;
       this.#compiled = loaded.compiled;

@@ -10,7 +10,7 @@ import { checkKeys } from '../../contract/option-keys.js';
 import { readSmallFileSync } from '../../files/read-small-file.js';
 import { compilePolicy } from './compile.js';
 import { parsePolicyDocument } from './parse.js';
-import { loadPolicyPublicKey, verifyPolicySignature } from './signature.js';
+import { loadPolicyPublicKey, readSignatureFile, verifyPolicySignature } from './signature.js';
 import type { CompiledPolicy, FilePolicyOptions } from './types.js';
 
 export interface ResolvedPolicyOptions {
@@ -69,8 +69,36 @@ export function resolvePolicyOptions(options: FilePolicyOptions | string): Resol
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Reads, verifies, parses and compiles; throws an AuditConfigError naming the file and the problem. */
-export function readPolicyFile(o: ResolvedPolicyOptions): LoadedPolicy {
+/** What a policy's inputs are: the file's bytes and, with a key, the signature's (or why it is unreadable). */
+function inputsKey(bytes: Buffer | Error, sig: Buffer | Error | undefined): string {
+  const h = createHash('sha256');
+  for (const part of sig === undefined ? [bytes] : [bytes, sig]) {
+    h.update(part instanceof Error ? `\0unreadable:${part.message}` : part);
+    h.update('\0');
+  }
+  return h.digest('hex');
+}
+
+function readOrError(read: () => Buffer): Buffer | Error {
+  try {
+    return read();
+  } catch (err) {
+    return err instanceof Error ? err : new Error(String(err));
+  }
+}
+
+/** The key of the policy's inputs as they are on disk now: a reload whose inputs did not change is skipped. */
+export function currentInputsKey(o: ResolvedPolicyOptions): string {
+  const bytes = readOrError(() => readSmallFileSync(o.path, 'policy file'));
+  return inputsKey(bytes, o.key === undefined ? undefined : readOrError(() => readSignatureFile(o.signaturePath)));
+}
+
+/**
+ * Reads, verifies, parses and compiles; throws an AuditConfigError naming the file and the
+ * problem. `seen` gets the key of exactly the bytes this read (file and signature, each read
+ * once), so a reload remembers what it judged, not what was there a moment before.
+ */
+export function readPolicyFile(o: ResolvedPolicyOptions, seen?: (key: string) => void): LoadedPolicy {
   const where = `policy file ${o.path}`;
   let bytes: Buffer;
   try {
@@ -78,9 +106,12 @@ export function readPolicyFile(o: ResolvedPolicyOptions): LoadedPolicy {
   } catch (err) {
     throw new AuditConfigError(`cannot read ${where}`, [err instanceof Error ? err.message : String(err)]);
   }
+  const sig = o.key === undefined ? undefined : readOrError(() => readSignatureFile(o.signaturePath));
+  seen?.(inputsKey(bytes, sig));
   if (o.key !== undefined) {
     try {
-      verifyPolicySignature(bytes, o.signaturePath, o.key);
+      if (sig instanceof Error) throw sig;
+      verifyPolicySignature(bytes, o.signaturePath, o.key, sig);
     } catch (err) {
       throw new AuditConfigError(`${where} is not signed by the configured key`, [err instanceof Error ? err.message : String(err)]);
     }

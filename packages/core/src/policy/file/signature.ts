@@ -21,15 +21,22 @@ export function loadPolicyPublicKey(key: string): KeyObject {
   return k;
 }
 
-/** Throws an Error saying why, unless `signaturePath` holds a valid signature of `bytes` by `key`. */
-export function verifyPolicySignature(bytes: Buffer, signaturePath: string, key: KeyObject): void {
-  let text: string;
+/** The signature file's bytes; throws an Error saying why it cannot be read (missing, not a file, too big). */
+export function readSignatureFile(signaturePath: string): Buffer {
   try {
-    text = readSmallFileSync(signaturePath, 'signature file', SIGNATURE_MAX_BYTES).toString('utf8').trim();
+    return readSmallFileSync(signaturePath, 'signature file', SIGNATURE_MAX_BYTES);
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     throw new Error(code === 'ENOENT' ? `signature file ${signaturePath} is missing` : `cannot read signature file: ${err instanceof Error ? err.message : String(err)}`);
   }
+}
+
+/**
+ * Throws an Error saying why, unless `signaturePath` holds a valid signature of `bytes` by `key`.
+ * `raw`: the signature file's bytes when the caller read them already (one read, one verdict).
+ */
+export function verifyPolicySignature(bytes: Buffer, signaturePath: string, key: KeyObject, raw?: Buffer): void {
+  const text = (raw ?? readSignatureFile(signaturePath)).toString('utf8').trim();
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text)) throw new Error(`signature file ${signaturePath} is not base64`);
   const sig = Buffer.from(text, 'base64');
   if (sig.length !== 64) throw new Error(`signature file ${signaturePath} holds ${sig.length} bytes, an Ed25519 signature is 64`);
