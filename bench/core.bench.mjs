@@ -19,9 +19,17 @@ const LABELS = {
   langfuse: 'Langfuse observe + LangfuseSpanProcessor (reference; same)',
 };
 
+/**
+ * BENCH_CORE_PREVIOUS=<path to a core build's dist/index.js>: the defaults variant of that build
+ * timed in the same interleaved rounds, so "no worse than the last release" is one run's ratio.
+ */
+const PREVIOUS = process.env.BENCH_CORE_PREVIOUS;
+if (PREVIOUS) LABELS.previous = `tooltrail withAudit, defaults, build ${PREVIOUS}`;
+
 /** Variants that cannot be set up (a peer package missing) get a row that says why. */
 async function setUp(name, url) {
   try {
+    if (name === 'previous') return await variants.defaults(url, await import(PREVIOUS));
     return await variants[name](url, core);
   } catch (err) {
     return { error: `${err.code ?? ''} ${err.message}`.trim().slice(0, 120) };

@@ -116,6 +116,12 @@ function compareSync(variants, { rounds = 25, iterations = 20_000, warmup = 3 } 
   return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
 }
 
+/**
+ * BENCH_MASKING_PREVIOUS=<path to a core build's dist/index.js>: that build's encoder timed in
+ * the same rounds, so the ratio to plain JSON is compared with the last release in one run.
+ */
+const PREVIOUS = process.env.BENCH_MASKING_PREVIOUS;
+
 export async function benchMasking() {
   // 1. Encoding alone.
   const repeatPool = Array.from({ length: 1000 }, (_, i) => emailArgs(i, false));
@@ -124,6 +130,7 @@ export async function benchMasking() {
   const encoder = createMaskingEncoder({ hashKey: HASH_KEY });
   const newFamilies = [...BUILTIN_DETECTOR_IDS].filter((id) => !ISSUE_11_CATALOG.has(id));
   const oldCatalog = createMaskingEncoder({ hashKey: HASH_KEY, disable: newFamilies });
+  const previous = PREVIOUS ? (await import(PREVIOUS)).createMaskingEncoder({ hashKey: HASH_KEY }) : undefined;
   const ctx = { tool: 'send_email', field: 'arguments' };
   const prosePool = Array.from({ length: 1000 }, (_, i) => prose(i));
   const encodedPool = Array.from({ length: 1000 }, (_, i) => encodedArgs(i));
@@ -134,6 +141,7 @@ export async function benchMasking() {
     naive: (i) => JSON.stringify(naiveWalk(repeatPool[i % 1000])),
     masked: (i) => encoder.json(repeatPool[i % 1000], ctx),
     maskedOld: (i) => oldCatalog.json(repeatPool[i % 1000], ctx),
+    ...(previous ? { maskedPrevious: (i) => previous.json(repeatPool[i % 1000], ctx), prosePrevious: (i) => previous.json(prosePool[i % 1000], ctx) } : {}),
     // A new address every call: one HMAC per address, no token cache hit.
     fresh: (i) => encoder.json(freshPool[i % 20_000], ctx),
     prosePlain: (i) => toSafeJson(prosePool[i % 1000]),
@@ -181,6 +189,7 @@ export async function benchMasking() {
         ['naive walk, ten regexes per string (reference)', fmt(enc.naive), (enc.naive / enc.plain).toFixed(2)],
         [`masked, addresses repeat (token cache hits), all ${BUILTIN_DETECTOR_IDS.size} detectors`, fmt(enc.masked), (enc.masked / enc.plain).toFixed(2)],
         [`  the same, only the ${ISSUE_11_CATALOG.size} detectors of issue 11 (${newFamilies.length} switched off)`, fmt(enc.maskedOld), (enc.maskedOld / enc.plain).toFixed(2)],
+        ...(previous ? [[`  the same object, build ${PREVIOUS}`, fmt(enc.maskedPrevious), (enc.maskedPrevious / enc.plain).toFixed(2)]] : []),
         ['masked, a new address every call (HMAC each)', fmt(enc.fresh), (enc.fresh / enc.plain).toFixed(2)],
       ],
     },
@@ -191,6 +200,7 @@ export async function benchMasking() {
         [`ordinary English prose, ${proseBytes} bytes, plain JSON`, fmt(enc.prosePlain), '1.00'],
         ['  the same, masked (no gate opens, nothing normalised)', fmt(enc.proseMasked), (enc.proseMasked / enc.prosePlain).toFixed(2)],
         [`  the same, only the ${ISSUE_11_CATALOG.size} detectors of issue 11: what the new families cost prose`, fmt(enc.proseMaskedOld), (enc.proseMaskedOld / enc.prosePlain).toFixed(2)],
+        ...(previous ? [[`  the same prose, build ${PREVIOUS}`, fmt(enc.prosePrevious), (enc.prosePrevious / enc.prosePlain).toFixed(2)]] : []),
         [`the 1 KiB object with full-width and percent-encoded text, ${encodedBytes} bytes, plain JSON`, fmt(enc.encodedPlain), '1.00'],
         ['  the same, masked (normalised view scanned too)', fmt(enc.encodedMasked), (enc.encodedMasked / enc.encodedPlain).toFixed(2)],
       ],

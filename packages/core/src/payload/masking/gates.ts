@@ -17,7 +17,11 @@ const GATE_DOTTED_QUAD = /\d\.\d{1,3}\.\d{1,3}\.\d/;
  * `DE 273918461`), two capitals that start a word, a space and more digit groups: `EUR 129.90`
  * in prose does not open it.
  */
-const GATE_IBAN = /[A-Z]{2}\d\d|(?<![A-Za-z])[A-Z]{2} \d\d(?: \d\d|\d{5})/;
+/**
+ * Two capitals and two digits, or the spaced forms (`PW 48 12 36 C`, `DE 273918461`) whose
+ * capitals start a word, so `EUR 129.90` stays shut. One alternation: as cheap as the old gate.
+ */
+const GATE_IBAN = /[A-Z]{2}\d\d|\b[A-Z]{2} \d\d[ \d]/;
 const GATE_IPV6 = /::|[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{0,4}:/;
 /** Length of the run a `long` detector needs (AWS secret keys: 40 characters). */
 const LONG_RUN = 40;
@@ -38,6 +42,8 @@ export interface Group {
   readonly shortNeedles: RegExp | undefined;
   /** Gate `contains` with `run`: the shortest spaceless run every member's match holds. */
   readonly run: number | undefined;
+  /** Gate `contains` with `requires`: the character every member's match holds. */
+  readonly requires: string | undefined;
   /** Gates that test for a spaceless run: its length (0 for the others). */
   readonly spaceless: number;
   readonly members: readonly { readonly d: DetectorDef; readonly order: number }[];
@@ -113,6 +119,7 @@ export function gateOpen(g: Group, s: string, state: GateState): boolean {
     case 'iban':
       return GATE_IBAN.test(s);
     case 'contains':
+      if (g.requires !== undefined && s.indexOf(g.requires) === -1) return false;
       if (g.run !== undefined && !spacelessRun(s, g.run, state)) return false;
       return (g.needles !== undefined && g.needles.test(s)) || (g.shortNeedles !== undefined && g.shortNeedles.test(s));
     case 'long':
@@ -153,7 +160,7 @@ function rank(g: Group): number {
 export function groupByGate(detectors: readonly DetectorDef[]): Group[] {
   const byGate = new Map<string, { d: DetectorDef; order: number }[]>();
   detectors.forEach((d, order) => {
-    const key = d.gate === 'contains' && d.run !== undefined ? 'contains+run' : d.gate;
+    const key = d.gate !== 'contains' ? d.gate : d.run !== undefined ? 'contains+run' : d.requires !== undefined ? `contains+${d.requires}` : d.gate;
     const members = byGate.get(key) ?? [];
     if (members.length === 0) byGate.set(key, members);
     members.push({ d, order });
@@ -172,6 +179,7 @@ export function groupByGate(detectors: readonly DetectorDef[]): Group[] {
       needles: long.length > 0 ? new RegExp(long.map(escapeRegExp).join('|')) : undefined,
       shortNeedles: short.length > 0 ? new RegExp(short.map(escapeRegExp).join('|')) : undefined,
       run,
+      requires: key.startsWith('contains+') && key !== 'contains+run' ? (members[0] as { d: DetectorDef }).d.requires : undefined,
       spaceless: gate === 'long' ? LONG_RUN : gate === 'literal' ? min : (run ?? 0),
       members,
     });

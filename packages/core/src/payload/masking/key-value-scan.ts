@@ -8,7 +8,13 @@ import type { Region } from './render.js';
 
 /** Whether `s` can hold an assignment, a header, an XML element or a command-line flag at all. */
 export function mayHoldKeyValue(s: string): boolean {
-  return s.indexOf('=') !== -1 || s.indexOf(':') !== -1 || s.indexOf('</') !== -1 || s.indexOf(' -') !== -1;
+  if (s.indexOf('=') !== -1 || s.indexOf(':') !== -1) return true;
+  // One-character searches first: a two-character needle starting with a space is tested at
+  // every word of prose (it cost a fifth of masking a paragraph).
+  const lt = s.indexOf('<');
+  if (lt !== -1 && s.indexOf('</', lt) !== -1) return true;
+  const dash = s.indexOf('-');
+  return dash !== -1 && s.indexOf('--', dash) !== -1;
 }
 
 // `<password>value</password>` (the element's name is the key); bounded, linear.

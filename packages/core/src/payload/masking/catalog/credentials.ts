@@ -38,7 +38,9 @@ export const CREDENTIAL_DETECTORS: readonly DetectorDef[] = [
     id: 'bearer',
     strategy: 'redact',
     gate: 'contains',
-    needles: ['earer', 'EARER'],
+    // Whole words with a capital first letter: needles that start with a common letter (`earer`)
+    // are tried at every `e` of prose; `B`/`b` are rare.
+    needles: ['Bearer', 'bearer', 'BEARER'],
     minLength: 15,
     pattern: /\bbearer\s+([A-Za-z0-9._~+/-]{8,}=*)/dgi,
     group: 1,
@@ -48,7 +50,7 @@ export const CREDENTIAL_DETECTORS: readonly DetectorDef[] = [
     id: 'basic_auth',
     strategy: 'redact',
     gate: 'contains',
-    needles: ['asic', 'ASIC'],
+    needles: ['Basic', 'basic', 'BASIC'],
     minLength: 14,
     pattern: /\bbasic\s+([A-Za-z0-9+/]{8,}={0,2})(?![A-Za-z0-9+/=])/dgi,
     group: 1,

@@ -32,6 +32,11 @@ export interface DetectorDef {
    * at all: a needle regex of many alternatives costs more per character than the run check.
    */
   readonly run?: number;
+  /**
+   * For gate `contains`: one character every match holds (`=` of an assignment), looked for with
+   * indexOf before the needles; such detectors form a group behind that test.
+   */
+  readonly requires?: string;
   /** The shortest match the pattern can produce: shorter strings are not searched. */
   readonly minLength: number;
   /** Global; with the `d` flag when `group` is set. */

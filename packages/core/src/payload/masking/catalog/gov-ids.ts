@@ -55,8 +55,9 @@ export const GOV_ID_DETECTORS: readonly DetectorDef[] = [
     id: 'passport_number',
     strategy: 'hash',
     gate: 'contains',
-    // Lower-case tails, so `Passport` and `passport` share one needle.
-    needles: ['assport', 'ASSPORT', 'eisepass', 'EISEPASS', 'asseport', 'ASSEPORT', 'asaporte', 'ASAPORTE', 'assaporto', 'ASSAPORTO', 'aspoort', 'ASPOORT'],
+    // Whole labels in three cases: needles starting with `P`/`R` are tried far less often in
+    // prose than tails starting with `a` or `e`.
+    needles: ['Passport', 'passport', 'PASSPORT', 'Reisepass', 'reisepass', 'REISEPASS', 'Passeport', 'passeport', 'PASSEPORT', 'Pasaporte', 'pasaporte', 'PASAPORTE', 'Passaporto', 'passaporto', 'PASSAPORTO', 'Paspoort', 'paspoort', 'PASPOORT'],
     minLength: 14,
     pattern: new RegExp(`${PASSPORT_LABEL}${LABEL_TAIL}([A-Z0-9]{6,9})(?![A-Za-z0-9])`, 'dg'),
     group: 1,

@@ -165,6 +165,6 @@ export const INFRA_TOKEN_DETECTORS: readonly DetectorDef[] = [
   token('shopify_token', ['shpat_', 'shpca_', 'shppa_', 'shpss_'], 38, /(?<![A-Za-z0-9_-])shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}(?![A-Za-z0-9_-])/g, randomAfter(6, 3)),
   def({
     id: 'connection_string_password', strategy: 'redact', gate: 'contains',
-    needles: ['assword', 'ASSWORD', 'wd=', 'WD=', 'Wd=', 'wd ', 'WD '], minLength: 10, pattern: CONN_PASSWORD, group: 1, suppresses: SUPPRESSES,
+    needles: ['Password', 'password', 'PASSWORD', 'PassWord', 'Pwd', 'pwd', 'PWD'], requires: '=', minLength: 10, pattern: CONN_PASSWORD, group: 1, suppresses: SUPPRESSES,
   }),
 ];
