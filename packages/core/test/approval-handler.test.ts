@@ -190,3 +190,23 @@ describe('ask with an approval handler', () => {
     expect(() => harness({ approval: { handler: () => ({ decision: 'approved', by: 'a' }), timeoutMs: -1 } })).toThrow(AuditConfigError);
   });
 });
+
+describe('approval options without a handler (framework flows only)', () => {
+  it('takes { timeoutMs } alone; an ask with no handler and no framework answer is denied, the body never runs', async () => {
+    const h = harness({ approval: { timeoutMs: 60_000 } });
+    expect(h.auditor.approvalHandler).toBeUndefined();
+    let ran = 0;
+    const tool = h.auditor.withAudit(async () => ++ran, { name: 'wire_money', policy: [() => needsOk] });
+    const err = await rejection(h.auditor.run(alice, () => tool()));
+    expect(AuditDeniedError.isInstance(err)).toBe(true);
+    expect(ran).toBe(0);
+    const [span] = await h.toolSpans();
+    expect(span!.attributes[sc.ATTR_OUTCOME]).toBe('denied');
+    expect(span!.attributes[sc.ATTR_POLICY_RULE]).toBe(sc.RULE_APPROVAL);
+  });
+
+  it('exposes the handler it was given as auditor.approvalHandler', () => {
+    const handler = () => ({ decision: 'approved' as const, by: 'user:alice' });
+    expect(harness({ approval: { handler } }).auditor.approvalHandler).toBe(handler);
+  });
+});

@@ -40,10 +40,7 @@ export interface CallView {
   streamId?: string;
 }
 
-// Added by issue 13 (core's semconv gains constants for them); spelled here so the cli does not
-// depend on a core build that has them.
-const ATTR_POLICY_ID = 'tooltrail.policy.id';
-const ATTR_POLICY_VERSION = 'tooltrail.policy.version';
+const { ATTR_POLICY_ID, ATTR_POLICY_VERSION } = sc;
 
 function str(attrs: TrailAttributes, key: string): string | undefined {
   const v: TrailValue | undefined = attrs[key];

@@ -190,7 +190,7 @@ const optionsSchema = z.object({
     .optional(),
   approval: z
     .object({
-      handler: fn('approval.handler'),
+      handler: fn('approval.handler').optional(),
       timeoutMs: timeoutMs.optional(),
     })
     .optional(),

@@ -4,7 +4,7 @@ import type { RefusedCall } from '../contract/refusal.js';
 import type { RunIdentityInput } from '../identity/run-context.js';
 import type { CallMeta, ToolArgs, ToolFunction, ToolOptions } from '../call/tool-definition.js';
 import type { RefusedCallInput } from '../call/refused.js';
-import type { PendingApprovalInput, PreviewDecision } from '../call/approval-handler.js';
+import type { ApprovalHandler, PendingApprovalInput, PreviewDecision } from '../call/approval-handler.js';
 import type { FilePolicyStatus } from '../policy/file/file-policy.js';
 
 // The auditor's public types, apart from its implementation so that helpers (the brand, the
@@ -95,5 +95,7 @@ export interface Auditor {
   recordPendingApproval(tool: string, input: PendingApprovalInput): void;
   /** The policy file's state (id, version, reloads, last error), or undefined without one. */
   policyStatus(): FilePolicyStatus | undefined;
+  /** `approval.handler`, when one was given: adapters answer an `ask` with it rather than interrupt their framework. */
+  readonly approvalHandler: ApprovalHandler | undefined;
 }
 

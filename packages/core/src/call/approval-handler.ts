@@ -36,7 +36,12 @@ export type ApprovalHandler = (request: ApprovalRequest) => ApprovalAnswer | Pro
 
 /** `createAuditor({ approval })`. */
 export interface ApprovalOptions {
-  handler: ApprovalHandler;
+  /**
+   * Answers an `ask` in-process. Optional: an app whose framework has its own approval flow
+   * (OpenAI Agents interruptions, AI SDK tool approval) may give only `timeoutMs`; an `ask` with
+   * neither a handler nor a framework flow is denied.
+   */
+  handler?: ApprovalHandler;
   /** How long a call waits for an answer before it is denied. Default 300 000 ms (5 minutes). */
   timeoutMs?: number;
 }

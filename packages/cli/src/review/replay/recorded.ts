@@ -5,6 +5,7 @@
  * once every step allowed, a file allow never skips code rules. Only the file is replayed:
  * code rules are assumed to decide as recorded.
  */
+import * as sc from '@tooltrail/core/semconv';
 import type { CallView } from '../calls.js';
 
 export type DecisionKind = 'allow' | 'deny' | 'ask' | 'rewrite';
@@ -27,10 +28,8 @@ export interface RecordedDecision {
   askRule?: string;
 }
 
-export const RULE_REQUIRE_IDENTITY = 'tooltrail.require-identity';
-export const RULE_APPROVAL = 'tooltrail.approval';
-export const RULE_POLICY_DEFAULT = 'tooltrail.policy-default';
-const RULE_POLICY_ERROR_PREFIX = 'tooltrail.policy-error:';
+export const { RULE_REQUIRE_IDENTITY, RULE_APPROVAL, RULE_POLICY_DEFAULT } = sc;
+const { RULE_POLICY_ERROR_PREFIX } = sc;
 const FILE_STEP = 'policy-file';
 
 function decidedBy(c: CallView & { askRule?: string }, fileRules: ReadonlySet<string>): RecordedDecision['by'] {

@@ -9,8 +9,7 @@ import { openSource, type VerifySource } from '../../verify/sources.js';
 import { toCallView } from '../calls.js';
 import type { ReplayCall } from './replay.js';
 
-// Added by issue 13; spelled here so the cli does not need a core build that has it.
-const ATTR_APPROVAL_RULE = 'tooltrail.approval.rule';
+const { ATTR_APPROVAL_RULE } = sc;
 
 export function toReplayCall(span: TrailSpan): ReplayCall | undefined {
   const view = toCallView(span);
