@@ -9,13 +9,13 @@ import { loadCandidate } from '../src/review/replay/candidate.js';
 import { replayCall } from '../src/review/replay/replay.js';
 import { readReplayCalls } from '../src/review/replay/source.js';
 import { ReplayTally, sortVerdicts } from '../src/review/replay/summary.js';
+import { demoTrail } from './demo-trail.js';
 import { binPath, cleanup, tempDir } from './helpers.js';
 
 afterEach(cleanup);
 const run = promisify(execFile);
 const here = import.meta.dirname;
 const root = path.resolve(here, '../../..');
-const tsx = path.join(root, 'node_modules/.bin/tsx');
 // The cli's bin loads core's policy module from core's dist, which the integrator builds.
 const coreHasPolicy = existsSync(path.join(root, 'packages/core/dist/policy.js'));
 
@@ -37,18 +37,6 @@ rules:
     when: "args.customer_id == 'C-0001'"
     decide: ask
 `;
-
-/** What `npm run demo` does after its build step: the quickstart's demo.ts under tsx, into a temp collector dir. */
-async function demoTrail(): Promise<string> {
-  const cwd = await tempDir();
-  const home = await tempDir();
-  const trail = path.join(cwd, 'audit-trail');
-  const { XDG_CONFIG_HOME: _x, TOOLTRAIL_DEMO_KEYS: _k, ...rest } = process.env;
-  const env = { ...rest, HOME: home, INIT_CWD: cwd, TOOLTRAIL_DEMO_DIR: trail, OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: '' };
-  const { stdout } = await run(tsx, [path.join(root, 'examples/quickstart/src/demo.ts')], { cwd: path.join(root, 'examples/quickstart'), env, timeout: 90_000 });
-  expect(stdout).toMatch(/agent run [0-9a-f-]{36} finished: 5 ok, 1 denied, 0 failed/);
-  return trail;
-}
 
 describe('policy test on the quickstart demo trail', () => {
   it('finds the export the candidate denies, and cannot decide the mails: their recipients are masked', async () => {
