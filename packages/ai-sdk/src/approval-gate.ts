@@ -1,5 +1,4 @@
-import { resolveAuditor } from '@tooltrail/core/adapter';
-import { asksFramework, previewOf, recordPending, type ApprovalRoute } from './ask.js';
+import { asksFramework, previewOf, recordPending, resolveAuditor, type ApprovalRoute } from '@tooltrail/core/adapter';
 import type { Parsed } from './schema.js';
 
 type Callback = (this: unknown, ...args: unknown[]) => unknown;

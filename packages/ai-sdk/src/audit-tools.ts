@@ -23,7 +23,7 @@ import {
 } from '@tooltrail/core/adapter';
 import { approvalGate } from './approval-gate.js';
 import { approvalOf } from './approvals.js';
-import type { ApprovalRoute } from './ask.js';
+import type { ApprovalRoute } from '@tooltrail/core/adapter';
 import { rememberTools } from './audited-record.js';
 import { Channel, drain, isAsyncGeneratorFunction, isAsyncIterable } from './preliminary.js';
 import { parserOf, splitSchema, type Parsed } from './schema.js';

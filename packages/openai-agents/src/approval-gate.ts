@@ -1,6 +1,5 @@
 import { tool as sdkTool, type FunctionTool, type RunContext } from '@openai/agents';
-import { resolveAuditor } from '@tooltrail/core/adapter';
-import { asksFramework, previewOf, recordPending, type ApprovalRoute } from './ask.js';
+import { asksFramework, previewOf, recordPending, resolveAuditor, type ApprovalRoute } from '@tooltrail/core/adapter';
 import { firstPending } from './call-state.js';
 
 type Ctx = RunContext<unknown>;

@@ -1,6 +1,6 @@
 export { auditOpenAIAgentsTool, isAuditedTool, APPROVAL_APPROVED_RULE, APPROVAL_REJECTED_RULE } from './audited-tool.js';
 export type { AuditOpenAIAgentsToolOptions, AuditedToolOptions } from './options.js';
-export type { ApprovalRoute } from './ask.js';
+export type { ApprovalRoute } from '@tooltrail/core/adapter';
 export { approveToolCall, rejectToolCall, APPROVAL_SOURCE, UNATTRIBUTED } from './approvals.js';
 export type { ApprovalDecision, ApproveOptions, RejectOptions, ApprovalState } from './approvals.js';
 export { auditedTool } from './deprecated.js';

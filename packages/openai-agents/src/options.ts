@@ -1,5 +1,5 @@
 import type { PolicyRule, RetryOptions, ToolMaskingOptions, ToolType } from '@tooltrail/core';
-import type { ApprovalRoute } from './ask.js';
+import type { ApprovalRoute } from '@tooltrail/core/adapter';
 import {
   ADAPTER_OPTION_KEYS,
   DEPRECATED_REFUSAL_OPTION_KEYS,

@@ -125,9 +125,17 @@ export function toCallView(span: TrailSpan): CallView | undefined {
   return view;
 }
 
+/** What reading a source found besides its calls: its problems (the first 100) and their count. */
+export interface ReadInfo {
+  problems: string[];
+  problemCount: number;
+  description: string;
+  records: number;
+}
+
 export interface ReadCallsOptions {
   /** Called once the source has been read: its problems (torn lines, failed queries), the first 100, and their count. */
-  onDone?: (info: { problems: string[]; problemCount: number; description: string; records: number }) => void;
+  onDone?: (info: ReadInfo) => void;
 }
 
 /**
@@ -135,11 +143,17 @@ export interface ReadCallsOptions {
  * duplicates (at-least-once delivery) are dropped by trace and span id. Streams the source;
  * holds only the ids seen.
  */
-export async function* readCalls(
+export function readCalls(source: VerifySource, range: { since?: Date; until?: Date } = {}, options: ReadCallsOptions = {}): AsyncGenerator<CallView> {
+  return readMapped(source, range, toCallView, options.onDone);
+}
+
+/** readCalls with another view of each record (`policy test` keeps the run attributes too). */
+export async function* readMapped<T extends { time: number; traceId: string; spanId: string }>(
   source: VerifySource,
-  range: { since?: Date; until?: Date } = {},
-  options: ReadCallsOptions = {},
-): AsyncGenerator<CallView> {
+  range: { since?: Date; until?: Date },
+  map: (span: TrailSpan) => T | undefined,
+  onDone?: (info: ReadInfo) => void,
+): AsyncGenerator<T> {
   const from = range.since?.getTime() ?? -Infinity;
   const to = range.until?.getTime() ?? Infinity;
   const opened = openSource(source);
@@ -147,14 +161,14 @@ export async function* readCalls(
   let records = 0;
   for await (const entry of opened.entries) {
     records++;
-    const view = toCallView(entry.span);
+    const view = map(entry.span);
     if (view === undefined || view.time < from || view.time >= to) continue;
     const key = view.traceId + view.spanId;
     if (seen.has(key)) continue;
     seen.add(key);
     yield view;
   }
-  options.onDone?.({ problems: opened.problems, problemCount: opened.problemCount(), description: opened.description, records });
+  onDone?.({ problems: opened.problems, problemCount: opened.problemCount(), description: opened.description, records });
 }
 
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 } as const;

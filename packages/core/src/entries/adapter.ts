@@ -16,3 +16,5 @@ export type { RefusedCallInput } from '../call/refused.js';
 export { warnDeprecated, warnDeprecatedOption, resetDeprecationWarnings } from '../adapter/deprecation.js';
 export { checkAdapterOptions, optionKeys } from '../adapter/check-options.js';
 export type { PerToolOptionsCheck } from '../adapter/check-options.js';
+export { asksFramework, hasApprovalHandler, previewOf, recordPending } from '../adapter/ask-routing.js';
+export type { ApprovalRoute, PreviewedDecision } from '../adapter/ask-routing.js';

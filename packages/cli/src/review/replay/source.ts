@@ -5,8 +5,8 @@
  */
 import * as sc from '@tooltrail/core/semconv';
 import type { TrailSpan } from '../../trail/record.js';
-import { openSource, type VerifySource } from '../../verify/sources.js';
-import { toCallView } from '../calls.js';
+import type { VerifySource } from '../../verify/sources.js';
+import { readMapped, toCallView, type ReadInfo } from '../calls.js';
 import type { ReplayCall } from './replay.js';
 
 const { ATTR_APPROVAL_RULE } = sc;
@@ -30,31 +30,9 @@ export function toReplayCall(span: TrailSpan): ReplayCall | undefined {
   return call;
 }
 
-export interface ReadInfo {
-  problems: string[];
-  problemCount: number;
-  description: string;
-  records: number;
-}
+export type { ReadInfo };
 
-export async function* readReplayCalls(
-  source: VerifySource,
-  range: { since?: Date; until?: Date },
-  onDone?: (info: ReadInfo) => void,
-): AsyncGenerator<ReplayCall> {
-  const from = range.since?.getTime() ?? -Infinity;
-  const to = range.until?.getTime() ?? Infinity;
-  const opened = openSource(source);
-  const seen = new Set<string>();
-  let records = 0;
-  for await (const entry of opened.entries) {
-    records++;
-    const call = toReplayCall(entry.span);
-    if (call === undefined || call.time < from || call.time >= to) continue;
-    const key = call.traceId + call.spanId;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    yield call;
-  }
-  onDone?.({ problems: opened.problems, problemCount: opened.problemCount(), description: opened.description, records });
+/** The calls of a source in `[since, until)` as replay inputs, each once (see readCalls). */
+export function readReplayCalls(source: VerifySource, range: { since?: Date; until?: Date }, onDone?: (info: ReadInfo) => void): AsyncGenerator<ReplayCall> {
+  return readMapped(source, range, toReplayCall, onDone);
 }

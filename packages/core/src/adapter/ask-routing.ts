@@ -1,13 +1,18 @@
-import type { Auditor } from '@tooltrail/core';
-import { loggerOf } from '@tooltrail/core/adapter';
+/**
+ * How an adapter routes a policy `ask`: to the auditor's approval handler, or into its
+ * framework's own approval flow (OpenAI Agents interruptions, AI SDK tool approval). Core's side
+ * is read by shape, so an auditor of core's other build, or an older core, still works.
+ */
+import type { Auditor } from '../auditor/types.js';
+import { loggerOf } from './resolve-auditor.js';
 
 /**
  * Who answers a call the policy says to `ask` about:
  * - `'auto'` (default): the auditor's approval handler (`createAuditor({ approval: { handler } })`)
- *   when one is configured, else the SDK's approval flow (an interruption).
- * - `'framework'`: always the SDK's flow: the run stops, the app approves or rejects on the
- *   `RunState` and resumes, even when a handler is configured.
- * - `'handler'`: never the SDK's flow: core asks its handler in-process (and denies, fail
+ *   when one is configured, else the framework's approval flow.
+ * - `'framework'`: always the framework's flow (the run stops, or the step ends with an
+ *   approval request, and the app answers later), even when a handler is configured.
+ * - `'handler'`: never the framework's flow: core asks its handler in-process (and denies, fail
  *   closed, when there is none).
  */
 export type ApprovalRoute = 'auto' | 'framework' | 'handler';
@@ -42,7 +47,7 @@ export function hasApprovalHandler(auditor: Auditor | undefined): boolean {
   return typeof (auditor as ApprovalAware | undefined)?.approvalHandler === 'function';
 }
 
-/** True when an `ask` goes to the SDK's approval flow rather than to the auditor's handler. */
+/** True when an `ask` goes to the framework's approval flow rather than to the auditor's handler. */
 export function asksFramework(route: ApprovalRoute, auditor: Auditor | undefined): boolean {
   if (route === 'framework') return true;
   if (route === 'handler') return false;
@@ -50,7 +55,7 @@ export function asksFramework(route: ApprovalRoute, auditor: Auditor | undefined
 }
 
 /**
- * Core's decision on a call before the SDK decides whether to stop for approval. undefined when
+ * Core's decision on a call before the framework decides whether to stop for approval. undefined when
  * core has no preview (older core) or the preview failed: the call then goes ahead to the tool,
  * where core decides for real and fails closed (an `ask` nobody can answer is denied there).
  */
@@ -72,9 +77,9 @@ export async function previewOf(
 }
 
 /**
- * Records that the run stopped for approval of this call (`tooltrail.outcome = pending_approval`):
- * the SDK ends the run here and may resume it much later, or never. A failure to record is
- * warned about, never thrown: the interruption itself stands.
+ * Records that the framework stopped for approval of this call (`tooltrail.outcome =
+ * pending_approval`): it may resume much later, or never. A failure to record is warned about,
+ * never thrown: the framework's stop itself stands.
  */
 export function recordPending(auditor: Auditor | undefined, tool: string, input: PendingInput): void {
   const record = (auditor as ApprovalAware | undefined)?.recordPendingApproval;
