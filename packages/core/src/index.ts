@@ -7,6 +7,19 @@ export type { RefusedCallInput } from './call/refused.js';
 export type { ApprovalHandler, ApprovalRequest, ApprovalAnswer, ApprovalOptions, PendingApprovalInput, PreviewDecision } from './call/approval-handler.js';
 export type { FilePolicyOptions, FilePolicyStatus } from './policy/file/file-policy.js';
 export { currentRun, currentCall } from './identity/run-context.js';
+export {
+  mintRunToken,
+  verifyRunToken,
+  RUN_TOKEN_PREFIX,
+  RUN_TOKEN_META_KEY,
+  DEFAULT_RUN_TOKEN_TTL_MS,
+  MAX_RUN_TOKEN_TTL_MS,
+  RUN_TOKEN_CLOCK_SKEW_MS,
+} from './identity/run-token.js';
+export type { RunTokenInput, RunTokenClaims, RunTokenRejection, RunTokenVerification } from './identity/run-token.js';
+export { runTokenKeyId, publicRunTokenKey, privateRunTokenKey } from './identity/run-token-keys.js';
+export type { RunTokenKey } from './identity/run-token-keys.js';
+export { currentRunToken } from './identity/run-token-source.js';
 export type {
   RunIdentity,
   RunIdentityInput,

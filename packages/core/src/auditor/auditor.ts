@@ -33,6 +33,8 @@ import { buildRecordPath, exitHookSettings, type ExitCapableSink } from './recor
 import { AuditCounters } from './counters.js';
 import { CallBook } from './call-book.js';
 import { RunSpans } from './runs.js';
+import { privateRunTokenKey } from '../identity/run-token-keys.js';
+import { DEFAULT_RUN_TOKEN_TTL_MS } from '../identity/run-token.js';
 
 export type { AuditedFunction, AuditedTools, Auditor, AuditStats, AuditToolsOptions } from './types.js';
 export { auditRegistry, makeAudited, type AuditorResolver } from './wrap.js';
@@ -113,6 +115,10 @@ export class AuditorImpl implements Auditor, InvokeEngine, ExitParticipant {
     const counters = (this.counters = new AuditCounters(logger));
     this.book = new CallBook(this.serviceName);
     const hooks = exitHookSettings(options);
+    // Before anything is opened: a bad key leaves nothing behind.
+    const runTokens = options.runTokenKey === undefined
+      ? undefined
+      : { key: privateRunTokenKey(options.runTokenKey, true), ttlMs: options.runTokenExpiresInMs ?? DEFAULT_RUN_TOKEN_TTL_MS };
     // Before the record path exists: a bad policy file leaves nothing behind.
     const wiring = (this.wiring = new PolicyWiring(options, logger));
     this.policyFile = wiring.file;
@@ -129,7 +135,7 @@ export class AuditorImpl implements Auditor, InvokeEngine, ExitParticipant {
     this.sink = path.sink;
     this.tracer = path.tracer;
     this.chain = path.chain;
-    this.runs = new RunSpans(this.tracer, this.encoder, options.runSpans ?? true, (err) => counters.recordFailed(err));
+    this.runs = new RunSpans(this.tracer, this.encoder, options.runSpans ?? true, (err) => counters.recordFailed(err), runTokens);
     this.unhook = hooks.enabled ? registerAuditorExitHooks(this, hooks.signalFlushMs) : () => undefined;
   }
 

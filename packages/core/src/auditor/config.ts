@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { KeyObject } from 'node:crypto';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { AuditConfigError } from '../contract/errors.js';
 import { auditorMaskingOptionsSchema } from '../payload/masking/plan.js';
@@ -13,6 +14,7 @@ import type { IntegrityOptions } from '../integrity/chain.js';
 import type { OtlpCompression, OtlpProtocol } from './otel-env.js';
 import type { FilePolicyOptions } from '../policy/file/file-policy.js';
 import type { ApprovalOptions } from '../call/approval-handler.js';
+import { MAX_RUN_TOKEN_TTL_MS } from '../identity/run-token.js';
 
 export interface AuditorOptions {
   /**
@@ -106,6 +108,15 @@ export interface AuditorOptions {
    * unless the call carries an approval from its framework's own flow.
    */
   approval?: ApprovalOptions;
+  /**
+   * The Ed25519 private key (KeyObject, PKCS#8 PEM text or a file path) that signs this
+   * auditor's run tokens (docs/gateway.md): inside `auditor.run()`, `currentRunToken()` returns a
+   * short-lived token saying this process opened the run for its principal, and @tooltrail/mcp
+   * sends it to the server in `params._meta`. Use a key of its own, not the checkpoint key.
+   */
+  runTokenKey?: KeyObject | string;
+  /** Lifetime of each run token (renewed at half of it while the run goes on). Default 15 minutes, at most 24 hours. */
+  runTokenExpiresInMs?: number;
 }
 
 export const DEFAULT_POLICY_TIMEOUT_MS = 5_000;
@@ -194,6 +205,10 @@ const optionsSchema = z.object({
       timeoutMs: timeoutMs.optional(),
     })
     .optional(),
+  runTokenKey: z
+    .union([z.string().min(1, 'runTokenKey must be PEM text or a non-empty path'), z.custom<object>((v) => typeof v === 'object' && v !== null, 'runTokenKey must be a KeyObject, PEM text or a file path')])
+    .optional(),
+  runTokenExpiresInMs: z.number().int().positive().max(MAX_RUN_TOKEN_TTL_MS).optional(),
   export: z
     .object({
       maxSpoolBytes: z.number().int().positive().optional(),
@@ -244,6 +259,9 @@ export function validateOptions(options: AuditorOptions): void {
     throw new AuditConfigError(
       `export.ownerStaleMs (${ownerStaleMs}) must be at least twice export.heartbeatMs (${heartbeatMs}): otherwise a live process's spool is judged stale and adopted`,
     );
+  }
+  if (options.runTokenExpiresInMs !== undefined && options.runTokenKey === undefined) {
+    throw new AuditConfigError('runTokenExpiresInMs is the lifetime of run tokens: it needs runTokenKey, the key that signs them');
   }
   if (options.exporter !== undefined && (options.protocol !== undefined || options.compression !== undefined)) {
     throw new AuditConfigError('protocol and compression configure the built-in OTLP/HTTP export: they do nothing with a custom exporter');

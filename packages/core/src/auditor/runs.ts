@@ -1,9 +1,11 @@
+import type { KeyObject } from 'node:crypto';
 import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
 import type { AuditTracer } from '../tracing/audit-tracer.js';
 import * as sc from '../contract/semconv.js';
 import { newRunId } from '../identity/ids.js';
 import { auditStorage, freezeIdentity, type AuditStore, type RunIdentity, type RunIdentityInput } from '../identity/run-context.js';
 import { checkIdentity, identityAttributes } from '../identity/identity-attributes.js';
+import { registerRunTokenSource } from '../identity/run-token-source.js';
 import type { PayloadEncoder } from '../payload/payload-encoder.js';
 import { describeError } from '../payload/safe-json.js';
 import { errorType, recordException } from '../call/exception.js';
@@ -20,6 +22,8 @@ export class RunSpans {
     /** Whether runs get a span at all (`runSpans` option). */
     private readonly enabled: boolean,
     private readonly recordFailed: (err: unknown) => void,
+    /** The `runTokenKey` option, loaded: runs get a run token (minted when first asked for). */
+    private readonly runTokens?: { readonly key: KeyObject; readonly ttlMs: number },
   ) {}
 
   /** Identity attributes of a run, computed (and masked) once per run. */
@@ -37,6 +41,7 @@ export class RunSpans {
     checkIdentity(identity);
     const outer = auditStorage.getStore();
     const run = freezeIdentity(identity, identity.runId ?? newRunId(), outer?.run?.runId);
+    if (this.runTokens !== undefined) registerRunTokenSource(run, this.runTokens.key, this.runTokens.ttlMs);
     if (!this.enabled || closing) {
       const store: AuditStore = { run, runSpan: undefined, runContext: undefined, call: undefined };
       return auditStorage.run(store, async (): Promise<Awaited<R>> => await fn());
