@@ -1,5 +1,5 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { AuditConfigError, currentCall, type AuditedFunction, type Auditor, type CallMeta } from '@tooltrail/core';
+import { AuditConfigError, currentCall, currentRunToken, RUN_TOKEN_META_KEY, type AuditedFunction, type Auditor, type CallMeta } from '@tooltrail/core';
 import { isDenial, isRefusal, refusalHandling, withAdapterAudit } from '@tooltrail/core/adapter';
 import { clientOptions, type AuditMcpClientOptions, type McpCallToolParams, type McpSpanAttributes } from './options.js';
 import { deniedResult, invalidResult, ToolErrorResult, type McpCallToolResult } from './results.js';
@@ -10,6 +10,11 @@ type ToolArguments = McpCallToolParams['arguments'];
 
 /** The `params._meta` key a caller may put its tool call id under; it is not sent to the server. */
 export const CALL_ID_META_KEY = 'tooltrail/callId';
+/**
+ * The `params._meta` key the run token goes under (docs/gateway.md): sent with every call made in a
+ * run whose auditor has a `runTokenKey`, so a tooltrail gateway can check who opened the run.
+ */
+export { RUN_TOKEN_META_KEY };
 
 export const ATTR_MCP_METHOD_NAME = 'mcp.method.name';
 export const ATTR_MCP_SESSION_ID = 'mcp.session.id';
@@ -29,7 +34,7 @@ interface CallContext {
 /**
  * The audited body: sends the `tools/call` request with the arguments that passed validation and
  * policy, and the attempt span's trace context in `params._meta` (each attempt is one request,
- * so the server's span hangs under the attempt that made it).
+ * so the server's span hangs under the attempt that made it), and the run token when there is one.
  */
 async function callMcpTool(this: CallContext, args: ToolArguments): Promise<McpCallToolResult> {
   const { arguments: _proposed, _meta, ...rest } = this.params;
@@ -37,6 +42,9 @@ async function callMcpTool(this: CallContext, args: ToolArguments): Promise<McpC
   delete meta[CALL_ID_META_KEY];
   const call = currentCall();
   if (call !== undefined) meta.traceparent = call.traceparent;
+  // The run's own token, when its auditor can mint one; otherwise whatever the caller put there.
+  const runToken = currentRunToken();
+  if (runToken !== undefined) meta[RUN_TOKEN_META_KEY] = runToken;
   const request: McpCallToolParams = { ...rest, _meta: meta };
   if (args !== undefined) request.arguments = args;
   const result = await this.target.callTool(request, this.resultSchema, this.options);
