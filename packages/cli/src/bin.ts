@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { CHECK_USAGE, check } from './commands/check.js';
 import { COLLECT_USAGE, collect } from './commands/collect.js';
+import { GATEWAY_USAGE, gateway } from './commands/gateway.js';
 import { UsageError, type Io } from './commands/io.js';
 import { KEYGEN_USAGE, keygen } from './commands/keygen.js';
 import { POLICY_USAGE, policy } from './commands/policy.js';
@@ -25,6 +26,8 @@ Commands:
   policy      policy test: replay a trail's calls against a candidate policy file (what it
               decides differently, what it cannot decide from masked values); policy check
               validates a file
+  gateway     an MCP gateway that records every tools/call outside the agent's process
+              (needs @tooltrail/gateway)
 
 Options:
   -h, --help      show this help (tooltrail <command> --help for a command's options)
@@ -57,6 +60,7 @@ async function main(argv: string[]): Promise<number> {
     check: { run: check, usage: CHECK_USAGE },
     report: { run: report, usage: REPORT_USAGE },
     policy: { run: policy, usage: POLICY_USAGE },
+    gateway: { run: gateway, usage: GATEWAY_USAGE },
   };
   const cmd = Object.hasOwn(commands, command) ? commands[command] : undefined;
   if (!cmd) {

@@ -1,0 +1,102 @@
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { AuditConfigError, createAuditor, type Auditor, type AuditorOptions } from '@tooltrail/core';
+import { ToolCallAudit } from './audit/tool-calls.js';
+import { loadGatewayConfig } from './config/load.js';
+import type { GatewayConfig } from './config/schema.js';
+import type { GatewayContext } from './proxy/context.js';
+import { listenHttp } from './proxy/http-listener.js';
+import { approvalHandlerFrom, loadRunTokenKeys, loadTokenLookup, ToolPins } from './proxy/parts.js';
+import { Session } from './proxy/session.js';
+
+declare const __TOOLTRAIL_VERSION__: string | undefined;
+export const GATEWAY_VERSION: string = typeof __TOOLTRAIL_VERSION__ === 'string' ? __TOOLTRAIL_VERSION__ : '0.1.0';
+
+export interface GatewayOptions {
+  /** Agent side of stdio mode (default process.stdin / process.stdout). */
+  stdin?: NodeJS.ReadableStream & { on: NodeJS.ReadableStream['on'] };
+  stdout?: NodeJS.WritableStream;
+  /** Where warnings go (default stderr; never stdout, which is the agent's channel in stdio mode). */
+  warn?: (message: string) => void;
+  /** Replaces the auditor built from the config's `audit` (tests). */
+  auditor?: Auditor;
+}
+
+export interface Gateway {
+  readonly mode: 'stdio' | 'http';
+  /** The agents' endpoint in HTTP mode. */
+  readonly url: string | undefined;
+  readonly auditor: Auditor;
+  /** Resolves when the gateway stopped (stdio: the agent closed stdin). */
+  readonly done: Promise<void>;
+  /** Ends every connection and run, then flushes and shuts the auditor down. */
+  close(): Promise<void>;
+}
+
+/** The auditor options the config's `audit`, `policyFile` and `approval` name. */
+export function auditorOptions(config: GatewayConfig): AuditorOptions {
+  const a = config.audit ?? {};
+  const headers: Record<string, string> = { ...a.headers };
+  if (a.token !== undefined) headers.authorization = `Bearer ${a.token}`;
+  const approval = config.approval !== undefined ? approvalHandlerFrom(config.approval) : undefined;
+  return {
+    serviceName: config.serviceName ?? 'tooltrail-gateway',
+    ...(a.endpoint !== undefined ? { endpoint: a.endpoint } : {}),
+    ...(Object.keys(headers).length > 0 ? { headers } : {}),
+    ...(a.spoolDir !== undefined ? { spoolDir: a.spoolDir } : {}),
+    ...(a.durability !== undefined ? { durability: a.durability } : {}),
+    ...(a.failMode !== undefined ? { failMode: a.failMode } : {}),
+    ...(a.masking !== undefined ? { masking: a.masking as AuditorOptions['masking'] } : {}),
+    ...(a.signingKey !== undefined ? { integrity: { signingKey: a.signingKey } } : {}),
+    ...(config.policyFile !== undefined ? { policyFile: config.policyFile } : {}),
+    ...(config.approval !== undefined ? { approval: { ...(approval ? { handler: approval } : {}), ...(config.approval.timeoutMs ? { timeoutMs: config.approval.timeoutMs } : {}) } } : {}),
+  };
+}
+
+/** Starts a gateway: HTTP when the config has `listen.http`, else stdio on the given streams. */
+export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
+  const warn = options.warn ?? ((m: string) => void process.stderr.write(`${m}\n`));
+  const auditor = options.auditor ?? createAuditor({ ...auditorOptions(config), logger: { warn } });
+  const ctx: GatewayContext = {
+    config,
+    audit: new ToolCallAudit(auditor),
+    pins: new ToolPins({ ...(config.pins?.file !== undefined ? { file: config.pins.file } : {}), onChange: config.pins?.onChange ?? 'deny' }, () => undefined),
+    policy: undefined,
+    runKeys: loadRunTokenKeys(config.runTokens),
+    version: GATEWAY_VERSION,
+    warn,
+  };
+  let stopped!: () => void;
+  const done = new Promise<void>((r) => (stopped = r));
+  let closing: Promise<void> | undefined;
+  const finish = async (closeConnections: () => Promise<void>): Promise<void> => {
+    await closeConnections();
+    if (options.auditor === undefined) await auditor.shutdown();
+    stopped();
+  };
+
+  if (config.listen?.http !== undefined) {
+    const listener = await listenHttp(ctx, loadTokenLookup(config.listen.http.tokensFile));
+    const close = () => (closing ??= finish(() => listener.close()));
+    return { mode: 'http', url: listener.url, auditor, done, close };
+  }
+  const stdin = (options.stdin ?? process.stdin) as NodeJS.ReadStream;
+  const stdout = (options.stdout ?? process.stdout) as NodeJS.WriteStream;
+  const principal = config.servers[0]?.principal;
+  if (principal === undefined) throw new AuditConfigError('stdio mode needs servers[].principal');
+  const agent = config.servers[0]?.agent;
+  const session = new Session(ctx, { principal, ...(agent ? { agent } : {}), actForOthers: false, transport: 'stdio' }, new StdioServerTransport(stdin, stdout));
+  const close = () => (closing ??= finish(() => session.close()));
+  session.onclose = () => void close();
+  // The SDK's stdio transport does not notice the agent going away: the end of stdin is that.
+  stdin.once('end', () => void close());
+  stdin.once('close', () => void close());
+  await session.start();
+  return { mode: 'stdio', url: undefined, auditor, done, close };
+}
+
+/** `tooltrail gateway --config <file>`: runs until SIGTERM/SIGINT (or, in stdio mode, the end of stdin). */
+export async function runGateway(configFile: string, options: GatewayOptions & { ready?: (gateway: Gateway) => void } = {}): Promise<Gateway> {
+  const gateway = await startGateway(loadGatewayConfig(configFile), options);
+  options.ready?.(gateway);
+  return gateway;
+}

@@ -1,0 +1,17 @@
+export { startGateway, runGateway, auditorOptions, GATEWAY_VERSION } from './gateway.js';
+export type { Gateway, GatewayOptions } from './gateway.js';
+export { loadGatewayConfig, parseGatewayConfig } from './config/load.js';
+export { gatewayConfigSchema } from './config/schema.js';
+export type { GatewayConfig, ServerConfig } from './config/schema.js';
+export {
+  CALL_ID_META_KEY,
+  RUN_TOKEN_META_KEY,
+  ATTR_MCP_METHOD_NAME,
+  ATTR_MCP_SESSION_ID,
+  ATTR_MCP_PROTOCOL_VERSION,
+  ATTR_JSONRPC_REQUEST_ID,
+  ATTR_NETWORK_TRANSPORT,
+  ATTR_MCP_SERVER_NAME,
+} from './audit/tool-calls.js';
+export { TOOL_ERROR, REFUSAL_META_KEY, ToolErrorResult } from './audit/results.js';
+export { NAME_SEPARATOR } from './proxy/relay.js';

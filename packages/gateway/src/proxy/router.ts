@@ -1,0 +1,162 @@
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import type { CallToolResult, JSONRPCRequest, Notification, Request, Result, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
+import { invalidParams, methodNotFound, PassThroughResult, relayed, exposedName, splitName } from './relay.js';
+import type { GatewayContext } from './context.js';
+import { visibleTools, type ToolDefinitionLike } from './parts.js';
+import type { Upstream } from './upstream.js';
+
+export type AgentExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+type ListKind = 'tools' | 'prompts' | 'resources' | 'resourceTemplates';
+const LISTS: Record<string, { kind: ListKind; capability: 'tools' | 'prompts' | 'resources' }> = {
+  'tools/list': { kind: 'tools', capability: 'tools' },
+  'prompts/list': { kind: 'prompts', capability: 'prompts' },
+  'resources/list': { kind: 'resources', capability: 'resources' },
+  'resources/templates/list': { kind: 'resourceTemplates', capability: 'resources' },
+};
+const MAX_PAGES = 1000;
+
+type Item = Record<string, unknown>;
+
+/**
+ * Where each agent request goes: lists are merged from every upstream (names prefixed with the
+ * server's name when there is more than one), named requests go to the server that owns the
+ * name, anything else goes to the only server, or is answered "method not found".
+ */
+export class Router {
+  readonly prefixed: boolean;
+  private readonly names: string[];
+  /** Resource URIs by the upstream that listed them. */
+  private readonly uris = new Map<string, Upstream>();
+  /** The last definition each upstream listed for a tool, by exposed name. */
+  readonly tools = new Map<string, ToolDefinitionLike>();
+
+  constructor(
+    private readonly ctx: GatewayContext,
+    readonly upstreams: readonly Upstream[],
+  ) {
+    this.prefixed = upstreams.length > 1;
+    this.names = upstreams.map((u) => u.name);
+  }
+
+  upstream(name: string): Upstream | undefined {
+    return this.upstreams.find((u) => u.name === name);
+  }
+
+  /** The upstream and its own name for an exposed tool or prompt name. */
+  target(exposed: string): { up: Upstream; name: string } | undefined {
+    const t = splitName(exposed, this.names, this.prefixed);
+    const up = t === undefined ? undefined : this.upstream(t.server);
+    return up === undefined ? undefined : { up, name: t!.name };
+  }
+
+  /** Sends one request to one upstream, relaying progress to the agent and its cancellation to the server. */
+  async forward(up: Upstream, request: Request, extra: AgentExtra): Promise<Result> {
+    if (!up.alive) throw relayed(new Error(`upstream server "${up.name}" is not connected`));
+    const token = extra._meta?.progressToken;
+    // Progress goes out in order, and all of it before the answer: after it the agent drops it.
+    let progress: Promise<void> = Promise.resolve();
+    try {
+      const result = await up.client.request(request as never, PassThroughResult, {
+        signal: extra.signal,
+        timeout: up.config.requestTimeoutMs ?? 60_000,
+        ...(token !== undefined
+          ? {
+              resetTimeoutOnProgress: true,
+              onprogress: (p: { progress: number; total?: number; message?: string }) => {
+                progress = progress.then(() => extra.sendNotification({ method: 'notifications/progress', params: { ...p, progressToken: token } })).catch(() => undefined);
+              },
+            }
+          : {}),
+      });
+      await progress;
+      return result;
+    } catch (err) {
+      throw relayed(err);
+    }
+  }
+
+  forwardTool(up: Upstream, name: string, params: Record<string, unknown>, extra: AgentExtra): Promise<CallToolResult> {
+    return this.forward(up, { method: 'tools/call', params: { ...params, name } }, extra) as Promise<CallToolResult>;
+  }
+
+  private async listAll(up: Upstream, method: string, kind: ListKind, extra: AgentExtra): Promise<Item[]> {
+    const out: Item[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const result = (await this.forward(up, { method, params: cursor !== undefined ? { cursor } : {} }, extra)) as Record<string, unknown>;
+      const items = result[kind];
+      if (Array.isArray(items)) out.push(...(items as Item[]));
+      cursor = typeof result.nextCursor === 'string' && result.nextCursor !== '' ? result.nextCursor : undefined;
+      if (cursor === undefined) break;
+    }
+    return out;
+  }
+
+  private async list(method: string, extra: AgentExtra): Promise<Result> {
+    const { kind, capability } = LISTS[method]!;
+    const ups = this.upstreams.filter((u) => u.alive && u.capabilities[capability] !== undefined);
+    const lists = await Promise.all(ups.map((u) => this.listAll(u, method, kind, extra)));
+    const out: Item[] = [];
+    ups.forEach((up, i) => {
+      let items = lists[i]!;
+      if (kind === 'tools') {
+        for (const t of items) this.tools.set(exposedName(up.name, String(t.name), this.prefixed), t as unknown as ToolDefinitionLike);
+        items = visibleTools(items as unknown as ToolDefinitionLike[], up.name, this.ctx.policy, this.ctx.pins) as unknown as Item[];
+      }
+      if (kind === 'resources') for (const r of items) if (typeof r.uri === 'string') this.uris.set(r.uri, up);
+      if (kind === 'tools' || kind === 'prompts') items = items.map((t) => ({ ...t, name: exposedName(up.name, String(t.name), this.prefixed) }));
+      out.push(...items);
+    });
+    return { [kind]: out };
+  }
+
+  /** The upstream serving a resource URI: the one that listed it, else the only one with resources. */
+  private resourceOwner(uri: unknown): Upstream {
+    const listed = typeof uri === 'string' ? this.uris.get(uri) : undefined;
+    if (listed !== undefined) return listed;
+    const withResources = this.upstreams.filter((u) => u.capabilities.resources !== undefined);
+    if (withResources.length === 1) return withResources[0]!;
+    throw invalidParams(`no server is known to serve resource ${JSON.stringify(uri)}: list resources first`);
+  }
+
+  /** Every agent request but `tools/call`, `initialize` and `ping` (the SDK answers those two). */
+  async request(request: JSONRPCRequest, extra: AgentExtra): Promise<Result> {
+    const { method } = request;
+    const params = (request.params ?? {}) as Record<string, unknown>;
+    if (Object.hasOwn(LISTS, method)) return this.list(method, extra);
+    switch (method) {
+      case 'prompts/get': {
+        const t = this.target(String(params.name));
+        if (t === undefined) throw invalidParams(`Unknown prompt: ${String(params.name)}`);
+        return this.forward(t.up, { method, params: { ...params, name: t.name } }, extra);
+      }
+      case 'resources/read':
+      case 'resources/subscribe':
+      case 'resources/unsubscribe':
+        return this.forward(this.resourceOwner(params.uri), { method, params }, extra);
+      case 'completion/complete': {
+        const ref = (params.ref ?? {}) as Record<string, unknown>;
+        if (ref.type === 'ref/prompt') {
+          const t = this.target(String(ref.name));
+          if (t === undefined) throw invalidParams(`Unknown prompt: ${String(ref.name)}`);
+          return this.forward(t.up, { method, params: { ...params, ref: { ...ref, name: t.name } } }, extra);
+        }
+        return this.forward(this.resourceOwner(ref.uri), { method, params }, extra);
+      }
+      case 'logging/setLevel': {
+        const ups = this.upstreams.filter((u) => u.alive && u.capabilities.logging !== undefined);
+        await Promise.all(ups.map((u) => this.forward(u, { method, params }, extra)));
+        return {};
+      }
+      default:
+        if (this.upstreams.length === 1) return this.forward(this.upstreams[0]!, { method, params }, extra);
+        throw methodNotFound(method);
+    }
+  }
+
+  /** Agent notifications (roots changed, ...) go to every upstream. */
+  async notify(notification: Notification): Promise<void> {
+    await Promise.all(this.upstreams.filter((u) => u.alive).map((u) => u.client.notification(notification as never).catch(() => undefined)));
+  }
+}
