@@ -5,7 +5,9 @@ import { loadGatewayConfig } from './config/load.js';
 import type { GatewayConfig } from './config/schema.js';
 import type { GatewayContext } from './proxy/context.js';
 import { listenHttp } from './proxy/http-listener.js';
-import { approvalHandlerFrom, loadRunTokenKeys, loadTokenLookup, ToolPins } from './proxy/parts.js';
+import { loadFilePolicy, type FilePolicy } from '@tooltrail/core/policy';
+import { ensureContextManager } from './audit/trace-context.js';
+import { approvalHandlerFrom, loadRunTokenKeys, loadTokenLookup, stdioIdentity, ToolPins } from './proxy/parts.js';
 import { Session } from './proxy/session.js';
 
 declare const __TOOLTRAIL_VERSION__: string | undefined;
@@ -55,36 +57,44 @@ export function auditorOptions(config: GatewayConfig): AuditorOptions {
 /** Starts a gateway: HTTP when the config has `listen.http`, else stdio on the given streams. */
 export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const warn = options.warn ?? ((m: string) => void process.stderr.write(`${m}\n`));
-  const auditor = options.auditor ?? createAuditor({ ...auditorOptions(config), logger: { warn } });
-  const ctx: GatewayContext = {
-    config,
-    audit: new ToolCallAudit(auditor),
-    pins: new ToolPins({ ...(config.pins?.file !== undefined ? { file: config.pins.file } : {}), onChange: config.pins?.onChange ?? 'deny' }, () => undefined),
-    policy: undefined,
-    runKeys: loadRunTokenKeys(config.runTokens),
-    version: GATEWAY_VERSION,
-    warn,
-  };
+  // The agent's trace context becomes the parent of a call's span only where context.with works.
+  ensureContextManager();
+  // Everything that can fail on a bad file first: nothing is left open behind an AuditConfigError.
+  const runKeys = loadRunTokenKeys(config.runTokens);
+  const tokens = config.listen?.http !== undefined ? loadTokenLookup(config.listen.http.tokensFile) : undefined;
+  const pins = new ToolPins({ ...(config.pins?.file !== undefined ? { file: config.pins.file } : {}), onChange: config.pins?.onChange ?? 'deny' }, (change) =>
+    warn(`tooltrail gateway: tool "${change.tool}" of server "${change.server}" changed since it was pinned (${change.oldHash} -> ${change.newHash}); calls to it are denied until the pin is updated`),
+  );
+  // The auditor decides every call with its own copy (createAuditor's policyFile); this one filters tools/list.
+  const policy: FilePolicy | undefined = config.policyFile !== undefined ? loadFilePolicy({ path: config.policyFile, watch: true }, { logger: { warn } }) : undefined;
+  let auditor: Auditor;
+  try {
+    auditor = options.auditor ?? createAuditor({ ...auditorOptions(config), logger: { warn } });
+  } catch (err) {
+    policy?.close();
+    throw err;
+  }
+  const ctx: GatewayContext = { config, audit: new ToolCallAudit(auditor), pins, policy, runKeys, version: GATEWAY_VERSION, warn };
   let stopped!: () => void;
   const done = new Promise<void>((r) => (stopped = r));
   let closing: Promise<void> | undefined;
   const finish = async (closeConnections: () => Promise<void>): Promise<void> => {
     await closeConnections();
+    policy?.close();
     if (options.auditor === undefined) await auditor.shutdown();
     stopped();
   };
 
   if (config.listen?.http !== undefined) {
-    const listener = await listenHttp(ctx, loadTokenLookup(config.listen.http.tokensFile));
+    const listener = await listenHttp(ctx, tokens!);
     const close = () => (closing ??= finish(() => listener.close()));
     return { mode: 'http', url: listener.url, auditor, done, close };
   }
   const stdin = (options.stdin ?? process.stdin) as NodeJS.ReadStream;
   const stdout = (options.stdout ?? process.stdout) as NodeJS.WriteStream;
-  const principal = config.servers[0]?.principal;
-  if (principal === undefined) throw new AuditConfigError('stdio mode needs servers[].principal');
-  const agent = config.servers[0]?.agent;
-  const session = new Session(ctx, { principal, ...(agent ? { agent } : {}), actForOthers: false, transport: 'stdio' }, new StdioServerTransport(stdin, stdout));
+  const entry = config.servers[0];
+  if (entry?.principal === undefined) throw new AuditConfigError('stdio mode needs servers[].principal');
+  const session = new Session(ctx, stdioIdentity({ principal: entry.principal, ...(entry.agent ? { agent: entry.agent } : {}) }), new StdioServerTransport(stdin, stdout));
   const close = () => (closing ??= finish(() => session.close()));
   session.onclose = () => void close();
   // The SDK's stdio transport does not notice the agent going away: the end of stdin is that.

@@ -85,6 +85,11 @@ export class ToolCallAudit {
     }
   }
 
+  /** The audited forwarder of a tool, as a recorder of refusals (pinChangeRecord). */
+  recorder(tool: string): Pick<AuditedFunction<typeof forwardToolCall>, 'recordRefused'> {
+    return this.wrapperFor(tool);
+  }
+
   /** Records a call the gateway refused itself (not by policy): no body ran. */
   refuse(tool: string, params: CallParams, attributes: McpAttributes, reason: string, by: string): string {
     const refused = this.wrapperFor(tool).recordRefused({ args: params.arguments, callId: callIdOf(params), reason, kind: 'denied', by, attributes });

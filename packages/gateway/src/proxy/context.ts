@@ -1,5 +1,6 @@
 import type { GatewayConfig } from '../config/schema.js';
 import type { ToolCallAudit } from '../audit/tool-calls.js';
+import type { FilePolicy } from '@tooltrail/core/policy';
 import type { RunTokenKeys, ToolPins } from './parts.js';
 
 /** What every connection of one gateway shares. */
@@ -7,8 +8,8 @@ export interface GatewayContext {
   readonly config: GatewayConfig;
   readonly audit: ToolCallAudit;
   readonly pins: ToolPins;
-  /** The boundary policy for tools/list filtering (part C); undefined without a policy file. */
-  readonly policy: unknown;
+  /** The policy file, for tools/list filtering (the auditor decides every call with its own copy); undefined without one. */
+  readonly policy: FilePolicy | undefined;
   readonly runKeys: RunTokenKeys | undefined;
   readonly version: string;
   readonly warn: (message: string) => void;

@@ -1,5 +1,5 @@
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import type { CallToolResult, JSONRPCRequest, Notification, Request, Result, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, JSONRPCRequest, Tool, Notification, Request, Result, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import { invalidParams, methodNotFound, PassThroughResult, relayed, exposedName, splitName } from './relay.js';
 import type { GatewayContext } from './context.js';
 import { visibleTools, type ToolDefinitionLike } from './parts.js';
@@ -48,6 +48,20 @@ export class Router {
     const t = splitName(exposed, this.names, this.prefixed);
     const up = t === undefined ? undefined : this.upstream(t.server);
     return up === undefined ? undefined : { up, name: t!.name };
+  }
+
+  /**
+   * The definition the server lists for an exposed tool name: the one of the last tools/list,
+   * else the server is asked now (a call made without listing first is still checked against its pin).
+   */
+  async definition(exposed: string, extra: AgentExtra): Promise<ToolDefinitionLike | undefined> {
+    const known = this.tools.get(exposed);
+    if (known !== undefined) return known;
+    const t = this.target(exposed);
+    if (t === undefined || !t.up.alive || t.up.capabilities.tools === undefined) return undefined;
+    const items = await this.listAll(t.up, 'tools/list', 'tools', extra);
+    for (const item of items) this.tools.set(exposedName(t.up.name, String(item.name), this.prefixed), item as unknown as ToolDefinitionLike);
+    return this.tools.get(exposed);
   }
 
   /** Sends one request to one upstream, relaying progress to the agent and its cancellation to the server. */
@@ -102,7 +116,10 @@ export class Router {
       let items = lists[i]!;
       if (kind === 'tools') {
         for (const t of items) this.tools.set(exposedName(up.name, String(t.name), this.prefixed), t as unknown as ToolDefinitionLike);
-        items = visibleTools(items as unknown as ToolDefinitionLike[], up.name, this.ctx.policy, this.ctx.pins) as unknown as Item[];
+        // The policy sees a tool under the name its calls are recorded (and decided) under.
+        items = visibleTools(items as unknown as Tool[], up.name, this.ctx.policy, this.ctx.pins, {
+          policyName: (tool, server) => exposedName(server, tool.name, this.prefixed),
+        }) as unknown as Item[];
       }
       if (kind === 'resources') for (const r of items) if (typeof r.uri === 'string') this.uris.set(r.uri, up);
       if (kind === 'tools' || kind === 'prompts') items = items.map((t) => ({ ...t, name: exposedName(up.name, String(t.name), this.prefixed) }));

@@ -10,13 +10,16 @@ import {
   ATTR_MCP_SERVER_NAME,
   ATTR_MCP_SESSION_ID,
   ATTR_NETWORK_TRANSPORT,
+  callIdOf,
   type CallParams,
   type McpAttributes,
 } from '../audit/tool-calls.js';
 import { gatewayDeniedResult } from '../audit/results.js';
 import type { GatewayContext } from './context.js';
 import { HeldTransport } from './held-transport.js';
-import { runIdentityFor, type ConnectionIdentity } from './parts.js';
+import { context } from '@opentelemetry/api';
+import { agentContext } from '../audit/trace-context.js';
+import { pinChangeReason, pinChangeRecord, runIdentityFor, type ConnectionIdentity } from './parts.js';
 import { invalidParams, mergeCapabilities, PassThroughResult, relayed, serverInfoFor } from './relay.js';
 import { Router, type AgentExtra } from './router.js';
 import { connectAll, type Upstream, type UpstreamEvents } from './upstream.js';
@@ -122,28 +125,34 @@ export class Session {
     const target = router.target(exposed);
     const attrs = this.attributes(target?.up, target?.up.name ?? '', extra);
     const { config, audit, runKeys } = this.ctx;
-    const who = runIdentityFor(this.identity, params._meta as Record<string, unknown> | undefined, runKeys, config.runTokens?.require === true);
+    const meta = params._meta as Record<string, unknown> | undefined;
+    const who = runIdentityFor(this.identity, meta, runKeys, config.runTokens?.require === true);
     const connectionRun = { principal: this.identity.principal, ...(this.identity.agent ? { agent: this.identity.agent } : {}), runId: this.connectionRunId };
+    // Inside the run, the agent's span (params._meta.traceparent) is the call's parent: one trace on both sides.
+    const underAgent = <T>(fn: () => T): T => context.with(agentContext(meta), fn);
     if (!who.ok) {
-      const callId = await this.runs.within(CONNECTION_RUN, connectionRun, async () => audit.refuse(exposed, params, attrs, who.reason, 'tooltrail-gateway.run-token'));
+      const callId = await this.runs.within(CONNECTION_RUN, connectionRun, async () => underAgent(() => audit.refuse(exposed, params, attrs, who.reason, 'tooltrail-gateway.run-token')));
       return gatewayDeniedResult(exposed, callId, 'tooltrail.gateway.run-token', who.reason);
     }
     const claimed = who.run.runId !== undefined && who.claim === 'verified';
     const run = claimed ? who.run : { ...connectionRun, ...(who.run.attributes ? { attributes: who.run.attributes } : {}) };
     const key = claimed ? `run:${who.run.runId}` : CONNECTION_RUN;
     const callAttrs = { ...attrs, ...who.attributes };
-    return this.runs.within(key, run, async () => {
-      const def = router.tools.get(exposed);
-      if (target !== undefined && def !== undefined && config.pins?.onChange !== undefined && this.ctx.pins.check(target.up.name, def) === 'changed') {
-        const reason = `the definition of tool "${exposed}" changed since it was pinned; it stays denied until the pin is updated`;
-        const callId = audit.refuse(exposed, params, callAttrs, reason, 'tooltrail-gateway.pins');
-        return gatewayDeniedResult(exposed, callId, 'tooltrail.gateway.pin', reason);
-      }
-      return audit.call(exposed, params, callAttrs, (forwarded) => {
-        if (target === undefined) throw invalidParams(`Unknown tool: ${exposed}`);
-        return router.forwardTool(target.up, target.name, forwarded, extra);
-      });
-    });
+    // Before the call is decided: a tool whose definition changed since it was pinned is not called.
+    const def = target !== undefined ? await router.definition(exposed, extra).catch(() => undefined) : undefined;
+    const changed = target !== undefined && def !== undefined && this.ctx.pins.check(target.up.name, def) === 'changed' ? this.ctx.pins.changeOf(target.up.name, def.name) : undefined;
+    return this.runs.within(key, run, async () =>
+      underAgent(() => {
+        if (changed !== undefined) {
+          const refused = pinChangeRecord(audit.recorder(exposed), changed, { callId: callIdOf(params), args: params.arguments, attributes: callAttrs });
+          return gatewayDeniedResult(exposed, refused.callId, 'tooltrail.gateway.pin', pinChangeReason(changed));
+        }
+        return audit.call(exposed, params, callAttrs, (forwarded) => {
+          if (target === undefined) throw invalidParams(`Unknown tool: ${exposed}`);
+          return router.forwardTool(target.up, target.name, forwarded, extra);
+        });
+      }),
+    );
   }
 
   /** Ends the runs (their records are written), closes the upstreams and the agent side. */
