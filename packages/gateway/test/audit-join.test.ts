@@ -61,6 +61,8 @@ describe('the agent (@tooltrail/mcp) and the gateway, one call', () => {
     expect(theirs).toBeDefined();
     expect(theirs.traceId).toBe(mine.traceId);
     expect(theirs.parentSpanId).toBe(mine.spanId);
+    // One call, both views: the agent's record (proposed) and the gateway's (executed at the boundary).
+    expect(theirs.attributes['gen_ai.tool.call.id']).toBe(mine.attributes['gen_ai.tool.call.id']);
     expect(theirs.attributes).toMatchObject({ 'tooltrail.run.claim': 'verified', 'tooltrail.run.id': 'agent-run-1', 'tooltrail.outcome': 'ok' });
     expect(mine.attributes['tooltrail.run.id']).toBe('agent-run-1');
     const v = verifyDir(collector.dir);

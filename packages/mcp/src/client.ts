@@ -8,7 +8,10 @@ type ResultSchema = Parameters<Client['callTool']>[1];
 type McpRequestOptions = Parameters<Client['callTool']>[2];
 type ToolArguments = McpCallToolParams['arguments'];
 
-/** The `params._meta` key a caller may put its tool call id under; it is not sent to the server. */
+/**
+ * The `params._meta` key a caller may put its tool call id under. The request sent carries the
+ * call id as recorded under the same key (a tooltrail gateway records the call under it too).
+ */
 export const CALL_ID_META_KEY = 'tooltrail/callId';
 /**
  * The `params._meta` key the run token goes under (docs/gateway.md): sent with every call made in a
@@ -41,7 +44,11 @@ async function callMcpTool(this: CallContext, args: ToolArguments): Promise<McpC
   const meta: Record<string, unknown> = { ..._meta };
   delete meta[CALL_ID_META_KEY];
   const call = currentCall();
-  if (call !== undefined) meta.traceparent = call.traceparent;
+  if (call !== undefined) {
+    meta.traceparent = call.traceparent;
+    // The call id as recorded here, so a gateway on the path records the call under the same id.
+    meta[CALL_ID_META_KEY] = call.callId;
+  }
   // The run's own token, when its auditor can mint one; otherwise whatever the caller put there.
   const runToken = currentRunToken();
   if (runToken !== undefined) meta[RUN_TOKEN_META_KEY] = runToken;

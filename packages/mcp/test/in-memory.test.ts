@@ -91,8 +91,9 @@ describe('auditMcpClient over the in-memory transport', () => {
     expect(String(call!.attributes['gen_ai.tool.call.id'])).toMatch(/^call_[0-9a-f]{24}$/);
     expect(JSON.parse(String(call!.attributes['gen_ai.tool.call.result']))).toMatchObject({ structuredContent: { tool: 'get_order' } });
     expect(attemptsOf(spans, call!)).toEqual([]);
-    // The caller's own _meta goes through; the call span (one attempt: no attempt span) becomes the server's remote parent.
-    expect(received[0]!.meta).toEqual({ progressToken: 7, traceparent: traceparentOf(call!) });
+    // The caller's own _meta goes through; the call span (one attempt: no attempt span) becomes the server's remote parent,
+    // and the call id as recorded goes along, so a gateway on the path records the call under it.
+    expect(received[0]!.meta).toEqual({ progressToken: 7, traceparent: traceparentOf(call!), 'tooltrail/callId': call!.attributes['gen_ai.tool.call.id'] });
   });
 
   it('records the MCP attributes on the execute_tool span, denied calls included', async (ctx) => {
@@ -216,7 +217,7 @@ describe('auditMcpClient over the in-memory transport', () => {
     expect(call!.attributes).toMatchObject({ 'tooltrail.outcome': 'invalid', 'error.type': 'tooltrail.invalid_arguments', 'tooltrail.attempts': 0 });
   });
 
-  it("takes the caller's call id from params._meta, keeps it off the wire, and counts a reused id as the next attempt", async () => {
+  it("takes the caller's call id from params._meta, sends it on as recorded, and counts a reused id as the next attempt", async () => {
     setup();
     const { client } = await connect();
     const call = { name: 'get_order', arguments: { id: 'A-1' }, _meta: { [CALL_ID_META_KEY]: 'toolu_01' } };
@@ -224,7 +225,8 @@ describe('auditMcpClient over the in-memory transport', () => {
       await client.callTool(call);
       await client.callTool(call);
     });
-    expect(received.map((r) => Object.keys(r.meta ?? {}))).toEqual([['traceparent'], ['traceparent']]);
+    expect(received.map((r) => r.meta?.['tooltrail/callId'])).toEqual(['toolu_01', 'toolu_01']);
+    expect(received.map((r) => Object.keys(r.meta ?? {}).sort())).toEqual([['tooltrail/callId', 'traceparent'], ['tooltrail/callId', 'traceparent']]);
     const spans = await h.spans();
     const calls = await h.calls();
     expect(calls.map((c) => c.attributes['gen_ai.tool.call.id'])).toEqual(['toolu_01', 'toolu_01']);

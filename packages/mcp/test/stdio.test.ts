@@ -48,7 +48,7 @@ describe('auditMcpClient with a real MCP server in a child process over stdio', 
     const echoed = JSON.parse((result!.content as Array<{ text: string }>)[0]!.text) as { args: unknown; meta: Record<string, unknown> };
     expect(echoed.args).toEqual({ text: 'hello', count: 2 });
     expect(attempts).toEqual([]); // one attempt: the call span is the server's parent
-    expect(echoed.meta).toEqual({ traceparent: traceparentOf(span) });
+    expect(echoed.meta).toEqual({ traceparent: traceparentOf(span), 'tooltrail/callId': span.attributes['gen_ai.tool.call.id'] });
     expect(span.attributes).toMatchObject({ 'tooltrail.outcome': 'ok', 'gen_ai.tool.call.arguments': '{"text":"hello","count":2}' });
     if (callAttributes) {
       expect(span.attributes).toMatchObject({
