@@ -70,3 +70,18 @@ describe('hostile13: paths', () => {
       expect(kind(jail, { path }, 'read_file')).toBe('allow');
   });
 });
+
+describe('hostile13: amounts written as people write them', () => {
+  // A rule on facts.numbers guarded by has(): a string the facts did not read as a number let
+  // the call through. Currency signs and codes, thousands separators and full-width digits are
+  // amounts; ambiguous forms stay strings (and then `has()` is false: write such rules on args).
+  const big = policy("has(facts.numbers.amount) ? facts.numbers.amount > 1000.0 : false", 'transfer');
+  it('denies an amount over the limit in every written form', () => {
+    for (const amount of [5000, '5000', '$5,000', '5,000.50', 'EUR 5000', '5000 EUR', '£5 000', '\uff15\uff10\uff10\uff10', '€5_000', '+5000', '5e3']) {
+      expect(kind(big, { amount }, 'transfer'), JSON.stringify(amount)).toBe('deny');
+    }
+  });
+  it('allows small amounts, and does not read hex or ambiguous separators as numbers', () => {
+    for (const amount of [999, '$999.99', '0x10000', '1,5', '1.000,50']) expect(kind(big, { amount }, 'transfer'), JSON.stringify(amount)).toBe('allow');
+  });
+});

@@ -40,20 +40,48 @@ export function emptyReadBack(description: string): ReadBack {
 const MAX_HITS = 20;
 
 /**
- * Every place a planted secret occurs in `bytes`, as `where(lineNumber)`. Raw bytes, not parsed
- * records: a secret in a field no reader looks at is still a copy of the secret.
+ * The forms a planted secret can be stored in besides its own bytes: a copy that was only
+ * re-encoded is still a copy. Its digits alone (a card written without separators), percent-
+ * encoded, and base64 / base64url at each of the three byte alignments (the secret inside a
+ * longer encoded value), trimmed to the characters that depend on the secret alone.
+ */
+export function secretForms(value: string): { form: string; needle: string }[] {
+  const forms = new Map<string, string>([[value, 'as planted']]);
+  const digits = value.replace(/\D/g, '');
+  if (digits.length >= 12 && digits !== value) forms.set(digits, 'as its digits');
+  const pct = encodeURIComponent(value);
+  if (pct !== value) forms.set(pct, 'percent-encoded');
+  for (let pad = 0; pad < 3; pad++) {
+    const b64 = Buffer.from('\0'.repeat(pad) + value, 'utf8').toString('base64');
+    // Skip the characters that also encode the padding bytes, and the last (possibly partial) group.
+    const start = pad === 0 ? 0 : Math.ceil((pad * 4) / 3);
+    const stable = b64.slice(start, Math.floor(((pad + Buffer.byteLength(value)) * 4) / 3) - 1);
+    if (stable.length >= 12) {
+      forms.set(stable, 'base64-encoded');
+      forms.set(stable.replace(/\+/g, '-').replace(/\//g, '_'), 'base64url-encoded');
+    }
+  }
+  return [...forms].map(([needle, form]) => ({ form, needle }));
+}
+
+/**
+ * Every place a planted secret occurs in `bytes`, in any of its forms, as `where(lineNumber)`.
+ * Raw bytes, not parsed records: a secret in a field no reader looks at is still a copy of the
+ * secret.
  */
 export function findSecrets(bytes: Buffer, secrets: PlantedSecret[], where: (line: number) => string, out: SecretHit[]): void {
   for (const s of secrets) {
-    const needle = Buffer.from(s.value, 'utf8');
-    let line = 1;
-    let counted = 0; // newlines before this offset are counted in `line`
-    for (let at = bytes.indexOf(needle); at >= 0 && out.length < MAX_HITS; at = bytes.indexOf(needle, at + needle.length)) {
-      for (let nl = bytes.indexOf(10, counted); nl >= 0 && nl < at; nl = bytes.indexOf(10, nl + 1)) {
-        line++;
-        counted = nl + 1;
+    for (const { form, needle: text } of secretForms(s.value)) {
+      const needle = Buffer.from(text, 'utf8');
+      let line = 1;
+      let counted = 0; // newlines before this offset are counted in `line`
+      for (let at = bytes.indexOf(needle); at >= 0 && out.length < MAX_HITS; at = bytes.indexOf(needle, at + needle.length)) {
+        for (let nl = bytes.indexOf(10, counted); nl >= 0 && nl < at; nl = bytes.indexOf(10, nl + 1)) {
+          line++;
+          counted = nl + 1;
+        }
+        out.push({ kind: s.kind, where: form === 'as planted' ? where(line) : `${where(line)} (${form})` });
       }
-      out.push({ kind: s.kind, where: where(line) });
     }
   }
 }

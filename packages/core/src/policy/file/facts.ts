@@ -20,10 +20,28 @@ const EMPTY = new Fields(NONE_E, NONE_U, NONE_P);
 /** Argument values too deep or too many to read: the call is denied rather than half-read. */
 export class FactsLimitError extends Error {}
 
+/**
+ * A numeric string as a number: plain decimals and exponents, and the ways amounts are written
+ * (full-width digits, a currency sign or code before or after, thousands separators `5,000` /
+ * `5 000` / `5_000`, a leading `+`), so `'$5,000'` cannot slip past a rule on the amount.
+ * Hex, octal and binary literals are not numbers here (`Number('0x10')` is 16: a string rule
+ * would then disagree with a reader). Ambiguous forms (`1,5`, `1.000,50`) are not numbers.
+ */
 export function numericString(s: string): number | undefined {
-  const t = s.trim();
-  if (t.length === 0 || t.length > 64 || !NUMERIC.test(t)) return undefined;
-  const n = Number(t);
+  let t = s.normalize('NFKC').trim();
+  if (t.length === 0 || t.length > 64) return undefined;
+  if (NUMERIC.test(t)) return finite(Number(t));
+  t = t.replace(CURRENCY, '').trim();
+  if (GROUPED.test(t)) return finite(Number(t.replace(/[,_ \u00a0\u202f]/g, '')));
+  return NUMERIC.test(t) ? finite(Number(t)) : undefined;
+}
+
+// A currency sign or a three-letter code, before or after the amount.
+const CURRENCY = /^(?:[$€£¥₹]|[A-Z]{3}\s?)|(?:\s?[$€£¥₹]|\s?[A-Z]{3})$/g;
+// Digits in groups of three after the first, one kind of separator, an optional decimal part.
+const GROUPED = /^[+-]?\d{1,3}(?:([,_ \u00a0\u202f])\d{3})(?:\1\d{3})*(?:\.\d+)?$/;
+
+function finite(n: number): number | undefined {
   return Number.isFinite(n) ? n : undefined;
 }
 
