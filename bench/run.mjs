@@ -11,6 +11,7 @@ import { table } from './lib.mjs';
 const only = process.argv[2];
 const suites = { core: benchCore, masking: benchMasking, integrity: benchIntegrity, export: benchExport, pipeline: benchPipeline, collector: benchCollector };
 suites.policy = (await import('./policy.bench.mjs')).benchPolicy;
+suites.gateway = (await import('./gateway.bench.mjs')).benchGateway;
 
 console.log(`# tooltrail benchmarks\n\nnode ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), ${new Date().toISOString()}\n`);
 for (const [name, run] of Object.entries(suites)) {

@@ -1,0 +1,289 @@
+// `tooltrail gateway` (issue 14): the latency of a `tools/call` of a trivial tool through the
+// gateway against a direct connection to the same server over the same transport (stdio, and
+// Streamable HTTP), median and p99 as ratios in one run with the four variants interleaved
+// round by round; then calls per second through one gateway process with several concurrent
+// clients, against the same clients on the server directly, and the gateway's CPU per call.
+//
+// Every process is real: the MCP server is this file run with `--serve stdio|http` (an SDK
+// McpServer with one tool, `noop`), the gateway is `tooltrail gateway --config` from
+// packages/cli/dist with @tooltrail/gateway's dist, its audit export goes to a real
+// `tooltrail collect`, and the clients are the SDK's `Client`. At the end the records at the
+// collector are counted (one per call through the gateway) and `tooltrail verify` runs on them.
+import { spawn, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import { createServer } from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+
+const SELF = fileURLToPath(import.meta.url);
+const BIN = fileURLToPath(new URL('../packages/cli/dist/bin.js', import.meta.url));
+const ROUNDS = Number(process.env.BENCH_GATEWAY_ROUNDS ?? 15);
+const ITERATIONS = Number(process.env.BENCH_GATEWAY_ITERATIONS ?? 200);
+const CLIENTS = Number(process.env.BENCH_GATEWAY_CLIENTS ?? 8);
+const SECONDS = Number(process.env.BENCH_GATEWAY_SECONDS ?? 4);
+// BENCH_GATEWAY_NODE_ARGS: e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the gateways.
+const GATEWAY_NODE_ARGS = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+
+// ---- the server: one trivial tool -------------------------------------------------------------
+
+function buildServer() {
+  const server = new McpServer({ name: 'bench', version: '1.0.0' });
+  server.registerTool('noop', { description: 'answers ok', inputSchema: { n: z.number() } }, async ({ n }) => ({ content: [{ type: 'text', text: `ok ${n}` }] }));
+  return server;
+}
+
+async function serve(mode) {
+  const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
+  const { StreamableHTTPServerTransport } = await import('@modelcontextprotocol/sdk/server/streamableHttp.js');
+  const { isInitializeRequest } = await import('@modelcontextprotocol/sdk/types.js');
+  if (mode === 'stdio') return buildServer().connect(new StdioServerTransport());
+  const sessions = new Map();
+  const http = createServer(async (req, res) => {
+    const chunks = [];
+    for await (const c of req) chunks.push(c);
+    const body = chunks.length > 0 ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : undefined;
+    const sid = req.headers['mcp-session-id'];
+    let transport = typeof sid === 'string' ? sessions.get(sid) : undefined;
+    if (transport === undefined) {
+      if (!isInitializeRequest(body)) return void res.writeHead(400).end('no session');
+      transport = new StreamableHTTPServerTransport({ sessionIdGenerator: () => randomUUID(), onsessioninitialized: (id) => sessions.set(id, transport) });
+      transport.onclose = () => transport.sessionId && sessions.delete(transport.sessionId);
+      await buildServer().connect(transport);
+    }
+    await transport.handleRequest(req, res, body);
+  });
+  http.listen(0, '127.0.0.1', () => process.stdout.write(`${JSON.stringify({ port: http.address().port })}\n`));
+}
+
+// ---- processes ----------------------------------------------------------------------------------
+
+const live = new Set();
+process.on('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
+function spawnReady(args, match) {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start`)), 20_000);
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited (${code})`)));
+    readline.createInterface({ input: child.stdout }).on('line', (line) => {
+      const m = match(line);
+      if (m === undefined) return;
+      clearTimeout(timer);
+      resolve({ child, url: m });
+    });
+  });
+}
+
+function stop(child) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 20_000).unref();
+  });
+}
+
+const CLK_TCK = (() => {
+  const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
+  return Number(r.stdout?.trim()) || 100;
+})();
+
+/** User + system CPU of a process in microseconds (Linux /proc), or undefined. */
+function cpuMicros(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1e6) / CLK_TCK;
+  } catch {
+    return undefined;
+  }
+}
+
+/** execute_tool records in a `tooltrail collect` folder (JSONL, line format v2: spans only). */
+function countCalls(dir) {
+  let n = 0;
+  for (const f of fs.readdirSync(dir).filter((x) => x.endsWith('.jsonl'))) {
+    for (const line of fs.readFileSync(path.join(dir, f), 'utf8').split('\n')) {
+      if (!line.includes('execute_tool ')) continue;
+      const rec = JSON.parse(line);
+      if ((rec.v === undefined || rec.t === 'span') && rec.name?.startsWith('execute_tool ')) n++;
+    }
+  }
+  return n;
+}
+
+// ---- the suite ----------------------------------------------------------------------------------
+
+export async function benchGateway() {
+  const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
+  const { StdioClientTransport, getDefaultEnvironment } = await import('@modelcontextprotocol/sdk/client/stdio.js');
+  const { StreamableHTTPClientTransport } = await import('@modelcontextprotocol/sdk/client/streamableHttp.js');
+  const { newToken } = await import('@tooltrail/cli');
+  const { startCollect } = await import('./collect-process.mjs');
+  const { compareTimed, fmt } = await import('./lib.mjs');
+
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tooltrail-bench-gateway-'));
+  const collect = await startCollect('gateway');
+  const endpoint = collect.tracesUrl.replace(/\/v1\/traces$/, '');
+  const stdioServer = { command: process.execPath, args: [SELF, '--serve', 'stdio'] };
+  const identity = { principal: { id: 'svc:bench-agent', type: 'service' }, agent: { name: 'bench-agent' } };
+  // The gateways sign checkpoints with a key of their own, so the trail can verify with exit 0.
+  const keygen = spawnSync(process.execPath, [BIN, 'keygen', '--out', dir, '--name', 'gateway-signing'], { encoding: 'utf8' });
+  if (keygen.status !== 0) throw new Error(`tooltrail keygen failed: ${keygen.stderr}`);
+  const signingKey = path.join(dir, 'gateway-signing.key');
+  const writeConfig = (name, config) => {
+    const file = path.join(dir, `${name}.json`);
+    const audit = { endpoint, spoolDir: path.join(dir, `spool-${name}`), signingKey };
+    fs.writeFileSync(file, JSON.stringify({ serviceName: `bench-${name}`, audit, ...config }, null, 2));
+    return file;
+  };
+  const newClient = () => new Client({ name: 'bench-agent', version: '1.0.0' });
+  const stdioClient = async (command, args) => {
+    const client = newClient();
+    const transport = new StdioClientTransport({ command, args, env: getDefaultEnvironment(), stderr: 'inherit' });
+    await client.connect(transport);
+    return { client, pid: transport.pid };
+  };
+  const httpClient = async (url, token) => {
+    const client = newClient();
+    const headers = token ? { authorization: `Bearer ${token}` } : {};
+    await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } }));
+    return client;
+  };
+
+  // The upstreams: a stdio server per stdio client (direct, and the gateway's child), one HTTP server.
+  const httpServer = await spawnReady([SELF, '--serve', 'http'], (l) => {
+    const m = /^\{"port":(\d+)\}$/.exec(l);
+    return m ? `http://127.0.0.1:${m[1]}/mcp` : undefined;
+  });
+  const stdioGatewayConfig = writeConfig('stdio', { servers: [{ name: 'bench', ...identity, stdio: stdioServer }] });
+  const { token, entry } = newToken('bench-agent');
+  const tokensFile = path.join(dir, 'gateway-tokens.json');
+  fs.writeFileSync(tokensFile, JSON.stringify({ version: 1, writers: [entry] }), { mode: 0o600 });
+  const httpGatewayConfig = writeConfig('http', {
+    listen: { http: { host: '127.0.0.1', port: 0, tokensFile } },
+    servers: [{ name: 'bench', http: { url: httpServer.url } }],
+  });
+  const httpGateway = await spawnReady([...GATEWAY_NODE_ARGS, BIN, 'gateway', '--config', httpGatewayConfig], (l) => /listening on (http:\/\/\S+)/.exec(l)?.[1]);
+
+  const direct = { stdio: await stdioClient(process.execPath, stdioServer.args), http: await httpClient(httpServer.url) };
+  const viaGw = { stdio: await stdioClient(process.execPath, [...GATEWAY_NODE_ARGS, BIN, 'gateway', '--config', stdioGatewayConfig]), http: await httpClient(httpGateway.url, token) };
+  for (const c of [direct.stdio.client, viaGw.stdio.client]) if (!(await c.listTools()).tools.some((t) => t.name === 'noop')) throw new Error('no noop tool');
+
+  let gatewayCalls = 0;
+  const call = (client, counted) => async (i) => {
+    const r = await client.callTool({ name: 'noop', arguments: { n: i } });
+    if (r.isError) throw new Error(`noop failed: ${JSON.stringify(r.content)}`);
+    if (counted) gatewayCalls++;
+  };
+  const idle = async () => {};
+
+  // 1. Latency: four variants interleaved, one awaited call at a time.
+  const lat = await compareTimed(
+    {
+      'stdio, direct': { call: call(direct.stdio.client, false), flush: idle },
+      'stdio, through the gateway': { call: call(viaGw.stdio.client, true), flush: idle },
+      'HTTP, direct': { call: call(direct.http, false), flush: idle },
+      'HTTP, through the gateway': { call: call(viaGw.http, true), flush: idle },
+    },
+    { rounds: ROUNDS, iterations: ITERATIONS, warmup: 3 },
+  );
+  const ratio = (a, b) => `${(a / b).toFixed(2)}x`;
+  const latency = [['variant', 'median µs', 'p99 µs', 'median vs direct', 'p99 vs direct', 'preempted / 1000 calls']];
+  for (const [t, base] of [['stdio', 'stdio, direct'], ['HTTP', 'HTTP, direct']]) {
+    for (const name of [base, `${t}, through the gateway`]) {
+      const v = lat[name];
+      latency.push([name, fmt(v.callMedian), fmt(v.p99), ratio(v.callMedian, lat[base].callMedian), ratio(v.p99, lat[base].p99), v.preemptedPer1000.toFixed(1)]);
+    }
+  }
+
+  // 2. Throughput: CLIENTS concurrent HTTP sessions, each one call at a time, for SECONDS;
+  //    and one stdio connection with CLIENTS calls in flight. Direct and gateway alternate.
+  const drive = async (clients, pids, counted) => {
+    const run = async (ms) => {
+      const cpu0 = pids.map(cpuMicros);
+      const t0 = performance.now();
+      const end = t0 + ms;
+      let calls = 0;
+      await Promise.all(
+        clients.map(async (c, w) => {
+          for (let i = w; performance.now() < end; i += clients.length) {
+            await call(c, counted)(i);
+            calls++;
+          }
+        }),
+      );
+      const s = (performance.now() - t0) / 1000;
+      const cpu = pids.map((p, k) => (cpu0[k] === undefined ? undefined : (cpuMicros(p) - cpu0[k]) / calls));
+      return { rate: calls / s, cpu };
+    };
+    await run(1000);
+    return run(SECONDS * 1000);
+  };
+  const httpDirectClients = await Promise.all(Array.from({ length: CLIENTS }, () => httpClient(httpServer.url)));
+  const httpGwClients = await Promise.all(Array.from({ length: CLIENTS }, () => httpClient(httpGateway.url, token)));
+  const stdioSame = (c) => Array.from({ length: CLIENTS }, () => c);
+  const tput = {
+    httpDirect: await drive(httpDirectClients, [httpServer.child.pid], false),
+    httpGw: await drive(httpGwClients, [httpGateway.child.pid, httpServer.child.pid], true),
+    stdioDirect: await drive(stdioSame(direct.stdio.client), [direct.stdio.pid], false),
+    stdioGw: await drive(stdioSame(viaGw.stdio.client), [viaGw.stdio.pid], true),
+  };
+  const int = (n) => Math.round(n).toLocaleString('en-US');
+  const us = (x) => (x === undefined ? 'n/a' : fmt(x));
+  const throughput = [
+    ['load', 'calls/s direct', 'calls/s through the gateway', 'gateway / direct', 'gateway CPU µs per call', 'server CPU µs per call, direct'],
+    [`HTTP, ${CLIENTS} concurrent sessions`, int(tput.httpDirect.rate), int(tput.httpGw.rate), ratio(tput.httpGw.rate, tput.httpDirect.rate), us(tput.httpGw.cpu[0]), us(tput.httpDirect.cpu[0])],
+    [`stdio, one connection, ${CLIENTS} calls in flight`, int(tput.stdioDirect.rate), int(tput.stdioGw.rate), ratio(tput.stdioGw.rate, tput.stdioDirect.rate), us(tput.stdioGw.cpu[0]), us(tput.stdioDirect.cpu[0])],
+  ];
+
+  // 3. The records: close every connection, stop the gateways (they flush), count, verify.
+  await Promise.all([...httpDirectClients, ...httpGwClients, direct.http, viaGw.http].map((c) => c.close()));
+  await direct.stdio.client.close();
+  await viaGw.stdio.client.close();
+  await stop(httpGateway.child);
+  for (let i = 0; i < 400 && viaGw.stdio.pid && fs.existsSync(`/proc/${viaGw.stdio.pid}`); i++) await new Promise((r) => setTimeout(r, 25));
+  await stop(httpServer.child);
+  let recorded = 0;
+  for (let i = 0; i < 200 && (recorded = countCalls(collect.dir)) < gatewayCalls; i++) await new Promise((r) => setTimeout(r, 50));
+  await collect.stop();
+  const verify = spawnSync(process.execPath, [BIN, 'verify', '--dir', collect.dir, '--public-key', path.join(dir, 'gateway-signing.pub')], { encoding: 'utf8', timeout: 120_000 });
+  const verdict = `${verify.status}${verify.status === 0 ? ' (complete and unedited)' : `: ${`${verify.stdout}${verify.stderr}`.trim().slice(0, 400)}`}`;
+
+  return [
+    {
+      title: 'Gateway: one tools/call of a trivial tool, through `tooltrail gateway` vs direct, same transport',
+      rows: latency,
+      notes: [
+        `${ROUNDS} interleaved rounds of ${ITERATIONS} sequential awaited calls per variant (3 warm-up rounds); median and p99 of the single calls. ` +
+          'HTTP through the gateway is agent -> gateway (Streamable HTTP, bearer token) -> server (Streamable HTTP); stdio through the gateway is agent -> gateway (stdio) -> server (the gateway\'s stdio child). ' +
+          'Every call through the gateway is one execute_tool record exported (buffered) to a real `tooltrail collect`.',
+      ],
+    },
+    {
+      title: 'Gateway: calls per second through one gateway process',
+      rows: throughput,
+      notes: [
+        `${SECONDS} s after a 1 s warm-up per row; CPU of the gateway process from /proc. All processes (clients, gateway, server, collector) share this machine's ${os.cpus().length} cores.`,
+        `Records at the collector: ${int(recorded)} of ${int(gatewayCalls)} calls made through the gateways; \`tooltrail verify --dir --public-key\` exit ${verdict}.`,
+      ],
+    },
+  ];
+}
+
+if (process.argv[2] === '--serve') {
+  await serve(process.argv[3]);
+} else if (import.meta.url === `file://${process.argv[1]}`) {
+  const { table } = await import('./lib.mjs');
+  for (const r of await benchGateway()) console.log(`## ${r.title}\n\n${table(r.rows)}\n\n${r.notes.join('\n\n')}\n`);
+  process.exit(0);
+}
