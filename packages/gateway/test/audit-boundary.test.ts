@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { killAll, startCollector, type Collector } from '../../core/test/collector-harness.js';
-import { closeStdio, executeTool, fixtureServer, stdioGateway, tempDir, verifyDir, writeConfig } from './fixtures/harness.js';
+import { closeStdio, executeTool, fixtureServer, stdioGateway, tempDir, verifyDir, writeConfig, resultText as text } from './fixtures/harness.js';
 
 /**
  * Policy, approvals, pins and masking at the boundary, stdio mode end to end: the policy file
@@ -79,7 +79,6 @@ rules:
 
 afterAll(() => killAll());
 
-const text = (r: { content?: unknown }): string => ((r.content as { text?: string }[] | undefined)?.[0]?.text ?? '');
 
 describe('the boundary, over stdio', () => {
   it('hides a tool the policy denies outright, and denies it when called by name', async () => {

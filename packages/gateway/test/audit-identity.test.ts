@@ -6,7 +6,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { newToken } from '@tooltrail/cli';
 import { mintRunToken } from '@tooltrail/core';
 import { killAll, startCollector, type Collector } from '../../core/test/collector-harness.js';
-import { executeTool, httpClient, httpGateway, stdioServer, tempDir, verifyDir, writeConfig } from './fixtures/harness.js';
+import { executeTool, httpClient, httpGateway, stdioServer, tempDir, verifyDir, writeConfig, resultText as text } from './fixtures/harness.js';
 
 /**
  * Identity over HTTP: the bearer token names the connection's principal (a gateway tokens file
@@ -46,7 +46,6 @@ beforeAll(async () => {
 
 afterAll(() => killAll());
 
-const text = (r: { content?: unknown }): string => ((r.content as { text?: string }[] | undefined)?.[0]?.text ?? '');
 const token = (principal: { id: string; type?: string }, runId: string, key = privateKey): string =>
   mintRunToken({ runId, principal, agent: { name: 'alice-bot' }, expiresInMs: 60_000 }, key);
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killAll, startCollector, type Collector } from '../../core/test/collector-harness.js';
-import { executeTool, httpClient, httpGateway, startHttpFixture, stdioServer, tempDir, verifyDir, writeConfig, writeTokens } from './fixtures/harness.js';
+import { executeTool, httpClient, httpGateway, startHttpFixture, stdioServer, tempDir, verifyDir, writeConfig, writeTokens, resultText as text } from './fixtures/harness.js';
 
 /** HTTP mode: agents on Streamable HTTP with bearer tokens, one HTTP and one stdio server behind. */
 
@@ -25,7 +25,6 @@ beforeAll(async () => {
 
 afterAll(() => killAll());
 
-const text = (r: { content?: unknown }): string => ((r.content as { text?: string }[] | undefined)?.[0]?.text ?? '');
 
 describe('gateway over Streamable HTTP', () => {
   it('refuses a request without a known bearer token', async () => {

@@ -3,7 +3,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { killAll, startCollector, type Collector } from '../../core/test/collector-harness.js';
-import { closeStdio, executeTool, newClient, stdioGateway, stdioServer, tempDir, verifyDir, writeConfig } from './fixtures/harness.js';
+import { closeStdio, executeTool, newClient, stdioGateway, stdioServer, tempDir, verifyDir, writeConfig, resultText as text } from './fixtures/harness.js';
 
 /** stdio mode end to end: the SDK's Client starts `tooltrail gateway` as its server command. */
 
@@ -29,7 +29,6 @@ afterAll(async () => {
   killAll();
 });
 
-const text = (r: { content?: unknown }): string => ((r.content as { text?: string }[] | undefined)?.[0]?.text ?? '');
 
 describe('gateway over stdio', () => {
   it('passes initialize, tools, resources and prompts through', async () => {
