@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // type-checks both, and `npx tooltrail` runs. Needs the built dist (npm test builds first).
 
 const root = path.resolve(import.meta.dirname, '../../..');
-const PACKAGES = ['core', 'cli', 'ai-sdk', 'openai-agents', 'langchain', 'mcp'] as const;
+const PACKAGES = ['core', 'cli', 'ai-sdk', 'openai-agents', 'langchain', 'mcp', 'gateway'] as const;
 type Dir = (typeof PACKAGES)[number];
 
 interface Manifest {
@@ -193,6 +193,7 @@ const SMOKE: Record<Dir, string> = {
   'openai-agents': 'auditedTool',
   langchain: 'auditTool',
   mcp: 'auditMcpClient',
+  gateway: 'startGateway',
 };
 
 const smokeBody = (load: (name: string) => string) => `
@@ -222,6 +223,7 @@ import { auditAiSdkTools } from '@tooltrail/ai-sdk';
 import { auditedTool } from '@tooltrail/openai-agents';
 import { auditTool } from '@tooltrail/langchain';
 import { auditMcpClient } from '@tooltrail/mcp';
+import { startGateway } from '@tooltrail/gateway';
 
 const options: AuditorOptions = { serviceName: 'pack-check', endpoint: 'http://127.0.0.1:4318' };
 const auditor = createAuditor(options);
@@ -229,7 +231,7 @@ const rule = (call: ToolCall) => (call.tool === 'rm' ? deny('no') : undefined);
 const double = auditor.withAudit(async (a: { n: number }) => a.n * 2, { name: 'double', policy: [rule] });
 export const result: Promise<number> = double({ n: 1 });
 export const collectorOptions: CollectorOptions | undefined = undefined;
-export const fns: Function[] = [spawnCollector, auditAiSdkTools, auditedTool, auditTool, auditMcpClient];
+export const fns: Function[] = [spawnCollector, auditAiSdkTools, auditedTool, auditTool, auditMcpClient, startGateway];
 // @ts-expect-error: strict mode catches a wrong argument type through the shipped types
 double({ n: 'one' });
 `;
