@@ -174,9 +174,15 @@ export async function benchGateway() {
     servers: [{ name: 'bench', http: { url: httpServer.url } }],
   });
   const httpGateway = await spawnReady([...GATEWAY_NODE_ARGS, BIN, 'gateway', '--config', httpGatewayConfig], (l) => /listening on (http:\/\/\S+)/.exec(l)?.[1]);
+  // For the breakdown: the agent's leg over HTTP, the server as the gateway's stdio child.
+  const mixedGatewayConfig = writeConfig('http-stdio', {
+    listen: { http: { host: '127.0.0.1', port: 0, tokensFile } },
+    servers: [{ name: 'bench', stdio: stdioServer }],
+  });
+  const mixedGateway = await spawnReady([...GATEWAY_NODE_ARGS, BIN, 'gateway', '--config', mixedGatewayConfig], (l) => /listening on (http:\/\/\S+)/.exec(l)?.[1]);
 
   const direct = { stdio: await stdioClient(process.execPath, stdioServer.args), http: await httpClient(httpServer.url) };
-  const viaGw = { stdio: await stdioClient(process.execPath, [...GATEWAY_NODE_ARGS, BIN, 'gateway', '--config', stdioGatewayConfig]), http: await httpClient(httpGateway.url, token) };
+  const viaGw = { stdio: await stdioClient(process.execPath, [...GATEWAY_NODE_ARGS, BIN, 'gateway', '--config', stdioGatewayConfig]), http: await httpClient(httpGateway.url, token), mixed: await httpClient(mixedGateway.url, token) };
   for (const c of [direct.stdio.client, viaGw.stdio.client]) if (!(await c.listTools()).tools.some((t) => t.name === 'noop')) throw new Error('no noop tool');
 
   let gatewayCalls = 0;
@@ -194,13 +200,14 @@ export async function benchGateway() {
       'stdio, through the gateway': { call: call(viaGw.stdio.client, true), flush: idle },
       'HTTP, direct': { call: call(direct.http, false), flush: idle },
       'HTTP, through the gateway': { call: call(viaGw.http, true), flush: idle },
+      'HTTP, through the gateway to a stdio child': { call: call(viaGw.mixed, true), flush: idle },
     },
     { rounds: ROUNDS, iterations: ITERATIONS, warmup: 3 },
   );
   const ratio = (a, b) => `${(a / b).toFixed(2)}x`;
   const latency = [['variant', 'median µs', 'p99 µs', 'median vs direct', 'p99 vs direct', 'preempted / 1000 calls']];
-  for (const [t, base] of [['stdio', 'stdio, direct'], ['HTTP', 'HTTP, direct']]) {
-    for (const name of [base, `${t}, through the gateway`]) {
+  for (const [names, base] of [[['stdio, through the gateway'], 'stdio, direct'], [['HTTP, through the gateway', 'HTTP, through the gateway to a stdio child'], 'HTTP, direct']]) {
+    for (const name of [base, ...names]) {
       const v = lat[name];
       latency.push([name, fmt(v.callMedian), fmt(v.p99), ratio(v.callMedian, lat[base].callMedian), ratio(v.p99, lat[base].p99), v.preemptedPer1000.toFixed(1)]);
     }
@@ -247,10 +254,11 @@ export async function benchGateway() {
   ];
 
   // 3. The records: close every connection, stop the gateways (they flush), count, verify.
-  await Promise.all([...httpDirectClients, ...httpGwClients, direct.http, viaGw.http].map((c) => c.close()));
+  await Promise.all([...httpDirectClients, ...httpGwClients, direct.http, viaGw.http, viaGw.mixed].map((c) => c.close()));
   await direct.stdio.client.close();
   await viaGw.stdio.client.close();
   await stop(httpGateway.child);
+  await stop(mixedGateway.child);
   for (let i = 0; i < 400 && viaGw.stdio.pid && fs.existsSync(`/proc/${viaGw.stdio.pid}`); i++) await new Promise((r) => setTimeout(r, 25));
   await stop(httpServer.child);
   let recorded = 0;
@@ -265,7 +273,7 @@ export async function benchGateway() {
       rows: latency,
       notes: [
         `${ROUNDS} interleaved rounds of ${ITERATIONS} sequential awaited calls per variant (3 warm-up rounds); median and p99 of the single calls. ` +
-          'HTTP through the gateway is agent -> gateway (Streamable HTTP, bearer token) -> server (Streamable HTTP); stdio through the gateway is agent -> gateway (stdio) -> server (the gateway\'s stdio child). ' +
+          'HTTP through the gateway is agent -> gateway (Streamable HTTP, bearer token) -> server (Streamable HTTP), and in the last row -> the same server as the gateway\'s stdio child (the agent\'s leg alone over HTTP); stdio through the gateway is agent -> gateway (stdio) -> server (the gateway\'s stdio child). ' +
           'Every call through the gateway is one execute_tool record exported (buffered) to a real `tooltrail collect`.',
       ],
     },
