@@ -4,6 +4,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuditor, type Auditor } from '@tooltrail/core';
 import { auditMcpClient } from '@tooltrail/mcp';
+import { buildReport } from '../../cli/src/review/report/build.js';
 import { killAll, startCollector, type Collector } from '../../core/test/collector-harness.js';
 import { closeStdio, executeTool, newClient, stdioGateway, stdioServer, tempDir, verifyDir, writeConfig } from './fixtures/harness.js';
 
@@ -67,5 +68,8 @@ describe('the agent (@tooltrail/mcp) and the gateway, one call', () => {
     expect(mine.attributes['tooltrail.run.id']).toBe('agent-run-1');
     const v = verifyDir(collector.dir);
     expect([0, 3], v.out).toContain(v.status);
+    // tooltrail report shows them as one call with both views: joined, nothing flagged.
+    const report = await buildReport({ kind: 'dir', dir: collector.dir }, { since: new Date(Date.now() - 3_600_000), until: new Date(Date.now() + 60_000) });
+    expect(report.boundary).toMatchObject({ gatewayCalls: 1, agentCalls: 1, joined: 1, gatewayOnlyCount: 0, agentOnlyCount: 0, disagreeing: [], changedTools: [] });
   });
 });

@@ -38,9 +38,25 @@ export interface CallView {
   proposedJson?: string;
   service?: string;
   streamId?: string;
+  /**
+   * Which side of an MCP call this record is: `gateway` (recorded by `tooltrail gateway` at the
+   * boundary: it always carries a run-token claim) or `agent` (the agent's own `@tooltrail/mcp`
+   * record of a tools/call). Undefined for other tools.
+   */
+  side?: 'gateway' | 'agent';
+  /** `tooltrail.mcp.server.name`. */
+  serverName?: string;
+  /** A call the gateway denied because the tool's definition changed since it was pinned. */
+  toolHash?: { old: string; new: string };
 }
 
 const { ATTR_POLICY_ID, ATTR_POLICY_VERSION } = sc;
+// Written by @tooltrail/gateway and @tooltrail/mcp (docs/span-schema.md, "Attributes the gateway adds").
+const ATTR_RUN_CLAIM = 'tooltrail.run.claim';
+const ATTR_MCP_METHOD = 'mcp.method.name';
+const ATTR_MCP_SERVER = 'tooltrail.mcp.server.name';
+const ATTR_TOOL_HASH_OLD = 'tooltrail.mcp.tool.hash.old';
+const ATTR_TOOL_HASH_NEW = 'tooltrail.mcp.tool.hash.new';
 
 function str(attrs: TrailAttributes, key: string): string | undefined {
   const v: TrailValue | undefined = attrs[key];
@@ -116,6 +132,13 @@ export function toCallView(span: TrailSpan): CallView | undefined {
   }
   const service = str(span.resource, sc.ATTR_SERVICE_NAME);
   if (service !== undefined) view.service = service;
+  if (str(a, ATTR_RUN_CLAIM) !== undefined) view.side = 'gateway';
+  else if (str(a, ATTR_MCP_METHOD) === 'tools/call') view.side = 'agent';
+  const server = str(a, ATTR_MCP_SERVER);
+  if (server !== undefined) view.serverName = server;
+  const hashOld = str(a, ATTR_TOOL_HASH_OLD);
+  const hashNew = str(a, ATTR_TOOL_HASH_NEW);
+  if (hashOld !== undefined && hashNew !== undefined) view.toolHash = { old: hashOld, new: hashNew };
   const approvalDecision = str(a, sc.ATTR_APPROVAL_DECISION);
   if (approvalDecision !== undefined) {
     const by = str(a, sc.ATTR_APPROVAL_BY);

@@ -1,6 +1,7 @@
 import { readCalls } from '../calls.js';
 import type { VerifySource } from '../../verify/sources.js';
 import { ReportAggregator } from './aggregate.js';
+import { BoundaryJoin } from './boundary.js';
 import type { ReportData } from './model.js';
 
 export interface BuildReportOptions {
@@ -26,6 +27,15 @@ export async function buildReport(source: VerifySource, o: BuildReportOptions): 
   });
   let info: ReportData['source'] = { description: '', records: 0, problems: [], problemCount: 0 };
   const calls = readCalls(read, { since: previousSince, until: o.until }, { onDone: (i) => (info = { description: i.description, records: i.records, problems: i.problems, problemCount: i.problemCount }) });
-  for await (const c of calls) agg.add(c);
-  return agg.finish(info, o.now);
+  const boundary = new BoundaryJoin(o.maxRefused ?? 10_000);
+  const from = o.since.getTime();
+  const to = o.until.getTime();
+  for await (const c of calls) {
+    agg.add(c);
+    if (c.time >= from && c.time < to) boundary.add(c);
+  }
+  const report = agg.finish(info, o.now);
+  const joined = boundary.finish();
+  if (joined !== undefined) report.boundary = joined;
+  return report;
 }

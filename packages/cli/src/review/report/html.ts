@@ -1,5 +1,6 @@
 import { REPORT_CSS } from './html-css.js';
 import { esc } from './html-escape.js';
+import { boundarySection } from './html-boundary.js';
 import { barList, firstUseSection, hotSpotSection, refusedSection, runsSection } from './html-sections.js';
 import { MAX_MARKERS, timelineSvg } from './html-timeline.js';
 import type { ReportData } from './model.js';
@@ -75,6 +76,7 @@ export function renderHtml(r: ReportData): string {
     barList('by rule', r.refusals.byRule),
     `</div>`,
     refusedSection(r),
+    boundarySection(r),
     hotSpotSection(r),
     runsSection(r),
     policiesLine(r),

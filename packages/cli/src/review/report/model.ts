@@ -1,3 +1,5 @@
+import type { BoundaryReport } from './boundary.js';
+
 /**
  * `tooltrail report --json`: a contract (docs/review.md). Times are ISO 8601 UTC; counts are
  * exact; lists that are capped say how many they left out. Fields are only ever added.
@@ -28,6 +30,8 @@ export interface ReportData {
   /** Which policy files decided, by id and version. */
   policies: { id: string; version: string; calls: number; denied: number }[];
   timeline: { bucketMs: number; buckets: TimelineBucket[] };
+  /** Present when the period holds records of `tooltrail gateway`: both views of each MCP call joined (boundary.ts). */
+  boundary?: BoundaryReport;
 }
 
 export interface Totals {

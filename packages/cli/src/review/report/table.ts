@@ -69,6 +69,21 @@ export function formatTable(r: ReportData): string {
     s += `${grid(['agent', 'tool', 'first at', 'calls', 'refused', 'errors', 'principal', 'trace id'], body, new Set([3, 4, 5]))}${more(r.firstUse.length, shown.length)}\n\n`;
   }
 
+  const b = r.boundary;
+  if (b !== undefined) {
+    s += `The MCP boundary: ${n(b.gatewayCalls)} calls at the gateway, ${n(b.agentCalls)} in the agents' MCP adapter, ${n(b.joined)} joined by call id\n`;
+    const list = (title: string, rows: { time: string; agent: string; tool: string; traceId: string; outcome: string }[], count: number): void => {
+      if (count === 0) return;
+      const shown = rows.slice(0, MAX_ROWS);
+      s += `  ${title} (${n(count)})\n${grid(['time', 'agent', 'tool', 'outcome', 'trace id'], shown.map((c) => [shortTime(c.time), cut(c.agent, 24), cut(c.tool, 24), c.outcome, c.traceId]))}${more(count, shown.length)}\n`;
+    };
+    list('changed tool definitions (denied until re-pinned)', b.changedTools, b.changedTools.length);
+    list('seen by the gateway only', b.gatewayOnly, b.gatewayOnlyCount);
+    list('recorded by the agent only', b.agentOnly, b.agentOnlyCount);
+    list('joined, the two records disagree', b.disagreeing, b.disagreeing.length);
+    s += '\n';
+  }
+
   if (r.hotSpots.length > 0) {
     const shown = r.hotSpots.slice(0, MAX_ROWS);
     const body = shown.map((h) => [cut(h.agent), cut(h.tool), n(h.calls), n(h.errors), `${(h.errorRate * 100).toFixed(1)}%`, n(h.retries), cut(h.errorTypes.map((e) => `${e.type} ${e.count}`).join(', ') || '-'), h.traceId]);

@@ -1,0 +1,109 @@
+/**
+ * The MCP boundary: when `tooltrail gateway` records calls at the tool path and the agent records
+ * them too (`@tooltrail/mcp`), each call has two records sharing its call id (and trace). This
+ * joins them: calls seen on both sides, calls only the gateway saw (code that reached the server
+ * without the agent's wrapper, or an agent that does not use it), calls only the agent recorded
+ * (a call that went around the gateway, or to a server not behind it), and calls denied because
+ * a tool's definition changed since it was pinned.
+ */
+import type { CallView } from '../calls.js';
+import { NO_AGENT } from './model.js';
+
+export interface BoundaryCall {
+  time: string;
+  tool: string;
+  callId: string;
+  traceId: string;
+  agent: string;
+  principal: string | undefined;
+  server: string | undefined;
+  outcome: string;
+}
+
+export interface JoinedCall extends BoundaryCall {
+  /** The agent's record: what it proposed and what it was told. */
+  agentOutcome: string;
+  /** The gateway's record: what executed at the boundary. */
+  gatewayOutcome: string;
+  /** The two records disagree on the outcome, or on the arguments (proposed vs executed). */
+  differs: boolean;
+}
+
+export interface BoundaryReport {
+  gatewayCalls: number;
+  agentCalls: number;
+  joined: number;
+  /** Joined calls whose two records disagree (outcome or arguments), up to the cap. */
+  disagreeing: JoinedCall[];
+  gatewayOnly: BoundaryCall[];
+  gatewayOnlyCount: number;
+  /** Only meaningful when the period has gateway records: then each is flagged. */
+  agentOnly: BoundaryCall[];
+  agentOnlyCount: number;
+  changedTools: (BoundaryCall & { hashOld: string; hashNew: string })[];
+}
+
+function row(c: CallView): BoundaryCall {
+  return {
+    time: new Date(c.time).toISOString(),
+    tool: c.tool,
+    callId: c.callId,
+    traceId: c.traceId,
+    agent: c.agentName ?? c.agentId ?? NO_AGENT,
+    principal: c.principalId,
+    server: c.serverName,
+    outcome: c.outcome,
+  };
+}
+
+export class BoundaryJoin {
+  private readonly agent = new Map<string, CallView>();
+  private readonly gateway = new Map<string, CallView>();
+  private readonly disagreeing: JoinedCall[] = [];
+  private readonly changed: BoundaryReport['changedTools'] = [];
+  private gatewayCalls = 0;
+  private agentCalls = 0;
+  private joined = 0;
+
+  constructor(private readonly cap: number) {}
+
+  add(c: CallView): void {
+    if (c.side === undefined) return;
+    if (c.side === 'gateway') {
+      this.gatewayCalls++;
+      if (c.toolHash !== undefined && this.changed.length < this.cap) this.changed.push({ ...row(c), hashOld: c.toolHash.old, hashNew: c.toolHash.new });
+    } else this.agentCalls++;
+    const other = c.side === 'gateway' ? this.agent : this.gateway;
+    const mine = c.side === 'gateway' ? this.gateway : this.agent;
+    const match = other.get(c.callId);
+    if (match === undefined) {
+      mine.set(c.callId, c);
+      return;
+    }
+    other.delete(c.callId);
+    this.joined++;
+    const [agentView, gatewayView] = c.side === 'agent' ? [c, match] : [match, c];
+    const differs = agentView.outcome !== gatewayView.outcome || (agentView.argsJson !== undefined && gatewayView.argsJson !== undefined && agentView.argsJson !== gatewayView.argsJson);
+    if (differs && this.disagreeing.length < this.cap) {
+      this.disagreeing.push({ ...row(gatewayView), agentOutcome: agentView.outcome, gatewayOutcome: gatewayView.outcome, differs });
+    }
+  }
+
+  finish(): BoundaryReport | undefined {
+    if (this.gatewayCalls === 0) return undefined;
+    const byTime = (a: CallView, b: CallView) => a.time - b.time;
+    const gatewayOnly = [...this.gateway.values()].sort(byTime);
+    const agentOnly = [...this.agent.values()].sort(byTime);
+    return {
+      gatewayCalls: this.gatewayCalls,
+      agentCalls: this.agentCalls,
+      joined: this.joined,
+      disagreeing: this.disagreeing,
+      gatewayOnly: gatewayOnly.slice(0, this.cap).map(row),
+      gatewayOnlyCount: gatewayOnly.length,
+      agentOnly: agentOnly.slice(0, this.cap).map(row),
+      agentOnlyCount: agentOnly.length,
+      changedTools: this.changed,
+    };
+  }
+}

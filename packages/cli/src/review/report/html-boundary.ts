@@ -1,0 +1,43 @@
+/** The HTML report's MCP boundary section: both views of each call joined (boundary.ts). */
+import type { BoundaryCall } from './boundary.js';
+import { esc } from './html-escape.js';
+import { NO_PRINCIPAL, type ReportData } from './model.js';
+
+const n = (v: number): string => v.toLocaleString('en-US');
+const time = (iso: string): string => `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
+const id = (s: string): string => `<span class="id">${esc(s)}</span>`;
+const chip = (s: string): string => `<span class="chip">${esc(s)}</span>`;
+
+function rows(list: BoundaryCall[], extra: (c: BoundaryCall) => string = () => ''): string {
+  return list
+    .map((c) => `<tr><td class="time">${esc(time(c.time))}</td><td class="who">${esc(c.agent)}</td><td class="who">${esc(c.principal ?? NO_PRINCIPAL)}</td><td>${chip(c.tool)}</td><td>${c.server !== undefined ? esc(c.server) : '<span class="empty">–</span>'}</td><td>${esc(c.outcome)}${extra(c)}</td><td>${id(c.traceId)}</td></tr>`)
+    .join('');
+}
+
+function table(title: string, sub: string, list: BoundaryCall[], count: number, extra?: (c: BoundaryCall) => string): string {
+  if (count === 0) return '';
+  const more = count > list.length ? `<p class="more">${n(count - list.length)} more not listed.</p>` : '';
+  return `<h3>${esc(title)} (${n(count)})</h3><p class="sub">${esc(sub)}</p><table><thead><tr><th>Time (UTC)</th><th>Agent</th><th>Principal</th><th>Tool</th><th>Server</th><th>Outcome</th><th>Trace id</th></tr></thead><tbody>${rows(list, extra)}</tbody></table>${more}`;
+}
+
+export function boundarySection(r: ReportData): string {
+  const b = r.boundary;
+  if (b === undefined) return '';
+  const head = `<h2>The MCP boundary</h2><p class="sub">${n(b.gatewayCalls)} calls recorded by the gateway, ${n(b.agentCalls)} by the agents' own MCP adapter; ${n(b.joined)} joined by call id (one call, both views).</p>`;
+  const clean = b.gatewayOnlyCount + b.agentOnlyCount + b.disagreeing.length + b.changedTools.length === 0;
+  return (
+    `<section class="panel">${head}` +
+    (clean ? '<p class="empty good">Every call was seen on both sides, alike.</p>' : '') +
+    table('Changed tool definitions', 'Calls denied because the tool changed since it was pinned (a "rug pull").', b.changedTools, b.changedTools.length, (c) => {
+      const ch = b.changedTools.find((x) => x.callId === c.callId);
+      return ch ? `<br><span class="id">${esc(ch.hashOld.slice(0, 19))} → ${esc(ch.hashNew.slice(0, 19))}</span>` : '';
+    }) +
+    table('Seen by the gateway only', 'No record from the agent: code that reached the server without the wrapper, or an agent that does not use @tooltrail/mcp.', b.gatewayOnly, b.gatewayOnlyCount) +
+    table('Recorded by the agent only', 'Never seen by the gateway: a call that went around it, or to a server not behind it.', b.agentOnly, b.agentOnlyCount) +
+    table('Joined calls whose two records disagree', 'Outcome or arguments differ between what the agent proposed and what executed at the boundary.', b.disagreeing, b.disagreeing.length, (c) => {
+      const j = b.disagreeing.find((x) => x.callId === c.callId);
+      return j ? `<br><span class="id">agent: ${esc(j.agentOutcome)}, gateway: ${esc(j.gatewayOutcome)}</span>` : '';
+    }) +
+    `</section>`
+  );
+}
