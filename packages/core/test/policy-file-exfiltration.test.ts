@@ -231,8 +231,10 @@ rules:
     expect(t({ lines: [{ amount: 10 }, { amount: 5000 }] })).toBe('ask');
     expect(t({ amount: 999.99 })).toBe('allow');
     expect(t({ amount: -5 })).toBe('deny');
-    // Not a number fact; and `args.amount < 0` on a string is a CEL type error: fail closed.
-    expect(evaluatePolicyDocument(p, { tool: 'transfer', args: { amount: '1,500' } })).toMatchObject({ kind: 'deny', rule: 'tooltrail.policy-error:negative' });
+    // An amount as people write it is a number fact too (facts.ts numericString).
+    expect(t({ amount: '1,500' })).toBe('ask');
+    // An ambiguous one is not a number fact; and `args.amount < 0` on a string is a CEL type error: fail closed.
+    expect(evaluatePolicyDocument(p, { tool: 'transfer', args: { amount: '1,5' } })).toMatchObject({ kind: 'deny', rule: 'tooltrail.policy-error:negative' });
     expect(policyFacts({ a: { b: [1, '2'] }, c: 'x', d: Number.NaN }).numbers).toEqual({ 'a.b.0': 1, 'a.b.1': 2 });
   });
 });

@@ -7,41 +7,9 @@
  * a tool's definition changed since it was pinned.
  */
 import type { CallView } from '../calls.js';
-import { NO_AGENT } from './model.js';
+import { NO_AGENT, type BoundaryCall, type BoundaryReport, type JoinedCall } from './model.js';
 
-export interface BoundaryCall {
-  time: string;
-  tool: string;
-  callId: string;
-  traceId: string;
-  agent: string;
-  principal: string | undefined;
-  server: string | undefined;
-  outcome: string;
-}
-
-export interface JoinedCall extends BoundaryCall {
-  /** The agent's record: what it proposed and what it was told. */
-  agentOutcome: string;
-  /** The gateway's record: what executed at the boundary. */
-  gatewayOutcome: string;
-  /** The two records disagree on the outcome, or on the arguments (proposed vs executed). */
-  differs: boolean;
-}
-
-export interface BoundaryReport {
-  gatewayCalls: number;
-  agentCalls: number;
-  joined: number;
-  /** Joined calls whose two records disagree (outcome or arguments), up to the cap. */
-  disagreeing: JoinedCall[];
-  gatewayOnly: BoundaryCall[];
-  gatewayOnlyCount: number;
-  /** Only meaningful when the period has gateway records: then each is flagged. */
-  agentOnly: BoundaryCall[];
-  agentOnlyCount: number;
-  changedTools: (BoundaryCall & { hashOld: string; hashNew: string })[];
-}
+export type { BoundaryCall, BoundaryReport, JoinedCall };
 
 function row(c: CallView): BoundaryCall {
   return {

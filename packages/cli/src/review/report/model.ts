@@ -1,5 +1,3 @@
-import type { BoundaryReport } from './boundary.js';
-
 /**
  * `tooltrail report --json`: a contract (docs/review.md). Times are ISO 8601 UTC; counts are
  * exact; lists that are capped say how many they left out. Fields are only ever added.
@@ -137,3 +135,38 @@ export interface TimelineBucket {
 export const NO_AGENT = '(no agent)';
 export const NO_PRINCIPAL = '(no principal)';
 export const NO_RULE = '(no rule)';
+
+/** The MCP boundary (boundary.ts): both views of each call, joined by call id. */
+export interface BoundaryCall {
+  time: string;
+  tool: string;
+  callId: string;
+  traceId: string;
+  agent: string;
+  principal: string | undefined;
+  server: string | undefined;
+  outcome: string;
+}
+
+export interface JoinedCall extends BoundaryCall {
+  /** The agent's record: what it proposed and what it was told. */
+  agentOutcome: string;
+  /** The gateway's record: what executed at the boundary. */
+  gatewayOutcome: string;
+  /** The two records disagree on the outcome, or on the arguments (proposed vs executed). */
+  differs: boolean;
+}
+
+export interface BoundaryReport {
+  gatewayCalls: number;
+  agentCalls: number;
+  joined: number;
+  /** Joined calls whose two records disagree (outcome or arguments), up to the cap. */
+  disagreeing: JoinedCall[];
+  gatewayOnly: BoundaryCall[];
+  gatewayOnlyCount: number;
+  /** Only meaningful when the period has gateway records: then each is flagged. */
+  agentOnly: BoundaryCall[];
+  agentOnlyCount: number;
+  changedTools: (BoundaryCall & { hashOld: string; hashNew: string })[];
+}
