@@ -246,12 +246,14 @@ describe('the production pipeline survives a SIGKILL of each piece under load', 
       expectCodes: [0, 3],
     });
     if (pending.length > 0) expect(next.result!.stats.replayed, 'the restarted agent delivered the dead one’s spool').toBeGreaterThan(0);
-    // buffered: a crash loses at most the open batch (maxBatch 512 spans: 2 per call here, so
-    // 256 calls), and only the newest calls: what arrived is a prefix of what returned.
+    // buffered: a crash loses at most the open batch (maxBatch 512 spans, the default), and only
+    // the newest calls: what arrived is a prefix of what returned. Since a call with one attempt
+    // is one record (issue 11), a batch can hold up to 512 calls (fewer with run spans and
+    // checkpoints); the bound of 256 was written when each call was two records.
     const arrivedCount = done.findIndex((id) => !seen.calls.has(id));
     const prefix = arrivedCount < 0 ? done.length : arrivedCount;
     expect(done.slice(prefix).filter((id) => seen.calls.has(id)), 'no hole: the lost calls are the newest').toEqual([]);
-    expect(done.length - prefix, 'lost at most the open batch').toBeLessThanOrEqual(256);
+    expect(done.length - prefix, 'lost at most the open batch').toBeLessThanOrEqual(512);
     const open = verify.json.report.streams.filter((st) => !st.ended);
     expect(open.length, 'only the killed agent’s stream is open').toBe(1);
     report('agent SIGKILL (buffered)', { victimCalls: done.length, spooledPending: pending.length, lostOpenBatch: done.length - prefix, replayed: next.result!.stats.replayed });
