@@ -40,7 +40,16 @@ describe('a loop that never yields, killed with SIGKILL', () => {
     const drain = runAgent({ MODE: 'drain', SERVICE: 'busy-agent', ENDPOINT: collector.url, SPOOL_DIR: spool });
     await drain.exited;
     const drained = drain.lines.find((l) => 'drained' in l) as { drained: boolean; stats: { replayed: number } } | undefined;
-    expect(drained?.drained, drain.stderr.join('\n')).toBe(true);
+    const stderr = drain.stderr.join('\n');
+    // Delivered in full, unless the SIGKILL cut the spool's last write: then the drain says how
+    // many records that line held and returns false (never "delivered" with a record lost). Those
+    // records are the newest batch, so the bounds below still hold.
+    const torn = /cut off mid-write[^\n]*\((?:\d+) bytes, (\d+) record\(s\) lost\)/.exec(stderr);
+    if (torn === null) expect(drained?.drained, stderr).toBe(true);
+    else {
+      expect(drained?.drained, stderr).toBe(false);
+      expect(Number(torn[1]), stderr).toBeLessThanOrEqual(MAX_BATCH);
+    }
 
     const counts = callIdCounts(collector.dir);
     const missing = returned.filter((id) => !counts.has(id));
