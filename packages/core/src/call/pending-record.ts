@@ -1,8 +1,6 @@
-import { auditStorage } from '../identity/run-context.js';
 import * as sc from '../contract/semconv.js';
 import type { InvokeEngine } from './engine.js';
-import { adapterAttributes } from './adapter-attributes.js';
-import { CallRecord } from './call-record.js';
+import { neverRanRecord } from './refused-record.js';
 import type { PendingApprovalInput } from './approval-handler.js';
 import type { ToolDefinition } from './tool-definition.js';
 
@@ -13,15 +11,7 @@ import type { ToolDefinition } from './tool-definition.js';
  * by its call id.
  */
 export function recordPendingCall(engine: InvokeEngine, def: ToolDefinition, input: PendingApprovalInput): void {
-  const rec = new CallRecord({
-    engine,
-    def,
-    store: auditStorage.getStore(),
-    suppliedId: input.callId,
-    proposed: input.args,
-    proposedGiven: false,
-    extra: input.attributes === undefined ? undefined : adapterAttributes(input.attributes),
-  });
+  const rec = neverRanRecord(engine, def, input);
   const a = rec.attrs;
   const file = engine.policyFile;
   if (file !== undefined) {

@@ -1,3 +1,4 @@
+import type { Attributes } from '@opentelemetry/api';
 import type { RefusedCall } from '../contract/refusal.js';
 import type { AuditDeniedError } from '../contract/errors.js';
 import { auditStorage } from '../identity/run-context.js';
@@ -13,15 +14,7 @@ import type { ToolDefinition } from './tool-definition.js';
  * one `execute_tool` record, denied or invalid, attempts 0; returns (never throws) its refusal.
  */
 export function recordRefusedCall(engine: InvokeEngine, def: ToolDefinition, input: RefusedCallInput): RefusedCall {
-  const rec = new CallRecord({
-    engine,
-    def,
-    store: auditStorage.getStore(),
-    suppliedId: input.callId,
-    proposed: input.args,
-    proposedGiven: false,
-    extra: input.attributes === undefined ? undefined : adapterAttributes(input.attributes),
-  });
+  const rec = neverRanRecord(engine, def, input);
   const a = rec.attrs;
   // A framework's refusal of a call it held for approval closes that pending record.
   if (input.callId !== undefined && engine.takePending(input.callId) !== undefined) a[sc.ATTR_APPROVAL_RESUMED] = true;
@@ -39,4 +32,24 @@ export function recordRefusedCall(engine: InvokeEngine, def: ToolDefinition, inp
   // Strict durability: both records above commit before returning, so the refusal is on disk
   // before the adapter tells the model about it.
   return error;
+}
+
+/**
+ * The record of a call whose body never ran and never will here (refused by a framework, or held
+ * for approval): the arguments as the framework gave them, its call id, the adapter's attributes.
+ */
+export function neverRanRecord(
+  engine: InvokeEngine,
+  def: ToolDefinition,
+  input: { callId?: string | undefined; args?: unknown; attributes?: Attributes | undefined },
+): CallRecord {
+  return new CallRecord({
+    engine,
+    def,
+    store: auditStorage.getStore(),
+    suppliedId: input.callId,
+    proposed: input.args,
+    proposedGiven: false,
+    extra: input.attributes === undefined ? undefined : adapterAttributes(input.attributes),
+  });
 }
