@@ -93,9 +93,6 @@ export async function report(args: string[], io: Io): Promise<number> {
     io.out(formatTable(data));
     if (values.html !== undefined) io.out(`\nwrote ${values.html}\n`);
   }
-  // The bin exits right after: a report of megabytes to a pipe must be written out first
-  // (stdout to a pipe is asynchronous, and process.exit drops what is still queued).
-  await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
   return data.source.problemCount > 0 ? 1 : 0;
 }
 
