@@ -4,6 +4,7 @@ export type { AuditorOptions } from './auditor/config.js';
 export { isAuditor } from './auditor/brand.js';
 export type { ApprovalRecord } from './call/approval.js';
 export type { RefusedCallInput } from './call/refused.js';
+export type { AuditEventInput } from './call/event-record.js';
 export type { ApprovalHandler, ApprovalRequest, ApprovalAnswer, ApprovalOptions, PendingApprovalInput, PreviewDecision } from './call/approval-handler.js';
 export type { FilePolicyOptions, FilePolicyStatus } from './policy/file/file-policy.js';
 export { currentRun, currentCall } from './identity/run-context.js';

@@ -22,6 +22,7 @@ import { defineTool, type CallMeta, type ToolDefinition, type ToolFunction, type
 import type { RefusedCallInput } from '../call/refused.js';
 import { checkPendingInput, type ApprovalHandler, type PendingApprovalInput, type PreviewDecision } from '../call/approval-handler.js';
 import { recordPendingCall } from '../call/pending-record.js';
+import { checkEventInput, recordAuditEvent, type AuditEventInput } from '../call/event-record.js';
 import { previewCall } from '../call/preview.js';
 import type { EnginePolicyFile } from '../call/engine.js';
 import type { FilePolicyStatus } from '../policy/file/file-policy.js';
@@ -183,6 +184,12 @@ export class AuditorImpl implements Auditor, InvokeEngine, ExitParticipant {
     const def = this.tools.get(tool) ?? defineTool(function pending() {}, { name: tool });
     recordPendingCall(this, def, input);
     this.wiring.hold(input.callId);
+  }
+
+  recordEvent(input: AuditEventInput): boolean {
+    checkEventInput(input);
+    if (this.book.closing) throw this.book.shutDownError(input.tool ?? input.kind);
+    return recordAuditEvent(this, input);
   }
 
   takePending(callId: string): number | undefined {

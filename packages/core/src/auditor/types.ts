@@ -6,6 +6,7 @@ import type { CallMeta, ToolArgs, ToolFunction, ToolOptions } from '../call/tool
 import type { RefusedCallInput } from '../call/refused.js';
 import type { ApprovalHandler, PendingApprovalInput, PreviewDecision } from '../call/approval-handler.js';
 import type { FilePolicyStatus } from '../policy/file/file-policy.js';
+import type { AuditEventInput } from '../call/event-record.js';
 
 // The auditor's public types, apart from its implementation so that helpers (the brand, the
 // default auditor) can name them without importing the class.
@@ -93,6 +94,13 @@ export interface Auditor {
    * call (`invokeWith({ callId, approval })`, same call id) carries `tooltrail.approval.resumed`.
    */
   recordPendingApproval(tool: string, input: PendingApprovalInput): void;
+  /**
+   * Records something that is not a call (a tool's definition seen changed under its pin): one
+   * zero-length `tooltrail.<kind>` span with `tooltrail.record = <kind>`, under the active run,
+   * masked and chained like a call's record. True when written (strict: made durable). Throws
+   * AuditUnavailableError after shutdown, AuditConfigError on a bad kind.
+   */
+  recordEvent(input: AuditEventInput): boolean;
   /** The policy file's state (id, version, reloads, last error), or undefined without one. */
   policyStatus(): FilePolicyStatus | undefined;
   /** `approval.handler`, when one was given: adapters answer an `ask` with it rather than interrupt their framework. */

@@ -69,6 +69,10 @@ export const PAYLOAD_DIGEST_MARKER = '[Digest]';
 export const ATTR_RECORD = 'tooltrail.record';
 export const RECORD_INTENT = 'intent';
 export const RECORD_UNFINISHED = 'unfinished';
+/** A record that is not a call (Auditor.recordEvent): its span is `tooltrail.<kind>`, its `tooltrail.record` the kind. */
+export const EVENT_SPAN_PREFIX = 'tooltrail.';
+/** recordEvent's kind for a tool definition seen changed under its pin (`tooltrail gateway`). */
+export const RECORD_TOOL_CHANGED = 'tool_changed';
 
 // Integrity chain (docs/integrity.md).
 export const ATTR_STREAM_ID = 'tooltrail.stream.id';
