@@ -76,6 +76,31 @@ describe('ToolPins in memory', () => {
     expect(pins.check('files', readFile)).toBe('changed');
   });
 
+  it('observe: the check that first finds a change tells its observer, also after an await; a change seen again after the pin agreed is reported anew', async () => {
+    const changes: PinChange[] = [];
+    const pins = new ToolPins({ onChange: 'deny' }, (c) => changes.push(c));
+    pins.check('files', readFile);
+    const seenA: PinChange[] = [];
+    const seenB: PinChange[] = [];
+    await pins.observe((c) => seenA.push(c), async () => {
+      await new Promise((r) => setTimeout(r, 1));
+      expect(pins.check('files', rugPulled)).toBe('changed');
+    });
+    // Another connection seeing the same change: not reported again (once per change per process).
+    pins.observe((c) => seenB.push(c), () => pins.check('files', rugPulled));
+    expect(seenA).toEqual([{ server: 'files', tool: 'read_file', oldHash: pins.hash(readFile), newHash: pins.hash(rugPulled) }]);
+    expect(seenB).toEqual([]);
+    // Outside any observer only onChange hears it.
+    pins.check('files', readFile);
+    pins.check('files', rugPulled);
+    expect(changes).toHaveLength(2);
+    // The pin updated to the new definition, then the server goes back: a new change, reported.
+    pins.accept('files', rugPulled);
+    pins.observe((c) => seenB.push(c), () => pins.check('files', readFile));
+    expect(seenB).toEqual([{ server: 'files', tool: 'read_file', oldHash: pins.hash(rugPulled), newHash: pins.hash(readFile) }]);
+    expect(changes).toHaveLength(3);
+  });
+
   it('hide leaves a changed tool out of tools/list; deny keeps it listed', () => {
     for (const mode of ['hide', 'deny'] as const) {
       const pins = new ToolPins({ onChange: mode });

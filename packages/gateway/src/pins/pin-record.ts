@@ -1,12 +1,13 @@
 /**
- * The evidence of a rug pull in the trail. Core's public API has no record that is not a call
- * (a dedicated `tooltrail.mcp.tool_changed` span would need one), so a changed definition is
- * recorded where it matters: on the call it stopped. A `tools/call` to a changed tool is
- * recorded through that tool's audited forwarder as a refused call (outcome `denied`, rule
- * `tooltrail.framework`, `tooltrail.refused.by = tooltrail.gateway.pins`), carrying the pinned
- * and the new hash as `tooltrail.mcp.tool.hash.old` / `tooltrail.mcp.tool.hash.new`.
+ * The evidence of a rug pull in the trail, twice over. When a changed definition is SEEN (a
+ * tools/list, or the lookup before a call), one `tooltrail.tool_changed` record
+ * (`auditor.recordEvent`, `tooltrail.record = tool_changed`) under the connection's run: the
+ * server, the tool, the pinned and the new hash, the action (deny or hide). And every
+ * `tools/call` to a changed tool is recorded through that tool's audited forwarder as a refused
+ * call (outcome `denied`, rule `tooltrail.framework`, `tooltrail.refused.by =
+ * tooltrail.gateway.pins`), carrying the same two hashes.
  */
-import type { RefusedCall, RefusedCallInput } from '@tooltrail/core';
+import { semconv, type AuditEventInput, type RefusedCall, type RefusedCallInput } from '@tooltrail/core';
 import type { PinChange } from './tool-pins.js';
 
 export const PINS_REFUSED_BY = 'tooltrail.gateway.pins';
@@ -14,6 +15,22 @@ export const PINS_REFUSED_BY = 'tooltrail.gateway.pins';
 // and would record `[REDACTED:pin]` instead of the hash.
 export const ATTR_PIN_OLD = 'tooltrail.mcp.tool.hash.old';
 export const ATTR_PIN_NEW = 'tooltrail.mcp.tool.hash.new';
+/** On a `tool_changed` record: what the gateway does with the tool until the pin is updated (`deny` | `hide`). */
+export const ATTR_PIN_ACTION = 'tooltrail.mcp.tool.action';
+/** The server a record is about (as on the gateway's call records). */
+const ATTR_SERVER = 'tooltrail.mcp.server.name';
+
+/**
+ * The `tool_changed` record of a change (for `auditor.recordEvent`): `tool` is the name the agent
+ * sees (prefixed with the server's when the gateway fronts several), as on the calls' records.
+ */
+export function toolChangedEvent(change: PinChange, exposed: string, action: 'deny' | 'hide', extra: Record<string, string> = {}): AuditEventInput {
+  return {
+    kind: semconv.RECORD_TOOL_CHANGED,
+    tool: exposed,
+    attributes: { ...extra, [ATTR_SERVER]: change.server, [ATTR_PIN_OLD]: change.oldHash, [ATTR_PIN_NEW]: change.newHash, [ATTR_PIN_ACTION]: action },
+  };
+}
 
 /** What `pinChangeRecord` needs of an audited tool: `auditor.withAudit(forward, { name })` has it. */
 export interface RefusalRecorder {

@@ -3,8 +3,10 @@
  * is seen, the hash of its name, description and input schema is pinned (in memory, or in the
  * pins file when one is configured); later a different definition is `changed` until the pin is
  * updated (the entry edited or removed in the pins file, which is re-read when it changes on
- * disk, or `accept()`), and `onChange` is called once per distinct change.
+ * disk, or `accept()`), and `onChange` is called once per distinct change (again after the pin
+ * and the definition agreed in between), as is the observer of the check that found it (observe).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { AuditConfigError } from '@tooltrail/core';
 import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -48,6 +50,8 @@ export class ToolPins {
   /** `server \0 tool \0 newHash` of every change reported, so each is reported once. */
   readonly #reported = new Set<string>();
   readonly #changed = new Map<string, PinChange>();
+  /** Who saw the check that found a change: the connection whose trail records it (observe). */
+  readonly #observer = new AsyncLocalStorage<(change: PinChange) => void>();
 
   /** Throws an AuditConfigError when the pins file cannot be read or is not a valid pins file. */
   constructor(opts: ToolPinsOptions, onChange: (change: PinChange) => void = () => {}) {
@@ -93,12 +97,12 @@ export class ToolPins {
     if (oldHash === undefined) {
       if (pins === undefined) this.#table.set(server, (pins = new Map()));
       pins.set(tool.name, newHash);
-      this.#changed.delete(key);
+      if (this.#changed.delete(key)) this.#forgetReported(key);
       this.#persist();
       return 'ok';
     }
     if (oldHash === newHash) {
-      this.#changed.delete(key);
+      if (this.#changed.delete(key)) this.#forgetReported(key);
       return 'ok';
     }
     const change: PinChange = { server, tool: tool.name, oldHash, newHash };
@@ -107,8 +111,23 @@ export class ToolPins {
     if (!this.#reported.has(reportKey)) {
       this.#reported.add(reportKey);
       this.#notify(change);
+      this.#observer.getStore()?.(change);
     }
     return 'changed';
+  }
+
+  /**
+   * Runs `fn` with `onChange` told of every change first reported by a check inside it (also
+   * after its awaits): the connection that lists or calls a tool is the one that records the change.
+   */
+  observe<T>(onChange: (change: PinChange) => void, fn: () => T): T {
+    return this.#observer.run(onChange, fn);
+  }
+
+  /** After the pin and the definition agree again (pin updated, or the server reverted), the next change is reported anew. */
+  #forgetReported(key: string): void {
+    const prefix = `${key}\u0000`;
+    for (const r of this.#reported) if (r.startsWith(prefix)) this.#reported.delete(r);
   }
 
   /** The change in force for a tool (after a `changed` check), for the denial's record. */
@@ -124,6 +143,7 @@ export class ToolPins {
     if (pins === undefined) this.#table.set(server, (pins = new Map()));
     pins.set(tool.name, hash);
     this.#changed.delete(`${server}\u0000${tool.name}`);
+    this.#forgetReported(`${server}\u0000${tool.name}`);
     this.#persist();
     return hash;
   }

@@ -19,8 +19,9 @@ import type { GatewayContext } from './context.js';
 import { HeldTransport } from './held-transport.js';
 import { context } from '@opentelemetry/api';
 import { agentContext } from '../audit/trace-context.js';
-import { pinChangeReason, pinChangeRecord, runIdentityFor, type ConnectionIdentity } from './parts.js';
-import { invalidParams, mergeCapabilities, PassThroughResult, relayed, serverInfoFor } from './relay.js';
+import { pinChangeReason, pinChangeRecord, runIdentityFor, type ConnectionIdentity, type PinChange } from './parts.js';
+import { toolChangedEvent } from '../pins/index.js';
+import { exposedName, invalidParams, mergeCapabilities, PassThroughResult, relayed, serverInfoFor } from './relay.js';
 import { Router, type AgentExtra } from './router.js';
 import { connectAll, type Upstream, type UpstreamEvents } from './upstream.js';
 
@@ -77,7 +78,8 @@ export class Session {
       capabilities,
       ...(instructions.length > 0 ? { instructions: instructions.join('\n\n') } : {}),
     });
-    server.fallbackRequestHandler = (request, extra) => (request.method === 'tools/call' ? this.callTool(request, extra) : router.request(request, extra));
+    server.fallbackRequestHandler = (request, extra) =>
+      request.method === 'tools/call' ? this.callTool(request, extra) : request.method === 'tools/list' ? this.observed(() => router.request(request, extra)) : router.request(request, extra);
     server.fallbackNotificationHandler = (notification) => router.notify(notification);
     // The SDK answers logging/setLevel itself when logging is declared: the servers must hear it.
     if (capabilities.logging !== undefined) server.setRequestHandler(SetLevelRequestSchema, (request, extra) => router.request({ jsonrpc: '2.0', id: extra.requestId, ...request }, extra));
@@ -101,6 +103,36 @@ export class Session {
     },
     closed: (from) => this.ctx.warn(`tooltrail gateway: upstream server "${from.name}" closed its connection`),
   };
+
+  /** The run of the connection itself (its principal and agent), under which what it saw is recorded. */
+  private get connectionRun(): { principal: ConnectionIdentity['principal']; agent?: ConnectionIdentity['agent']; runId: string } {
+    return { principal: this.identity.principal, ...(this.identity.agent ? { agent: this.identity.agent } : {}), runId: this.connectionRunId };
+  }
+
+  /**
+   * Runs `fn` (a tools/list, a call's definition lookup) so that a definition it finds changed
+   * under its pin is recorded by this connection, under its run, before `fn`'s answer goes out.
+   */
+  private async observed<T>(fn: () => Promise<T>): Promise<T> {
+    const records: Promise<void>[] = [];
+    const result = await this.ctx.pins.observe((change) => records.push(this.recordChange(change)), fn);
+    await Promise.all(records);
+    return result;
+  }
+
+  /** One `tool_changed` record; a record that cannot be kept is warned about (never silently lost). */
+  private async recordChange(change: PinChange): Promise<void> {
+    const exposed = exposedName(change.server, change.tool, this.router?.prefixed ?? this.ctx.config.servers.length > 1);
+    const extra: Record<string, string> = { [ATTR_NETWORK_TRANSPORT]: this.identity.transport === 'http' ? 'tcp' : 'pipe' };
+    if (this.identity.sessionId !== undefined) extra[ATTR_MCP_SESSION_ID] = this.identity.sessionId;
+    const event = toolChangedEvent(change, exposed, this.ctx.pins.onChange, extra);
+    try {
+      const kept = await this.runs.within(CONNECTION_RUN, this.connectionRun, async () => this.ctx.audit.auditor.recordEvent(event));
+      if (!kept) this.ctx.warn(`tooltrail gateway: the record of the change of tool "${change.tool}" of server "${change.server}" could not be kept (see the audit warnings)`);
+    } catch (err) {
+      this.ctx.warn(`tooltrail gateway: the change of tool "${change.tool}" of server "${change.server}" was not recorded: ${(err as Error).message}`);
+    }
+  }
 
   private attributes(up: Upstream | undefined, server: string, extra: AgentExtra): McpAttributes {
     const attrs: McpAttributes = {
@@ -127,7 +159,7 @@ export class Session {
     const { config, audit, runKeys } = this.ctx;
     const meta = params._meta as Record<string, unknown> | undefined;
     const who = runIdentityFor(this.identity, meta, runKeys, config.runTokens?.require === true);
-    const connectionRun = { principal: this.identity.principal, ...(this.identity.agent ? { agent: this.identity.agent } : {}), runId: this.connectionRunId };
+    const connectionRun = this.connectionRun;
     // Inside the run, the agent's span (params._meta.traceparent) is the call's parent: one trace on both sides.
     const underAgent = <T>(fn: () => T): T => context.with(agentContext(meta), fn);
     if (!who.ok) {
@@ -139,8 +171,10 @@ export class Session {
     const key = claimed ? `run:${who.run.runId}` : CONNECTION_RUN;
     const callAttrs = { ...attrs, ...who.attributes };
     // Before the call is decided: a tool whose definition changed since it was pinned is not called.
-    const def = target !== undefined ? await router.definition(exposed, extra).catch(() => undefined) : undefined;
-    const changed = target !== undefined && def !== undefined && this.ctx.pins.check(target.up.name, def) === 'changed' ? this.ctx.pins.changeOf(target.up.name, def.name) : undefined;
+    const changed = target === undefined ? undefined : await this.observed(async () => {
+      const def = await router.definition(exposed, extra).catch(() => undefined);
+      return def !== undefined && this.ctx.pins.check(target.up.name, def) === 'changed' ? this.ctx.pins.changeOf(target.up.name, def.name) : undefined;
+    });
     return this.runs.within(key, run, async () =>
       underAgent(() => {
         if (changed !== undefined) {
