@@ -4,10 +4,11 @@
  * joins them: calls seen on both sides, calls only the gateway saw (code that reached the server
  * without the agent's wrapper, or an agent that does not use it), calls only the agent recorded
  * (a call that went around the gateway, or to a server not behind it), and calls denied because
- * a tool's definition changed since it was pinned.
+ * a tool's definition changed since it was pinned; and every definition change the gateway
+ * recorded when it saw it (`tool_changed`), whether a call followed or not.
  */
 import type { CallView } from '../calls.js';
-import { NO_AGENT, type BoundaryCall, type BoundaryReport, type JoinedCall } from './model.js';
+import { NO_AGENT, type BoundaryCall, type BoundaryReport, type DefinitionChange, type JoinedCall } from './model.js';
 
 export type { BoundaryCall, BoundaryReport, JoinedCall };
 
@@ -29,6 +30,8 @@ export class BoundaryJoin {
   private readonly gateway = new Map<string, CallView>();
   private readonly disagreeing: JoinedCall[] = [];
   private readonly changed: BoundaryReport['changedTools'] = [];
+  private readonly definitionChanges: DefinitionChange[] = [];
+  private definitionChangeCount = 0;
   private gatewayCalls = 0;
   private agentCalls = 0;
   private joined = 0;
@@ -57,8 +60,14 @@ export class BoundaryJoin {
     }
   }
 
+  /** A `tool_changed` record (tool-changes.ts). */
+  addChange(change: DefinitionChange): void {
+    this.definitionChangeCount++;
+    if (this.definitionChanges.length < this.cap) this.definitionChanges.push(change);
+  }
+
   finish(): BoundaryReport | undefined {
-    if (this.gatewayCalls === 0) return undefined;
+    if (this.gatewayCalls === 0 && this.definitionChangeCount === 0) return undefined;
     const byTime = (a: CallView, b: CallView) => a.time - b.time;
     const gatewayOnly = [...this.gateway.values()].sort(byTime);
     const agentOnly = [...this.agent.values()].sort(byTime);
@@ -72,6 +81,8 @@ export class BoundaryJoin {
       agentOnly: agentOnly.slice(0, this.cap).map(row),
       agentOnlyCount: agentOnly.length,
       changedTools: this.changed,
+      definitionChanges: [...this.definitionChanges].sort((a, b) => a.time.localeCompare(b.time)),
+      definitionChangeCount: this.definitionChangeCount,
     };
   }
 }

@@ -1,7 +1,8 @@
-import { readCalls } from '../calls.js';
+import { readMapped, toCallView, type CallView } from '../calls.js';
 import type { VerifySource } from '../../verify/sources.js';
 import { ReportAggregator } from './aggregate.js';
 import { BoundaryJoin } from './boundary.js';
+import { toToolChange, type ToolChangeView } from './tool-changes.js';
 import type { ReportData } from './model.js';
 
 export interface BuildReportOptions {
@@ -26,11 +27,21 @@ export async function buildReport(source: VerifySource, o: BuildReportOptions): 
     ...(o.maxRuns !== undefined ? { maxRuns: o.maxRuns } : {}),
   });
   let info: ReportData['source'] = { description: '', records: 0, problems: [], problemCount: 0 };
-  const calls = readCalls(read, { since: previousSince, until: o.until }, { onDone: (i) => (info = { description: i.description, records: i.records, problems: i.problems, problemCount: i.problemCount }) });
+  // Calls, and the gateway's tool_changed records (which are not calls), in one pass.
+  const records = readMapped<CallView | ToolChangeView>(
+    read,
+    { since: previousSince, until: o.until },
+    (span) => toCallView(span) ?? toToolChange(span),
+    (i) => (info = { description: i.description, records: i.records, problems: i.problems, problemCount: i.problemCount }),
+  );
   const boundary = new BoundaryJoin(o.maxRefused ?? 10_000);
   const from = o.since.getTime();
   const to = o.until.getTime();
-  for await (const c of calls) {
+  for await (const c of records) {
+    if ('record' in c) {
+      if (c.time >= from && c.time < to) boundary.addChange(c.change);
+      continue;
+    }
     agg.add(c);
     if (c.time >= from && c.time < to) boundary.add(c);
   }

@@ -1,7 +1,7 @@
 /** The HTML report's MCP boundary section: both views of each call joined (boundary.ts). */
 import type { BoundaryCall } from './boundary.js';
 import { esc } from './html-escape.js';
-import { NO_PRINCIPAL, type ReportData } from './model.js';
+import { NO_PRINCIPAL, type DefinitionChange, type ReportData } from './model.js';
 
 const n = (v: number): string => v.toLocaleString('en-US');
 const time = (iso: string): string => `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
@@ -20,15 +20,26 @@ function table(title: string, sub: string, list: BoundaryCall[], count: number, 
   return `<h3>${esc(title)} (${n(count)})</h3><p class="sub">${esc(sub)}</p><table><thead><tr><th>Time (UTC)</th><th>Agent</th><th>Principal</th><th>Tool</th><th>Server</th><th>Outcome</th><th>Trace id</th></tr></thead><tbody>${rows(list, extra)}</tbody></table>${more}`;
 }
 
+/** The gateway's tool_changed records: every change it saw, called afterwards or not. */
+function changes(list: DefinitionChange[], count: number): string {
+  if (count === 0) return '';
+  const more = count > list.length ? `<p class="more">${n(count - list.length)} more not listed.</p>` : '';
+  const body = list
+    .map((c) => `<tr><td class="time">${esc(time(c.time))}</td><td>${c.server !== undefined ? esc(c.server) : '<span class="empty">–</span>'}</td><td>${chip(c.tool)}</td><td>${esc(c.action)}</td><td>${id(`${c.hashOld.slice(0, 19)} → ${c.hashNew.slice(0, 19)}`)}</td><td class="who">${esc(c.principal ?? NO_PRINCIPAL)}</td><td>${id(c.traceId)}</td></tr>`)
+    .join('');
+  return `<h3>Tool definitions changed under their pin (${n(count)})</h3><p class="sub">Seen by the gateway in a tools/list or before a call (a "rug pull"), whether or not the tool was called afterwards.</p><table><thead><tr><th>Time (UTC)</th><th>Server</th><th>Tool</th><th>Action</th><th>Pinned → seen</th><th>Principal</th><th>Trace id</th></tr></thead><tbody>${body}</tbody></table>${more}`;
+}
+
 export function boundarySection(r: ReportData): string {
   const b = r.boundary;
   if (b === undefined) return '';
   const head = `<h2>The MCP boundary</h2><p class="sub">${n(b.gatewayCalls)} calls recorded by the gateway, ${n(b.agentCalls)} by the agents' own MCP adapter; ${n(b.joined)} joined by call id (one call, both views).</p>`;
-  const clean = b.gatewayOnlyCount + b.agentOnlyCount + b.disagreeing.length + b.changedTools.length === 0;
+  const clean = b.gatewayOnlyCount + b.agentOnlyCount + b.disagreeing.length + b.changedTools.length + b.definitionChangeCount === 0;
   return (
     `<section class="panel">${head}` +
     (clean ? '<p class="empty good">Every call was seen on both sides, alike.</p>' : '') +
-    table('Changed tool definitions', 'Calls denied because the tool changed since it was pinned (a "rug pull").', b.changedTools, b.changedTools.length, (c) => {
+    changes(b.definitionChanges, b.definitionChangeCount) +
+    table('Calls to changed tools', 'Calls denied because the tool changed since it was pinned (a "rug pull").', b.changedTools, b.changedTools.length, (c) => {
       const ch = b.changedTools.find((x) => x.callId === c.callId);
       return ch ? `<br><span class="id">${esc(ch.hashOld.slice(0, 19))} → ${esc(ch.hashNew.slice(0, 19))}</span>` : '';
     }) +

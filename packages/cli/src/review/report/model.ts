@@ -169,4 +169,21 @@ export interface BoundaryReport {
   agentOnly: BoundaryCall[];
   agentOnlyCount: number;
   changedTools: (BoundaryCall & { hashOld: string; hashNew: string })[];
+  /** Every tool definition the gateway saw changed under its pin (its `tool_changed` records), called afterwards or not, up to the cap. */
+  definitionChanges: DefinitionChange[];
+  definitionChangeCount: number;
+}
+
+/** A `tool_changed` record: a server changed a tool's definition under its pin. */
+export interface DefinitionChange {
+  time: string;
+  tool: string;
+  server: string | undefined;
+  hashOld: string;
+  hashNew: string;
+  /** What the gateway did with the tool until re-pinned: `deny` or `hide`. */
+  action: string;
+  principal: string | undefined;
+  runId: string | undefined;
+  traceId: string;
 }

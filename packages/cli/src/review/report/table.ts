@@ -77,7 +77,12 @@ export function formatTable(r: ReportData): string {
       const shown = rows.slice(0, MAX_ROWS);
       s += `  ${title} (${n(count)})\n${grid(['time', 'agent', 'tool', 'outcome', 'trace id'], shown.map((c) => [shortTime(c.time), cut(c.agent, 24), cut(c.tool, 24), c.outcome, c.traceId]))}${more(count, shown.length)}\n`;
     };
-    list('changed tool definitions (denied until re-pinned)', b.changedTools, b.changedTools.length);
+    if (b.definitionChangeCount > 0) {
+      const shown = b.definitionChanges.slice(0, MAX_ROWS);
+      const body = shown.map((c) => [shortTime(c.time), cut(c.server ?? '-', 24), cut(c.tool, 24), c.action, `${c.hashOld.slice(0, 19)} -> ${c.hashNew.slice(0, 19)}`, c.traceId]);
+      s += `  tool definitions changed under their pin (${n(b.definitionChangeCount)})\n${grid(['time', 'server', 'tool', 'action', 'pinned -> seen', 'trace id'], body)}${more(b.definitionChangeCount, shown.length)}\n`;
+    }
+    list('calls to changed tools (denied until re-pinned)', b.changedTools, b.changedTools.length);
     list('seen by the gateway only', b.gatewayOnly, b.gatewayOnlyCount);
     list('recorded by the agent only', b.agentOnly, b.agentOnlyCount);
     list('joined, the two records disagree', b.disagreeing, b.disagreeing.length);
