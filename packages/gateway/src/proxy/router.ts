@@ -1,6 +1,7 @@
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { CallToolResult, JSONRPCRequest, Tool, Notification, Request, Result, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
-import { invalidParams, methodNotFound, PassThroughResult, relayed, exposedName, splitName } from './relay.js';
+import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
+import { invalidParams, methodNotFound, PassThroughResult, relayed, exposedName, splitName, toolResultProblem, RelayedError } from './relay.js';
 import type { GatewayContext } from './context.js';
 import { visibleTools, type ToolDefinitionLike } from './parts.js';
 import type { Upstream } from './upstream.js';
@@ -14,7 +15,9 @@ const LISTS: Record<string, { kind: ListKind; capability: 'tools' | 'prompts' | 
   'resources/list': { kind: 'resources', capability: 'resources' },
   'resources/templates/list': { kind: 'resourceTemplates', capability: 'resources' },
 };
-const MAX_PAGES = 1000;
+/** Bounds of one server's list (every page): past them the list is refused, never cut short. */
+export const MAX_LIST_PAGES = 100;
+export const MAX_LIST_ITEMS = 10_000;
 
 type Item = Record<string, unknown>;
 
@@ -86,25 +89,45 @@ export class Router {
       await progress;
       return result;
     } catch (err) {
-      throw relayed(err);
+      throw relayed(err, up.name);
     }
   }
 
-  forwardTool(up: Upstream, name: string, params: Record<string, unknown>, extra: AgentExtra): Promise<CallToolResult> {
-    return this.forward(up, { method: 'tools/call', params: { ...params, name } }, extra) as Promise<CallToolResult>;
+  /** A result the agent's SDK would reject is an error, recorded as one, not passed on as a success. */
+  async forwardTool(up: Upstream, name: string, params: Record<string, unknown>, extra: AgentExtra): Promise<CallToolResult> {
+    const result = await this.forward(up, { method: 'tools/call', params: { ...params, name } }, extra);
+    const problem = toolResultProblem(result);
+    if (problem !== undefined) throw new RelayedError(ErrorCode.InternalError, `server "${up.name}" answered tools/call with an invalid result: ${problem}`);
+    return result as CallToolResult;
   }
 
   private async listAll(up: Upstream, method: string, kind: ListKind, extra: AgentExtra): Promise<Item[]> {
     const out: Item[] = [];
+    const seen = new Set<string>();
     let cursor: string | undefined;
-    for (let page = 0; page < MAX_PAGES; page++) {
+    const refuse = (why: string) => {
+      const message = `server "${up.name}": ${method} refused: ${why}; a list cut short would hide what the server offers`;
+      this.ctx.warn(`tooltrail gateway: ${message}`);
+      return new RelayedError(ErrorCode.InternalError, message);
+    };
+    for (let page = 1; ; page++) {
       const result = (await this.forward(up, { method, params: cursor !== undefined ? { cursor } : {} }, extra)) as Record<string, unknown>;
       const items = result[kind];
-      if (Array.isArray(items)) out.push(...(items as Item[]));
+      if (items !== undefined && !Array.isArray(items)) throw refuse(`"${kind}" is not an array`);
+      if (Array.isArray(items)) {
+        if (out.length + items.length > MAX_LIST_ITEMS) throw refuse(`more than ${MAX_LIST_ITEMS} items (the gateway's limit)`);
+        for (const item of items as unknown[]) {
+          if (typeof item !== 'object' || item === null || Array.isArray(item)) throw refuse(`an item of "${kind}" is not an object`);
+          out.push(item as Item);
+        }
+      }
       cursor = typeof result.nextCursor === 'string' && result.nextCursor !== '' ? result.nextCursor : undefined;
-      if (cursor === undefined) break;
+      if (cursor === undefined) return out;
+      // A cursor seen before would loop forever: the list has no end to reach.
+      if (seen.has(cursor)) throw refuse(`nextCursor ${JSON.stringify(cursor.slice(0, 100))} repeats an earlier page's`);
+      seen.add(cursor);
+      if (page >= MAX_LIST_PAGES) throw refuse(`more than ${MAX_LIST_PAGES} pages (the gateway's limit)`);
     }
-    return out;
   }
 
   private async list(method: string, extra: AgentExtra): Promise<Result> {
