@@ -73,6 +73,10 @@ export const gatewayConfigSchema = z
           tokensFile: nonEmpty('listen.http.tokensFile'),
           /** Path of the MCP endpoint (default /mcp). */
           path: z.string().startsWith('/').optional(),
+          /** Open sessions at most (default 64); each has its own stdio children. */
+          maxSessions: z.number().int().min(1).max(100_000).optional(),
+          /** A session with no request for this long is closed (default 30 min). */
+          sessionIdleMs: timeoutMs.optional(),
         }),
       })
       .optional(),

@@ -2,35 +2,62 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { GatewayContext } from './context.js';
-import { identityFromToken, type TokenLookup } from './parts.js';
+import { identityFromToken, type ConnectionIdentity, type TokenLookup } from './parts.js';
+import { MAX_MESSAGE_BYTES, messageProblem } from './relay.js';
 import { Session } from './session.js';
 
 /** Largest JSON-RPC body the gateway reads from an agent. */
-export const MAX_BODY_BYTES = 32 * 1024 * 1024;
+export const MAX_BODY_BYTES = MAX_MESSAGE_BYTES;
+export const DEFAULT_MAX_SESSIONS = 64;
+export const DEFAULT_SESSION_IDLE_MS = 30 * 60_000;
 
 export interface HttpListener {
   readonly url: string;
   readonly sessions: number;
+  /** initialize requests refused because maxSessions sessions were open. */
+  readonly refusedSessions: number;
+  /** Sessions closed because they were idle for sessionIdleMs. */
+  readonly idleClosed: number;
   close(): Promise<void>;
 }
 
-function answer(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+function answer(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}, code: number = -32000, id: string | number | null = null): void {
   if (res.headersSent) return void res.end();
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
-  res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null }));
+  res.end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id }));
 }
 
+class BodyError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The body as JSON; a body over the limit is not read to its end (413), one that is not JSON is a parse error. */
 async function readJson(req: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new Error(`request body over ${MAX_BODY_BYTES} bytes`);
+    if (size > MAX_BODY_BYTES) throw new BodyError(413, ErrorCode.ParseError, `request body over ${MAX_BODY_BYTES} bytes`);
     chunks.push(chunk as Buffer);
   }
-  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new BodyError(400, ErrorCode.ParseError, 'Parse error: the body is not JSON');
+  }
+}
+
+/** A session is only reachable with the token that opened it: same writer, same principal. */
+function sameConnection(a: ConnectionIdentity, b: ConnectionIdentity): boolean {
+  return a.tokenName === b.tokenName && a.principal.id === b.principal.id && a.principal.type === b.principal.type;
 }
 
 /**
@@ -41,7 +68,14 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 export async function listenHttp(ctx: GatewayContext, tokens: TokenLookup): Promise<HttpListener> {
   const http = ctx.config.listen!.http;
   const endpoint = http.path ?? '/mcp';
-  const sessions = new Map<string, { session: Session; transport: StreamableHTTPServerTransport }>();
+  const maxSessions = http.maxSessions ?? DEFAULT_MAX_SESSIONS;
+  const idleMs = http.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS;
+  type Open = { session: Session; transport: StreamableHTTPServerTransport; lastActive: number; busy: number };
+  const sessions = new Map<string, Open>();
+  // Sessions whose initialize is under way count against the limit too: they start children.
+  let opening = 0;
+  let refusedSessions = 0;
+  let idleClosed = 0;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://gateway');
@@ -54,32 +88,70 @@ export async function listenHttp(ctx: GatewayContext, tokens: TokenLookup): Prom
       try {
         body = await readJson(req);
       } catch (err) {
-        return answer(res, 400, `Parse error: ${(err as Error).message}`);
+        if (!(err instanceof BodyError)) throw err;
+        return answer(res, err.status, err.message, { connection: 'close' }, err.code);
       }
+      // The SDK would call all of these a parse error (or take a batch): say what is wrong, with the id when usable.
+      const problem = messageProblem(body);
+      if (problem !== undefined) return answer(res, 400, problem.problem, {}, ErrorCode.InvalidRequest, problem.id ?? null);
     }
     if (typeof sid === 'string') {
       const open = sessions.get(sid);
       // Another token than the session's own is as good as no session: nothing to learn from it.
-      if (open === undefined || open.session.identity.principal.id !== identity.principal.id || open.session.identity.principal.type !== identity.principal.type) {
-        return answer(res, 404, 'Session not found');
+      if (open === undefined || !sameConnection(open.session.identity, identity)) return answer(res, 404, 'Session not found');
+      open.lastActive = Date.now();
+      // A POST in flight (a long call, its SSE answer) keeps the session from going idle; a GET stream does not.
+      if (req.method === 'POST') {
+        open.busy++;
+        res.once('close', () => {
+          open.busy--;
+          open.lastActive = Date.now();
+        });
       }
       return open.transport.handleRequest(req, res, body);
     }
     if (req.method !== 'POST' || !isInitializeRequest(body)) return answer(res, 400, 'Bad Request: no valid session id, and not an initialize request');
+    if (sessions.size + opening >= maxSessions) {
+      refusedSessions++;
+      ctx.warn(`tooltrail gateway: initialize refused: ${maxSessions} sessions are open (listen.http.maxSessions); ${refusedSessions} refused so far`);
+      return answer(res, 503, `the gateway has ${maxSessions} sessions open (listen.http.maxSessions): try again later`, { 'retry-after': '5' });
+    }
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
         session.identity.sessionId = id;
-        sessions.set(id, { session, transport });
+        sessions.set(id, { session, transport, lastActive: Date.now(), busy: 0 });
       },
     });
     const session = new Session(ctx, { ...identity, transport: 'http' }, transport);
     session.onclose = () => {
       if (transport.sessionId !== undefined) sessions.delete(transport.sessionId);
     };
-    await session.start();
-    await transport.handleRequest(req, res, body);
+    opening++;
+    try {
+      await session.start();
+      await transport.handleRequest(req, res, body);
+    } finally {
+      opening--;
+    }
+    // The transport refused the initialize (Accept, content type...): nothing may stay open behind it.
+    if (transport.sessionId === undefined || !sessions.has(transport.sessionId)) await session.close();
   };
+
+  const sweep = setInterval(
+    () => {
+      const now = Date.now();
+      for (const [id, open] of sessions) {
+        if (open.busy > 0 || now - open.lastActive < idleMs) continue;
+        sessions.delete(id);
+        idleClosed++;
+        ctx.warn(`tooltrail gateway: session ${id} closed after ${idleMs} ms without a request (listen.http.sessionIdleMs)`);
+        void open.session.close();
+      }
+    },
+    Math.max(25, Math.min(idleMs / 4, 60_000)),
+  );
+  sweep.unref();
 
   const server: HttpServer = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
@@ -96,7 +168,14 @@ export async function listenHttp(ctx: GatewayContext, tokens: TokenLookup): Prom
     get sessions() {
       return sessions.size;
     },
+    get refusedSessions() {
+      return refusedSessions;
+    },
+    get idleClosed() {
+      return idleClosed;
+    },
     close: async () => {
+      clearInterval(sweep);
       await Promise.all([...sessions.values()].map((s) => s.session.close()));
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
