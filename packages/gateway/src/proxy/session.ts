@@ -28,6 +28,22 @@ import { connectAll, type Upstream, type UpstreamEvents } from './upstream.js';
 const CONNECTION_RUN = '\u0000connection';
 
 /**
+ * The SDK's Protocol (1.x) runs a notification's handler a microtask late but handles a response
+ * at once, and the response retires its request's progress handler: a progress notification
+ * read together with the response (one pipe read, one SSE chunk) was dropped, so the agent saw
+ * one of two. Responses on this transport are handled a microtask late too, after the
+ * notifications read before them; the order of responses among themselves is kept.
+ */
+export function deliverInOrder(transport: Transport | undefined): void {
+  const deliver = transport?.onmessage;
+  if (transport === undefined || deliver === undefined) return;
+  transport.onmessage = (message, extra) => {
+    if ('id' in message && !('method' in message)) queueMicrotask(() => deliver.call(transport, message, extra));
+    else deliver.call(transport, message, extra);
+  };
+}
+
+/**
  * One agent connection (the stdio agent, or one Streamable HTTP session): its own upstream
  * clients (so server-to-client requests and subscriptions reach the right agent), one
  * downstream Server, and the runs its calls are recorded under.
@@ -71,6 +87,7 @@ export class Session {
       await Promise.all(upstreams.map((u) => u.close()));
       return;
     }
+    for (const u of upstreams) deliverInOrder(u.client.transport);
     const router = new Router(this.ctx, upstreams);
     const capabilities = mergeCapabilities(upstreams.map((u) => u.capabilities));
     const instructions = upstreams.map((u) => u.client.getInstructions()).filter((s): s is string => typeof s === 'string' && s !== '');
