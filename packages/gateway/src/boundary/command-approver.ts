@@ -4,18 +4,24 @@
  * document on stdout. A non-zero exit, a death by signal, a malformed answer or an answer
  * larger than 64 KiB throws (core denies the call and records the failure); at the deadline
  * (the request's AbortSignal) the hook is killed with SIGKILL, its whole process group on
- * POSIX, and the call is denied.
+ * POSIX, and the call is denied. The hook runs with a minimal environment plus the config's
+ * `env`, in the config's `cwd`.
  */
 import { spawn } from 'node:child_process';
+import { getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { ApprovalAnswer, ApprovalHandler, ApprovalRequest } from '@tooltrail/core';
 import { MAX_ANSWER_BYTES, parseAnswer, wireRequest } from './approval-protocol.js';
 
 export interface CommandApproverOptions {
   /** argv: the program and its arguments. */
   command: readonly string[];
-  /** Extra environment for the hook (added to the gateway's). */
+  /**
+   * Added to the hook's minimal environment: the SDK's default one (`PATH`, `HOME`, `USER`,
+   * `LOGNAME`, `SHELL`, `TERM`; their Windows counterparts), never the gateway's whole
+   * environment, which holds the gateway's own secrets (audit token, mask and signing keys).
+   */
   env?: Readonly<Record<string, string>> | undefined;
-  /** Working directory; default the gateway's. */
+  /** Working directory (the loader resolves it against the config's folder); default the gateway's. */
   cwd?: string | undefined;
 }
 
@@ -58,7 +64,7 @@ export function commandApprover(options: CommandApproverOptions): ApprovalHandle
         detached: process.platform !== 'win32',
         windowsHide: true,
         ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
-        env: { ...process.env, ...(options.env ?? {}) },
+        env: { ...getDefaultEnvironment(), ...(options.env ?? {}) },
       });
       const kill = (): void => killTree(child.pid, () => child.kill('SIGKILL'));
       function onAbort(): void {

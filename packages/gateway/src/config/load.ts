@@ -4,9 +4,35 @@ import { AuditConfigError } from '@tooltrail/core';
 import { parse as parseYaml } from 'yaml';
 import { gatewayConfigSchema, type GatewayConfig } from './schema.js';
 
+interface Issue {
+  path: readonly PropertyKey[];
+  message: string;
+  code?: string;
+  keys?: readonly string[];
+  /** invalid_union: each branch's issues; invalid_key: the key's own. */
+  errors?: readonly (readonly Issue[])[];
+  issues?: readonly Issue[];
+}
+
+/**
+ * The issues to show: a union (approval's command or url) by the branch that came closest (its
+ * own messages, not zod's "Invalid input"), a record key by what is wrong with it.
+ */
+function flatten(issues: readonly Issue[], prefix: readonly PropertyKey[] = []): Issue[] {
+  return issues.flatMap((i): Issue[] => {
+    const path = [...prefix, ...i.path];
+    if (i.code === 'invalid_union' && i.errors !== undefined && i.errors.length > 0) {
+      const closest = [...i.errors].sort((a, b) => a.length - b.length)[0]!;
+      return flatten(closest, path);
+    }
+    if (i.code === 'invalid_key' && i.issues !== undefined && i.issues.length > 0) return flatten(i.issues, path);
+    return [{ ...i, path }];
+  });
+}
+
 /** Problems of a config, one line each, with the path of the key. */
-function problems(issues: readonly { path: readonly PropertyKey[]; message: string; code?: string; keys?: readonly string[] }[]): string[] {
-  return issues.map((i) => {
+function problems(issues: readonly Issue[]): string[] {
+  return flatten(issues).map((i) => {
     const where = i.path.length > 0 ? i.path.map(String).join('.') : '(top level)';
     const extra = i.code === 'unrecognized_keys' && i.keys !== undefined ? `unknown key(s) ${i.keys.map((k) => JSON.stringify(k)).join(', ')}` : i.message;
     return `${where}: ${extra}`;
@@ -37,7 +63,10 @@ export function parseGatewayConfig(text: string, baseDir: string, where = 'gatew
         }
       : undefined,
     policyFile: c.policyFile !== undefined ? abs(c.policyFile) : undefined,
-    approval: c.approval && 'command' in c.approval ? { ...c.approval, command: commandPaths(c.approval.command, abs) } : c.approval,
+    approval:
+      c.approval && 'command' in c.approval
+        ? { ...c.approval, command: commandPaths(c.approval.command, abs), ...(c.approval.cwd !== undefined ? { cwd: abs(c.approval.cwd) } : {}) }
+        : c.approval,
     runTokens: c.runTokens ? { ...c.runTokens, publicKey: abs(c.runTokens.publicKey) } : undefined,
     pins: c.pins ? { ...c.pins, file: c.pins.file !== undefined ? abs(c.pins.file) : undefined } : undefined,
     servers: c.servers.map((s) => (s.stdio ? { ...s, stdio: { ...s.stdio, cwd: abs(s.stdio.cwd ?? '.') } } : s)),

@@ -58,7 +58,14 @@ const auditSchema = z.strictObject({
 });
 
 const approvalSchema = z.union([
-  z.strictObject({ command: z.array(z.string()).min(1, 'approval.command needs the program'), timeoutMs: timeoutMs.optional() }),
+  z.strictObject({
+    command: z.array(z.string()).min(1, 'approval.command needs the program'),
+    timeoutMs: timeoutMs.optional(),
+    /** Added to the hook's minimal environment (the SDK's default one), never the gateway's whole environment. */
+    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'approval.env names must be environment variable names'), z.string().refine((v) => !v.includes('\0'), 'approval.env values must not hold NUL')).optional(),
+    /** The hook's working directory, relative to the config's folder. */
+    cwd: nonEmpty('approval.cwd').optional(),
+  }),
   z.strictObject({ url: httpUrl('approval.url'), timeoutMs: timeoutMs.optional(), headers: z.record(z.string(), z.string()).optional() }),
 ]);
 
