@@ -19,8 +19,11 @@ describe('a server that lists too much', () => {
   it('refuses a list of 20,000 tools with an error naming the limit, instead of cutting it short', async () => {
     const { client, transport } = await gatewayWith({ HOSTILE_TOOLS: '20000', HOSTILE_PAGE: '1000' });
     await expect(client.listTools()).rejects.toThrow('server "bad": tools/list refused: more than 10000 items (the gateway\'s limit); a list cut short would hide what the server offers');
-    // The connection stays usable.
-    expect(text(await client.callTool({ name: 'ok', arguments: {} }))).toBe('fine');
+    // The connection stays usable, and a call cannot go around the refused list: its definition
+    // cannot be checked against its pin, so it is denied (recorded), not sent unchecked.
+    const r = await client.callTool({ name: 'ok', arguments: {} });
+    expect(r.isError).toBe(true);
+    expect(text(r)).toMatch(/the definition of tool ok could not be read from server bad to check it against its pin: server "bad": tools\/list refused: more than 10000 items/);
     await closeStdio(client, transport);
   });
 

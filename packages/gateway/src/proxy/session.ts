@@ -20,12 +20,14 @@ import { HeldTransport } from './held-transport.js';
 import { context } from '@opentelemetry/api';
 import { agentContext } from '../audit/trace-context.js';
 import { pinChangeReason, pinChangeRecord, runIdentityFor, type ConnectionIdentity, type PinChange } from './parts.js';
-import { toolChangedEvent } from '../pins/index.js';
+import { PINS_REFUSED_BY, toolChangedEvent } from '../pins/index.js';
 import { exposedName, invalidParams, mergeCapabilities, PassThroughResult, relayed, serverInfoFor } from './relay.js';
 import { Router, type AgentExtra } from './router.js';
 import { connectAll, type Upstream, type UpstreamEvents } from './upstream.js';
 
 const CONNECTION_RUN = '\u0000connection';
+/** `tooltrail.refused.by` of a call refused for its run token (runTokens.require, another principal). */
+export const RUN_TOKEN_REFUSED_BY = 'tooltrail.gateway.run-token';
 
 /**
  * The SDK's Protocol (1.x) runs a notification's handler a microtask late but handles a response
@@ -180,23 +182,40 @@ export class Session {
     // Inside the run, the agent's span (params._meta.traceparent) is the call's parent: one trace on both sides.
     const underAgent = <T>(fn: () => T): T => context.with(agentContext(meta), fn);
     if (!who.ok) {
-      const callId = await this.runs.within(CONNECTION_RUN, connectionRun, async () => underAgent(() => audit.refuse(exposed, params, attrs, who.reason, 'tooltrail-gateway.run-token')));
-      return gatewayDeniedResult(exposed, callId, 'tooltrail.gateway.run-token', who.reason);
+      const callId = await this.runs.within(CONNECTION_RUN, connectionRun, async () => underAgent(() => audit.refuse(exposed, params, attrs, who.reason, RUN_TOKEN_REFUSED_BY)));
+      return gatewayDeniedResult(exposed, callId, RUN_TOKEN_REFUSED_BY, who.reason);
     }
     const claimed = who.run.runId !== undefined && who.claim === 'verified';
     const run = claimed ? who.run : { ...connectionRun, ...(who.run.attributes ? { attributes: who.run.attributes } : {}) };
     const key = claimed ? `run:${who.run.runId}` : CONNECTION_RUN;
     const callAttrs = { ...attrs, ...who.attributes };
     // Before the call is decided: a tool whose definition changed since it was pinned is not called.
+    // A definition that cannot be had (the list refused, the server down) or a tool the server
+    // does not list cannot be checked against a pin: the call is refused, not sent unchecked.
+    let unchecked: string | undefined;
     const changed = target === undefined ? undefined : await this.observed(async () => {
-      const def = await router.definition(exposed, extra).catch(() => undefined);
-      return def !== undefined && this.ctx.pins.check(target.up.name, def) === 'changed' ? this.ctx.pins.changeOf(target.up.name, def.name) : undefined;
+      let def: Awaited<ReturnType<Router['definition']>>;
+      try {
+        def = await router.definition(exposed, extra);
+      } catch (err) {
+        unchecked = `the definition of tool ${exposed} could not be read from server ${target.up.name} to check it against its pin: ${(err as Error).message}`;
+        return undefined;
+      }
+      if (def === undefined) {
+        unchecked = `server ${target.up.name} does not list a tool ${target.name}: a tool without a listed definition cannot be pinned, so it is not called`;
+        return undefined;
+      }
+      return this.ctx.pins.check(target.up.name, def) === 'changed' ? this.ctx.pins.changeOf(target.up.name, def.name) : undefined;
     });
     return this.runs.within(key, run, async () =>
       underAgent(() => {
+        if (unchecked !== undefined) {
+          const callId = audit.refuse(exposed, params, callAttrs, unchecked, PINS_REFUSED_BY);
+          return gatewayDeniedResult(exposed, callId, PINS_REFUSED_BY, unchecked);
+        }
         if (changed !== undefined) {
           const refused = pinChangeRecord(audit.recorder(exposed), changed, { callId: callIdOf(params), args: params.arguments, attributes: callAttrs });
-          return gatewayDeniedResult(exposed, refused.callId, 'tooltrail.gateway.pin', pinChangeReason(changed));
+          return gatewayDeniedResult(exposed, refused.callId, PINS_REFUSED_BY, pinChangeReason(changed));
         }
         return audit.call(exposed, params, callAttrs, (forwarded) => {
           if (target === undefined) throw invalidParams(`Unknown tool: ${exposed}`);
