@@ -121,6 +121,7 @@ export class Session {
       await this.server?.notification(notification as never).catch(() => undefined);
     },
     closed: (from) => this.ctx.warn(`tooltrail gateway: upstream server "${from.name}" closed its connection`),
+    warn: (message) => this.ctx.warn(message),
   };
 
   /** The run of the connection itself (its principal and agent), under which what it saw is recorded. */
