@@ -1,4 +1,3 @@
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { AuditConfigError, createAuditor, type Auditor, type AuditorOptions } from '@tooltrail/core';
 import { ToolCallAudit } from './audit/tool-calls.js';
 import { loadGatewayConfig } from './config/load.js';
@@ -9,6 +8,7 @@ import { loadFilePolicy, type FilePolicy } from '@tooltrail/core/policy';
 import { ensureContextManager } from './audit/trace-context.js';
 import { approvalHandlerFrom, loadRunTokenKeys, loadTokenLookup, stdioIdentity, ToolPins } from './proxy/parts.js';
 import { Session } from './proxy/session.js';
+import { AgentStdioTransport } from './proxy/stdio-agent.js';
 
 declare const __TOOLTRAIL_VERSION__: string | undefined;
 export const GATEWAY_VERSION: string = typeof __TOOLTRAIL_VERSION__ === 'string' ? __TOOLTRAIL_VERSION__ : '0.1.0';
@@ -94,7 +94,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const stdout = (options.stdout ?? process.stdout) as NodeJS.WriteStream;
   const entry = config.servers[0];
   if (entry?.principal === undefined) throw new AuditConfigError('stdio mode needs servers[].principal');
-  const session = new Session(ctx, stdioIdentity({ principal: entry.principal, ...(entry.agent ? { agent: entry.agent } : {}) }), new StdioServerTransport(stdin, stdout));
+  const session = new Session(ctx, stdioIdentity({ principal: entry.principal, ...(entry.agent ? { agent: entry.agent } : {}) }), new AgentStdioTransport(stdin, stdout, warn));
   const close = () => (closing ??= finish(() => session.close()));
   session.onclose = () => void close();
   // The SDK's stdio transport does not notice the agent going away: the end of stdin is that.

@@ -1,28 +1,43 @@
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { ErrorCode, type JSONRPCMessage, type MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
-import { MAX_MESSAGE_BYTES, messageProblem, type MessageProblem } from './relay.js';
+import type { JSONRPCMessage, MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
+import { AGENT_HIGH_WATER_BYTES, agentChannelOf, droppable, MAX_QUEUED_BYTES, worthWarning, type AgentChannel } from './flow.js';
+
+/** What the gateway holds of an agent's messages while its servers connect, at most. */
+export const MAX_HELD_MESSAGES = 64;
+export const MAX_HELD_BYTES = 4 * 1024 * 1024;
+/** The JSON-RPC error a message over those bounds is refused with. */
+export const HELD_REFUSED_CODE = -32000;
+
+const stderrWarn = (m: string): void => void process.stderr.write(`${m}\n`);
 
 /**
  * Wraps an agent-side transport so the gateway can read the agent's `initialize` before any
  * Server exists: the upstreams are connected with the agent's capabilities first, then the
  * Server (with the merged capabilities) is connected to this wrapper and the held messages
- * are handed to it in order.
+ * are handed to it in order. What is held is bounded; notifications toward an agent that is
+ * behind wait for it (the backpressure the upstreams see), and past a bound are dropped, said.
  */
 export class HeldTransport implements Transport {
   onmessage?: (message: JSONRPCMessage, extra?: MessageExtraInfo) => void;
   onclose?: () => void;
   onerror?: (error: Error) => void;
   private held: [JSONRPCMessage, MessageExtraInfo | undefined][] | undefined = [];
+  private heldBytes = 0;
+  private refused = 0;
+  private readonly channel: AgentChannel | undefined;
+  /** Notifications dropped because too much was queued for the agent; `told` of them the agent was told about. */
+  dropped = 0;
+  private told = 0;
 
   constructor(
     readonly inner: Transport,
     private readonly onFirstInitialize: (message: JSONRPCMessage) => void,
   ) {
+    this.channel = agentChannelOf(inner);
     let asked = false;
     inner.onmessage = (message, extra) => {
       if (this.held === undefined) return this.onmessage?.(message, extra);
-      this.held.push([message, extra]);
+      if (!this.hold(message, extra)) return;
       if (!asked && 'method' in message && message.method === 'initialize') {
         asked = true;
         this.onFirstInitialize(message);
@@ -30,17 +45,28 @@ export class HeldTransport implements Transport {
     };
     inner.onclose = () => this.onclose?.();
     inner.onerror = (error) => this.onerror?.(error);
-    // An agent's bad line gets the JSON-RPC error the spec names (id null when it had no usable
-    // one); a stray response is ignored, as the spec says a response is never answered.
-    if (inner instanceof StdioServerTransport) {
-      checkLines(
-        inner,
-        new CheckedLineBuffer(MAX_MESSAGE_BYTES, (p) => {
-          if (!p.response) void inner.send({ jsonrpc: '2.0', id: p.id ?? null, error: { code: p.code, message: p.problem } } as unknown as JSONRPCMessage).catch(() => undefined);
-          return undefined;
-        }),
-      );
+  }
+
+  private get warn(): (message: string) => void {
+    return this.channel?.warn.bind(this.channel) ?? stderrWarn;
+  }
+
+  /** Keeps a message until release(), within the bounds; one over them is refused (a request gets an error). */
+  private hold(message: JSONRPCMessage, extra: MessageExtraInfo | undefined): boolean {
+    const bytes = Buffer.byteLength(JSON.stringify(message), 'utf8');
+    if (this.held!.length < MAX_HELD_MESSAGES && this.heldBytes + bytes <= MAX_HELD_BYTES) {
+      this.held!.push([message, extra]);
+      this.heldBytes += bytes;
+      return true;
     }
+    this.refused++;
+    const why = `more than ${MAX_HELD_MESSAGES} messages or ${MAX_HELD_BYTES} bytes arrived before initialize was answered`;
+    if (worthWarning(this.refused)) this.warn(`tooltrail gateway: refused ${this.refused} message(s) that arrived before initialize was answered (${why})`);
+    if ('method' in message && 'id' in message) {
+      const error = { jsonrpc: '2.0', id: message.id, error: { code: HELD_REFUSED_CODE, message: `tooltrail gateway: refused: ${why}; send it again once initialize is answered` } };
+      void this.inner.send(error as JSONRPCMessage).catch(() => undefined);
+    }
+    return false;
   }
 
   get sessionId(): string | undefined {
@@ -54,11 +80,35 @@ export class HeldTransport implements Transport {
   release(): void {
     const held = this.held ?? [];
     this.held = undefined;
+    this.heldBytes = 0;
     for (const [message, extra] of held) this.onmessage?.(message, extra);
   }
 
   send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
-    return this.inner.send(message, options);
+    if (this.channel === undefined || !('method' in message) || 'id' in message) return this.inner.send(message, options);
+    return this.notify(message, options, this.channel);
+  }
+
+  /**
+   * A notification resolves once the agent is no more than AGENT_HIGH_WATER_BYTES behind, so a
+   * server sending faster than the agent reads is paused. Past MAX_QUEUED_BYTES (what could not
+   * be paused) a notification that may be dropped is, counted and warned about, and the agent
+   * is told how many once it caught up. Responses, progress and cancellation are never dropped.
+   */
+  private async notify(message: JSONRPCMessage, options: TransportSendOptions | undefined, channel: AgentChannel): Promise<void> {
+    if (channel.queuedBytes > MAX_QUEUED_BYTES && droppable(message)) {
+      this.dropped++;
+      if (worthWarning(this.dropped)) this.warn(`tooltrail gateway: ${this.dropped} notification(s) to the agent dropped: over ${MAX_QUEUED_BYTES} bytes were queued for it`);
+      return;
+    }
+    await this.inner.send(message, options);
+    if (channel.queuedBytes > AGENT_HIGH_WATER_BYTES) await channel.whenDrained(AGENT_HIGH_WATER_BYTES);
+    if (this.dropped > this.told && channel.queuedBytes <= AGENT_HIGH_WATER_BYTES) {
+      const n = this.dropped - this.told;
+      this.told = this.dropped;
+      const data = `tooltrail gateway: ${n} notifications were dropped: the agent read slower than its servers wrote (over ${MAX_QUEUED_BYTES} bytes were queued)`;
+      await this.inner.send({ jsonrpc: '2.0', method: 'notifications/message', params: { level: 'warning', logger: 'tooltrail-gateway', data } }).catch(() => undefined);
+    }
   }
 
   close(): Promise<void> {
@@ -68,86 +118,4 @@ export class HeldTransport implements Transport {
   setProtocolVersion(version: string): void {
     this.inner.setProtocolVersion?.(version);
   }
-}
-
-/** A line that is not one JSON-RPC message: -32700 (not JSON, or too long to read) or -32600 (JSON, not JSON-RPC). */
-export interface LineProblem extends MessageProblem {
-  readonly code: number;
-}
-
-/**
- * stdio framing that says what it drops: the SDK's line buffer drops a line that is not JSON-RPC
- * without a word, and closes the whole connection on a line over its limit. This one hands each
- * bad line to `onProblem` (which may answer it, or put a message in its place) and skips a
- * line over `maxLineBytes` without keeping it, so one hostile line costs neither the memory nor
- * the connection. Same shape as the SDK's ReadBuffer, which it replaces on the SDK's transports.
- */
-export class CheckedLineBuffer {
-  private parts: Buffer[] = [];
-  private size = 0;
-  private skipping = false;
-  private readonly lines: (Buffer | null)[] = [];
-
-  constructor(
-    private readonly maxLineBytes: number,
-    private readonly onProblem: (problem: LineProblem) => JSONRPCMessage | undefined,
-  ) {}
-
-  append(chunk: Buffer): void {
-    let from = 0;
-    for (let nl = chunk.indexOf(10, from); nl !== -1; nl = chunk.indexOf(10, from)) {
-      const piece = chunk.subarray(from, nl);
-      // null: the line was over the limit and was skipped.
-      this.lines.push(this.skipping || this.size + piece.length > this.maxLineBytes ? null : this.parts.length === 0 ? piece : Buffer.concat([...this.parts, piece]));
-      this.parts = [];
-      this.size = 0;
-      this.skipping = false;
-      from = nl + 1;
-    }
-    if (from >= chunk.length || this.skipping) return;
-    const rest = chunk.subarray(from);
-    if (this.size + rest.length > this.maxLineBytes) {
-      this.parts = [];
-      this.size = 0;
-      this.skipping = true;
-      return;
-    }
-    this.parts.push(rest);
-    this.size += rest.length;
-  }
-
-  readMessage(): JSONRPCMessage | null {
-    for (let line = this.lines.shift(); line !== undefined; line = this.lines.shift()) {
-      const replaced = this.check(line);
-      if (replaced !== undefined) return replaced;
-    }
-    return null;
-  }
-
-  clear(): void {
-    this.parts = [];
-    this.size = 0;
-    this.lines.length = 0;
-  }
-
-  private check(line: Buffer | null): JSONRPCMessage | undefined {
-    if (line === null) return this.onProblem({ code: ErrorCode.ParseError, problem: `a message over ${this.maxLineBytes} bytes is not read`, id: undefined, response: false });
-    const text = line.toString('utf8').replace(/\r$/, '');
-    if (text.trim() === '') return undefined;
-    let raw: unknown;
-    try {
-      raw = JSON.parse(text);
-    } catch {
-      return this.onProblem({ code: ErrorCode.ParseError, problem: 'Parse error: the line is not JSON', id: undefined, response: false });
-    }
-    const problem = messageProblem(raw);
-    return problem === undefined ? (raw as JSONRPCMessage) : this.onProblem({ ...problem, code: ErrorCode.InvalidRequest });
-  }
-}
-
-/** Puts a CheckedLineBuffer in place of the line buffer of one of the SDK's stdio transports (1.32: `_readBuffer`). */
-export function checkLines(transport: Transport, buffer: CheckedLineBuffer): void {
-  const t = transport as unknown as { _readBuffer?: unknown };
-  if (t._readBuffer === undefined) throw new Error('tooltrail gateway: the MCP SDK stdio transport has no line buffer to check (SDK changed?)');
-  t._readBuffer = buffer;
 }

@@ -81,7 +81,8 @@ export class Router {
           ? {
               resetTimeoutOnProgress: true,
               onprogress: (p: { progress: number; total?: number; message?: string }) => {
-                progress = progress.then(() => extra.sendNotification({ method: 'notifications/progress', params: { ...p, progressToken: token } })).catch(() => undefined);
+                // Counted toward the server's undelivered notifications: a progress flood pauses it too.
+                progress = up.toAgent(progress.then(() => extra.sendNotification({ method: 'notifications/progress', params: { ...p, progressToken: token } }))).catch(() => undefined);
               },
             }
           : {}),

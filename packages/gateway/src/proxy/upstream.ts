@@ -1,11 +1,13 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { FetchLike, Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { ClientCapabilities, Implementation, JSONRPCMessage, JSONRPCRequest, Notification, Result, ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerConfig } from '../config/schema.js';
-import { CheckedLineBuffer, checkLines, type LineProblem } from './held-transport.js';
-import { invalidResponse, MAX_MESSAGE_BYTES, messageProblem } from './relay.js';
+import { Inflow, MAX_IN_FLIGHT, worthWarning } from './flow.js';
+import type { LineProblem } from './line-reader.js';
+import { ChildStdioTransport } from './stdio-child.js';
+import { invalidResponse, messageProblem } from './relay.js';
 
 /** What an upstream sends the gateway that is meant for the agent. */
 export interface UpstreamEvents {
@@ -21,6 +23,13 @@ export class Upstream {
   readonly client: Client;
   private closing = false;
   closedAt: number | undefined;
+  private transport: Transport | undefined;
+  /** What this server sent toward the agent and the agent has not taken yet: past a bound, the server is not read. */
+  readonly inflow = new Inflow(
+    MAX_IN_FLIGHT,
+    () => (this.transport instanceof ChildStdioTransport ? this.transport.pauseReading() : undefined),
+    () => (this.transport instanceof ChildStdioTransport ? this.transport.resumeReading() : undefined),
+  );
 
   constructor(
     readonly config: ServerConfig,
@@ -31,11 +40,16 @@ export class Upstream {
     this.client = new Client(clientInfo, { capabilities });
     // The whole protocol in the server-to-client direction goes to the agent as it came.
     this.client.fallbackRequestHandler = (request, extra) => this.events.request(this, request, extra.signal);
-    this.client.fallbackNotificationHandler = (notification) => this.events.notification(this, notification);
+    this.client.fallbackNotificationHandler = (notification) => this.toAgent(this.events.notification(this, notification));
     this.client.onclose = () => {
       this.closedAt = Date.now();
       if (!this.closing) this.events.closed(this);
     };
+  }
+
+  /** A delivery toward the agent (a notification, a progress): while too many are pending, this server is not read. */
+  toAgent<T>(delivery: Promise<T>): Promise<T> {
+    return this.inflow.track(delivery);
   }
 
   get name(): string {
@@ -58,7 +72,8 @@ export class Upstream {
   ignored = 0;
 
   async connect(): Promise<void> {
-    await this.client.connect(transportFor(this.config, (p) => this.problem(p)));
+    this.transport = transportFor(this.config, (p) => this.problem(p), this.inflow);
+    await this.client.connect(this.transport);
   }
 
   /**
@@ -69,7 +84,7 @@ export class Upstream {
   private problem(p: LineProblem): JSONRPCMessage | undefined {
     if (p.response && p.id !== undefined) return invalidResponse(this.name, p.id, p.problem) as JSONRPCMessage;
     this.ignored++;
-    if (Number.isInteger(Math.log10(this.ignored))) {
+    if (worthWarning(this.ignored)) {
       const warn = this.events.warn ?? ((m: string) => void process.stderr.write(`${m}\n`));
       warn(`tooltrail gateway: server "${this.name}" sent a message that is not JSON-RPC (${p.problem}); ignored (${this.ignored} so far)`);
     }
@@ -82,21 +97,27 @@ export class Upstream {
   }
 }
 
-function transportFor(server: ServerConfig, onProblem: (p: LineProblem) => JSONRPCMessage | undefined): Transport {
+function transportFor(server: ServerConfig, onProblem: (p: LineProblem) => JSONRPCMessage | undefined, inflow: Inflow): Transport {
   if (server.stdio) {
-    const transport = new StdioClientTransport({
+    // A line over the limit is skipped like any other bad line: its request is then answered at its timeout.
+    return new ChildStdioTransport({
       command: server.stdio.command,
       args: server.stdio.args ?? [],
       env: { ...getDefaultEnvironment(), ...server.stdio.env },
       ...(server.stdio.cwd !== undefined ? { cwd: server.stdio.cwd } : {}),
-      stderr: 'inherit',
+      onProblem,
     });
-    // A line over the limit is skipped like any other bad line: its request is then answered at its timeout.
-    checkLines(transport, new CheckedLineBuffer(MAX_MESSAGE_BYTES, onProblem));
-    return transport;
   }
   const http = server.http!;
-  return new StreamableHTTPClientTransport(new URL(http.url), { requestInit: { headers: { ...http.headers } }, fetch: checkedFetch(server.name, onProblem) });
+  return new StreamableHTTPClientTransport(new URL(http.url), { requestInit: { headers: { ...http.headers } }, fetch: checkedFetch(server.name, onProblem, inflow) });
+}
+
+/** An SSE body read only while the agent keeps up: not pulling it leaves the server's writes in TCP's window. */
+function paced(body: ReadableStream<Uint8Array>, inflow: Inflow): ReadableStream<Uint8Array> {
+  return body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({ transform: async (chunk, out) => {
+    await inflow.ready();
+    out.enqueue(chunk);
+  } }, { highWaterMark: 1 }, { highWaterMark: 0 }));
 }
 
 /** The ids of the requests in a POST body the SDK sends (one message, or a batch). */
@@ -112,7 +133,7 @@ function requestIds(body: unknown): (string | number)[] {
  * POST's requests is replaced with an error; an SSE stream that ends without answering them
  * (and gave no event id to resume from) gets an error answer for each.
  */
-function checkedFetch(server: string, onProblem: (p: LineProblem) => JSONRPCMessage | undefined): FetchLike {
+function checkedFetch(server: string, onProblem: (p: LineProblem) => JSONRPCMessage | undefined, inflow: Inflow): FetchLike {
   const fix = (raw: unknown, pending: Set<string | number>): unknown => {
     const p = messageProblem(raw);
     const id = (raw as { id?: unknown } | null)?.id;
@@ -126,10 +147,14 @@ function checkedFetch(server: string, onProblem: (p: LineProblem) => JSONRPCMess
   };
   return async (url, init) => {
     const res = await fetch(url, init);
-    const ids = init?.method === 'POST' && res.ok && res.body !== null ? requestIds(init.body) : [];
-    if (ids.length === 0) return res;
-    const pending = new Set(ids);
     const type = (res.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+    const ids = init?.method === 'POST' && res.ok && res.body !== null ? requestIds(init.body) : [];
+    if (ids.length === 0) {
+      // The standalone GET stream: only paced.
+      if (type !== 'text/event-stream' || !res.ok || res.body === null) return res;
+      return new Response(paced(res.body, inflow), { status: res.status, statusText: res.statusText, headers: res.headers });
+    }
+    const pending = new Set(ids);
     if (type === 'application/json') {
       const text = await res.text();
       let data: unknown;
@@ -161,7 +186,7 @@ function checkedFetch(server: string, onProblem: (p: LineProblem) => JSONRPCMess
     };
     const decoder = new TextDecoder();
     const encoder = new TextEncoder();
-    const checked = res.body!.pipeThrough(
+    const checked = paced(res.body!, inflow).pipeThrough(
       new TransformStream<Uint8Array, Uint8Array>({
         transform(chunk, out) {
           buffered = (buffered + decoder.decode(chunk, { stream: true })).replace(/\r\n/g, '\n');
