@@ -1,9 +1,10 @@
 import type { CallToolRequest, CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { currentCall, type AuditedFunction, type Auditor } from '@tooltrail/core';
+import { CallIds } from './call-ids.js';
 import { refusalResult, ToolErrorResult } from './results.js';
 
-/** `params._meta` keys tooltrail reads and does not send on to the server. */
-export const CALL_ID_META_KEY = 'tooltrail/callId';
+/** `params._meta` keys tooltrail reads and does not send on to the server (nor any other `tooltrail/` key: call-meta.ts). */
+export { CALL_ID_META_KEY } from './call-ids.js';
 export const RUN_TOKEN_META_KEY = 'tooltrail/runToken';
 
 export const ATTR_MCP_METHOD_NAME = 'mcp.method.name';
@@ -20,6 +21,8 @@ type ToolArguments = CallParams['arguments'];
 interface ForwardContext {
   readonly tool: string;
   readonly params: CallParams;
+  /** The `_meta` the server receives (call-meta.ts: tooltrail's keys and the agent's traceparent out). */
+  readonly passOn: Record<string, unknown>;
   readonly send: (params: CallParams) => Promise<CallToolResult>;
 }
 
@@ -29,9 +32,7 @@ interface ForwardContext {
  */
 async function forwardToolCall(this: ForwardContext, args: ToolArguments): Promise<CallToolResult> {
   const { arguments: _proposed, _meta, ...rest } = this.params;
-  const meta: Record<string, unknown> = { ..._meta };
-  delete meta[CALL_ID_META_KEY];
-  delete meta[RUN_TOKEN_META_KEY];
+  const meta: Record<string, unknown> = { ...this.passOn };
   const call = currentCall();
   if (call !== undefined) meta.traceparent = call.traceparent;
   const request: CallParams = { ...rest, _meta: meta };
@@ -43,15 +44,20 @@ async function forwardToolCall(this: ForwardContext, args: ToolArguments): Promi
 
 export type McpAttributes = Record<string, string | number | boolean>;
 
-/** The call id the agent sent (its own `_meta` key), else core generates one. */
-export function callIdOf(params: CallParams): string | undefined {
-  const id = params._meta?.[CALL_ID_META_KEY];
-  return typeof id === 'string' && id !== '' ? id : undefined;
+/** One call as the session decided it: the id it is recorded under (call-ids.ts) and what its `_meta` passes on. */
+export interface CallInput {
+  readonly tool: string;
+  readonly params: CallParams;
+  readonly callId: string;
+  readonly passOn: Record<string, unknown>;
+  readonly attributes: McpAttributes;
 }
 
 /** One audited forwarder per tool name the agent sees, on the gateway's one auditor. */
 export class ToolCallAudit {
   private readonly wrappers = new Map<string, AuditedFunction<typeof forwardToolCall>>();
+  /** The call ids of this gateway process, for every connection (call-ids.ts). */
+  readonly callIds = new CallIds();
 
   constructor(readonly auditor: Auditor) {}
 
@@ -70,13 +76,11 @@ export class ToolCallAudit {
    * refusal as an `isError` result, or the upstream's JSON-RPC error rethrown. Must run inside
    * the connection's run.
    */
-  async call(tool: string, params: CallParams, attributes: McpAttributes, send: ForwardContext['send']): Promise<CallToolResult> {
-    const context: ForwardContext = { tool, params, send };
+  async call(input: CallInput, send: ForwardContext['send']): Promise<CallToolResult> {
+    const { tool, params, callId, passOn, attributes } = input;
+    const context: ForwardContext = { tool, params, passOn, send };
     try {
-      return await this.wrapperFor(tool).invokeWith(
-        { callId: callIdOf(params), proposedArgs: params.arguments, attributes, thisArg: context },
-        params.arguments,
-      );
+      return await this.wrapperFor(tool).invokeWith({ callId, proposedArgs: params.arguments, attributes, thisArg: context }, params.arguments);
     } catch (err) {
       if (err instanceof ToolErrorResult) return err.result;
       const refused = refusalResult(tool, err);
@@ -91,8 +95,8 @@ export class ToolCallAudit {
   }
 
   /** Records a call the gateway refused itself (not by policy): no body ran. */
-  refuse(tool: string, params: CallParams, attributes: McpAttributes, reason: string, by: string): string {
-    const refused = this.wrapperFor(tool).recordRefused({ args: params.arguments, callId: callIdOf(params), reason, kind: 'denied', by, attributes });
-    return refused.callId;
+  refuse(input: Omit<CallInput, 'passOn'>, reason: string, by: string): string {
+    const { tool, params, callId, attributes } = input;
+    return this.wrapperFor(tool).recordRefused({ args: params.arguments, callId, reason, kind: 'denied', by, attributes }).callId;
   }
 }

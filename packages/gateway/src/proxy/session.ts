@@ -10,10 +10,11 @@ import {
   ATTR_MCP_SERVER_NAME,
   ATTR_MCP_SESSION_ID,
   ATTR_NETWORK_TRANSPORT,
-  callIdOf,
+  type CallInput,
   type CallParams,
   type McpAttributes,
 } from '../audit/tool-calls.js';
+import { readCallMeta, type CallMeta } from '../audit/call-meta.js';
 import { gatewayDeniedResult } from '../audit/results.js';
 import type { GatewayContext } from './context.js';
 import { HeldTransport } from './held-transport.js';
@@ -177,19 +178,23 @@ export class Session {
     const target = router.target(exposed);
     const attrs = this.attributes(target?.up, target?.up.name ?? '', extra);
     const { config, audit, runKeys } = this.ctx;
-    const meta = params._meta as Record<string, unknown> | undefined;
-    const who = runIdentityFor(this.identity, meta, runKeys, config.runTokens?.require === true);
+    // The agent's `_meta` is its word: read for the run token, call id and trace, never identity on its own.
+    const meta = readCallMeta(params._meta);
+    const who = runIdentityFor(this.identity, meta.object, runKeys, config.runTokens?.require === true);
     const connectionRun = this.connectionRun;
     // Inside the run, the agent's span (params._meta.traceparent) is the call's parent: one trace on both sides.
-    const underAgent = <T>(fn: () => T): T => context.with(agentContext(meta), fn);
+    // The trace is a claim too: the run a call belongs to is the one it is recorded under (tooltrail.run.id).
+    const underAgent = <T>(fn: () => T): T => context.with(agentContext(meta.object), fn);
     if (!who.ok) {
-      const callId = await this.runs.within(CONNECTION_RUN, connectionRun, async () => underAgent(() => audit.refuse(exposed, params, attrs, who.reason, RUN_TOKEN_REFUSED_BY)));
+      const input = this.callInput(exposed, params, meta, connectionRun, attrs);
+      const callId = await this.runs.within(CONNECTION_RUN, connectionRun, async () => underAgent(() => audit.refuse(input, who.reason, RUN_TOKEN_REFUSED_BY)));
       return gatewayDeniedResult(exposed, callId, RUN_TOKEN_REFUSED_BY, who.reason);
     }
     const claimed = who.run.runId !== undefined && who.claim === 'verified';
     const run = claimed ? who.run : { ...connectionRun, ...(who.run.attributes ? { attributes: who.run.attributes } : {}) };
     const key = claimed ? `run:${who.run.runId}` : CONNECTION_RUN;
-    const callAttrs = { ...attrs, ...who.attributes };
+    const input = this.callInput(exposed, params, meta, run, { ...attrs, ...who.attributes });
+    const { callId: decidedId, attributes: callAttrs } = input;
     // Before the call is decided: a tool whose definition changed since it was pinned is not called.
     // A definition that cannot be had (the list refused, the server down) or a tool the server
     // does not list cannot be checked against a pin: the call is refused, not sent unchecked.
@@ -211,19 +216,29 @@ export class Session {
     return this.runs.within(key, run, async () =>
       underAgent(() => {
         if (unchecked !== undefined) {
-          const callId = audit.refuse(exposed, params, callAttrs, unchecked, PINS_REFUSED_BY);
+          const callId = audit.refuse(input, unchecked, PINS_REFUSED_BY);
           return gatewayDeniedResult(exposed, callId, PINS_REFUSED_BY, unchecked);
         }
         if (changed !== undefined) {
-          const refused = pinChangeRecord(audit.recorder(exposed), changed, { callId: callIdOf(params), args: params.arguments, attributes: callAttrs });
+          const refused = pinChangeRecord(audit.recorder(exposed), changed, { callId: decidedId, args: params.arguments, attributes: callAttrs });
           return gatewayDeniedResult(exposed, refused.callId, PINS_REFUSED_BY, pinChangeReason(changed));
         }
-        return audit.call(exposed, params, callAttrs, (forwarded) => {
+        return audit.call(input, (forwarded) => {
           if (target === undefined) throw invalidParams(`Unknown tool: ${exposed}`);
           return router.forwardTool(target.up, target.name, forwarded, extra);
         });
       }),
     );
+  }
+
+  /**
+   * The call as it is recorded: under the agent's call id when it is well formed and no other run
+   * used it in this process, else a fresh one with the claim as evidence (call-ids.ts); with
+   * what `_meta` held that was not passed on.
+   */
+  private callInput(tool: string, params: CallParams, meta: CallMeta, run: { principal: { id: string }; runId?: string }, attrs: McpAttributes): CallInput {
+    const ids = this.ctx.audit.callIds.decide(meta.object, `${run.principal.id}\u0000${run.runId ?? ''}`);
+    return { tool, params, callId: ids.callId, passOn: meta.passOn, attributes: { ...attrs, ...meta.attributes, ...ids.attributes } };
   }
 
   /** Ends the runs (their records are written), closes the upstreams and the agent side. */

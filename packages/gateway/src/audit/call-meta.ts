@@ -1,0 +1,64 @@
+/**
+ * A `tools/call`'s `params._meta` as the agent sent it, sorted into what the gateway reads
+ * (tooltrail's own keys, the agent's trace context) and what it passes on to the server. The
+ * agent controls every byte of it: nothing here is identity, and nothing odd in it (not an
+ * object, huge, a key of tooltrail's namespace the gateway does not know) stops the call.
+ */
+import { parseTraceparent } from './trace-context.js';
+
+/** `_meta` was present but not an object (`array`, `string`, `null`, ...): nothing of it was passed on. */
+export const ATTR_META_TYPE = 'tooltrail.mcp.meta.type';
+/** JSON array of the `_meta` keys not passed on besides the ones the gateway always takes out (see below). */
+export const ATTR_META_DROPPED = 'tooltrail.mcp.meta.dropped';
+
+/** tooltrail's namespace: never sent on (the run token is a credential; the call id is the gateway's to record). */
+const TOOLTRAIL_PREFIX = 'tooltrail/';
+/** Taken out of every call without a note: tooltrail's two keys, and the traceparent the gateway replaces with its own. */
+const ALWAYS_TAKEN = new Set(['tooltrail/callId', 'tooltrail/runToken', 'traceparent']);
+/** W3C Trace Context: at most 32 list members, 512 characters is what a vendor must propagate. */
+const MAX_TRACESTATE = 512;
+const TRACESTATE = /^[\x20-\x7e]*$/;
+const MAX_NOTED = 16;
+const MAX_NOTED_CHARS = 64;
+
+export interface CallMeta {
+  /** `_meta` when it is a plain object (what the run token, call id and traceparent are read from). */
+  readonly object: Record<string, unknown> | undefined;
+  /** What the server receives (the gateway adds its span's traceparent). */
+  readonly passOn: Record<string, unknown>;
+  /** Notes for the call's record (ATTR_META_*): empty for an ordinary call. */
+  readonly attributes: Record<string, string>;
+}
+
+export function readCallMeta(meta: unknown): CallMeta {
+  if (meta === undefined) return { object: undefined, passOn: {}, attributes: {} };
+  if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) {
+    const type = meta === null ? 'null' : Array.isArray(meta) ? 'array' : typeof meta;
+    return { object: undefined, passOn: {}, attributes: { [ATTR_META_TYPE]: type } };
+  }
+  const object = meta as Record<string, unknown>;
+  // A spread, not assignments: an own `__proto__` key is passed on as the key it is.
+  const passOn: Record<string, unknown> = { ...object };
+  const dropped: string[] = [];
+  let droppedCount = 0;
+  for (const key of Object.keys(object)) {
+    const value = object[key];
+    let drop: boolean;
+    // A traceparent that does not parse is noted: the call then has no parent on the agent's side.
+    if (ALWAYS_TAKEN.has(key)) drop = key === 'traceparent' && parseTraceparent(value) === undefined;
+    else if (key.toLowerCase().startsWith(TOOLTRAIL_PREFIX) || (key === 'tracestate' && !validTracestate(value))) drop = true;
+    else continue;
+    delete passOn[key];
+    if (!drop) continue;
+    droppedCount++;
+    if (dropped.length < MAX_NOTED) dropped.push(key.length > MAX_NOTED_CHARS ? `${key.slice(0, MAX_NOTED_CHARS - 1)}…` : key);
+  }
+  if (droppedCount === 0) return { object, passOn, attributes: {} };
+  if (droppedCount > dropped.length) dropped.push(`… ${droppedCount - dropped.length} more`);
+  return { object, passOn, attributes: { [ATTR_META_DROPPED]: JSON.stringify(dropped) } };
+}
+
+/** A `tracestate` worth passing on: a short string of printable ASCII (its members are the vendors' business). */
+function validTracestate(value: unknown): boolean {
+  return typeof value === 'string' && value.length <= MAX_TRACESTATE && TRACESTATE.test(value);
+}
