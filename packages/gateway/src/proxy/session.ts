@@ -129,7 +129,8 @@ export class Session {
     const who = runIdentityFor(this.identity, meta, runKeys, config.runTokens?.require === true);
     const connectionRun = { principal: this.identity.principal, ...(this.identity.agent ? { agent: this.identity.agent } : {}), runId: this.connectionRunId };
     // Inside the run, the agent's span (params._meta.traceparent) is the call's parent: one trace on both sides.
-    const underAgent = <T>(fn: () => T): T => context.with(agentContext(meta), fn);
+    // Without a traceparent the context would be the active one: no context.with to pay for.
+    const underAgent = <T>(fn: () => T): T => (meta?.traceparent === undefined ? fn() : context.with(agentContext(meta), fn));
     if (!who.ok) {
       const callId = await this.runs.within(CONNECTION_RUN, connectionRun, async () => underAgent(() => audit.refuse(exposed, params, attrs, who.reason, 'tooltrail-gateway.run-token')));
       return gatewayDeniedResult(exposed, callId, 'tooltrail.gateway.run-token', who.reason);
@@ -139,7 +140,8 @@ export class Session {
     const key = claimed ? `run:${who.run.runId}` : CONNECTION_RUN;
     const callAttrs = { ...attrs, ...who.attributes };
     // Before the call is decided: a tool whose definition changed since it was pinned is not called.
-    const def = target !== undefined ? await router.definition(exposed, extra).catch(() => undefined) : undefined;
+    // The definition of the last tools/list is at hand (no await); else the server is asked.
+    const def = target === undefined ? undefined : (router.tools.get(exposed) ?? (await router.definition(exposed, extra).catch(() => undefined)));
     const changed = target !== undefined && def !== undefined && this.ctx.pins.check(target.up.name, def) === 'changed' ? this.ctx.pins.changeOf(target.up.name, def.name) : undefined;
     return this.runs.within(key, run, async () =>
       underAgent(() => {
