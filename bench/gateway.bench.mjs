@@ -124,22 +124,6 @@ function stop(child) {
   });
 }
 
-const CLK_TCK = (() => {
-  const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
-  return Number(r.stdout?.trim()) || 100;
-})();
-
-/** User + system CPU of a process in microseconds (Linux /proc), or undefined. */
-function cpuMicros(pid) {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1e6) / CLK_TCK;
-  } catch {
-    return undefined;
-  }
-}
-
 /** CPU time of every thread of a process in nanoseconds (Linux schedstat: finer than /proc/stat's ticks), or undefined. */
 function cpuNanos(pid) {
   try {
@@ -304,42 +288,52 @@ export async function benchGateway() {
 
   // 2. Throughput: CLIENTS concurrent HTTP sessions, each one call at a time, for SECONDS;
   //    and one stdio connection with CLIENTS calls in flight. Direct and gateway alternate.
-  const drive = async (clients, pids, counted) => {
-    const run = async (ms) => {
-      const cpu0 = pids.map(cpuMicros);
-      const t0 = performance.now();
-      const end = t0 + ms;
-      let calls = 0;
-      await Promise.all(
-        clients.map(async (c, w) => {
-          for (let i = w; performance.now() < end; i += clients.length) {
-            await call(c, counted)(i);
-            calls++;
-          }
-        }),
-      );
-      const s = (performance.now() - t0) / 1000;
-      const cpu = pids.map((p, k) => (cpu0[k] === undefined ? undefined : (cpuMicros(p) - cpu0[k]) / calls));
-      return { rate: calls / s, cpu };
-    };
-    await run(1000);
-    return run(SECONDS * 1000);
+  // Each load runs in SLICES turns of SECONDS / SLICES, the loads alternating turn by turn (after
+  // a 1 s warm-up each), so a change in the machine's load is shared by every row.
+  const measure = async (clients, pids, counted, ms) => {
+    const cpu0 = pids.map(cpuNanos);
+    const t0 = performance.now();
+    const end = t0 + ms;
+    let calls = 0;
+    await Promise.all(
+      clients.map(async (c, w) => {
+        for (let i = w; performance.now() < end; i += clients.length) {
+          await call(c, counted)(i);
+          calls++;
+        }
+      }),
+    );
+    const cpu = pids.map((p, k) => (cpu0[k] === undefined ? undefined : (cpuNanos(p) - cpu0[k]) / 1e3));
+    return { calls, ms: performance.now() - t0, cpu };
   };
   const httpDirectClients = await Promise.all(Array.from({ length: CLIENTS }, () => httpClient(httpServer.url)));
   const httpGwClients = await Promise.all(Array.from({ length: CLIENTS }, () => httpClient(httpGateway.url, token)));
+  const httpPrevClients = previous === undefined ? [] : await Promise.all(Array.from({ length: CLIENTS }, () => httpClient(previous.http.url, token)));
   const stdioSame = (c) => Array.from({ length: CLIENTS }, () => c);
-  const tput = {
-    httpDirect: await drive(httpDirectClients, [httpServer.child.pid], false),
-    httpGw: await drive(httpGwClients, [httpGateway.child.pid, httpServer.child.pid], true),
-    stdioDirect: await drive(stdioSame(direct.stdio.client), [direct.stdio.pid], false),
-    stdioGw: await drive(stdioSame(viaGw.stdio.client), [viaGw.stdio.pid], true),
+  const loads = {
+    httpDirect: [httpDirectClients, [httpServer.child.pid], false],
+    httpGw: [httpGwClients, [httpGateway.child.pid], true],
+    stdioDirect: [stdioSame(direct.stdio.client), [direct.stdio.pid], false],
+    stdioGw: [stdioSame(viaGw.stdio.client), [viaGw.stdio.pid], true],
+    ...(previous !== undefined
+      ? { httpPrev: [httpPrevClients, [previous.http.child.pid], true], stdioPrev: [stdioSame(previous.stdio.client), [previous.stdio.pid], true] }
+      : {}),
   };
-  let httpPrevClients = [];
-  if (previous !== undefined) {
-    httpPrevClients = await Promise.all(Array.from({ length: CLIENTS }, () => httpClient(previous.http.url, token)));
-    tput.httpPrev = await drive(httpPrevClients, [previous.http.child.pid], true);
-    tput.stdioPrev = await drive(stdioSame(previous.stdio.client), [previous.stdio.pid], true);
+  const SLICES = 4;
+  const sums = {};
+  for (const [k, [clients, pids, counted]] of Object.entries(loads)) {
+    await measure(clients, pids, counted, 1000);
+    sums[k] = { calls: 0, ms: 0, cpu: 0 };
   }
+  for (let slice = 0; slice < SLICES; slice++) {
+    for (const [k, [clients, pids, counted]] of Object.entries(loads)) {
+      const m = await measure(clients, pids, counted, (SECONDS * 1000) / SLICES);
+      sums[k].calls += m.calls;
+      sums[k].ms += m.ms;
+      sums[k].cpu = m.cpu[0] === undefined || sums[k].cpu === undefined ? undefined : sums[k].cpu + m.cpu[0];
+    }
+  }
+  const tput = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, { rate: (v.calls * 1000) / v.ms, cpu: [v.cpu === undefined ? undefined : v.cpu / v.calls] }]));
   const int = (n) => Math.round(n).toLocaleString('en-US');
   const us = (x) => (x === undefined ? 'n/a' : fmt(x));
   const throughput = [
@@ -386,7 +380,7 @@ export async function benchGateway() {
       title: 'Gateway: calls per second through one gateway process',
       rows: throughput,
       notes: [
-        `${SECONDS} s after a 1 s warm-up per row; CPU of the gateway process from /proc. All processes (clients, gateway, server, collector) share this machine's ${os.cpus().length} cores.`,
+        `${SECONDS} s per row after a 1 s warm-up, in 4 turns alternating with the other rows; CPU of the process (every thread) from /proc schedstat. All processes (clients, gateway, server, collector) share this machine's ${os.cpus().length} cores.`,
         `Records at the collector: ${int(recorded)} of ${int(gatewayCalls)} calls made through the gateways; \`tooltrail verify --dir --public-key\` exit ${verdict}.`,
       ],
     },
