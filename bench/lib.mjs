@@ -117,8 +117,14 @@ export async function compareTimed(variants, { rounds = 15, iterations = 1_000, 
   // Times the OS took the CPU away during the calls: on a shared machine most slow calls are
   // these, not the code under test (reported beside the p99 so it can be read for what it is).
   const preempted = Object.fromEntries(Object.keys(variants).map((k) => [k, 0]));
+  // The median single call of each round: ratios taken round by round are the fair ones on a
+  // loaded machine (both sides of a ratio then saw the same load).
+  const roundMedians = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
+  const entries = Object.entries(variants);
   for (let r = 0; r < rounds + warmup; r++) {
-    for (const [name, { call, flush }] of Object.entries(variants)) {
+    // The order turns by one each round: no variant always runs first after the pause, or right after another.
+    const order = [...entries.slice(r % entries.length), ...entries.slice(0, r % entries.length)];
+    for (const [name, { call, flush }] of order) {
       if (global.gc) global.gc();
       const calls = new Float64Array(iterations);
       const cs0 = process.resourceUsage().involuntaryContextSwitches;
@@ -135,6 +141,7 @@ export async function compareTimed(variants, { rounds = 15, iterations = 1_000, 
         perRound[name].push(us);
         for (const c of calls) perCall[name].push(c * 1_000);
         preempted[name] += cs;
+        roundMedians[name].push(quantile(Float64Array.from(calls).sort(), 0.5) * 1_000);
       }
       await new Promise((resolve) => setTimeout(resolve, 30));
     }
@@ -142,7 +149,7 @@ export async function compareTimed(variants, { rounds = 15, iterations = 1_000, 
   return Object.fromEntries(
     Object.keys(variants).map((k) => {
       const sorted = perCall[k].sort((a, b) => a - b);
-      return [k, { median: median(perRound[k]), callMedian: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), max: sorted[sorted.length - 1], preemptedPer1000: (preempted[k] * 1_000) / sorted.length }];
+      return [k, { median: median(perRound[k]), callMedian: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), max: sorted[sorted.length - 1], preemptedPer1000: (preempted[k] * 1_000) / sorted.length, roundMedians: roundMedians[k] }];
     }),
   );
 }

@@ -15,20 +15,30 @@ interface Scope {
  */
 export class RunScopes {
   private readonly scopes = new Map<string, Promise<Scope>>();
+  /** The scopes already open: a call in a run that is open enters it without awaiting anything. */
+  private readonly entered = new Map<string, Scope>();
   private closed = false;
 
   constructor(private readonly auditor: Auditor) {}
 
   /** Runs `fn` inside the run keyed `key`, opening it with `identity` the first time. */
-  async within<T>(key: string, identity: RunIdentityInput, fn: () => Promise<T>): Promise<T> {
-    if (this.closed) throw new Error('the connection is closed');
+  within<T>(key: string, identity: RunIdentityInput, fn: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('the connection is closed'));
+    const ready = this.entered.get(key);
+    if (ready !== undefined) {
+      try {
+        return ready.exec(fn);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
     let scope = this.scopes.get(key);
     if (scope === undefined) {
       scope = this.open(identity);
+      scope.then((s) => !this.closed && this.entered.set(key, s)).catch(() => undefined);
       this.scopes.set(key, scope);
     }
-    const s = await scope;
-    return s.exec(fn);
+    return scope.then((s) => s.exec(fn));
   }
 
   private open(identity: RunIdentityInput): Promise<Scope> {
@@ -51,6 +61,7 @@ export class RunScopes {
   /** Ends every run (their `invoke_agent` records are written then). */
   async close(): Promise<void> {
     this.closed = true;
+    this.entered.clear();
     const scopes = await Promise.allSettled(this.scopes.values());
     for (const s of scopes) if (s.status === 'fulfilled') s.value.end();
     await Promise.allSettled(scopes.map((s) => (s.status === 'fulfilled' ? s.value.done : undefined)));

@@ -35,6 +35,8 @@ class StorageContextManager implements ContextManager {
     return this.storage.getStore() ?? ROOT_CONTEXT;
   }
   with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(ctx: Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A): ReturnType<F> {
+    // Core enters a context several times per call: no closure when there is nothing to bind.
+    if (thisArg === undefined && args.length === 0) return this.storage.run(ctx, fn as () => ReturnType<F>);
     return this.storage.run(ctx, () => fn.call(thisArg, ...args));
   }
   bind<T>(ctx: Context, target: T): T {

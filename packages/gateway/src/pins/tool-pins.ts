@@ -52,6 +52,14 @@ export class ToolPins {
   readonly #changed = new Map<string, PinChange>();
   /** Who saw the check that found a change: the connection whose trail records it (observe). */
   readonly #observer = new AsyncLocalStorage<(change: PinChange) => void>();
+  /**
+   * The hash of each definition object already hashed: every `tools/call` checks the definition
+   * its server last listed, the same object each time, and canonical JSON + SHA-256 of a schema
+   * per call was a few percent of the gateway's CPU. Kept only while the three fields are the
+   * very values hashed (a definition replaced or reassigned is hashed again); nothing in the
+   * gateway edits a listed definition in place (the router keeps them as they came).
+   */
+  readonly #hashes = new WeakMap<PinnedDefinition, { name: string; description: unknown; inputSchema: unknown; hash: string }>();
 
   /** Throws an AuditConfigError when the pins file cannot be read or is not a valid pins file. */
   constructor(opts: ToolPinsOptions, onChange: (change: PinChange) => void = () => {}) {
@@ -89,7 +97,7 @@ export class ToolPins {
    * `changed` when it differs from the pin. A change is reported to `onChange` once.
    */
   check(server: string, tool: PinnedDefinition): 'ok' | 'changed' {
-    const newHash = definitionHash(tool);
+    const newHash = this.#hashOf(tool);
     this.#refresh();
     let pins = this.#table.get(server);
     const oldHash = pins?.get(tool.name);
@@ -152,6 +160,14 @@ export class ToolPins {
     let pinned = 0;
     for (const pins of this.#table.values()) pinned += pins.size;
     return { file: this.file, pinned, changed: this.#changed.size, lastError: this.#lastError };
+  }
+
+  #hashOf(tool: PinnedDefinition): string {
+    const known = this.#hashes.get(tool);
+    if (known !== undefined && known.name === tool.name && known.description === tool.description && known.inputSchema === tool.inputSchema) return known.hash;
+    const hash = definitionHash(tool);
+    this.#hashes.set(tool, { name: tool.name, description: tool.description, inputSchema: tool.inputSchema, hash });
+    return hash;
   }
 
   /** Re-reads the pins file when it changed on disk (an operator updated a pin). A bad file keeps the pins in memory. */

@@ -184,7 +184,8 @@ export class Session {
     const connectionRun = this.connectionRun;
     // Inside the run, the agent's span (params._meta.traceparent) is the call's parent: one trace on both sides.
     // The trace is a claim too: the run a call belongs to is the one it is recorded under (tooltrail.run.id).
-    const underAgent = <T>(fn: () => T): T => context.with(agentContext(meta.object), fn);
+    // Without a traceparent the context would be the active one: no context.with to pay for.
+    const underAgent = <T>(fn: () => T): T => (meta.object?.traceparent === undefined ? fn() : context.with(agentContext(meta.object), fn));
     if (!who.ok) {
       const input = this.callInput(exposed, params, meta, connectionRun, attrs);
       const callId = await this.runs.within(CONNECTION_RUN, connectionRun, async () => underAgent(() => audit.refuse(input, who.reason, RUN_TOKEN_REFUSED_BY)));
