@@ -4,6 +4,7 @@
  * agent controls every byte of it: nothing here is identity, and nothing odd in it (not an
  * object, huge, a key of tooltrail's namespace the gateway does not know) stops the call.
  */
+import { sdkRejects } from './meta-guard.js';
 import { parseTraceparent } from './trace-context.js';
 
 /** `_meta` was present but not an object (`array`, `string`, `null`, ...): nothing of it was passed on. */
@@ -46,7 +47,7 @@ export function readCallMeta(meta: unknown): CallMeta {
     let drop: boolean;
     // A traceparent that does not parse is noted: the call then has no parent on the agent's side.
     if (ALWAYS_TAKEN.has(key)) drop = key === 'traceparent' && parseTraceparent(value) === undefined;
-    else if (key.toLowerCase().startsWith(TOOLTRAIL_PREFIX) || (key === 'tracestate' && !validTracestate(value))) drop = true;
+    else if (key.toLowerCase().startsWith(TOOLTRAIL_PREFIX) || (key === 'tracestate' && !validTracestate(value)) || sdkRejects(key, value)) drop = true;
     else continue;
     delete passOn[key];
     if (!drop) continue;

@@ -15,6 +15,7 @@ import {
   type McpAttributes,
 } from '../audit/tool-calls.js';
 import { readCallMeta, type CallMeta } from '../audit/call-meta.js';
+import { guardMeta, sentMeta } from '../audit/meta-guard.js';
 import { gatewayDeniedResult } from '../audit/results.js';
 import type { GatewayContext } from './context.js';
 import { HeldTransport } from './held-transport.js';
@@ -106,6 +107,8 @@ export class Session {
     this.router = router;
     this.server = server;
     await server.connect(this.held);
+    // Before any message reaches the SDK: a `_meta` it would drop unanswered is set aside instead.
+    guardMeta(this.held);
     this.held.release();
   }
 
@@ -179,7 +182,7 @@ export class Session {
     const attrs = this.attributes(target?.up, target?.up.name ?? '', extra);
     const { config, audit, runKeys } = this.ctx;
     // The agent's `_meta` is its word: read for the run token, call id and trace, never identity on its own.
-    const meta = readCallMeta(params._meta);
+    const meta = readCallMeta(sentMeta(params));
     const who = runIdentityFor(this.identity, meta.object, runKeys, config.runTokens?.require === true);
     const connectionRun = this.connectionRun;
     // Inside the run, the agent's span (params._meta.traceparent) is the call's parent: one trace on both sides.
