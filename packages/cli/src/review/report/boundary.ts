@@ -25,9 +25,19 @@ function row(c: CallView): BoundaryCall {
   };
 }
 
+/**
+ * The join key: the call id AND the principal (`user.id` as recorded). A call id is the agent's
+ * word: another principal's agent can send the same one, and its gateway record must not pass for
+ * this agent's call (the gateway also records such a replay under a fresh id: docs/gateway.md).
+ */
+function joinKey(c: CallView): string {
+  return `${c.principalId ?? ''}\u0000${c.callId}`;
+}
+
 export class BoundaryJoin {
-  private readonly agent = new Map<string, CallView>();
-  private readonly gateway = new Map<string, CallView>();
+  /** Records not joined yet, by join key, oldest first: a key may repeat (a retried call), none is overwritten. */
+  private readonly agent = new Map<string, CallView[]>();
+  private readonly gateway = new Map<string, CallView[]>();
   private readonly disagreeing: JoinedCall[] = [];
   private readonly changed: BoundaryReport['changedTools'] = [];
   private readonly definitionChanges: DefinitionChange[] = [];
@@ -46,12 +56,16 @@ export class BoundaryJoin {
     } else this.agentCalls++;
     const other = c.side === 'gateway' ? this.agent : this.gateway;
     const mine = c.side === 'gateway' ? this.gateway : this.agent;
-    const match = other.get(c.callId);
+    const key = joinKey(c);
+    const waiting = other.get(key);
+    const match = waiting?.shift();
+    if (waiting !== undefined && waiting.length === 0) other.delete(key);
     if (match === undefined) {
-      mine.set(c.callId, c);
+      const list = mine.get(key);
+      if (list === undefined) mine.set(key, [c]);
+      else list.push(c);
       return;
     }
-    other.delete(c.callId);
     this.joined++;
     const [agentView, gatewayView] = c.side === 'agent' ? [c, match] : [match, c];
     const differs = agentView.outcome !== gatewayView.outcome || (agentView.argsJson !== undefined && gatewayView.argsJson !== undefined && agentView.argsJson !== gatewayView.argsJson);
@@ -69,8 +83,8 @@ export class BoundaryJoin {
   finish(): BoundaryReport | undefined {
     if (this.gatewayCalls === 0 && this.definitionChangeCount === 0) return undefined;
     const byTime = (a: CallView, b: CallView) => a.time - b.time;
-    const gatewayOnly = [...this.gateway.values()].sort(byTime);
-    const agentOnly = [...this.agent.values()].sort(byTime);
+    const gatewayOnly = [...this.gateway.values()].flat().sort(byTime);
+    const agentOnly = [...this.agent.values()].flat().sort(byTime);
     return {
       gatewayCalls: this.gatewayCalls,
       agentCalls: this.agentCalls,
