@@ -1,8 +1,9 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { killAll } from '../../core/test/collector-harness.js';
 import { closeStdio, newClient, stdioGateway, tempDir, writeConfig, resultText as text } from './fixtures/harness.js';
-import { hostileServer } from './fixtures/hostile-harness.js';
+import { hostileServer, INIT, INITIALIZED, rawStdioGateway } from './fixtures/hostile-harness.js';
 
 /** A server that lists too much or loops its cursor: the list is refused with the limit named, never cut short. */
 
@@ -38,4 +39,39 @@ describe('a server that lists too much', () => {
     await expect(client.listTools()).rejects.toThrow('server "bad": tools/list refused: nextCursor "same" repeats an earlier page\'s; a list cut short would hide what the server offers');
     await closeStdio(client, transport);
   });
+});
+
+describe('a list of many pages', () => {
+  it('pages without piling listeners on the agent request\'s signal, and a cancelled list stops paging', async () => {
+    const dir = tempDir('gw-hostile-pages');
+    const log = path.join(dir, 'pages.log');
+    // 960 tools, 10 a page: 96 pages, each answered 20 ms late.
+    const env = { HOSTILE_TOOLS: '950', HOSTILE_PAGE: '10', HOSTILE_PAGE_DELAY_MS: '20', HOSTILE_PAGE_LOG: log };
+    const config = writeConfig(dir, { audit: { spoolDir: path.join(dir, 'spool') }, servers: [hostileServer('bad', { principal: { id: 'svc:pages' } }, env)] });
+    const gw = rawStdioGateway(config);
+    gw.write(INIT);
+    expect(await gw.next(15_000)).toMatchObject({ id: 0 });
+    gw.write(INITIALIZED);
+    gw.write(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }));
+    const list = await gw.next(20_000);
+    expect((list?.result as { tools: unknown[] }).tools).toHaveLength(960);
+    const pages = () => readFileSync(log, 'utf8').split('\n').filter((l) => l !== '').length;
+    expect(pages()).toBe(96);
+    // A second list, cancelled by the agent after a few pages: the gateway asks for no more.
+    gw.write(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }));
+    await new Promise((r) => setTimeout(r, 200));
+    gw.write(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 2, reason: 'test' } }));
+    await new Promise((r) => setTimeout(r, 300));
+    const afterCancel = pages();
+    await new Promise((r) => setTimeout(r, 500));
+    expect(pages()).toBe(afterCancel);
+    expect(afterCancel - 96).toBeGreaterThan(0);
+    expect(afterCancel - 96).toBeLessThan(30);
+    // The connection stays usable.
+    gw.write(JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'ping' }));
+    expect(await gw.next(5_000)).toEqual({ jsonrpc: '2.0', id: 3, result: {} });
+    // Node prints the warning when the 11th listener is added: long before this point.
+    expect(gw.stderr()).not.toMatch(/MaxListenersExceededWarning/);
+    // No audit endpoint: the gateway's exit would wait for the export to give up (killed in afterAll).
+  }, 30_000);
 });

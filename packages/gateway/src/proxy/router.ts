@@ -22,6 +22,25 @@ export const MAX_LIST_ITEMS = 10_000;
 type Item = Record<string, unknown>;
 
 /**
+ * A signal per page of one list, each aborted with the agent's request. The SDK adds an abort
+ * listener to a request's signal and never takes it off: the agent's one signal for every page
+ * would collect one per page (MaxListenersExceededWarning past 10). One listener on it, for the list.
+ */
+function pageSignals(agent: AbortSignal): { next(): AbortSignal; done(): void } {
+  let current: AbortController | undefined;
+  const cancel = (): void => current?.abort(agent.reason);
+  agent.addEventListener('abort', cancel, { once: true });
+  return {
+    next: () => {
+      current = new AbortController();
+      if (agent.aborted) current.abort(agent.reason);
+      return current.signal;
+    },
+    done: () => agent.removeEventListener('abort', cancel),
+  };
+}
+
+/**
  * Where each agent request goes: lists are merged from every upstream (names prefixed with the
  * server's name when there is more than one), named requests go to the server that owns the
  * name, anything else goes to the only server, or is answered "method not found".
@@ -111,23 +130,28 @@ export class Router {
       this.ctx.warn(`tooltrail gateway: ${message}`);
       return new RelayedError(ErrorCode.InternalError, message);
     };
-    for (let page = 1; ; page++) {
-      const result = (await this.forward(up, { method, params: cursor !== undefined ? { cursor } : {} }, extra)) as Record<string, unknown>;
-      const items = result[kind];
-      if (items !== undefined && !Array.isArray(items)) throw refuse(`"${kind}" is not an array`);
-      if (Array.isArray(items)) {
-        if (out.length + items.length > MAX_LIST_ITEMS) throw refuse(`more than ${MAX_LIST_ITEMS} items (the gateway's limit)`);
-        for (const item of items as unknown[]) {
-          if (typeof item !== 'object' || item === null || Array.isArray(item)) throw refuse(`an item of "${kind}" is not an object`);
-          out.push(item as Item);
+    const signals = pageSignals(extra.signal);
+    try {
+      for (let page = 1; ; page++) {
+        const result = (await this.forward(up, { method, params: cursor !== undefined ? { cursor } : {} }, { ...extra, signal: signals.next() })) as Record<string, unknown>;
+        const items = result[kind];
+        if (items !== undefined && !Array.isArray(items)) throw refuse(`"${kind}" is not an array`);
+        if (Array.isArray(items)) {
+          if (out.length + items.length > MAX_LIST_ITEMS) throw refuse(`more than ${MAX_LIST_ITEMS} items (the gateway's limit)`);
+          for (const item of items as unknown[]) {
+            if (typeof item !== 'object' || item === null || Array.isArray(item)) throw refuse(`an item of "${kind}" is not an object`);
+            out.push(item as Item);
+          }
         }
+        cursor = typeof result.nextCursor === 'string' && result.nextCursor !== '' ? result.nextCursor : undefined;
+        if (cursor === undefined) return out;
+        // A cursor seen before would loop forever: the list has no end to reach.
+        if (seen.has(cursor)) throw refuse(`nextCursor ${JSON.stringify(cursor.slice(0, 100))} repeats an earlier page's`);
+        seen.add(cursor);
+        if (page >= MAX_LIST_PAGES) throw refuse(`more than ${MAX_LIST_PAGES} pages (the gateway's limit)`);
       }
-      cursor = typeof result.nextCursor === 'string' && result.nextCursor !== '' ? result.nextCursor : undefined;
-      if (cursor === undefined) return out;
-      // A cursor seen before would loop forever: the list has no end to reach.
-      if (seen.has(cursor)) throw refuse(`nextCursor ${JSON.stringify(cursor.slice(0, 100))} repeats an earlier page's`);
-      seen.add(cursor);
-      if (page >= MAX_LIST_PAGES) throw refuse(`more than ${MAX_LIST_PAGES} pages (the gateway's limit)`);
+    } finally {
+      signals.done();
     }
   }
 
