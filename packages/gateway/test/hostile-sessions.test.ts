@@ -28,7 +28,7 @@ beforeAll(async () => {
   chmodSync(tokensFile, 0o600);
   [tokenA, tokenB] = [a.token, b.token];
   const config = writeConfig(dir, {
-    listen: { http: { host: '127.0.0.1', port: 0, tokensFile, maxSessions: 3, sessionIdleMs: 1_500 } },
+    listen: { http: { host: '127.0.0.1', port: 0, tokensFile, maxSessions: 3, maxSessionsPerToken: 2, sessionIdleMs: 1_500 } },
     audit: { endpoint: collector.url, spoolDir: path.join(dir, 'spool') },
     servers: [hostileServer('bad')],
   });
@@ -50,9 +50,9 @@ async function post(body: string, token = tokenA, extra: Record<string, string> 
 }
 
 /** A session through the SDK's client, and the PID of its stdio child. */
-async function session(callId: string) {
+async function session(callId: string, token = tokenA) {
   const client = newClient();
-  const transport = new StreamableHTTPClientTransport(new URL(gateway.url), { requestInit: { headers: { authorization: `Bearer ${tokenA}` } } });
+  const transport = new StreamableHTTPClientTransport(new URL(gateway.url), { requestInit: { headers: { authorization: `Bearer ${token}` } } });
   await client.connect(transport);
   const pid = Number(text(await client.callTool({ name: 'pid', arguments: {}, _meta: { 'tooltrail/callId': callId } })));
   expect(pid).toBeGreaterThan(0);
@@ -62,7 +62,7 @@ async function session(callId: string) {
 describe('HTTP sessions and bodies under pressure', () => {
   it('validates maxSessions and sessionIdleMs', () => {
     const dir = tempDir('gw-hostile-config');
-    for (const [key, value] of [['maxSessions', 0], ['maxSessions', 1.5], ['sessionIdleMs', -1], ['sessionIdleMs', 'soon']] as const) {
+    for (const [key, value] of [['maxSessions', 0], ['maxSessions', 1.5], ['maxSessionsPerToken', 0], ['maxSessionsPerToken', 2.5], ['maxSessionsPerToken', 65], ['sessionIdleMs', -1], ['sessionIdleMs', 'soon']] as const) {
       const file = writeConfig(dir, { listen: { http: { port: 0, tokensFile: 'x', [key]: value } }, servers: [hostileServer('bad')] });
       expect(() => loadGatewayConfig(file), `${key}: ${value}`).toThrow(AuditConfigError);
       expect(() => loadGatewayConfig(file)).toThrow(new RegExp(`listen\\.http\\.${key}`));
@@ -98,7 +98,7 @@ describe('HTTP sessions and bodies under pressure', () => {
   });
 
   it('refuses a session over maxSessions with 503 and a JSON-RPC error, and takes one again when a slot frees', async () => {
-    const open = [await session('max-1'), await session('max-2'), await session('max-3')];
+    const open = [await session('max-1'), await session('max-2'), await session('max-3', tokenB)];
     const refused = await post(INIT);
     expect(refused).toEqual({
       status: 503,
@@ -120,6 +120,19 @@ describe('HTTP sessions and bodies under pressure', () => {
     expect(await waitGone([...open, again].map((s) => s.pid))).toEqual([]);
   });
 
+  it('refuses a token over maxSessionsPerToken with 503 and a JSON-RPC error, while another token still opens sessions', async () => {
+    const mine = [await session('tok-a1'), await session('tok-a2')];
+    expect(await post(INIT)).toEqual({
+      status: 503,
+      json: { jsonrpc: '2.0', id: null, error: { code: -32000, message: 'this token has 2 sessions open (listen.http.maxSessionsPerToken): close one (DELETE) or try again later' } },
+    });
+    // The limit is the token's, not the gateway's: the other token of the same principal opens one.
+    const other = await session('tok-b1', tokenB);
+    expect(other.pid).not.toBe(mine[0]!.pid);
+    for (const s of [...mine, other]) await s.transport.terminateSession();
+    expect(await waitGone([...mine, other].map((s) => s.pid))).toEqual([]);
+  });
+
   it('closes a session idle for sessionIdleMs, with its child', async () => {
     const s = await session('idle-1');
     expect(await waitGone([s.pid], 6_000)).toEqual([]);
@@ -133,6 +146,6 @@ describe('HTTP sessions and bodies under pressure', () => {
     expect(await waitGone(s.map((x) => x.pid))).toEqual([]);
     await collector.kill();
     const ids = executeTool(collector.dir).map((c) => [c.attributes['gen_ai.tool.call.id'], c.attributes['tooltrail.outcome']]);
-    expect(ids.sort()).toEqual(['close-1', 'close-2', 'del-1', 'idle-1', 'max-1', 'max-2', 'max-3', 'max-4'].map((id) => [id, 'ok']));
+    expect(ids.sort()).toEqual(['close-1', 'close-2', 'del-1', 'idle-1', 'max-1', 'max-2', 'max-3', 'max-4', 'tok-a1', 'tok-a2', 'tok-b1'].map((id) => [id, 'ok']));
   });
 });

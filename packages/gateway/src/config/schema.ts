@@ -82,6 +82,8 @@ export const gatewayConfigSchema = z
           path: z.string().startsWith('/').optional(),
           /** Open sessions at most (default 64); each has its own stdio children. */
           maxSessions: z.number().int().min(1).max(100_000).optional(),
+          /** Open sessions of one token at most (default a quarter of maxSessions, at least 1): one token cannot take them all. */
+          maxSessionsPerToken: z.number().int().min(1).max(100_000).optional(),
           /** A session with no request for this long is closed (default 30 min). */
           sessionIdleMs: timeoutMs.optional(),
         }),
@@ -103,6 +105,10 @@ export const gatewayConfigSchema = z
         ctx.addIssue({ code: 'custom', path: ['servers', i, 'principal'], message: 'stdio mode needs the principal that connects (servers[].principal)' });
       }
     });
+    const http = c.listen?.http;
+    if (http?.maxSessionsPerToken !== undefined && http.maxSessionsPerToken > (http.maxSessions ?? 64)) {
+      ctx.addIssue({ code: 'custom', path: ['listen', 'http', 'maxSessionsPerToken'], message: `listen.http.maxSessionsPerToken (${http.maxSessionsPerToken}) is over listen.http.maxSessions (${http.maxSessions ?? 64})` });
+    }
     if (c.listen?.http === undefined && c.servers.length > 1) {
       // One agent on stdin: whose principal it is must be one answer.
       const ids = new Set(c.servers.map((s) => `${s.principal?.id}\u0000${s.principal?.type ?? ''}`));

@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server as HttpServer, type Ser
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { ErrorCode, isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { GatewayContext } from './context.js';
+import { HttpAgentSide } from './http-agent.js';
 import { identityFromToken, type ConnectionIdentity, type TokenLookup } from './parts.js';
 import { MAX_MESSAGE_BYTES, messageProblem } from './relay.js';
 import { Session } from './session.js';
@@ -13,11 +14,18 @@ export const MAX_BODY_BYTES = MAX_MESSAGE_BYTES;
 export const DEFAULT_MAX_SESSIONS = 64;
 export const DEFAULT_SESSION_IDLE_MS = 30 * 60_000;
 
+/** A quarter of maxSessions, at least 1: one token cannot take every session. */
+export function defaultMaxSessionsPerToken(maxSessions: number): number {
+  return Math.max(1, Math.floor(maxSessions / 4));
+}
+
 export interface HttpListener {
   readonly url: string;
   readonly sessions: number;
   /** initialize requests refused because maxSessions sessions were open. */
   readonly refusedSessions: number;
+  /** initialize requests refused because their token had maxSessionsPerToken sessions open. */
+  readonly refusedPerToken: number;
   /** Sessions closed because they were idle for sessionIdleMs. */
   readonly idleClosed: number;
   close(): Promise<void>;
@@ -70,11 +78,20 @@ export async function listenHttp(ctx: GatewayContext, tokens: TokenLookup): Prom
   const endpoint = http.path ?? '/mcp';
   const maxSessions = http.maxSessions ?? DEFAULT_MAX_SESSIONS;
   const idleMs = http.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS;
-  type Open = { session: Session; transport: StreamableHTTPServerTransport; lastActive: number; busy: number };
+  const perToken = http.maxSessionsPerToken ?? defaultMaxSessionsPerToken(maxSessions);
+  type Open = { session: Session; transport: HttpAgentSide; lastActive: number; busy: number };
   const sessions = new Map<string, Open>();
   // Sessions whose initialize is under way count against the limit too: they start children.
   let opening = 0;
+  // Sessions of each token, open or being opened.
+  const ofToken = new Map<string, number>();
+  const countToken = (name: string, by: number): void => {
+    const n = (ofToken.get(name) ?? 0) + by;
+    if (n > 0) ofToken.set(name, n);
+    else ofToken.delete(name);
+  };
   let refusedSessions = 0;
+  let refusedPerToken = 0;
   let idleClosed = 0;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -116,21 +133,35 @@ export async function listenHttp(ctx: GatewayContext, tokens: TokenLookup): Prom
       ctx.warn(`tooltrail gateway: initialize refused: ${maxSessions} sessions are open (listen.http.maxSessions); ${refusedSessions} refused so far`);
       return answer(res, 503, `the gateway has ${maxSessions} sessions open (listen.http.maxSessions): try again later`, { 'retry-after': '5' });
     }
-    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+    const token = identity.tokenName ?? identity.principal.id;
+    if ((ofToken.get(token) ?? 0) >= perToken) {
+      refusedPerToken++;
+      ctx.warn(`tooltrail gateway: initialize refused: token "${token}" has ${perToken} sessions open (listen.http.maxSessionsPerToken); ${refusedPerToken} refused so far`);
+      return answer(res, 503, `this token has ${perToken} sessions open (listen.http.maxSessionsPerToken): close one (DELETE) or try again later`, { 'retry-after': '5' });
+    }
+    const sdk: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
         session.identity.sessionId = id;
         sessions.set(id, { session, transport, lastActive: Date.now(), busy: 0 });
       },
     });
+    // Paces the servers by how far the agent is behind on its SSE streams, as on stdio.
+    const transport = new HttpAgentSide(sdk, ctx.warn);
     const session = new Session(ctx, { ...identity, transport: 'http' }, transport);
+    // The token's slot is held from now until the session is closed (its children stopped).
+    countToken(token, 1);
     session.onclose = () => {
       if (transport.sessionId !== undefined) sessions.delete(transport.sessionId);
+      countToken(token, -1);
     };
     opening++;
     try {
       await session.start();
       await transport.handleRequest(req, res, body);
+    } catch (err) {
+      await session.close();
+      throw err;
     } finally {
       opening--;
     }
@@ -170,6 +201,9 @@ export async function listenHttp(ctx: GatewayContext, tokens: TokenLookup): Prom
     },
     get refusedSessions() {
       return refusedSessions;
+    },
+    get refusedPerToken() {
+      return refusedPerToken;
     },
     get idleClosed() {
       return idleClosed;
