@@ -28,6 +28,15 @@ Options:
   --max-list <n>            list at most n denied and invalid calls one by one (default 10000);
                             the counts always cover them all
 
+The MCP boundary (docs/gateway.md, "Both sides joined"):
+  --gateway-writer <name>   the collector writer of the gateway's token (tooltrail collect
+                            --tokens records it on every line); only its records are the
+                            gateway's. Repeatable. --trail only
+  --gateway-service <name>  the gateway's service.name (its config's serviceName); with
+                            --jaeger/--tempo its records are read too. Repeatable. Not
+                            authentication: any sender sets its service.name
+  Without --gateway-writer the report says "gateway side not authenticated".
+
 Exit codes: 0 the report was made; 1 the folder does not exist, or the source had problems
 (unreadable files, torn lines, failed queries: the report is still printed, with them);
 2 bad command line.
@@ -48,6 +57,8 @@ export async function report(args: string[], io: Io): Promise<number> {
       json: { type: 'boolean' },
       html: { type: 'string' },
       'max-list': { type: 'string' },
+      'gateway-writer': { type: 'string', multiple: true },
+      'gateway-service': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -69,6 +80,17 @@ export async function report(args: string[], io: Io): Promise<number> {
     if (!Number.isInteger(maxRefused) || maxRefused < 0 || maxRefused > 10_000_000) throw new UsageError(`--max-list must be a whole number from 0 to 10000000, got "${values['max-list']}"`);
   }
 
+  const gatewayWriters = values['gateway-writer'] ?? [];
+  const gatewayServices = values['gateway-service'] ?? [];
+  for (const w of gatewayWriters) {
+    // The collector's rule for writer names (docs/collector.md, "Writer tokens").
+    if (!/^[A-Za-z0-9._:@/-]{1,128}$/.test(w)) throw new UsageError(`--gateway-writer must be a writer name (1-128 of letters, digits and . _ : @ / -), got "${w}"`);
+  }
+  for (const sv of gatewayServices) if (sv.trim() === '') throw new UsageError('--gateway-service needs a service name');
+  if (gatewayWriters.length > 0 && (values.jaeger !== undefined || values.tempo !== undefined)) {
+    throw new UsageError('--gateway-writer needs --trail: Jaeger and Tempo do not record which writer sent a span (use --gateway-service, which is not authentication)');
+  }
+
   let source: VerifySource;
   if (values.jaeger !== undefined || values.tempo !== undefined) {
     if (!values.service) throw new UsageError('--jaeger and --tempo need --service');
@@ -86,7 +108,8 @@ export async function report(args: string[], io: Io): Promise<number> {
     }
   }
 
-  const data = await buildReport(source, { since, until, now, ...(maxRefused !== undefined ? { maxRefused } : {}) });
+  const gateway = { gatewayWriters, gatewayServices };
+  const data = await buildReport(source, { since, until, now, gateway, ...(maxRefused !== undefined ? { maxRefused } : {}) });
   if (values.html !== undefined) await writeFile(values.html, renderHtml(data), { mode: 0o640 });
   if (values.json) io.out(`${JSON.stringify(data, null, 2)}\n`);
   else {

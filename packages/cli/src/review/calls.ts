@@ -39,15 +39,27 @@ export interface CallView {
   service?: string;
   streamId?: string;
   /**
-   * Which side of an MCP call this record is: `gateway` (recorded by `tooltrail gateway` at the
-   * boundary: it always carries a run-token claim) or `agent` (the agent's own `@tooltrail/mcp`
-   * record of a tools/call). Undefined for other tools.
+   * Which side of an MCP call this record SAYS it is: `gateway` (it carries a run-token claim, as
+   * every record of `tooltrail gateway` does) or `agent` (an `@tooltrail/mcp` record of a
+   * tools/call). The record's own word: any writer can set these attributes, so the report
+   * decides the gateway's side from `writer` (or the service) when told to (report/side.ts).
+   * Undefined for other tools.
    */
   side?: 'gateway' | 'agent';
   /** `tooltrail.mcp.server.name`. */
   serverName?: string;
   /** A call the gateway denied because the tool's definition changed since it was pinned. */
   toolHash?: { old: string; new: string };
+  /**
+   * The collector writer the record's request authenticated as (`tooltrail collect --tokens`);
+   * undefined for query APIs and collectors that take any writer. The one thing about a record
+   * its sender cannot choose: the report tells the gateway's records by it (`--gateway-writer`).
+   */
+  writer?: string;
+  /** `tooltrail.call_id.claimed`: the call id the agent claimed when the gateway recorded the call under a fresh one (JSON text). */
+  callIdClaimed?: string;
+  /** `tooltrail.call_id.rejected`: why (`not_string`, `empty`, `too_long`, `charset`, `reused`). */
+  callIdRejected?: string;
 }
 
 const { ATTR_POLICY_ID, ATTR_POLICY_VERSION } = sc;
@@ -57,6 +69,8 @@ const ATTR_MCP_METHOD = 'mcp.method.name';
 const ATTR_MCP_SERVER = 'tooltrail.mcp.server.name';
 const ATTR_TOOL_HASH_OLD = 'tooltrail.mcp.tool.hash.old';
 const ATTR_TOOL_HASH_NEW = 'tooltrail.mcp.tool.hash.new';
+const ATTR_CALL_ID_CLAIMED = 'tooltrail.call_id.claimed';
+const ATTR_CALL_ID_REJECTED = 'tooltrail.call_id.rejected';
 
 function str(attrs: TrailAttributes, key: string): string | undefined {
   const v: TrailValue | undefined = attrs[key];
@@ -82,7 +96,7 @@ function nanosToMs(ns: string): number {
  * `unfinished` (the body was still running at shutdown: outcome `unfinished`). Undefined for
  * everything else (runs, attempts, strict-mode intents, checkpoints, other services' spans).
  */
-export function toCallView(span: TrailSpan): CallView | undefined {
+export function toCallView(span: TrailSpan, writer?: string): CallView | undefined {
   const a = span.attributes;
   const name = span.name;
   let outcome: string | undefined;
@@ -124,6 +138,8 @@ export function toCallView(span: TrailSpan): CallView | undefined {
     ['argsJson', sc.ATTR_GEN_AI_TOOL_CALL_ARGUMENTS],
     ['proposedJson', sc.ATTR_ARGUMENTS_PROPOSED],
     ['streamId', sc.ATTR_STREAM_ID],
+    ['callIdClaimed', ATTR_CALL_ID_CLAIMED],
+    ['callIdRejected', ATTR_CALL_ID_REJECTED],
   ];
   const target = view as unknown as Record<string, unknown>;
   for (const [field, key] of optional) {
@@ -132,6 +148,7 @@ export function toCallView(span: TrailSpan): CallView | undefined {
   }
   const service = str(span.resource, sc.ATTR_SERVICE_NAME);
   if (service !== undefined) view.service = service;
+  if (writer !== undefined) view.writer = writer;
   if (str(a, ATTR_RUN_CLAIM) !== undefined) view.side = 'gateway';
   else if (str(a, ATTR_MCP_METHOD) === 'tools/call') view.side = 'agent';
   const server = str(a, ATTR_MCP_SERVER);
@@ -174,7 +191,8 @@ export function readCalls(source: VerifySource, range: { since?: Date; until?: D
 export async function* readMapped<T extends { time: number; traceId: string; spanId: string }>(
   source: VerifySource,
   range: { since?: Date; until?: Date },
-  map: (span: TrailSpan) => T | undefined,
+  /** `writer`: the collector writer of the record's line, when the source records one. */
+  map: (span: TrailSpan, writer: string | undefined) => T | undefined,
   onDone?: (info: ReadInfo) => void,
 ): AsyncGenerator<T> {
   const from = range.since?.getTime() ?? -Infinity;
@@ -184,7 +202,7 @@ export async function* readMapped<T extends { time: number; traceId: string; spa
   let records = 0;
   for await (const entry of opened.entries) {
     records++;
-    const view = map(entry.span);
+    const view = map(entry.span, entry.writer);
     if (view === undefined || view.time < from || view.time >= to) continue;
     const key = view.traceId + view.spanId;
     if (seen.has(key)) continue;

@@ -1,7 +1,7 @@
 /** The HTML report's MCP boundary section: both views of each call joined (boundary.ts). */
 import type { BoundaryCall } from './boundary.js';
 import { esc } from './html-escape.js';
-import { NO_PRINCIPAL, type DefinitionChange, type ReportData } from './model.js';
+import { NO_PRINCIPAL, type DefinitionChange, type NotGatewayRecord, type ReportData } from './model.js';
 
 const n = (v: number): string => v.toLocaleString('en-US');
 const time = (iso: string): string => `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
@@ -30,14 +30,38 @@ function changes(list: DefinitionChange[], count: number): string {
   return `<h3>Tool definitions changed under their pin (${n(count)})</h3><p class="sub">Seen by the gateway in a tools/list or before a call (a "rug pull"), whether or not the tool was called afterwards.</p><table><thead><tr><th>Time (UTC)</th><th>Server</th><th>Tool</th><th>Action</th><th>Pinned → seen</th><th>Principal</th><th>Trace id</th></tr></thead><tbody>${body}</tbody></table>${more}`;
 }
 
+/** Records that carry the gateway's attributes but were not written by it: an agent can add them. */
+function notGateway(list: NotGatewayRecord[], count: number): string {
+  if (count === 0) return '';
+  const more = count > list.length ? `<p class="more">${n(count - list.length)} more not listed.</p>` : '';
+  const body = list
+    .map((c) => `<tr><td class="time">${esc(time(c.time))}</td><td>${esc(c.record)}</td><td>${chip(c.tool)}</td><td class="who">${esc(c.writer ?? '(none recorded)')}</td><td class="who">${esc(c.service ?? '–')}</td><td>${id(c.traceId)}</td></tr>`)
+    .join('');
+  return `<h3>Records with the gateway's attributes not written by the gateway (${n(count)})</h3><p class="sub">Not counted as the gateway's: another writer (or service) sent them.</p><table><thead><tr><th>Time (UTC)</th><th>Record</th><th>Tool</th><th>Writer</th><th>Service</th><th>Trace id</th></tr></thead><tbody>${body}</tbody></table>${more}`;
+}
+
+/** Gateway records filed under a fresh call id: never paired by the id the agent claimed. */
+function freshIds(list: BoundaryCall[], count: number): string {
+  if (count === 0) return '';
+  const more = count > list.length ? `<p class="more">${n(count - list.length)} more not listed.</p>` : '';
+  const body = list
+    .map((c) => `<li>${esc(time(c.time))} ${chip(c.tool)} ${id(c.callId)}: recorded under a fresh id; claimed ${id(c.callIdClaimed ?? '?')} (${esc(c.callIdRejected ?? '?')}), principal ${esc(c.principal ?? NO_PRINCIPAL)}</li>`)
+    .join('');
+  return `<h3>Recorded under a fresh call id (${n(count)})</h3><p class="sub">The call id the agent claimed was malformed or another run's; the gateway's record is not paired by it.</p><ul>${body}</ul>${more}`;
+}
+
 export function boundarySection(r: ReportData): string {
   const b = r.boundary;
   if (b === undefined) return '';
-  const head = `<h2>The MCP boundary</h2><p class="sub">${n(b.gatewayCalls)} calls recorded by the gateway, ${n(b.agentCalls)} by the agents' own MCP adapter; ${n(b.joined)} joined by call id (one call, both views).</p>`;
-  const clean = b.gatewayOnlyCount + b.agentOnlyCount + b.disagreeing.length + b.changedTools.length + b.definitionChangeCount === 0;
+  const retried = b.joinedRetried > 0 ? ` ${n(b.joinedRetried)} of them retried: ${n(b.joinedRetryRecords)} more gateway records as their attempts.` : '';
+  const head = `<h2>The MCP boundary</h2><p class="sub">${n(b.gatewayCalls)} calls recorded by the gateway, ${n(b.agentCalls)} by the agents' own MCP adapter; ${n(b.joined)} joined by call id and principal (one call, both views).${retried}</p>`;
+  const side = b.gatewaySide.warning !== undefined ? `<p class="warn"><strong>${esc(b.gatewaySide.warning)}</strong></p>` : `<p class="sub">Gateway side: records written by collector writer ${b.gatewaySide.names.map(id).join(', ')}.</p>`;
+  const clean = b.gatewayOnlyCount + b.agentOnlyCount + b.disagreeing.length + b.changedTools.length + b.definitionChangeCount + b.notGatewayCount + b.freshIdCount === 0;
   return (
-    `<section class="panel">${head}` +
-    (clean ? '<p class="empty good">Every call was seen on both sides, alike.</p>' : '') +
+    `<section class="panel">${head}${side}` +
+    (clean ? `<p class="empty${b.gatewaySide.authenticated ? ' good' : ''}">Every call was seen on both sides, alike${b.gatewaySide.authenticated ? '' : ' (not verified: see above)'}.</p>` : '') +
+    notGateway(b.notGateway, b.notGatewayCount) +
+    freshIds(b.freshIds, b.freshIdCount) +
     changes(b.definitionChanges, b.definitionChangeCount) +
     table('Calls to changed tools', 'Calls denied because the tool changed since it was pinned (a "rug pull").', b.changedTools, b.changedTools.length, (c) => {
       const ch = b.changedTools.find((x) => x.callId === c.callId);

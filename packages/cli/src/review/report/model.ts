@@ -146,6 +146,9 @@ export interface BoundaryCall {
   principal: string | undefined;
   server: string | undefined;
   outcome: string;
+  /** A gateway record the gateway filed under a fresh call id: the id the agent claimed (JSON text, as recorded) and why it was refused. */
+  callIdClaimed?: string;
+  callIdRejected?: string;
 }
 
 export interface JoinedCall extends BoundaryCall {
@@ -153,14 +156,52 @@ export interface JoinedCall extends BoundaryCall {
   agentOutcome: string;
   /** The gateway's record: what executed at the boundary. */
   gatewayOutcome: string;
-  /** The two records disagree on the outcome, or on the arguments (proposed vs executed). */
+  /** The two records disagree on the outcome, on the arguments (proposed vs executed), or on how many attempts reached the gateway. */
   differs: boolean;
+  /** Attempts the agent's record made (`tooltrail.attempts`). */
+  agentAttempts: number;
+  /** Gateway records paired with it: one per attempt that reached the gateway (a retry sends the same call id again). */
+  gatewayRecords: number;
+}
+
+/**
+ * How the report told the gateway's records from the agents' (report/side.ts). Only `writer`
+ * authenticates: the collector records which token sent each line, which no sender can choose.
+ * A service name or the gateway's attributes are the sender's own word.
+ */
+export interface GatewaySide {
+  authenticated: boolean;
+  by: 'writer' | 'service' | 'attribute';
+  /** The `--gateway-writer` names (by `writer`), or the `--gateway-service` names. */
+  names: string[];
+  /** Set when not authenticated: `gateway side not authenticated: ...`, said as such in every output. */
+  warning?: string;
+}
+
+/** A record that carries the gateway's attributes (a run-token claim, or a tool_changed record) but was not written by the gateway. */
+export interface NotGatewayRecord {
+  time: string;
+  tool: string;
+  callId: string;
+  traceId: string;
+  principal: string | undefined;
+  /** The collector writer that sent it; undefined when the line records none. */
+  writer: string | undefined;
+  service: string | undefined;
+  /** `call` or `tool_changed`. */
+  record: string;
 }
 
 export interface BoundaryReport {
+  /** How the gateway's records were told; when not authenticated the join is not verified. */
+  gatewaySide: GatewaySide;
   gatewayCalls: number;
   agentCalls: number;
+  /** Agent records joined with at least one gateway record. */
   joined: number;
+  /** Joined calls with more than one gateway record (retries), and those extra gateway records. */
+  joinedRetried: number;
+  joinedRetryRecords: number;
   /** Joined calls whose two records disagree (outcome or arguments), up to the cap. */
   disagreeing: JoinedCall[];
   gatewayOnly: BoundaryCall[];
@@ -172,6 +213,12 @@ export interface BoundaryReport {
   /** Every tool definition the gateway saw changed under its pin (its `tool_changed` records), called afterwards or not, up to the cap. */
   definitionChanges: DefinitionChange[];
   definitionChangeCount: number;
+  /** Gateway records filed under a fresh call id (the claimed one was invalid or another run's): never paired by the claim. */
+  freshIds: BoundaryCall[];
+  freshIdCount: number;
+  /** Records with the gateway's attributes from a writer (or service) that is not the gateway's: not counted as the gateway's. */
+  notGateway: NotGatewayRecord[];
+  notGatewayCount: number;
 }
 
 /** A `tool_changed` record: a server changed a tool's definition under its pin. */

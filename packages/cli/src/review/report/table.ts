@@ -71,7 +71,19 @@ export function formatTable(r: ReportData): string {
 
   const b = r.boundary;
   if (b !== undefined) {
-    s += `The MCP boundary: ${n(b.gatewayCalls)} calls at the gateway, ${n(b.agentCalls)} in the agents' MCP adapter, ${n(b.joined)} joined by call id\n`;
+    s += `The MCP boundary: ${n(b.gatewayCalls)} calls at the gateway, ${n(b.agentCalls)} in the agents' MCP adapter, ${n(b.joined)} joined by call id and principal`;
+    s += b.joinedRetried > 0 ? ` (${n(b.joinedRetried)} retried: ${n(b.joinedRetryRecords)} more gateway records as their attempts)\n` : '\n';
+    s += b.gatewaySide.warning !== undefined ? `  ${b.gatewaySide.warning}\n` : `  gateway side: records written by collector writer ${b.gatewaySide.names.join(', ')}\n`;
+    if (b.notGatewayCount > 0) {
+      const shown = b.notGateway.slice(0, MAX_ROWS);
+      const body = shown.map((c) => [shortTime(c.time), c.record, cut(c.tool, 24), cut(c.writer ?? '(none recorded)', 24), cut(c.service ?? '-', 24), c.traceId]);
+      s += `  records with the gateway's attributes NOT written by the gateway, not counted as its (${n(b.notGatewayCount)})\n${grid(['time', 'record', 'tool', 'writer', 'service', 'trace id'], body)}${more(b.notGatewayCount, shown.length)}\n`;
+    }
+    if (b.freshIdCount > 0) {
+      const shown = b.freshIds.slice(0, MAX_ROWS);
+      const lines = shown.map((c) => `  ${shortTime(c.time)}  ${clean(cut(c.tool, 24))}  ${c.callId}: recorded under a fresh id; claimed ${clean(c.callIdClaimed ?? '?')} (${clean(c.callIdRejected ?? '?')})`);
+      s += `  recorded by the gateway under a fresh call id (${n(b.freshIdCount)})\n${lines.join('\n')}${more(b.freshIdCount, shown.length)}\n`;
+    }
     const list = (title: string, rows: { time: string; agent: string; tool: string; traceId: string; outcome: string }[], count: number): void => {
       if (count === 0) return;
       const shown = rows.slice(0, MAX_ROWS);

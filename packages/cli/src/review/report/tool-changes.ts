@@ -19,6 +19,9 @@ export interface ToolChangeView {
   spanId: string;
   time: number;
   change: DefinitionChange;
+  /** The collector writer of its line and its service.name: who wrote it (report/side.ts). */
+  writer: string | undefined;
+  service: string | undefined;
 }
 
 function str(a: TrailAttributes, key: string): string | undefined {
@@ -27,7 +30,7 @@ function str(a: TrailAttributes, key: string): string | undefined {
 }
 
 /** The change a `tooltrail.tool_changed` record describes; undefined for every other record. */
-export function toToolChange(span: TrailSpan): ToolChangeView | undefined {
+export function toToolChange(span: TrailSpan, writer?: string): ToolChangeView | undefined {
   const a = span.attributes;
   if (span.name !== `${sc.EVENT_SPAN_PREFIX}${sc.RECORD_TOOL_CHANGED}` || str(a, sc.ATTR_RECORD) !== sc.RECORD_TOOL_CHANGED) return undefined;
   const ns = Number(span.startTimeUnixNano);
@@ -43,5 +46,6 @@ export function toToolChange(span: TrailSpan): ToolChangeView | undefined {
     runId: str(a, sc.ATTR_RUN_ID),
     traceId: span.traceId,
   };
-  return { record: sc.RECORD_TOOL_CHANGED, traceId: span.traceId, spanId: span.spanId, time, change };
+  const service = span.resource[sc.ATTR_SERVICE_NAME];
+  return { record: sc.RECORD_TOOL_CHANGED, traceId: span.traceId, spanId: span.spanId, time, change, writer, service: typeof service === 'string' ? service : undefined };
 }
