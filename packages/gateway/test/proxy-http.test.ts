@@ -14,9 +14,10 @@ beforeAll(async () => {
   const upstream = await startHttpFixture('remote');
   const tokens = writeTokens(dir, 'svc-agent');
   token = tokens.token;
+  // 20 sessions of one token below: over the default per-token cap (a quarter of maxSessions, 16), as a service serving many users sets it.
   const config = writeConfig(dir, {
     serviceName: 'gw-http-test',
-    listen: { http: { host: '127.0.0.1', port: 0, tokensFile: tokens.file } },
+    listen: { http: { host: '127.0.0.1', port: 0, tokensFile: tokens.file, maxSessionsPerToken: 32 } },
     audit: { endpoint: collector.url, spoolDir: `${dir}/spool` },
     servers: [{ name: 'remote', http: { url: upstream.url } }, stdioServer('files')],
   });
