@@ -58,5 +58,9 @@ describe('the boundary join and a replayed call id', () => {
     expect(boundary.gatewayOnly.map((c) => c.principal)).toEqual(['svc:bob', 'svc:alice']);
     expect(boundary.gatewayOnly[0]!.callId).toBe('model-call-7');
     expect(boundary.gatewayOnly[1]!.callId).toBe(victim.attributes['gen_ai.tool.call.id']);
+    // Filed under a fresh id: listed with its claim, never paired by it; and without
+    // --gateway-writer the report says the gateway side is not authenticated.
+    expect(boundary.freshIds.map((c) => [c.callId, c.callIdClaimed, c.callIdRejected, c.principal])).toEqual([[victim.attributes['gen_ai.tool.call.id'], '"model-call-7"', 'reused', 'svc:alice']]);
+    expect(boundary.gatewaySide).toMatchObject({ authenticated: false, by: 'attribute' });
   }, 30_000);
 });
