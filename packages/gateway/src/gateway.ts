@@ -28,8 +28,12 @@ export interface Gateway {
   /** The agents' endpoint in HTTP mode. */
   readonly url: string | undefined;
   readonly auditor: Auditor;
-  /** Resolves when the gateway stopped (stdio: the agent closed stdin). */
-  readonly done: Promise<void>;
+  /**
+   * Resolves when the gateway stopped (stdio: the agent closed stdin): true when every record was
+   * delivered at shutdown, false when some were not (kept in the spool for the next start, or
+   * lost: the auditor's warnings say which). With a caller's own `auditor`, true (its owner shuts it down).
+   */
+  readonly done: Promise<boolean>;
   /** Ends every connection and run, then flushes and shuts the auditor down. */
   close(): Promise<void>;
 }
@@ -75,14 +79,14 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     throw err;
   }
   const ctx: GatewayContext = { config, audit: new ToolCallAudit(auditor), pins, policy, runKeys, version: GATEWAY_VERSION, warn };
-  let stopped!: () => void;
-  const done = new Promise<void>((r) => (stopped = r));
+  let stopped!: (delivered: boolean) => void;
+  const done = new Promise<boolean>((r) => (stopped = r));
   let closing: Promise<void> | undefined;
   const finish = async (closeConnections: () => Promise<void>): Promise<void> => {
     await closeConnections();
     policy?.close();
-    if (options.auditor === undefined) await auditor.shutdown();
-    stopped();
+    const delivered = options.auditor === undefined ? await auditor.shutdown(config.audit?.shutdownTimeoutMs) : true;
+    stopped(delivered);
   };
 
   if (config.listen?.http !== undefined) {

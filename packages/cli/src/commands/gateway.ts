@@ -13,7 +13,9 @@ Without listen.http in the config it speaks MCP on stdin/stdout (the agent start
 MCP server command) and stops when stdin ends. With listen.http it serves Streamable HTTP,
 each agent authenticated by a bearer token, and prints one line to stdout when ready:
   tooltrail gateway: listening on http://127.0.0.1:8931/mcp
-SIGTERM or SIGINT stops it: connections and runs are closed and the records flushed.
+SIGTERM or SIGINT stops it: connections and runs are closed and the records flushed. Exit
+0 when every record was delivered, 1 when some were not (a spooled one is sent by the next
+start) or the config is bad.
 
 Needs the @tooltrail/gateway package installed beside @tooltrail/cli.
 
@@ -24,7 +26,7 @@ Options:
 
 /** What the command uses of @tooltrail/gateway (imported lazily: the cli does not depend on it). */
 interface GatewayModule {
-  runGateway(configFile: string, options: { warn?: (message: string) => void }): Promise<{ mode: 'stdio' | 'http'; url: string | undefined; done: Promise<void>; close(): Promise<void> }>;
+  runGateway(configFile: string, options: { warn?: (message: string) => void }): Promise<{ mode: 'stdio' | 'http'; url: string | undefined; done: Promise<boolean>; close(): Promise<void> }>;
 }
 
 const PACKAGE = '@tooltrail/gateway';
@@ -64,8 +66,11 @@ export async function gateway(args: string[], io: Io): Promise<number> {
   const stop = (): void => void gw.close();
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
-  await gw.done;
+  const delivered = await gw.done;
   process.off('SIGTERM', stop);
   process.off('SIGINT', stop);
-  return 0;
+  if (delivered) return 0;
+  // Never "stopped cleanly" with records undelivered: the exit code says it too (a supervisor sees it).
+  io.err('tooltrail gateway: stopped with records not delivered to the audit endpoint (see the warnings above); a spooled record is sent by the next start on the same spool\n');
+  return 1;
 }

@@ -53,6 +53,8 @@ const auditSchema = z.strictObject({
   failMode: z.enum(['open', 'closed']).optional(),
   // Checked by core where the masking options are compiled.
   masking: z.union([z.literal(false), z.record(z.string(), z.unknown())]).optional(),
+  /** How long a stopping gateway waits for its records to be delivered (default 30 000); the rest stay spooled. */
+  shutdownTimeoutMs: timeoutMs.optional(),
   /** Checkpoint signing key (PEM file), as core's integrity.signingKey. */
   signingKey: nonEmpty('audit.signingKey').optional(),
 });
