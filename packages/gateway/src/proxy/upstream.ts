@@ -8,6 +8,7 @@ import { Inflow, MAX_IN_FLIGHT, worthWarning } from './flow.js';
 import type { LineProblem } from './line-reader.js';
 import { ChildStdioTransport } from './stdio-child.js';
 import { invalidResponse, messageProblem } from './relay.js';
+import { SseSplitter } from './sse-splitter.js';
 
 /** What an upstream sends the gateway that is meant for the agent. */
 export interface UpstreamEvents {
@@ -164,10 +165,12 @@ function checkedFetch(server: string, onProblem: (p: LineProblem) => JSONRPCMess
         return new Response(text, res);
       }
       const fixed = Array.isArray(data) ? data.map((m) => fix(m, pending)).filter((m) => m !== undefined) : fix(data, pending);
-      return new Response(JSON.stringify(fixed ?? []), { status: res.status, statusText: res.statusText, headers: res.headers });
+      // Nothing replaced: the server's own bytes go on (no second serialisation of a large answer).
+      const same = Array.isArray(data) ? Array.isArray(fixed) && fixed.length === data.length && fixed.every((m, i) => m === data[i]) : fixed === data;
+      return new Response(same ? text : JSON.stringify(fixed ?? []), { status: res.status, statusText: res.statusText, headers: res.headers });
     }
     if (type !== 'text/event-stream') return res;
-    let buffered = '';
+    const sse = new SseSplitter();
     let resumable = false;
     const event = (raw: string): string => {
       const lines = raw.split('\n');
@@ -189,16 +192,17 @@ function checkedFetch(server: string, onProblem: (p: LineProblem) => JSONRPCMess
     const checked = paced(res.body!, inflow).pipeThrough(
       new TransformStream<Uint8Array, Uint8Array>({
         transform(chunk, out) {
-          buffered = (buffered + decoder.decode(chunk, { stream: true })).replace(/\r\n/g, '\n');
-          let end = buffered.indexOf('\n\n');
-          for (; end !== -1; end = buffered.indexOf('\n\n')) {
-            const text = event(buffered.slice(0, end));
-            buffered = buffered.slice(end + 2);
-            if (text !== '') out.enqueue(encoder.encode(text));
+          for (const raw of sse.push(decoder.decode(chunk, { stream: true }))) {
+            const written = event(raw);
+            if (written !== '') out.enqueue(encoder.encode(written));
           }
         },
         flush(out) {
-          if (buffered.trim() !== '') out.enqueue(encoder.encode(event(buffered)));
+          // The decoder's last bytes (a split character) first, then what the end completes.
+          for (const raw of [...sse.push(decoder.decode()), ...sse.end()]) {
+            const written = event(raw);
+            if (written !== '') out.enqueue(encoder.encode(written));
+          }
           if (resumable) return;
           for (const id of pending) {
             const error = { jsonrpc: '2.0', id, error: { code: -32603, message: `server "${server}" closed the response before answering` } };
