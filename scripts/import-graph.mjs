@@ -32,6 +32,19 @@ export const CORE_LAYERS = {
   '.': 8,
 };
 
+/** Layers of @tooltrail/gateway (docs/architecture.md, "The gateway's layers"). */
+export const GATEWAY_LAYERS = {
+  config: 1,
+  identity: 1,
+  pins: 1,
+  audit: 1,
+  transport: 1,
+  boundary: 2,
+  proxy: 3,
+  // gateway.ts (the facade) and index.ts.
+  '.': 4,
+};
+
 const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"](\.{1,2}\/[^'"]+)['"]|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
 
 function tsFiles(dir) {
@@ -124,6 +137,7 @@ export function checkRepository() {
     for (const c of cycles(graph)) problems.push(`cycle: ${c.map((f) => path.relative(ROOT, f)).join(' -> ')}`);
     for (const [file, deps] of graph) for (const d of deps) if (!graph.has(d)) problems.push(`${path.relative(ROOT, file)} imports ${path.relative(ROOT, d)}, which is not in its package's src/`);
     if (pkg === 'core') problems.push(...layerViolations(src, graph, CORE_LAYERS));
+    if (pkg === 'gateway') problems.push(...layerViolations(src, graph, GATEWAY_LAYERS));
   }
   return problems;
 }

@@ -8,7 +8,7 @@ import { loadFilePolicy, type FilePolicy } from '@tooltrail/core/policy';
 import { ensureContextManager } from './audit/trace-context.js';
 import { approvalHandlerFrom, loadRunTokenKeys, loadTokenLookup, stdioIdentity, ToolPins } from './proxy/parts.js';
 import { Session } from './proxy/session.js';
-import { AgentStdioTransport } from './proxy/stdio-agent.js';
+import { AgentStdioTransport } from './transport/stdio-agent.js';
 
 declare const __TOOLTRAIL_VERSION__: string | undefined;
 export const GATEWAY_VERSION: string = typeof __TOOLTRAIL_VERSION__ === 'string' ? __TOOLTRAIL_VERSION__ : '0.1.0';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SseSplitter } from '../src/proxy/sse-splitter.js';
+import { SseSplitter } from '../src/transport/sse-splitter.js';
 
 /** The SSE splitter gives the same events however the stream is cut into chunks. */
 

@@ -4,9 +4,9 @@ import { createServer, type IncomingMessage, type Server as HttpServer, type Ser
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { ErrorCode, isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { GatewayContext } from './context.js';
-import { HttpAgentSide } from './http-agent.js';
+import { HttpAgentSide } from '../transport/http-agent.js';
 import { identityFromToken, type ConnectionIdentity, type TokenLookup } from './parts.js';
-import { MAX_MESSAGE_BYTES, messageProblem } from './relay.js';
+import { MAX_MESSAGE_BYTES, messageProblem } from '../transport/jsonrpc-checks.js';
 import { Session } from './session.js';
 
 /** Largest JSON-RPC body the gateway reads from an agent. */

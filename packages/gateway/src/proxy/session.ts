@@ -18,7 +18,7 @@ import { readCallMeta, type CallMeta } from '../audit/call-meta.js';
 import { guardMeta, sentMeta } from '../audit/meta-guard.js';
 import { gatewayDeniedResult } from '../audit/results.js';
 import type { GatewayContext } from './context.js';
-import { HeldTransport } from './held-transport.js';
+import { HeldTransport } from '../transport/held-transport.js';
 import { context } from '@opentelemetry/api';
 import { agentContext } from '../audit/trace-context.js';
 import { pinChangeReason, pinChangeRecord, runIdentityFor, type ConnectionIdentity, type PinChange } from './parts.js';

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { CheckedLineBuffer, type LineProblem } from './line-reader.js';
-import { MAX_MESSAGE_BYTES } from './relay.js';
+import { MAX_MESSAGE_BYTES } from './jsonrpc-checks.js';
 
 export interface ChildStdioOptions {
   readonly command: string;

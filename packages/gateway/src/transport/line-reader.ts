@@ -1,5 +1,5 @@
 import { ErrorCode, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { messageProblem, type MessageProblem } from './relay.js';
+import { messageProblem, type MessageProblem } from './jsonrpc-checks.js';
 
 /** A line that is not one JSON-RPC message: -32700 (not JSON, or too long to read) or -32600 (JSON, not JSON-RPC). */
 export interface LineProblem extends MessageProblem {

@@ -3,7 +3,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { AgentChannel } from './flow.js';
 import { CheckedLineBuffer } from './line-reader.js';
-import { MAX_MESSAGE_BYTES } from './relay.js';
+import { MAX_MESSAGE_BYTES } from './jsonrpc-checks.js';
 
 /**
  * The agent's side in stdio mode: newline-delimited JSON-RPC on the gateway's stdin and stdout.
