@@ -21,6 +21,26 @@ export class RunScopes {
 
   constructor(private readonly auditor: Auditor) {}
 
+  /** Who each run key was first asked for (principal and agent). */
+  private readonly owners = new Map<string, string>();
+
+  /**
+   * Why `identity` may not enter run `key`, or undefined: a run is opened once with one identity,
+   * and `within` enters it by key alone, so a second identity for the same key would be recorded
+   * under the first one's principal and agent.
+   */
+  conflict(key: string, identity: RunIdentityInput): string | undefined {
+    const owner = JSON.stringify([identity.principal.id, identity.principal.type ?? null, identity.agent?.name ?? null, identity.agent?.id ?? null]);
+    const first = this.owners.get(key);
+    if (first === undefined) {
+      this.owners.set(key, owner);
+      return undefined;
+    }
+    if (first === owner) return undefined;
+    const agent = identity.agent?.name ?? identity.agent?.id;
+    return `run ${JSON.stringify(identity.runId)} is already open on this connection for another principal or agent; a run token naming it for principal ${identity.principal.id}${agent !== undefined ? ` and agent ${agent}` : ''} is refused`;
+  }
+
   /** Runs `fn` inside the run keyed `key`, opening it with `identity` the first time. */
   within<T>(key: string, identity: RunIdentityInput, fn: () => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new Error('the connection is closed'));

@@ -197,6 +197,14 @@ export class Session {
     const claimed = who.run.runId !== undefined && who.claim === 'verified';
     const run = claimed ? who.run : { ...connectionRun, ...(who.run.attributes ? { attributes: who.run.attributes } : {}) };
     const key = claimed ? `run:${who.run.runId}` : CONNECTION_RUN;
+    // One run id is one identity: a second verified token that names the same run for another
+    // principal or agent would otherwise be recorded under the first one's (its scope is keyed by run id).
+    const conflict = claimed ? this.runs.conflict(key, run) : undefined;
+    if (conflict !== undefined) {
+      const input = this.callInput(exposed, params, meta, connectionRun, { ...attrs, ...who.attributes });
+      const callId = await this.runs.within(CONNECTION_RUN, connectionRun, async () => underAgent(() => audit.refuse(input, conflict, RUN_TOKEN_REFUSED_BY)));
+      return gatewayDeniedResult(exposed, callId, RUN_TOKEN_REFUSED_BY, conflict);
+    }
     const input = this.callInput(exposed, params, meta, run, { ...attrs, ...who.attributes });
     const { callId: decidedId, attributes: callAttrs } = input;
     // Before the call is decided: a tool whose definition changed since it was pinned is not called.
