@@ -18,7 +18,7 @@ writeFileSync(
 );
 
 const servers = [{ name: 'files', principal: { id: 'svc:x' }, stdio: { command: 'node' } }];
-const parse = (approval: unknown) => parseGatewayConfig(JSON.stringify({ approval, servers }), dir, 'test config');
+const parse = (approval: unknown) => parseGatewayConfig(JSON.stringify({ approval, servers, audit: { endpoint: 'http://127.0.0.1:9' } }), dir, 'test config');
 
 function request(): ApprovalRequest {
   return {

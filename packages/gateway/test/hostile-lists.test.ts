@@ -9,10 +9,12 @@ import { hostileServer, INIT, INITIALIZED, rawStdioGateway } from './fixtures/ho
 
 afterAll(() => killAll());
 
+// These tests are about the gateway's bounds, not the trail: an endpoint nobody listens on (port 9, discard).
+const NO_COLLECTOR = 'http://127.0.0.1:9';
+
 async function gatewayWith(env: Record<string, string>) {
   const dir = tempDir('gw-hostile-lists');
-  // No audit endpoint: these tests are about the gateway's bounds, not the trail.
-  const config = writeConfig(dir, { audit: { spoolDir: path.join(dir, 'spool') }, servers: [hostileServer('bad', { principal: { id: 'svc:lists' } }, env)] });
+  const config = writeConfig(dir, { audit: { endpoint: NO_COLLECTOR, shutdownTimeoutMs: 500, spoolDir: path.join(dir, 'spool') }, servers: [hostileServer('bad', { principal: { id: 'svc:lists' } }, env)] });
   return stdioGateway(config, newClient());
 }
 
@@ -47,7 +49,7 @@ describe('a list of many pages', () => {
     const log = path.join(dir, 'pages.log');
     // 960 tools, 10 a page: 96 pages, each answered 20 ms late.
     const env = { HOSTILE_TOOLS: '950', HOSTILE_PAGE: '10', HOSTILE_PAGE_DELAY_MS: '20', HOSTILE_PAGE_LOG: log };
-    const config = writeConfig(dir, { audit: { spoolDir: path.join(dir, 'spool') }, servers: [hostileServer('bad', { principal: { id: 'svc:pages' } }, env)] });
+    const config = writeConfig(dir, { audit: { endpoint: NO_COLLECTOR, shutdownTimeoutMs: 500, spoolDir: path.join(dir, 'spool') }, servers: [hostileServer('bad', { principal: { id: 'svc:pages' } }, env)] });
     const gw = rawStdioGateway(config);
     gw.write(INIT);
     expect(await gw.next(15_000)).toMatchObject({ id: 0 });
@@ -72,6 +74,6 @@ describe('a list of many pages', () => {
     expect(await gw.next(5_000)).toEqual({ jsonrpc: '2.0', id: 3, result: {} });
     // Node prints the warning when the 11th listener is added: long before this point.
     expect(gw.stderr()).not.toMatch(/MaxListenersExceededWarning/);
-    // No audit endpoint: the gateway's exit would wait for the export to give up (killed in afterAll).
+    // Nobody receives the trail here: the gateway's exit would wait for the export (killed in afterAll).
   }, 30_000);
 });

@@ -39,6 +39,9 @@ function problems(issues: readonly Issue[]): string[] {
   });
 }
 
+/** The spool's folder when `audit.spoolDir` is not given, relative to the config's folder. */
+export const DEFAULT_SPOOL_DIR = '.tooltrail-spool';
+
 /** Parses and checks a config's text; paths in it are resolved against `baseDir`. */
 export function parseGatewayConfig(text: string, baseDir: string, where = 'gateway config'): GatewayConfig {
   let raw: unknown;
@@ -55,13 +58,13 @@ export function parseGatewayConfig(text: string, baseDir: string, where = 'gatew
     ...c,
     baseDir,
     listen: c.listen?.http ? { http: { ...c.listen.http, tokensFile: abs(c.listen.http.tokensFile) } } : undefined,
-    audit: c.audit
-      ? {
-          ...c.audit,
-          spoolDir: c.audit.spoolDir !== undefined ? abs(c.audit.spoolDir) : undefined,
-          signingKey: c.audit.signingKey !== undefined ? abs(c.audit.signingKey) : undefined,
-        }
-      : undefined,
+    // The spool is in the config's folder unless named: never the working directory, which in
+    // stdio mode is the agent's (the agent could delete undelivered records there).
+    audit: {
+      ...c.audit,
+      spoolDir: abs(c.audit?.spoolDir ?? DEFAULT_SPOOL_DIR),
+      signingKey: c.audit?.signingKey !== undefined ? abs(c.audit.signingKey) : undefined,
+    },
     policyFile: c.policyFile !== undefined ? abs(c.policyFile) : undefined,
     approval:
       c.approval && 'command' in c.approval

@@ -102,6 +102,8 @@ export const gatewayConfigSchema = z
     const seen = new Set<string>();
     c.servers.forEach((s, i) => {
       if (seen.has(s.name)) ctx.addIssue({ code: 'custom', path: ['servers', i, 'name'], message: `server name "${s.name}" is used twice` });
+      // Tool names are prefixed `<server>__` with several servers: "a" and "a__b" would both claim `a__b__x`.
+      if (s.name.includes('__')) ctx.addIssue({ code: 'custom', path: ['servers', i, 'name'], message: `server name "${s.name}" contains "__", the separator of prefixed tool names` });
       seen.add(s.name);
       if (c.listen?.http === undefined && s.principal === undefined) {
         ctx.addIssue({ code: 'custom', path: ['servers', i, 'principal'], message: 'stdio mode needs the principal that connects (servers[].principal)' });
@@ -110,6 +112,11 @@ export const gatewayConfigSchema = z
     const http = c.listen?.http;
     if (http?.maxSessionsPerToken !== undefined && http.maxSessionsPerToken > (http.maxSessions ?? 64)) {
       ctx.addIssue({ code: 'custom', path: ['listen', 'http', 'maxSessionsPerToken'], message: `listen.http.maxSessionsPerToken (${http.maxSessionsPerToken}) is over listen.http.maxSessions (${http.maxSessions ?? 64})` });
+    }
+    if (c.listen?.http === undefined && c.audit?.endpoint === undefined) {
+      // Without it the OpenTelemetry environment decides, and in stdio mode the agent that starts
+      // the gateway sets that environment: it could send the trail anywhere.
+      ctx.addIssue({ code: 'custom', path: ['audit', 'endpoint'], message: 'stdio mode needs audit.endpoint (the agent starting the gateway sets its environment, so OTEL_EXPORTER_OTLP_ENDPOINT cannot decide where the trail goes)' });
     }
     if (c.listen?.http === undefined && c.servers.length > 1) {
       // One agent on stdin: whose principal it is must be one answer.
