@@ -66,7 +66,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   // Everything that can fail on a bad file first: nothing is left open behind an AuditConfigError.
   const runKeys = loadRunTokenKeys(config.runTokens);
   const tokens = config.listen?.http !== undefined ? loadTokenLookup(config.listen.http.tokensFile) : undefined;
-  const pins = new ToolPins({ ...(config.pins?.file !== undefined ? { file: config.pins.file } : {}), onChange: config.pins?.onChange ?? 'deny' }, (change) =>
+  const pins = new ToolPins({ ...(config.pins?.file !== undefined ? { file: config.pins.file } : {}), onChange: config.pins?.onChange ?? 'deny', warn }, (change) =>
     warn(`tooltrail gateway: tool "${change.tool}" of server "${change.server}" changed since it was pinned (${change.oldHash} -> ${change.newHash}); calls to it are denied until the pin is updated`),
   );
   // The auditor decides every call with its own copy (createAuditor's policyFile); this one filters tools/list.

@@ -174,15 +174,26 @@ describe('the pins file', () => {
     expect(() => new ToolPins({ file: join(dir, 'missing-dir', 'pins.json'), onChange: 'deny' })).toThrow(/does not exist/);
   });
 
-  it('a file corrupted while running keeps the pins in force and is not written over', () => {
+  it('a file corrupted while running keeps the pins in force, is not written over, and a new tool is not pinned-and-allowed', () => {
     const file = join(tmp(), 'pins.json');
-    const pins = new ToolPins({ file, onChange: 'deny' });
+    const warnings: string[] = [];
+    const pins = new ToolPins({ file, onChange: 'deny', warn: (m) => warnings.push(m) });
     pins.check('files', readFile);
     writeFileSync(file, '{ broken');
     expect(pins.check('files', rugPulled)).toBe('changed');
-    expect(pins.check('files', other)).toBe('ok');
+    // Its pin could not be kept: denied, not pinned in memory only.
+    expect(pins.check('files', other)).toBe('changed');
+    expect(pins.changeOf('files', 'list_dir')).toMatchObject({ oldHash: '', newHash: definitionHash(other), unkept: expect.stringMatching(/does not read/) });
+    expect(pins.pinned('files', 'list_dir')).toBeUndefined();
     expect(readFileSync(file, 'utf8')).toBe('{ broken');
-    expect(pins.status().lastError).toMatch(/not valid JSON/);
+    expect(pins.status()).toMatchObject({ changed: 1, unkept: 1, lastError: expect.stringMatching(/not valid JSON/) });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/cannot be re-read/);
+    // Fixed by the operator: the new tool is pinned and allowed.
+    writeFileSync(file, JSON.stringify({ version: 1, servers: { files: { read_file: definitionHash(readFile) } } }));
+    expect(pins.check('files', other)).toBe('ok');
+    expect(pins.status()).toMatchObject({ unkept: 0, lastError: undefined });
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ version: 1, servers: { files: { list_dir: definitionHash(other), read_file: definitionHash(readFile) } } });
   });
 });
 

@@ -48,6 +48,9 @@ export interface PinnedCall {
 
 /** The reason the agent and the trail read. */
 export function pinChangeReason(change: PinChange): string {
+  if (change.unkept !== undefined) {
+    return `tool ${change.tool} of server ${change.server} is seen for the first time and its pin cannot be kept: ${change.unkept}; calls are denied until the pins file can be written`;
+  }
   return (
     `the definition of tool ${change.tool} of server ${change.server} changed since it was pinned ` +
     `(${change.oldHash} -> ${change.newHash}); calls are denied until the pin is updated`
@@ -64,7 +67,8 @@ export function pinChangeRecord(audited: RefusalRecorder, change: PinChange, cal
     kind: 'denied',
     reason: pinChangeReason(change),
     by: PINS_REFUSED_BY,
-    attributes: { ...(call.attributes ?? {}), [ATTR_PIN_OLD]: change.oldHash, [ATTR_PIN_NEW]: change.newHash },
+    // Nothing is pinned for an unkept pin: no old hash to record.
+    attributes: { ...(call.attributes ?? {}), ...(change.unkept === undefined ? { [ATTR_PIN_OLD]: change.oldHash } : {}), [ATTR_PIN_NEW]: change.newHash },
   };
   if (call.callId !== undefined) input.callId = call.callId;
   if (call.args !== undefined) input.args = call.args;

@@ -134,3 +134,16 @@ export function writePinsFile(path: string, table: PinTable): void {
     // directory fsync is not supported here
   }
 }
+
+/** A temp file created and removed in the pins file's folder: a folder the gateway cannot write would lose every new pin at a restart. */
+export function assertWritableFolder(file: string): void {
+  const probe = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.probe`);
+  try {
+    closeSync(openSync(probe, 'wx', 0o600));
+    unlinkSync(probe);
+  } catch (err) {
+    throw new AuditConfigError('invalid pins options', [
+      `the folder of pins file ${file} is not writable (${err instanceof Error ? err.message : String(err)}): new pins could not be kept, so a tool changed across a restart would be pinned afresh`,
+    ]);
+  }
+}

@@ -59,6 +59,17 @@ export class Router {
   ) {
     this.prefixed = upstreams.length > 1;
     this.names = upstreams.map((u) => u.name);
+    // A server that says its tools changed: this connection's cached definitions of them are
+    // dropped, so its next call re-reads them (the notification still goes on to the agent).
+    for (const up of upstreams) {
+      const relay = up.client.fallbackNotificationHandler;
+      up.client.fallbackNotificationHandler = async (notification) => {
+        if (notification.method === 'notifications/tools/list_changed') {
+          for (const exposed of [...this.tools.keys()]) if (this.target(exposed)?.up === up) this.tools.delete(exposed);
+        }
+        await relay?.(notification);
+      };
+    }
   }
 
   upstream(name: string): Upstream | undefined {
@@ -82,6 +93,7 @@ export class Router {
     const t = this.target(exposed);
     if (t === undefined || !t.up.alive || t.up.capabilities.tools === undefined) return undefined;
     const items = await this.listAll(t.up, 'tools/list', 'tools', extra);
+    this.ctx.pins.listed(t.up.name, items as unknown as ToolDefinitionLike[]);
     for (const item of items) this.tools.set(exposedName(t.up.name, String(item.name), this.prefixed), item as unknown as ToolDefinitionLike);
     return this.tools.get(exposed);
   }
@@ -163,6 +175,8 @@ export class Router {
     ups.forEach((up, i) => {
       let items = lists[i]!;
       if (kind === 'tools') {
+        // The latest listing, of any connection, is what every connection's calls are checked against.
+        this.ctx.pins.listed(up.name, items as unknown as ToolDefinitionLike[]);
         for (const t of items) this.tools.set(exposedName(up.name, String(t.name), this.prefixed), t as unknown as ToolDefinitionLike);
         // The policy sees a tool under the name its calls are recorded (and decided) under.
         items = visibleTools(items as unknown as Tool[], up.name, this.ctx.policy, this.ctx.pins, {
