@@ -99,14 +99,14 @@ export class Router {
   }
 
   /** Sends one request to one upstream, relaying progress to the agent and its cancellation to the server. */
-  async forward(up: Upstream, request: Request, extra: AgentExtra): Promise<Result> {
+  async forward(up: Upstream, request: Request, extra: AgentExtra, signal: AbortSignal = extra.signal): Promise<Result> {
     if (!up.alive) throw relayed(new Error(`upstream server "${up.name}" is not connected`));
     const token = extra._meta?.progressToken;
     // Progress goes out in order, and all of it before the answer: after it the agent drops it.
     let progress: Promise<void> = Promise.resolve();
     try {
       const result = await up.client.request(request as never, PassThroughResult, {
-        signal: extra.signal,
+        signal,
         timeout: up.config.requestTimeoutMs ?? 60_000,
         ...(token !== undefined
           ? {
@@ -121,13 +121,15 @@ export class Router {
       await progress;
       return result;
     } catch (err) {
+      // The SDK rejects with the abort's reason (a string from notifications/cancelled, or a DOMException).
+      if (signal.aborted) throw new RelayedError(ErrorCode.RequestTimeout, `the agent cancelled the request${typeof signal.reason === 'string' && signal.reason !== '' ? `: ${signal.reason}` : ''}`);
       throw relayed(err, up.name);
     }
   }
 
   /** A result the agent's SDK would reject is an error, recorded as one, not passed on as a success. */
-  async forwardTool(up: Upstream, name: string, params: Record<string, unknown>, extra: AgentExtra): Promise<CallToolResult> {
-    const result = await this.forward(up, { method: 'tools/call', params: { ...params, name } }, extra);
+  async forwardTool(up: Upstream, name: string, params: Record<string, unknown>, extra: AgentExtra, signal: AbortSignal = extra.signal): Promise<CallToolResult> {
+    const result = await this.forward(up, { method: 'tools/call', params: { ...params, name } }, extra, signal);
     const problem = toolResultProblem(result);
     if (problem !== undefined) throw new RelayedError(ErrorCode.InternalError, `server "${up.name}" answered tools/call with an invalid result: ${problem}`);
     return result as CallToolResult;

@@ -100,7 +100,7 @@ export class Session {
       ...(instructions.length > 0 ? { instructions: instructions.join('\n\n') } : {}),
     });
     server.fallbackRequestHandler = (request, extra) =>
-      request.method === 'tools/call' ? this.callTool(request, extra) : request.method === 'tools/list' ? this.observed(() => router.request(request, extra)) : router.request(request, extra);
+      request.method === 'tools/call' ? this.tracked(this.callTool(request, extra)) : request.method === 'tools/list' ? this.observed(() => router.request(request, extra)) : router.request(request, extra);
     server.fallbackNotificationHandler = (notification) => router.notify(notification);
     // The SDK answers logging/setLevel itself when logging is declared: the servers must hear it.
     if (capabilities.logging !== undefined) server.setRequestHandler(SetLevelRequestSchema, (request, extra) => router.request({ jsonrpc: '2.0', id: extra.requestId, ...request }, extra));
@@ -237,7 +237,7 @@ export class Session {
         }
         return audit.call(input, (forwarded) => {
           if (target === undefined) throw invalidParams(`Unknown tool: ${exposed}`);
-          return router.forwardTool(target.up, target.name, forwarded, extra);
+          return router.forwardTool(target.up, target.name, forwarded, extra, this.cancelOnly(extra.signal));
         });
       }),
     );
@@ -253,9 +253,37 @@ export class Session {
     return { tool, params, callId: ids.callId, passOn: meta.passOn, attributes: { ...attrs, ...meta.attributes, ...ids.attributes } };
   }
 
+  /** The `tools/call`s not answered yet. */
+  private readonly inflight = new Set<Promise<unknown>>();
+
+  private tracked<T>(call: Promise<T>): Promise<T> {
+    this.inflight.add(call);
+    const done = () => void this.inflight.delete(call);
+    call.then(done, done);
+    return call;
+  }
+
+  /**
+   * The agent's cancellation of a call, not its going away: the SDK aborts every handler's signal
+   * when the agent side closes, and a call already forwarded then runs to its end (bounded by
+   * requestTimeoutMs) and is recorded as it ended, not as an error it never had.
+   */
+  private cancelOnly(signal: AbortSignal): AbortSignal {
+    const controller = new AbortController();
+    const onAbort = (): void => {
+      if (!this.held.peerClosed) controller.abort(signal.reason);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    return controller.signal;
+  }
+
   /** Ends the runs (their records are written), closes the upstreams and the agent side. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      // Calls already forwarded end first (each bounded by its server's requestTimeoutMs) and are
+      // recorded as they ended; then the runs end and the servers are closed.
+      await Promise.allSettled([...this.inflight]);
       await this.runs.close();
       await Promise.all((this.router?.upstreams ?? []).map((u) => u.close()));
       await this.server?.close().catch(() => undefined);

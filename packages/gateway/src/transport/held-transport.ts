@@ -20,6 +20,8 @@ const stderrWarn = (m: string): void => void process.stderr.write(`${m}\n`);
 export class HeldTransport implements Transport {
   onmessage?: (message: JSONRPCMessage, extra?: MessageExtraInfo) => void;
   onclose?: () => void;
+  /** The agent side closed (the agent went away, or the gateway closed the session). */
+  peerClosed = false;
   onerror?: (error: Error) => void;
   private held: [JSONRPCMessage, MessageExtraInfo | undefined][] | undefined = [];
   private heldBytes = 0;
@@ -43,7 +45,12 @@ export class HeldTransport implements Transport {
         this.onFirstInitialize(message);
       }
     };
-    inner.onclose = () => this.onclose?.();
+    inner.onclose = () => {
+      // Set before the SDK's own close handler runs (it aborts every request handler's signal):
+      // whoever sees that abort can tell the agent going away from the agent cancelling.
+      this.peerClosed = true;
+      this.onclose?.();
+    };
     inner.onerror = (error) => this.onerror?.(error);
   }
 

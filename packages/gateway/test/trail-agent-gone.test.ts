@@ -1,0 +1,66 @@
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { killAll, startCollector, type Collector } from '../../core/test/collector-harness.js';
+import { httpGateway, stdioServer, tempDir, waitForCalls, writeConfig, writeTokens } from './fixtures/harness.js';
+import { INIT, INITIALIZED, rawStdioGateway } from './fixtures/hostile-harness.js';
+
+/**
+ * Calls in flight when the agent goes away (stdio: stdin ends; HTTP: the session is DELETEd) were
+ * forwarded, and the server runs them to their end: they are recorded as they ended (ok), not as
+ * errors they never had, and the gateway waits for them before it closes the servers.
+ */
+
+let collector: Collector;
+beforeAll(async () => {
+  collector = await startCollector();
+});
+afterAll(() => killAll());
+
+const slow = (id: number, tag: string) =>
+  JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'slow', arguments: { ms: 600, tag }, _meta: { 'tooltrail/callId': tag } } });
+
+const outcomes = async (tags: string[]) => {
+  const until = Date.now() + 10_000;
+  let byId = new Map<string, unknown>();
+  while (Date.now() < until) {
+    byId = new Map((await waitForCalls(collector.dir, 0)).map((c) => [String(c.attributes['gen_ai.tool.call.id']), c.attributes['tooltrail.outcome']]));
+    if (tags.every((t) => byId.has(t))) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return tags.map((t) => [t, byId.get(t)]);
+};
+
+describe('the agent goes away with calls in flight', () => {
+  it('stdio: stdin ends 150 ms into three 600 ms calls; all three are recorded ok and the gateway exits 0', async () => {
+    const dir = tempDir('gw-gone-stdio');
+    const gw = rawStdioGateway(writeConfig(dir, { serviceName: 'gw-gone', audit: { endpoint: collector.url, spoolDir: path.join(dir, 'spool') }, servers: [stdioServer('files', { principal: { id: 'svc:gone' } })] }));
+    gw.write(INIT);
+    expect(await gw.next(10_000)).toMatchObject({ id: 0 });
+    gw.write(INITIALIZED);
+    for (const [i, tag] of ['gone-s1', 'gone-s2', 'gone-s3'].entries()) gw.write(slow(i + 1, tag));
+    await new Promise((r) => setTimeout(r, 150));
+    expect(await gw.end()).toBe(0);
+    expect(await outcomes(['gone-s1', 'gone-s2', 'gone-s3'])).toEqual([['gone-s1', 'ok'], ['gone-s2', 'ok'], ['gone-s3', 'ok']]);
+  }, 30_000);
+
+  it('HTTP: the session is DELETEd 150 ms into two 600 ms calls; both are recorded ok', async () => {
+    const dir = tempDir('gw-gone-http');
+    const tokens = writeTokens(dir, 'agent');
+    const gw = await httpGateway(
+      writeConfig(dir, { serviceName: 'gw-gone-http', listen: { http: { host: '127.0.0.1', port: 0, tokensFile: tokens.file } }, audit: { endpoint: collector.url, spoolDir: path.join(dir, 'spool') }, servers: [stdioServer('files')] }),
+    );
+    const headers = { authorization: `Bearer ${tokens.token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+    const init = await fetch(gw.url, { method: 'POST', headers, body: INIT });
+    const sid = init.headers.get('mcp-session-id')!;
+    await init.text();
+    const h = { ...headers, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' };
+    await (await fetch(gw.url, { method: 'POST', headers: h, body: INITIALIZED })).text();
+    const pending = ['gone-h1', 'gone-h2'].map((tag, i) => fetch(gw.url, { method: 'POST', headers: h, body: slow(i + 1, tag) }).then((r) => r.text()).catch(() => ''));
+    await new Promise((r) => setTimeout(r, 150));
+    const del = await fetch(gw.url, { method: 'DELETE', headers: h });
+    expect(del.status).toBe(200);
+    await Promise.all(pending);
+    expect(await outcomes(['gone-h1', 'gone-h2'])).toEqual([['gone-h1', 'ok'], ['gone-h2', 'ok']]);
+    expect(await gw.stop()).toBe(0);
+  }, 30_000);
+});
