@@ -54,19 +54,21 @@ describe('ToolPins and an unwritable pins file', () => {
     const pins = new ToolPins({ file, onChange: 'deny', warn: (m) => warnings.push(m) });
     expect(pins.check('files', readFile)).toBe('ok');
     rmSync(dir, { recursive: true });
-    // The file is gone with its folder: nothing is pinned any more, and no new pin can be kept.
+    // The file is gone with its folder: the pins in memory stay in force, and no new pin can be kept.
     for (let i = 0; i < 10; i++) expect(pins.check('files', listDir)).toBe('changed');
+    expect(pins.pinned('files', 'read_file')).toBe(definitionHash(readFile));
     const change = pins.changeOf('files', 'list_dir')!;
     expect(change).toMatchObject({ server: 'files', tool: 'list_dir', oldHash: '', newHash: definitionHash(listDir) });
     expect(change.unkept).toContain(`cannot write pins file ${file}`);
     expect(pins.pinned('files', 'list_dir')).toBeUndefined();
-    expect(warnings).toHaveLength(2);
-    expect(warnings[0]).toMatch(new RegExp(`^tooltrail gateway: cannot write pins file ${file}: ENOENT.*calls are denied`));
-    expect(warnings[1]).toMatch(/\[10 failures so far\]$/);
+    expect(warnings).toHaveLength(3);
+    expect(warnings[0]).toBe(`tooltrail gateway: pins file ${file} is gone; the 1 pin(s) in memory stay in force and are written again at the next new pin`);
+    expect(warnings[1]).toMatch(new RegExp(`^tooltrail gateway: cannot write pins file ${file}: ENOENT.*calls are denied`));
+    expect(warnings[2]).toMatch(/\[10 failures so far\]$/);
     mkdirSync(dir);
     expect(pins.check('files', listDir)).toBe('ok');
-    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ version: 1, servers: { files: { list_dir: definitionHash(listDir) } } });
-    expect(pins.status()).toMatchObject({ pinned: 1, changed: 0, unkept: 0, lastError: undefined });
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ version: 1, servers: { files: { list_dir: definitionHash(listDir), read_file: definitionHash(readFile) } } });
+    expect(pins.status()).toMatchObject({ pinned: 2, changed: 0, unkept: 0, lastError: undefined });
   });
 });
 

@@ -237,6 +237,14 @@ export class ToolPins {
     if (this.file === undefined) return;
     const key = pinsFileKey(this.file);
     if (key === this.#fileKey) return;
+    if (key === undefined) {
+      // The file was there and is gone: an empty table would re-pin every tool from its latest
+      // listing (a rug pull made good). The pins in memory stay in force and are written again
+      // at the next new pin; an operator resets a pin by editing the file, not by deleting it.
+      this.#fileKey = undefined;
+      this.#failed('read', `tooltrail gateway: pins file ${this.file} is gone; the ${this.#count()} pin(s) in memory stay in force and are written again at the next new pin`);
+      return;
+    }
     try {
       this.#table = readPinsFile(this.file);
       this.#fileKey = key;
@@ -249,6 +257,12 @@ export class ToolPins {
       this.#unreadable = true;
       this.#failed('read', `tooltrail gateway: pins file ${this.file} cannot be re-read (the pins in memory stay in force; tools seen for the first time are denied until it reads): ${this.#lastError}`);
     }
+  }
+
+  #count(): number {
+    let n = 0;
+    for (const pins of this.#table.values()) n += pins.size;
+    return n;
   }
 
   /** Writes the table; the reason it could not, or undefined when it was written (or there is no file). */
