@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { killAll, startCollector, track, type Collector } from '../../core/test/collector-harness.js';
-import { deliverInOrder } from '../src/proxy/session.js';
+import { deliverInOrder } from '../src/transport/deliver-in-order.js';
 import { cliBin, closeStdio, httpClient, httpGateway, startHttpFixture, stdioGateway, stdioServer, tempDir, waitForCalls, writeConfig, writeTokens } from './fixtures/harness.js';
 
 /**

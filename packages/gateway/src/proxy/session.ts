@@ -18,6 +18,7 @@ import { readCallMeta, type CallMeta } from '../audit/call-meta.js';
 import { guardMeta, sentMeta } from '../audit/meta-guard.js';
 import { gatewayDeniedResult } from '../audit/results.js';
 import type { GatewayContext } from './context.js';
+import { deliverInOrder } from '../transport/deliver-in-order.js';
 import { HeldTransport } from '../transport/held-transport.js';
 import { context } from '@opentelemetry/api';
 import { agentContext } from '../audit/trace-context.js';
@@ -30,22 +31,6 @@ import { connectAll, type Upstream, type UpstreamEvents } from './upstream.js';
 const CONNECTION_RUN = '\u0000connection';
 /** `tooltrail.refused.by` of a call refused for its run token (runTokens.require, another principal). */
 export const RUN_TOKEN_REFUSED_BY = 'tooltrail.gateway.run-token';
-
-/**
- * The SDK's Protocol (1.x) runs a notification's handler a microtask late but handles a response
- * at once, and the response retires its request's progress handler: a progress notification
- * read together with the response (one pipe read, one SSE chunk) was dropped, so the agent saw
- * one of two. Responses on this transport are handled a microtask late too, after the
- * notifications read before them; the order of responses among themselves is kept.
- */
-export function deliverInOrder(transport: Transport | undefined): void {
-  const deliver = transport?.onmessage;
-  if (transport === undefined || deliver === undefined) return;
-  transport.onmessage = (message, extra) => {
-    if ('id' in message && !('method' in message)) queueMicrotask(() => deliver.call(transport, message, extra));
-    else deliver.call(transport, message, extra);
-  };
-}
 
 /**
  * One agent connection (the stdio agent, or one Streamable HTTP session): its own upstream
