@@ -43,6 +43,24 @@ describe('the agent goes away with calls in flight', () => {
     expect(await outcomes(['gone-s1', 'gone-s2', 'gone-s3'])).toEqual([['gone-s1', 'ok'], ['gone-s2', 'ok'], ['gone-s3', 'ok']]);
   }, 30_000);
 
+  it('a call that outlives the close grace (progress keeps resetting its timeout) is aborted then, recorded so, and the gateway still exits', async () => {
+    const dir = tempDir('gw-gone-grace');
+    const server = stdioServer('files', { principal: { id: 'svc:gone' }, requestTimeoutMs: 800 });
+    const gw = rawStdioGateway(writeConfig(dir, { serviceName: 'gw-gone-grace', audit: { endpoint: collector.url, spoolDir: path.join(dir, 'spool') }, servers: [server] }));
+    gw.write(INIT);
+    expect(await gw.next(10_000)).toMatchObject({ id: 0 });
+    gw.write(INITIALIZED);
+    gw.write(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'progress_forever', arguments: {}, _meta: { progressToken: 'p1', 'tooltrail/callId': 'gone-forever' } } }));
+    // Past the 800 ms request timeout: progress keeps the call alive.
+    await new Promise((r) => setTimeout(r, 1_200));
+    expect(await gw.end()).toBe(0);
+    expect(gw.stderr()).toContain('tooltrail gateway: 1 call(s) still running 800 ms after the connection closed: their upstream requests are aborted');
+    const calls = await waitForCalls(collector.dir, 0);
+    const rec = calls.find((c) => c.attributes['gen_ai.tool.call.id'] === 'gone-forever');
+    expect(rec?.attributes['tooltrail.outcome']).toBe('error');
+    expect(String(rec?.attributes['error.message'] ?? rec?.status.message)).toContain('the gateway closed the connection with the call still running');
+  }, 30_000);
+
   it('HTTP: the session is DELETEd 150 ms into two 600 ms calls; both are recorded ok', async () => {
     const dir = tempDir('gw-gone-http');
     const tokens = writeTokens(dir, 'agent');

@@ -122,7 +122,7 @@ export class Router {
       return result;
     } catch (err) {
       // The SDK rejects with the abort's reason (a string from notifications/cancelled, or a DOMException).
-      if (signal.aborted) throw new RelayedError(ErrorCode.RequestTimeout, `the agent cancelled the request${typeof signal.reason === 'string' && signal.reason !== '' ? `: ${signal.reason}` : ''}`);
+      if (signal.aborted) throw new RelayedError(ErrorCode.RequestTimeout, typeof signal.reason === 'string' && signal.reason !== '' ? signal.reason : 'the request was cancelled');
       throw relayed(err, up.name);
     }
   }

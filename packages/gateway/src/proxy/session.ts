@@ -220,9 +220,14 @@ export class Session {
           const refused = pinChangeRecord(audit.recorder(exposed), changed, { callId: decidedId, args: params.arguments, attributes: callAttrs });
           return gatewayDeniedResult(exposed, refused.callId, PINS_REFUSED_BY, pinChangeReason(changed));
         }
-        return audit.call(input, (forwarded) => {
+        return audit.call(input, async (forwarded) => {
           if (target === undefined) throw invalidParams(`Unknown tool: ${exposed}`);
-          return router.forwardTool(target.up, target.name, forwarded, extra, this.cancelOnly(extra.signal));
+          const upstream = this.cancelOnly(extra.signal);
+          try {
+            return await router.forwardTool(target.up, target.name, forwarded, extra, upstream.signal);
+          } finally {
+            this.forwarded.delete(upstream);
+          }
         });
       }),
     );
@@ -253,22 +258,46 @@ export class Session {
    * when the agent side closes, and a call already forwarded then runs to its end (bounded by
    * requestTimeoutMs) and is recorded as it ended, not as an error it never had.
    */
-  private cancelOnly(signal: AbortSignal): AbortSignal {
+  private cancelOnly(signal: AbortSignal): AbortController {
     const controller = new AbortController();
     const onAbort = (): void => {
-      if (!this.held.peerClosed) controller.abort(signal.reason);
+      if (this.held.peerClosed) return;
+      const reason: unknown = signal.reason;
+      controller.abort(`the agent cancelled the request${typeof reason === 'string' && reason !== '' ? `: ${reason}` : ''}`);
     };
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
-    return controller.signal;
+    this.forwarded.add(controller);
+    return controller;
+  }
+
+  /** The upstream requests of the calls forwarded and not answered yet: aborted if they outlast the close's grace. */
+  private readonly forwarded = new Set<AbortController>();
+
+  /** How long a closing connection waits for its calls in flight: the longest request timeout of its servers. */
+  private get closeGraceMs(): number {
+    return Math.max(...this.ctx.config.servers.map((s) => s.requestTimeoutMs ?? 60_000));
   }
 
   /** Ends the runs (their records are written), closes the upstreams and the agent side. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      // Calls already forwarded end first (each bounded by its server's requestTimeoutMs) and are
-      // recorded as they ended; then the runs end and the servers are closed.
-      await Promise.allSettled([...this.inflight]);
+      // Calls already forwarded end first and are recorded as they ended; then the runs end and
+      // the servers are closed. A call still running after the grace (a server whose progress
+      // keeps resetting its timeout, a call waiting for an approval) does not hold the close:
+      // its upstream request is aborted (recorded as such), and what still runs then is recorded
+      // by core as unfinished at shutdown.
+      if (this.inflight.size > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        const grace = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), this.closeGraceMs)));
+        const ended = await Promise.race([Promise.allSettled([...this.inflight]).then(() => 'ended' as const), grace]);
+        clearTimeout(timer);
+        if (ended === 'timeout') {
+          this.ctx.warn(`tooltrail gateway: ${this.inflight.size} call(s) still running ${this.closeGraceMs} ms after the connection closed: their upstream requests are aborted`);
+          for (const c of this.forwarded) c.abort('the gateway closed the connection with the call still running');
+          await Promise.race([Promise.allSettled([...this.inflight]), new Promise((r) => setTimeout(r, 1_000))]);
+        }
+      }
       await this.runs.close();
       await Promise.all((this.router?.upstreams ?? []).map((u) => u.close()));
       await this.server?.close().catch(() => undefined);
