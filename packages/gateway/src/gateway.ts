@@ -1,4 +1,5 @@
 import { AuditConfigError, createAuditor, type Auditor, type AuditorOptions } from '@tooltrail/core';
+import { dropAgentEnvironment } from './agent-environment.js';
 import { ToolCallAudit } from './audit/tool-calls.js';
 import { loadGatewayConfig } from './config/load.js';
 import type { GatewayConfig } from './config/schema.js';
@@ -63,6 +64,10 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const warn = options.warn ?? ((m: string) => void process.stderr.write(`${m}\n`));
   // The agent's trace context becomes the parent of a call's span only where context.with works.
   ensureContextManager();
+  if (config.listen?.http === undefined && options.auditor === undefined) {
+    const dropped = dropAgentEnvironment();
+    if (dropped.length > 0) warn(`tooltrail gateway: stdio mode: ignored ${dropped.join(', ')} from the environment (the agent that starts the gateway sets it); the config decides the trail`);
+  }
   // Everything that can fail on a bad file first: nothing is left open behind an AuditConfigError.
   const runKeys = loadRunTokenKeys(config.runTokens);
   const tokens = config.listen?.http !== undefined ? loadTokenLookup(config.listen.http.tokensFile) : undefined;

@@ -47,6 +47,8 @@ describe('gateway config', () => {
     expect(problems(two)).toContain('server name "files" is used twice');
     const sep = { ...http, servers: [{ name: 'a', stdio: { command: 'node' } }, { name: 'a__b', stdio: { command: 'node' } }] };
     expect(problems(sep)).toContain('server name "a__b" contains "__", the separator of prefixed tool names');
+    const trailing = { ...http, servers: [{ name: 'a', stdio: { command: 'node' } }, { name: 'a_', stdio: { command: 'node' } }] };
+    expect(problems(trailing)).toContain('server name "a_" ends in "_"');
   });
 
   it('refuses stdio mode without a principal, and session limits that contradict each other', () => {

@@ -36,6 +36,15 @@ describe('a server that lists too much', () => {
     await closeStdio(client, transport);
   });
 
+  it('refuses a list with two tools of one name, and a call to that name is denied, not sent', async () => {
+    const { client, transport } = await gatewayWith({ HOSTILE_DUPLICATE: '1' });
+    await expect(client.listTools()).rejects.toThrow('server "bad": tools/list refused: two items of "tools" are named "ok"; a list cut short would hide what the server offers');
+    const r = await client.callTool({ name: 'ok', arguments: {} });
+    expect(r.isError).toBe(true);
+    expect(text(r)).toContain('the definition of tool ok could not be read from server bad to check it against its pin');
+    await closeStdio(client, transport);
+  });
+
   it('detects a nextCursor that repeats', async () => {
     const { client, transport } = await gatewayWith({ HOSTILE_CURSOR: 'repeat' });
     await expect(client.listTools()).rejects.toThrow('server "bad": tools/list refused: nextCursor "same" repeats an earlier page\'s; a list cut short would hide what the server offers');

@@ -43,6 +43,23 @@ describe('the agent goes away with calls in flight', () => {
     expect(await outcomes(['gone-s1', 'gone-s2', 'gone-s3'])).toEqual([['gone-s1', 'ok'], ['gone-s2', 'ok'], ['gone-s3', 'ok']]);
   }, 30_000);
 
+  it('SIGTERM with a call in flight: it ends and is recorded ok; a call sent after the stop began is recorded, not forwarded', async () => {
+    const dir = tempDir('gw-gone-term');
+    const gw = rawStdioGateway(writeConfig(dir, { serviceName: 'gw-gone-term', audit: { endpoint: collector.url, spoolDir: path.join(dir, 'spool') }, servers: [stdioServer('files', { principal: { id: 'svc:gone' } })] }));
+    gw.write(INIT);
+    expect(await gw.next(10_000)).toMatchObject({ id: 0 });
+    gw.write(INITIALIZED);
+    gw.write(slow(1, 'term-a'));
+    await new Promise((r) => setTimeout(r, 150));
+    gw.proc.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 100));
+    gw.write(slow(2, 'term-b'));
+    expect(await gw.end()).toBe(0);
+    expect(await outcomes(['term-a', 'term-b'])).toEqual([['term-a', 'ok'], ['term-b', 'error']]);
+    const b = (await waitForCalls(collector.dir, 0)).find((c) => c.attributes['gen_ai.tool.call.id'] === 'term-b')!;
+    expect(b.status.message).toContain('the connection closed before the call was forwarded: it was not sent to the server');
+  }, 30_000);
+
   it('a call that outlives the close grace (progress keeps resetting its timeout) is aborted then, recorded so, and the gateway still exits', async () => {
     const dir = tempDir('gw-gone-grace');
     const server = stdioServer('files', { principal: { id: 'svc:gone' }, requestTimeoutMs: 800 });

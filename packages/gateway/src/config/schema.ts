@@ -103,7 +103,9 @@ export const gatewayConfigSchema = z
     c.servers.forEach((s, i) => {
       if (seen.has(s.name)) ctx.addIssue({ code: 'custom', path: ['servers', i, 'name'], message: `server name "${s.name}" is used twice` });
       // Tool names are prefixed `<server>__` with several servers: "a" and "a__b" would both claim `a__b__x`.
+      // And one ending in "_" ("a_" with tool "x", "a" with tool "_x": both a___x). With neither, prefixed names never collide.
       if (s.name.includes('__')) ctx.addIssue({ code: 'custom', path: ['servers', i, 'name'], message: `server name "${s.name}" contains "__", the separator of prefixed tool names` });
+      else if (s.name.endsWith('_')) ctx.addIssue({ code: 'custom', path: ['servers', i, 'name'], message: `server name "${s.name}" ends in "_": with the "__" separator its tool names could be another server's` });
       seen.add(s.name);
       if (c.listen?.http === undefined && s.principal === undefined) {
         ctx.addIssue({ code: 'custom', path: ['servers', i, 'principal'], message: 'stdio mode needs the principal that connects (servers[].principal)' });

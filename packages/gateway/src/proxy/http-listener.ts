@@ -77,6 +77,7 @@ export async function listenHttp(ctx: GatewayContext, tokens: TokenLookup): Prom
   const http = ctx.config.listen!.http;
   const endpoint = http.path ?? '/mcp';
   const maxSessions = http.maxSessions ?? DEFAULT_MAX_SESSIONS;
+  let stopping = false;
   const idleMs = http.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS;
   const perToken = http.maxSessionsPerToken ?? defaultMaxSessionsPerToken(maxSessions);
   type Open = { session: Session; transport: HttpAgentSide; lastActive: number; busy: number };
@@ -128,6 +129,8 @@ export async function listenHttp(ctx: GatewayContext, tokens: TokenLookup): Prom
       return open.transport.handleRequest(req, res, body);
     }
     if (req.method !== 'POST' || !isInitializeRequest(body)) return answer(res, 400, 'Bad Request: no valid session id, and not an initialize request');
+    // A stopping gateway opens no session: it would not be waited for.
+    if (stopping) return answer(res, 503, 'tooltrail gateway: stopping; no new session', { 'retry-after': '1' });
     if (sessions.size + opening >= maxSessions) {
       refusedSessions++;
       ctx.warn(`tooltrail gateway: initialize refused: ${maxSessions} sessions are open (listen.http.maxSessions); ${refusedSessions} refused so far`);
@@ -209,6 +212,7 @@ export async function listenHttp(ctx: GatewayContext, tokens: TokenLookup): Prom
       return idleClosed;
     },
     close: async () => {
+      stopping = true;
       clearInterval(sweep);
       await Promise.all([...sessions.values()].map((s) => s.session.close()));
       server.closeAllConnections();

@@ -144,23 +144,34 @@ export class Router {
       this.ctx.warn(`tooltrail gateway: ${message}`);
       return new RelayedError(ErrorCode.InternalError, message);
     };
+    const named = kind === 'tools' || kind === 'prompts';
+    const names = new Set<string>();
     const signals = pageSignals(extra.signal);
     try {
       for (let page = 1; ; page++) {
         const result = (await this.forward(up, { method, params: cursor !== undefined ? { cursor } : {} }, { ...extra, signal: signals.next() })) as Record<string, unknown>;
+        const next = typeof result.nextCursor === 'string' && result.nextCursor !== '' ? result.nextCursor : undefined;
+        // A cursor seen before would loop forever: the list has no end to reach (said before what the page holds).
+        if (next !== undefined && seen.has(next)) throw refuse(`nextCursor ${JSON.stringify(next.slice(0, 100))} repeats an earlier page's`);
         const items = result[kind];
         if (items !== undefined && !Array.isArray(items)) throw refuse(`"${kind}" is not an array`);
         if (Array.isArray(items)) {
           if (out.length + items.length > MAX_LIST_ITEMS) throw refuse(`more than ${MAX_LIST_ITEMS} items (the gateway's limit)`);
           for (const item of items as unknown[]) {
             if (typeof item !== 'object' || item === null || Array.isArray(item)) throw refuse(`an item of "${kind}" is not an object`);
+            // Two definitions under one name: which one the agent reads and which one is pinned
+            // would be the server's choice (one could be shown, the other checked).
+            if (named) {
+              const name = (item as Item).name;
+              if (typeof name !== 'string' || name === '') throw refuse(`an item of "${kind}" has no name`);
+              if (names.has(name)) throw refuse(`two items of "${kind}" are named ${JSON.stringify(name.slice(0, 100))}`);
+              names.add(name);
+            }
             out.push(item as Item);
           }
         }
-        cursor = typeof result.nextCursor === 'string' && result.nextCursor !== '' ? result.nextCursor : undefined;
+        cursor = next;
         if (cursor === undefined) return out;
-        // A cursor seen before would loop forever: the list has no end to reach.
-        if (seen.has(cursor)) throw refuse(`nextCursor ${JSON.stringify(cursor.slice(0, 100))} repeats an earlier page's`);
         seen.add(cursor);
         if (page >= MAX_LIST_PAGES) throw refuse(`more than ${MAX_LIST_PAGES} pages (the gateway's limit)`);
       }

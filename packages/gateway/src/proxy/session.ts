@@ -24,7 +24,7 @@ import { context } from '@opentelemetry/api';
 import { agentContext } from '../audit/trace-context.js';
 import { pinChangeReason, pinChangeRecord, runIdentityFor, type ConnectionIdentity, type PinChange } from './parts.js';
 import { PINS_REFUSED_BY, toolChangedEvent } from '../pins/index.js';
-import { exposedName, invalidParams, mergeCapabilities, PassThroughResult, relayed, serverInfoFor } from './relay.js';
+import { exposedName, invalidParams, mergeCapabilities, PassThroughResult, RelayedError, relayed, serverInfoFor } from './relay.js';
 import { Router, type AgentExtra } from './router.js';
 import { connectAll, type Upstream, type UpstreamEvents } from './upstream.js';
 
@@ -222,6 +222,9 @@ export class Session {
         }
         return audit.call(input, async (forwarded) => {
           if (target === undefined) throw invalidParams(`Unknown tool: ${exposed}`);
+          // The agent went away or the connection is closing: a call not yet sent is not sent now
+          // (nobody would read its answer, and the close does not wait for new calls).
+          if (this.held.peerClosed || this.closing !== undefined) throw new RelayedError(ErrorCode.InternalError, 'the connection closed before the call was forwarded: it was not sent to the server');
           const upstream = this.cancelOnly(extra.signal);
           try {
             return await router.forwardTool(target.up, target.name, forwarded, extra, upstream.signal);
@@ -287,16 +290,17 @@ export class Session {
       // keeps resetting its timeout, a call waiting for an approval) does not hold the close:
       // its upstream request is aborted (recorded as such), and what still runs then is recorded
       // by core as unfinished at shutdown.
-      if (this.inflight.size > 0) {
+      // Calls that arrive meanwhile are recorded (not forwarded): waited for too, in rounds.
+      const deadline = Date.now() + this.closeGraceMs;
+      while (this.inflight.size > 0 && Date.now() < deadline) {
         let timer: NodeJS.Timeout | undefined;
-        const grace = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), this.closeGraceMs)));
-        const ended = await Promise.race([Promise.allSettled([...this.inflight]).then(() => 'ended' as const), grace]);
+        await Promise.race([Promise.allSettled([...this.inflight]), new Promise((resolve) => (timer = setTimeout(resolve, deadline - Date.now())))]);
         clearTimeout(timer);
-        if (ended === 'timeout') {
-          this.ctx.warn(`tooltrail gateway: ${this.inflight.size} call(s) still running ${this.closeGraceMs} ms after the connection closed: their upstream requests are aborted`);
-          for (const c of this.forwarded) c.abort('the gateway closed the connection with the call still running');
-          await Promise.race([Promise.allSettled([...this.inflight]), new Promise((r) => setTimeout(r, 1_000))]);
-        }
+      }
+      if (this.inflight.size > 0) {
+        this.ctx.warn(`tooltrail gateway: ${this.inflight.size} call(s) still running ${this.closeGraceMs} ms after the connection closed: their upstream requests are aborted`);
+        for (const c of this.forwarded) c.abort('the gateway closed the connection with the call still running');
+        await Promise.race([Promise.allSettled([...this.inflight]), new Promise((r) => setTimeout(r, 1_000))]);
       }
       await this.runs.close();
       await Promise.all((this.router?.upstreams ?? []).map((u) => u.close()));
