@@ -17,6 +17,7 @@ import {
 import { readCallMeta, type CallMeta } from '../audit/call-meta.js';
 import { guardMeta, sentMeta } from '../audit/meta-guard.js';
 import { gatewayDeniedResult } from '../audit/results.js';
+import { CallsInFlight } from './calls-in-flight.js';
 import type { GatewayContext } from './context.js';
 import { deliverInOrder } from '../transport/deliver-in-order.js';
 import { HeldTransport } from '../transport/held-transport.js';
@@ -42,6 +43,7 @@ export class Session {
   private router: Router | undefined;
   private readonly runs: RunScopes;
   private readonly held: HeldTransport;
+  private readonly inFlight: CallsInFlight;
   private closing: Promise<void> | undefined;
   private readonly connectionRunId = randomUUID();
   onclose: (() => void) | undefined;
@@ -53,6 +55,7 @@ export class Session {
   ) {
     this.runs = new RunScopes(ctx.audit.auditor);
     this.held = new HeldTransport(transport, (message) => void this.begin(message));
+    this.inFlight = new CallsInFlight(() => this.held.peerClosed);
     this.held.onclose = () => void this.close();
   }
 
@@ -85,7 +88,7 @@ export class Session {
       ...(instructions.length > 0 ? { instructions: instructions.join('\n\n') } : {}),
     });
     server.fallbackRequestHandler = (request, extra) =>
-      request.method === 'tools/call' ? this.tracked(this.callTool(request, extra)) : request.method === 'tools/list' ? this.observed(() => router.request(request, extra)) : router.request(request, extra);
+      request.method === 'tools/call' ? this.inFlight.track(this.callTool(request, extra)) : request.method === 'tools/list' ? this.observed(() => router.request(request, extra)) : router.request(request, extra);
     server.fallbackNotificationHandler = (notification) => router.notify(notification);
     // The SDK answers logging/setLevel itself when logging is declared: the servers must hear it.
     if (capabilities.logging !== undefined) server.setRequestHandler(SetLevelRequestSchema, (request, extra) => router.request({ jsonrpc: '2.0', id: extra.requestId, ...request }, extra));
@@ -225,11 +228,11 @@ export class Session {
           // The agent went away or the connection is closing: a call not yet sent is not sent now
           // (nobody would read its answer, and the close does not wait for new calls).
           if (this.held.peerClosed || this.closing !== undefined) throw new RelayedError(ErrorCode.InternalError, 'the connection closed before the call was forwarded: it was not sent to the server');
-          const upstream = this.cancelOnly(extra.signal);
+          const upstream = this.inFlight.forward(extra.signal);
           try {
             return await router.forwardTool(target.up, target.name, forwarded, extra, upstream.signal);
           } finally {
-            this.forwarded.delete(upstream);
+            upstream.done();
           }
         });
       }),
@@ -246,37 +249,6 @@ export class Session {
     return { tool, params, callId: ids.callId, passOn: meta.passOn, attributes: { ...attrs, ...meta.attributes, ...ids.attributes } };
   }
 
-  /** The `tools/call`s not answered yet. */
-  private readonly inflight = new Set<Promise<unknown>>();
-
-  private tracked<T>(call: Promise<T>): Promise<T> {
-    this.inflight.add(call);
-    const done = () => void this.inflight.delete(call);
-    call.then(done, done);
-    return call;
-  }
-
-  /**
-   * The agent's cancellation of a call, not its going away: the SDK aborts every handler's signal
-   * when the agent side closes, and a call already forwarded then runs to its end (bounded by
-   * requestTimeoutMs) and is recorded as it ended, not as an error it never had.
-   */
-  private cancelOnly(signal: AbortSignal): AbortController {
-    const controller = new AbortController();
-    const onAbort = (): void => {
-      if (this.held.peerClosed) return;
-      const reason: unknown = signal.reason;
-      controller.abort(`the agent cancelled the request${typeof reason === 'string' && reason !== '' ? `: ${reason}` : ''}`);
-    };
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-    this.forwarded.add(controller);
-    return controller;
-  }
-
-  /** The upstream requests of the calls forwarded and not answered yet: aborted if they outlast the close's grace. */
-  private readonly forwarded = new Set<AbortController>();
-
   /** How long a closing connection waits for its calls in flight: the longest request timeout of its servers. */
   private get closeGraceMs(): number {
     return Math.max(...this.ctx.config.servers.map((s) => s.requestTimeoutMs ?? 60_000));
@@ -290,18 +262,8 @@ export class Session {
       // keeps resetting its timeout, a call waiting for an approval) does not hold the close:
       // its upstream request is aborted (recorded as such), and what still runs then is recorded
       // by core as unfinished at shutdown.
-      // Calls that arrive meanwhile are recorded (not forwarded): waited for too, in rounds.
-      const deadline = Date.now() + this.closeGraceMs;
-      while (this.inflight.size > 0 && Date.now() < deadline) {
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([Promise.allSettled([...this.inflight]), new Promise((resolve) => (timer = setTimeout(resolve, deadline - Date.now())))]);
-        clearTimeout(timer);
-      }
-      if (this.inflight.size > 0) {
-        this.ctx.warn(`tooltrail gateway: ${this.inflight.size} call(s) still running ${this.closeGraceMs} ms after the connection closed: their upstream requests are aborted`);
-        for (const c of this.forwarded) c.abort('the gateway closed the connection with the call still running');
-        await Promise.race([Promise.allSettled([...this.inflight]), new Promise((r) => setTimeout(r, 1_000))]);
-      }
+      const late = await this.inFlight.drain(this.closeGraceMs);
+      if (late > 0) this.ctx.warn(`tooltrail gateway: ${late} call(s) still running ${this.closeGraceMs} ms after the connection closed: their upstream requests are aborted`);
       await this.runs.close();
       await Promise.all((this.router?.upstreams ?? []).map((u) => u.close()));
       await this.server?.close().catch(() => undefined);
