@@ -15,6 +15,9 @@ import { mayNeedNormalising, normalisedViews } from './normalise.js';
 import { renderRegions, type Region, type StrategyTable } from './render.js';
 import type { Tokenizer } from './tokens.js';
 
+/** Candidates up to this length are searched again inside, from their next character, when their validator rejects them. */
+const RETRY_INSIDE_REJECTED = 64;
+
 export type { StrategyTable } from './render.js';
 
 /** Strings up to this length are memoised; bounded, then reset. */
@@ -152,7 +155,13 @@ export class TextScanner {
       }
       if (d.validate !== undefined) {
         const ok = d.validate(s.slice(start, end));
-        if (ok === false) continue;
+        if (ok === false) {
+          // A rejected candidate may hide a valid one inside it ("BE PL5273918461": not a Belgian
+          // number, but a Polish one after the space): look again from the next character. Only
+          // for short candidates, so a long run rejected at every position cannot go quadratic.
+          if (m[0].length <= RETRY_INSIDE_REJECTED) re.lastIndex = m.index + 1;
+          continue;
+        }
         if (typeof ok === 'object') [start, end] = [start + ok.start, start + ok.end];
       }
       (found ??= []).push({ start, end, kind: d.id, det: d, order });
