@@ -7,6 +7,7 @@ import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditConfigError, ask, createAuditor, type ApprovalHandler, type ApprovalRequest } from '@tooltrail/core';
 import { approvalHandlerFrom } from '../src/boundary/approval-handler.js';
+import { isAlive } from './fixtures/harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tt-approval-'));
 const capture = join(dir, 'request.json');
@@ -37,15 +38,6 @@ function request(signal: AbortSignal = new AbortController().signal): ApprovalRe
     policy: { id: 'payments', version: 'sha256:00' },
     signal,
   };
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
@@ -87,7 +79,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const s of sockets) s.destroy();
   await new Promise((r) => server.close(r));
-  if (existsSync(pidFile)) for (const pid of readFileSync(pidFile, 'utf8').split(' ').map(Number)) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  if (existsSync(pidFile)) for (const pid of readFileSync(pidFile, 'utf8').split(' ').map(Number)) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
   rmSync(dir, { recursive: true, force: true });
 });
 const endpoint = (path: string) => approvalHandlerFrom({ url: `${base}${path}`, headers: { authorization: 'Bearer test-approver' } }) as ApprovalHandler;
@@ -139,7 +131,7 @@ describe('approval command hook', () => {
     await expect(pending).rejects.toThrow(/did not answer before the approval deadline; it was killed/);
     const pids = readFileSync(pidFile, 'utf8').split(' ').map(Number);
     expect(pids).toHaveLength(2);
-    expect(await waitFor(() => pids.every((p) => !alive(p)), 5_000)).toBe(true);
+    expect(await waitFor(() => pids.every((p) => !isAlive(p)), 5_000)).toBe(true);
   });
 
   it('through core: approved runs the tool; rejected, garbage and a crash deny it, recorded', async () => {
