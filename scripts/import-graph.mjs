@@ -34,6 +34,7 @@ export const CORE_LAYERS = {
 
 /** Layers of @tooltrail/gateway (docs/architecture.md, "The gateway's layers"). */
 export const GATEWAY_LAYERS = {
+  shared: 0,
   config: 1,
   identity: 1,
   pins: 1,

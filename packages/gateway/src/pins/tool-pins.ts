@@ -15,6 +15,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { AuditConfigError } from '@tooltrail/core';
 import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { worthWarning } from '../shared/worth-warning.js';
 import { definitionHash, type PinnedDefinition } from './canonical-json.js';
 import { assertWritableFolder, pinsFileKey, readPinsFile, writePinsFile, type PinTable } from './pins-file.js';
 
@@ -283,11 +284,6 @@ export class ToolPins {
 
   #failed(kind: 'write' | 'read', message: string): void {
     const n = ++this.#failures[kind];
-    if (isPowerOfTen(n)) this.#warn(n === 1 ? message : `${message} [${n} failures so far]`);
+    if (worthWarning(n)) this.#warn(n === 1 ? message : `${message} [${n} failures so far]`);
   }
-}
-
-function isPowerOfTen(n: number): boolean {
-  while (n >= 10 && n % 10 === 0) n /= 10;
-  return n === 1;
 }

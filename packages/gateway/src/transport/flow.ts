@@ -77,8 +77,3 @@ export class Inflow {
     return this.paused ? new Promise((resolve) => this.waiters.push(resolve)) : undefined;
   }
 }
-
-/** Warnings at the 1st, 10th, 100th... occurrence: a flood of them cannot flood the log. */
-export function worthWarning(count: number): boolean {
-  return Number.isInteger(Math.log10(count));
-}

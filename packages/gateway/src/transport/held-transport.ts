@@ -1,6 +1,7 @@
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
-import { AGENT_HIGH_WATER_BYTES, agentChannelOf, droppable, MAX_QUEUED_BYTES, worthWarning, type AgentChannel } from './flow.js';
+import { worthWarning } from '../shared/worth-warning.js';
+import { AGENT_HIGH_WATER_BYTES, agentChannelOf, droppable, MAX_QUEUED_BYTES, type AgentChannel } from './flow.js';
 
 /** What the gateway holds of an agent's messages while its servers connect, at most. */
 export const MAX_HELD_MESSAGES = 64;

@@ -2,7 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
-import { worthWarning, type AgentChannel } from './flow.js';
+import { worthWarning } from '../shared/worth-warning.js';
+import type { AgentChannel } from './flow.js';
 
 type Id = string | number;
 const GET = Symbol('GET stream');
