@@ -16,7 +16,7 @@ export {
 export { TOOL_ERROR, REFUSAL_META_KEY, ToolErrorResult } from './audit/results.js';
 export { NAME_SEPARATOR } from './proxy/relay.js';
 export { ATTR_CALL_ID_CLAIMED, ATTR_CALL_ID_REJECTED } from './audit/call-ids.js';
-export { ATTR_META_TYPE, ATTR_META_DROPPED } from './audit/call-meta.js';
+export { ATTR_META, ATTR_META_TYPE, ATTR_META_DROPPED, MAX_META_BYTES } from './audit/call-meta.js';
 export { ATTR_PIN_OLD, ATTR_PIN_NEW, ATTR_PIN_ACTION, PINS_REFUSED_BY } from './pins/index.js';
 export { RUN_TOKEN_REFUSED_BY } from './proxy/session.js';
 export { deliverInOrder } from './transport/deliver-in-order.js';

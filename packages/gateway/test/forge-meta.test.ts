@@ -68,10 +68,20 @@ describe('a forged _meta', () => {
       ['tokenargs', { 'tooltrail/runToken': `${token('unsigned-run').split('.').slice(0, 2).join('.')}.` }, ['traceparent']],
     ];
     for (const [text, meta, keysSeen] of cases) expect(seen(await call(text, meta)), text).toEqual(keysSeen);
-    // a huge _meta object: 5,000 keys and a 1 MiB value, passed on as it is
-    const big: Record<string, unknown> = { blob: 'y'.repeat(1024 * 1024) };
+    // a huge _meta object: 5,000 keys and a 1 MiB value: over 16 KiB, so only the keys the
+    // gateway understands go on (an unrecorded megabyte to the server would be a channel past the trail)
+    const big: Record<string, unknown> = { blob: 'y'.repeat(1024 * 1024), progressToken: 'p-big', tracestate: 'v=1' };
     for (let i = 0; i < 5000; i++) big[`k${i}`] = i;
-    expect(seen(await call('big', big))).toHaveLength(5002);
+    expect(seen(await call('big', big))).toEqual(['progressToken', 'traceparent', 'tracestate']);
+    // just under the bound: passed on whole, and recorded
+    const under: Record<string, unknown> = { blob: 'z'.repeat(16 * 1024 - 40) };
+    const underJson = JSON.stringify(under);
+    expect(Buffer.byteLength(underJson)).toBeLessThanOrEqual(16 * 1024);
+    expect(seen(await call('under', under))).toEqual(['blob', 'traceparent']);
+    // what the server receives besides the arguments is data of the call: recorded, masked
+    const secret = 'sk_live_4eC39HqLyjWDarjtT1zdp7dc9x2Y';
+    expect(seen(await call('secretmeta', { note: `mail dana.whitfield@example.org`, apiKey: secret, progressToken: 3 }))).toEqual(['apiKey', 'note', 'progressToken', 'traceparent']);
+    expect(seen(await call('progressonly', { progressToken: 'p1' }))).toEqual(['progressToken', 'traceparent']);
     // a valid run token in the arguments is the tool's data, not identity; the one in _meta decides
     const inArgs = await client.request(
       { method: 'tools/call', params: { name: 'echo', arguments: { text: 'inargs', runToken: token('args-run') }, _meta: { 'tooltrail/runToken': token('meta-run') } } } as never,
@@ -92,7 +102,7 @@ describe('a forged _meta', () => {
     await collector.kill();
 
     const calls = executeTool(collector.dir);
-    expect(calls).toHaveLength(cases.length + 3);
+    expect(calls).toHaveLength(cases.length + 6);
     for (const type of ['array', 'string', 'null', 'number']) {
       expect(byText(calls, type).attributes).toMatchObject({ 'tooltrail.mcp.meta.type': type, 'tooltrail.run.claim': 'none', 'tooltrail.outcome': 'ok', 'user.id': PRINCIPAL.id });
     }
@@ -119,7 +129,18 @@ describe('a forged _meta', () => {
     expect(byText(calls, 'tokennumber').attributes).toMatchObject({ 'tooltrail.run.claim': 'invalid', 'tooltrail.run.claim.reason': 'malformed', 'tooltrail.run.id': connectionRun.attributes['tooltrail.run.id'] });
     expect(byText(calls, 'tokenargs').attributes).toMatchObject({ 'tooltrail.run.claim': 'unsigned', 'tooltrail.run.claim.reason': 'unsigned' });
     const bigCall = byText(calls, 'big').attributes;
-    expect(bigCall).toMatchObject({ 'tooltrail.outcome': 'ok', 'tooltrail.run.claim': 'none' });
+    expect(bigCall).toMatchObject({ 'tooltrail.outcome': 'ok', 'tooltrail.run.claim': 'none', 'tooltrail.mcp.meta': '{"progressToken":"[REDACTED:token]","tracestate":"v=1"}' });
+    expect(JSON.parse(String(bigCall['tooltrail.mcp.meta.dropped']))).toEqual(['blob', ...Array.from({ length: 15 }, (_, i) => `k${i}`), '… 4985 more']);
+    expect(byText(calls, 'under').attributes['tooltrail.mcp.meta']).toBe(underJson);
+    expect(byText(calls, 'under').attributes['tooltrail.mcp.meta.dropped']).toBeUndefined();
+    const secretMeta = String(byText(calls, 'secretmeta').attributes['tooltrail.mcp.meta']);
+    expect(Object.keys(JSON.parse(secretMeta)).sort()).toEqual(['apiKey', 'note', 'progressToken']);
+    expect(secretMeta).not.toContain(secret);
+    expect(secretMeta).not.toContain('dana.whitfield');
+    expect(JSON.stringify(readRecords(collector.dir))).not.toContain(secret);
+    expect(byText(calls, 'progressonly').attributes['tooltrail.mcp.meta']).toBeUndefined();
+    expect(byText(calls, 'array').attributes['tooltrail.mcp.meta']).toBeUndefined();
+    expect(byText(calls, 'ours').attributes['tooltrail.mcp.meta']).toBe('{"keep":"yes"}');
     // the token in the arguments is recorded masked, and the run is the _meta token's
     const argsCall = calls.find((c) => c.attributes['tooltrail.run.id'] === 'meta-run')!;
     expect(argsCall.attributes['tooltrail.run.claim']).toBe('verified');

@@ -2,7 +2,10 @@
  * A `tools/call`'s `params._meta` as the agent sent it, sorted into what the gateway reads
  * (tooltrail's own keys, the agent's trace context) and what it passes on to the server. The
  * agent controls every byte of it: nothing here is identity, and nothing odd in it (not an
- * object, huge, a key of tooltrail's namespace the gateway does not know) stops the call.
+ * object, huge, a key of tooltrail's namespace the gateway does not know) stops the call. What
+ * is passed on is data the server receives besides the arguments, so it is recorded too
+ * (ATTR_META, masked by the auditor like any attribute) and bounded: an unbounded, unrecorded
+ * `_meta` would be a channel past the trail.
  */
 import { sdkRejects } from './meta-guard.js';
 import { parseTraceparent } from './trace-context.js';
@@ -11,6 +14,12 @@ import { parseTraceparent } from './trace-context.js';
 export const ATTR_META_TYPE = 'tooltrail.mcp.meta.type';
 /** JSON array of the `_meta` keys not passed on besides the ones the gateway always takes out (see below). */
 export const ATTR_META_DROPPED = 'tooltrail.mcp.meta.dropped';
+/** JSON of the `_meta` passed on to the server (besides the gateway's traceparent), when it holds more than a `progressToken`. */
+export const ATTR_META = 'tooltrail.mcp.meta';
+/** The most of `_meta` passed on, in bytes of JSON: the default cap of a recorded payload (so what goes on is recorded whole, like arguments of that size); past it only the keys the gateway understands go on. */
+export const MAX_META_BYTES = 16 * 1024;
+/** Passed on whatever the size: they are small once checked (a string or integer token, tracestate ≤ 512). */
+const ALWAYS_PASSED = new Set(['progressToken', 'tracestate']);
 
 /** tooltrail's namespace: never sent on (the run token is a credential; the call id is the gateway's to record). */
 const TOOLTRAIL_PREFIX = 'tooltrail/';
@@ -42,6 +51,10 @@ export function readCallMeta(meta: unknown): CallMeta {
   const passOn: Record<string, unknown> = { ...object };
   const dropped: string[] = [];
   let droppedCount = 0;
+  const noteDrop = (key: string) => {
+    droppedCount++;
+    if (dropped.length < MAX_NOTED) dropped.push(key.length > MAX_NOTED_CHARS ? `${key.slice(0, MAX_NOTED_CHARS - 1)}…` : key);
+  };
   for (const key of Object.keys(object)) {
     const value = object[key];
     let drop: boolean;
@@ -50,13 +63,25 @@ export function readCallMeta(meta: unknown): CallMeta {
     else if (key.toLowerCase().startsWith(TOOLTRAIL_PREFIX) || (key === 'tracestate' && !validTracestate(value)) || sdkRejects(key, value)) drop = true;
     else continue;
     delete passOn[key];
-    if (!drop) continue;
-    droppedCount++;
-    if (dropped.length < MAX_NOTED) dropped.push(key.length > MAX_NOTED_CHARS ? `${key.slice(0, MAX_NOTED_CHARS - 1)}…` : key);
+    if (drop) noteDrop(key);
   }
-  if (droppedCount === 0) return { object, passOn, attributes: {} };
+  let passedKeys = Object.keys(passOn);
+  let json = passedKeys.length === 0 ? '{}' : JSON.stringify(passOn);
+  if (Buffer.byteLength(json) > MAX_META_BYTES) {
+    for (const key of passedKeys) {
+      if (ALWAYS_PASSED.has(key)) continue;
+      delete passOn[key];
+      noteDrop(key);
+    }
+    passedKeys = Object.keys(passOn);
+    json = JSON.stringify(passOn);
+  }
+  const attributes: Record<string, string> = {};
+  if (passedKeys.some((k) => k !== 'progressToken')) attributes[ATTR_META] = json;
+  if (droppedCount === 0) return { object, passOn, attributes };
   if (droppedCount > dropped.length) dropped.push(`… ${droppedCount - dropped.length} more`);
-  return { object, passOn, attributes: { [ATTR_META_DROPPED]: JSON.stringify(dropped) } };
+  attributes[ATTR_META_DROPPED] = JSON.stringify(dropped);
+  return { object, passOn, attributes };
 }
 
 /** A `tracestate` worth passing on: a short string of printable ASCII (its members are the vendors' business). */
