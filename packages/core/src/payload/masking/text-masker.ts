@@ -162,7 +162,14 @@ export class TextScanner {
           if (m[0].length <= RETRY_INSIDE_REJECTED) re.lastIndex = m.index + 1;
           continue;
         }
-        if (typeof ok === 'object') [start, end] = [start + ok.start, start + ok.end];
+        if (typeof ok === 'object') {
+          const matchEnd = m.index + m[0].length;
+          [start, end] = [start + ok.start, start + ok.end];
+          // The rest of a narrowed candidate may hold the next value: `3782-822463-10005
+          // 3782-822463-10005` is one 19-digit run to the card pattern, confirmed as its first
+          // card only, and the second card's digits were consumed with it. Short ones only, as above.
+          if (end < matchEnd && m[0].length <= RETRY_INSIDE_REJECTED) re.lastIndex = Math.max(end, m.index + 1);
+        }
       }
       (found ??= []).push({ start, end, kind: d.id, det: d, order });
     }
