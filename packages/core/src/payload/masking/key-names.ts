@@ -6,9 +6,10 @@
  * Names are normalised first as text is (percent-decoding, NFKC, invisibles removed), so
  * `pass\u200Bword`, full-width `ｐａｓｓｗｏｒｄ` and `pass%77ord` are the password rule.
  */
+import { PROSE_WORD_RULES } from './catalog/key-rules.js';
 import { normaliseKey } from './normalise.js';
 
-export { BUILTIN_KEY_RULES, LINE_VALUE_RULES } from './catalog/key-rules.js';
+export { BUILTIN_KEY_RULES, LINE_VALUE_RULES, PROSE_WORD_RULES } from './catalog/key-rules.js';
 
 /** A word right after the rule that makes the key describe the secret rather than hold it. */
 const METADATA_AFTER = new Set([
@@ -20,6 +21,8 @@ const METADATA_AFTER = new Set([
   'arn', 'hint', 'attempts', 'attempt', 'retries', 'last', 'changed', 'rotated', 'rotation', 'domain', 'header',
   'status', 'photo', 'country', 'state', 'provider', 'manager', 'set', 'exists', 'sent', 'budget', 'bucket',
   'last4', 'strength', 'algorithm', 'issuer', 'scope', 'scopes',
+  // How one authenticates, not with what (`auth_method`, `auth_mode`), and a pass rate.
+  'method', 'methods', 'mode', 'flow', 'strategy', 'rate',
 ]);
 /** A word right before the rule with the same effect (`max_token`, `num_token`). */
 const METADATA_BEFORE = new Set(['max', 'min', 'num', 'total', 'count', 'has', 'is', 'requires', 'require']);
@@ -27,6 +30,7 @@ const METADATA_BEFORE = new Set(['max', 'min', 'num', 'total', 'count', 'has', '
 const CAMEL_LOWER_UPPER = /([a-z0-9])([A-Z])/g;
 const CAMEL_ACRONYM = /([A-Z]+)([A-Z][a-z])/g;
 const NON_ALNUM = /[^a-z0-9]+/;
+const TRAILING_DIGITS = /(?<=[a-z]{3})\d{1,2}$/;
 
 /** `X-API-Key` -> [x, api, key]; `accessToken` -> [access, token]; `APIKey` -> [api, key]. */
 export function splitWords(key: string): string[] {
@@ -92,6 +96,19 @@ export class KeyMatcher {
   private compute(key: string): string | undefined {
     if (this.byFirst.size === 0) return undefined;
     const words = splitWords(key);
+    const kind = this.matchWords(words);
+    if (kind !== undefined) return kind;
+    // `password1`, `token2`: a number glued to a rule word is a counter, not metadata.
+    let stripped = false;
+    const bare = words.map((w) => {
+      const b = w.replace(TRAILING_DIGITS, '');
+      if (b !== w) stripped = true;
+      return b;
+    });
+    return stripped ? this.matchWords(bare) : undefined;
+  }
+
+  private matchWords(words: readonly string[]): string | undefined {
     let best: Rule | undefined;
     // Word spans [from, to) of rules a metadata word disqualified: a shorter rule inside one
     // does not count either (`pin_code_length` describes a PIN code; `pin` must not match it).
@@ -123,7 +140,8 @@ export class KeyMatcher {
     for (const [rule, i] of candidates) {
       const n = rule.words.length;
       if (described !== undefined && described.some(([from, to]) => from <= i && i + n <= to && to - from > n)) continue;
-      if (best === undefined || n > best.words.length) best = rule;
+      // A loose word loses a tie: `auth_password` is a password.
+      if (best === undefined || n > best.words.length || (n === best.words.length && PROSE_WORD_RULES.has(best.kind))) best = rule;
     }
     return best?.kind;
   }

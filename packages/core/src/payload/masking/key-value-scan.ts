@@ -3,7 +3,7 @@
  * rule matches (`password=...`, `Authorization: Basic ...`, `?token=...`) have their value masked.
  */
 import { extendBareValue, KEY_VALUE_PATTERN } from './catalog/builtin.js';
-import { LINE_VALUE_RULES, type KeyMatcher } from './key-names.js';
+import { LINE_VALUE_RULES, PROSE_WORD_RULES, type KeyMatcher } from './key-names.js';
 import type { Region } from './render.js';
 
 /** Whether `s` can hold an assignment, a header, an XML element or a command-line flag at all. */
@@ -13,14 +13,21 @@ export function mayHoldKeyValue(s: string): boolean {
   // every word of prose (it cost a fifth of masking a paragraph).
   const lt = s.indexOf('<');
   if (lt !== -1 && s.indexOf('</', lt) !== -1) return true;
-  const dash = s.indexOf('-');
-  return dash !== -1 && s.indexOf('--', dash) !== -1;
+  // A flag: `-` at the start of a word, then a letter (`--password`, `-storepass`).
+  for (let i = s.indexOf('-'); i !== -1; i = s.indexOf('-', i + 1)) {
+    const before = i === 0 ? 32 : s.charCodeAt(i - 1);
+    if ((before === 32 || before === 9 || before === 10 || before === 45) && isLetter(s.charCodeAt(i + 1) | 0x20)) return true;
+  }
+  return false;
 }
+
+const isLetter = (lower: number): boolean => lower >= 97 && lower <= 122;
 
 // `<password>value</password>` (the element's name is the key); bounded, linear.
 const XML_ELEMENT = /<([A-Za-z][\w.-]{0,63})(?:\s[^<>]{0,256})?>([^<]{1,1024})<\/\1\s*>/dg;
-// `--password value`, `--password 'value'`: a long flag, a space, its value.
-const FLAG_VALUE = /(?<![\w-])--([A-Za-z][\w-]{0,63})[ \t]+(?:'([^'\r\n]{0,1024})'|"([^"\r\n]{0,1024})"|([^\s'"-][^\s]{0,255}))/dg;
+// `--password value`, `--password 'value'`, `-storepass value` (keytool, openssl, java): a
+// flag, a space, its value.
+const FLAG_VALUE = /(?<![\w-])--?([A-Za-z][\w.-]{0,63})[ \t]+(?:'([^'\r\n]{0,1024})'|"([^"\r\n]{0,1024})"|([^\s'"-][^\s]{0,255}))/dg;
 
 /**
  * A bare value cut at a space, with only more words after it on its line (`password: Hunter
@@ -40,19 +47,23 @@ function restOfLine(s: string, end: number): number {
   return last;
 }
 
-// `<add key="DbPassword" value="..."/>` (.NET config, settings files): the key attribute names it.
-const KEY_ATTRIBUTE = /\bkey[ \t]*=[ \t]*(["'])([^"'\r\n]{1,128})\1[ \t]+value[ \t]*=[ \t]*(["'])([^"'\r\n]{0,1024})\3/dg;
+// `<add key="DbPassword" value="..."/>` (.NET config, settings files), `<property
+// name="password" value="..."/>` (Spring, Hibernate): the key or name attribute names it.
+const KEY_ATTRIBUTE = /\b(?:key|name)[ \t]*=[ \t]*(["'])([^"'\r\n]{1,128})\1[ \t]+value[ \t]*=[ \t]*(["'])([^"'\r\n]{0,1024})\3/dg;
+// `<entry key="password">...</entry>` (Java properties XML), `<param name="token">...</param>`.
+const NAMED_ELEMENT = /<([A-Za-z][\w.-]{0,63})\s[^<>]{0,256}?\b(?:key|name)[ \t]*=[ \t]*(["'])([^"'<>\r\n]{1,128})\2[^<>]{0,256}>([^<]{1,1024})<\/\1\s*>/dg;
 
-/** Forms whose key is not in front of an `=`: the regex, its name group, and when to try it. */
-const NAMED_FORMS: readonly { re: RegExp; name: number; needle: string }[] = [
-  { re: XML_ELEMENT, name: 1, needle: '</' },
-  { re: FLAG_VALUE, name: 1, needle: '--' },
-  { re: KEY_ATTRIBUTE, name: 2, needle: 'value' },
+/** Forms whose key is not in front of an `=`: the regex, its name group, its value groups, and when to try it. */
+const NAMED_FORMS: readonly { re: RegExp; name: number; values: readonly number[]; needle: string }[] = [
+  { re: XML_ELEMENT, name: 1, values: [2], needle: '</' },
+  { re: NAMED_ELEMENT, name: 3, values: [4], needle: '</' },
+  { re: FLAG_VALUE, name: 1, values: [2, 3, 4], needle: '-' },
+  { re: KEY_ATTRIBUTE, name: 2, values: [4], needle: 'value' },
 ];
 
 /** Values of XML elements, `key=... value=...` pairs and command-line flags whose name a key-name rule matches. */
 function findNamedValues(s: string, matcher: KeyMatcher, order: number, found: Region[] | undefined): Region[] | undefined {
-  for (const { re, name, needle } of NAMED_FORMS) {
+  for (const { re, name, values, needle } of NAMED_FORMS) {
     if (s.indexOf(needle) === -1) continue;
     re.lastIndex = 0;
     let m: RegExpExecArray | null;
@@ -63,14 +74,23 @@ function findNamedValues(s: string, matcher: KeyMatcher, order: number, found: R
         re.lastIndex = (indices[name] as [number, number])[1];
         continue;
       }
-      for (let g = name + 1; g < indices.length; g++) {
+      for (const g of values) {
         const span = indices[g];
-        // Quote groups are one character; the value groups are the rest.
-        if (span !== undefined && span[1] > span[0] && !(re === KEY_ATTRIBUTE && g === 3)) (found ??= []).push({ start: span[0], end: span[1], kind, det: undefined, order });
+        if (span !== undefined && span[1] > span[0]) (found ??= []).push({ start: span[0], end: span[1], kind, det: undefined, order });
       }
     }
   }
   return found;
+}
+
+/** `boarding pass: B42`: a bare, unquoted word before a `:` (no `=`), as prose writes it. */
+function proseWord(s: string, m: RegExpExecArray, indices: RegExpIndicesArray): boolean {
+  const key = m[2] as string;
+  if ((m[1] as string).length > 0 || !/^[A-Z]?[a-z]+$/.test(key) || !PROSE_WORD_RULES.has(key.toLowerCase())) return false;
+  const [, keyEnd] = indices[2] as [number, number];
+  let valueStart = m.index + m[0].length;
+  for (let g = 3; g <= 7; g++) if (indices[g] !== undefined) valueStart = (indices[g] as [number, number])[0];
+  return s.slice(keyEnd, valueStart).indexOf('=') === -1;
 }
 
 /** The values in `s` whose keys `matcher` names, added to `found`; `order` ranks them after every detector. */
@@ -91,7 +111,13 @@ export function findKeyValues(s: string, matcher: KeyMatcher, order: number, fou
     if (value === undefined) continue;
     const kind = matcher.match(m[2] as string);
     if (kind === undefined) {
-      // Not a secret key: look again inside its value (`url=https://x?token=...`).
+      // Not a secret key: look again from the end of its name, so its value is searched too
+      // (`url=https://x?token=...`), quote included: in `error: "password": "x"` the quoted
+      // value of `error` is the next key.
+      re.lastIndex = (indices[2] as [number, number])[1];
+      continue;
+    }
+    if (PROSE_WORD_RULES.has(kind) && proseWord(s, m, indices)) {
       re.lastIndex = value[0] > m.index ? value[0] : m.index + 1;
       continue;
     }

@@ -115,7 +115,32 @@ export const BUILTIN_KEY_RULES: readonly string[] = Object.freeze([
   'auth_key',
   'subscription_key',
   'cc_number',
+  // Session 6 hunt: short and split spellings a config or an agent writes (`DB_PASS`, `pw`,
+  // `passWord`, docker's `"auth": "<base64>"`), session cookies by their framework names.
+  'pass',
+  'pass_word',
+  'pw',
+  'auth',
+  'creds',
+  'bearer',
+  'bearer_token',
+  'hmac_key',
+  'hmac_secret',
+  'client_key',
+  'recovery_key',
+  'jsessionid',
+  'phpsessid',
+  'sessid',
+  'storepass',
+  'keypass',
 ]);
+
+/**
+ * Rules that are also ordinary words of prose ("boarding pass: B42", "auth: ok"): in free text
+ * their `key: value` counts only when the key is more than the bare word, quoted, or assigned
+ * with `=` (`DB_PASS: x`, `"pass": "x"`, `pass=x`). As property names they always count.
+ */
+export const PROSE_WORD_RULES: ReadonlySet<string> = new Set(['pass', 'auth']);
 
 /** Rules whose value in free text runs to the end of the line (`Authorization: Basic ...`). */
 export const LINE_VALUE_RULES: ReadonlySet<string> = new Set([

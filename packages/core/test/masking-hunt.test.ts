@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { createMaskingEncoder } from '../src/index.js';
+import { EncodeReport } from '../src/payload/encode-report.js';
+
+// Survivors of the session 6 hunt (hostile plants in every form and place): each test is a
+// kind of leak that reached the recorded bytes before its fix.
+
+const encoder = createMaskingEncoder({ hashKey: 'masking-hunt-test-hmac-key-012345' }, { logger: { warn() {} } });
+const json = (v: unknown): string => encoder.json(v, { tool: 't', field: 'arguments', report: new EncodeReport() });
+const text = (s: string): string => encoder.text(s, { tool: 't', field: 'error' });
+
+/** An unshaped secret: only its key can give it away. */
+const S = 'Zq8vLm3pXw2rTn6k';
+
+describe('key=value in text', () => {
+  it('reads a quoted key that is itself the value of the key before it', () => {
+    expect(text(`error: "password": "${S}" end`)).toBe('error: "password": "[REDACTED:password]" end');
+    expect(text(`error: 'client_secret': '${S}'`)).toBe("error: 'client_secret': '[REDACTED:client_secret]'");
+  });
+
+  it('reads single-dash flags and dotted flag names', () => {
+    expect(text(`keytool -storepass ${S} -keypass ${S} -alias x`)).toBe('keytool -storepass [REDACTED:storepass] -keypass [REDACTED:keypass] -alias x');
+    expect(text(`run -password ${S}`)).toBe('run -password [REDACTED:password]');
+    expect(text(`app --auth.password ${S}`)).toBe('app --auth.password [REDACTED:password]');
+    // A hyphenated word or a negative number is no flag.
+    expect(text('a well-known token-free plan, -3 degrees')).toBe('a well-known token-free plan, -3 degrees');
+  });
+
+  it('reads XML elements named by a key or name attribute, and name/value attribute pairs', () => {
+    expect(text(`<entry key="password">${S}</entry>`)).toBe('<entry key="password">[REDACTED:password]</entry>');
+    expect(text(`<param name="api_key" type="s">${S}</param>`)).toBe('<param name="api_key" type="s">[REDACTED:api_key]</param>');
+    expect(text(`<property name="db.password" value="${S}"/>`)).toBe('<property name="db.password" value="[REDACTED:password]"/>');
+    expect(text('<entry key="timeout">30</entry>')).toBe('<entry key="timeout">30</entry>');
+  });
+});
+
+describe('key names', () => {
+  it('mask the short and split spellings configs use', () => {
+    const out = json({ DB_PASS: S, pass_word: S, passWord: S, 'pass-word': S, pw: S, auth: S, creds: S, bearer: S, hmac_key: S, clientKey: S, recovery_key: S, JSESSIONID: S, PHPSESSID: S });
+    expect(out).not.toContain(S);
+    expect(JSON.parse(out)).toEqual({
+      DB_PASS: '[REDACTED:pass]',
+      pass_word: '[REDACTED:pass_word]',
+      passWord: '[REDACTED:pass_word]',
+      'pass-word': '[REDACTED:pass_word]',
+      pw: '[REDACTED:pw]',
+      auth: '[REDACTED:auth]',
+      creds: '[REDACTED:creds]',
+      bearer: '[REDACTED:bearer]',
+      hmac_key: '[REDACTED:hmac_key]',
+      clientKey: '[REDACTED:client_key]',
+      recovery_key: '[REDACTED:recovery_key]',
+      JSESSIONID: '[REDACTED:jsessionid]',
+      PHPSESSID: '[REDACTED:phpsessid]',
+    });
+  });
+
+  it('mask a rule word with a counter glued to it, and keep metadata and longer numbers', () => {
+    expect(JSON.parse(json({ password1: S, token2: S, apiKey3: S }))).toEqual({ password1: '[REDACTED:password]', token2: '[REDACTED:token]', apiKey3: '[REDACTED:api_key]' });
+    const kept = { auth_method: 'oauth', pass_rate: 0.97, auth_mode: 'sso', password_policy: 'strict', card_number_last4: '4242', PW481236: 'x' };
+    expect(json(kept)).toBe(JSON.stringify(kept));
+  });
+
+  it('take prose words as keys in text only when they are more than the bare word', () => {
+    for (const s of ['Bring your boarding pass: gate B42 closes at 9.', 'auth: ok, retrying']) expect(text(s)).toBe(s);
+    expect(text(`DB_PASS: ${S}`)).toBe('DB_PASS: [REDACTED:pass]');
+    expect(text(`pass=${S}`)).toBe('pass=[REDACTED:pass]');
+    expect(text(`"auth": "${S}"`)).toBe('"auth": "[REDACTED:auth]"');
+  });
+});
+
+describe('validators that narrow a candidate', () => {
+  it('search the rest of it again: every copy of a repeated value is masked', () => {
+    const amex = '3782-822463-10005';
+    const out = text(Array(6).fill(amex).join(' '));
+    expect(out).toBe(Array(6).fill('****0005').join(' '));
+    const phones = text('020 7946 0018 020 7946 0018 03-1234-5678 03-1234-5678');
+    expect(phones).toMatch(/^(?:\[phone:[0-9a-f]{12}\] ?){4}$/);
+  });
+});
