@@ -47,6 +47,25 @@ export function foldText(s: string): string {
   return s.normalize('NFKC').replace(INVISIBLE, '');
 }
 
+// JSON and JavaScript string escapes: `\u0040` is `@` once a tool parses the JSON it was handed.
+const ESCAPE = /\\(?:u\{([0-9A-Fa-f]{1,6})\}|u([0-9A-Fa-f]{4})|x([0-9A-Fa-f]{2})|([tnr/]))/g;
+const HAS_ESCAPE = /\\(?:u\{?[0-9A-Fa-f]|x[0-9A-Fa-f]{2}|[tnr/])/;
+const SIMPLE: Record<string, string> = { t: '\t', n: '\n', r: '\r', '/': '/' };
+
+/** Whether `s` has a JSON/JavaScript string escape a tool that parses it would undo. */
+export function hasEscapes(s: string): boolean {
+  return s.includes('\\') && HAS_ESCAPE.test(s);
+}
+
+/** `s` with JSON/JavaScript string escapes undone (`\u0040` `\x40` `\u{40}` `\t` `\/`). */
+export function unescapeJs(s: string): string {
+  return s.replace(ESCAPE, (m, braced: string | undefined, u: string | undefined, x: string | undefined, c: string | undefined) => {
+    if (c !== undefined) return SIMPLE[c] ?? m;
+    const cp = parseInt((braced ?? u ?? x) as string, 16);
+    return cp <= 0x10ffff ? String.fromCodePoint(cp) : m;
+  });
+}
+
 /** The view emails are read from: decoded, folded, and decoded again (a folded `％40`). */
 export function normaliseForFacts(s: string): string {
   let out = foldText(decodeEntities(percentDecode(s)));

@@ -7,7 +7,7 @@
 import { posix } from 'node:path';
 import { Url } from './fact-classes.js';
 import { normaliseDomain } from './emails.js';
-import { decodeEntities, foldText, percentDecode } from './text.js';
+import { decodeEntities, foldText, hasEscapes, percentDecode, unescapeJs } from './text.js';
 
 const DEFAULT_PORTS: Record<string, number> = {
   http: 80, https: 443, ws: 80, wss: 443, ftp: 21, ssh: 22, sftp: 22, git: 9418, smtp: 25, smtps: 465,
@@ -17,12 +17,54 @@ const DEFAULT_PORTS: Record<string, number> = {
 
 /**
  * A scheme and `://` (or `:\\`); for the schemes a browser treats as special, also `https:host`
- * with no slashes at all, which the WHATWG parser accepts.
+ * with no slashes at all, which the WHATWG parser accepts (in any case: `HTTPS:evil.io`).
  */
-const CANDIDATE = /(?<![A-Za-z0-9+.-])(?:(?:https?|wss?|ftp):[/\\]*|[A-Za-z][A-Za-z0-9+.-]{0,31}:[/\\]{2})[^\s<>"'`]+/g;
+const CANDIDATE = /(?<![A-Za-z0-9+.-])(?:(?:https?|wss?|ftp):[/\\]*|[A-Za-z][A-Za-z0-9+.-]{0,31}:[/\\]{2})[^\s<>"'`]+/gi;
 const TRAILING = /[.,;:!?)\]}'"]+$/;
-const URL_KEY = /^(url|urls|uri|uris|href|link|links|endpoint|endpoints|website|site|domain|host|hostname|origin|webhook|callback)$/;
-const HOSTLIKE = /^(?:\/\/)?[^\s/\\?#@]*[A-Za-z0-9-]\.[A-Za-z0-9-]+(?::\d+)?(?:[/?#]|$)/;
+/** A value that is a URL from its first character (a tool handed it fetches all of it). */
+const STARTS_URL = /^(?:(?:https?|wss?|ftp):|[A-Za-z][A-Za-z0-9+.-]{0,31}:[/\\]{2})/i;
+/** Not a host to prepend a scheme to: a link of another kind. */
+const NOT_HOST = /^(?:mailto|data|javascript|tel|sms|urn|about|blob):/i;
+/** Key names (or their last word: `webhookUrl`, `target_url`, `baseURL`) whose value is a URL or host. */
+const URL_WORDS = new Set([
+  'url', 'urls', 'uri', 'uris', 'href', 'link', 'links', 'endpoint', 'endpoints', 'website', 'site', 'domain', 'host',
+  'hostname', 'origin', 'webhook', 'callback', 'server', 'proxy',
+]);
+/** Keys whose value is a host by name: a single label (`localhost`, `db1`) is a host there. */
+const HOST_WORDS = new Set(['host', 'hostname', 'server']);
+// Leading and trailing C0 controls and spaces: the WHATWG parser drops them.
+// eslint-disable-next-line no-control-regex
+const EDGES = /^[\x00-\x20]+|[\x00-\x20]+$/g;
+/** Tab, LF, CR: the WHATWG parser removes them anywhere in a URL (`https://ev\til.io` is evil.io). */
+const TAB_NL = /[\t\n\r]/g;
+/** A C client (libcurl, a C resolver) stops at a NUL; other controls end a host name there too. */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\x00-\x08\x0e-\x1f\x7f]/;
+// eslint-disable-next-line no-control-regex
+const MAYBE_URL = /[:%&\\]|[^\x00-\x7f]/;
+const IPV4_NUMBERS = /^(?:0x[0-9a-f]*|\d+)(?:\.(?:0x[0-9a-f]*|\d+)){0,3}\.?$/i;
+/** A percent-encoded character that changes how a URL splits, or any doubled encoding. */
+const ENCODED_SYNTAX = /%(?:25)+[0-9A-Fa-f]{2}|%(?:3a|40|2f|5c|23|3f|0[09ad])/i;
+/** Whitespace that the URL parser does not remove (tab, LF, CR it does). */
+const INNER_SPACE = /[^\S\t\n\r]/;
+const IPV6_BARE = /^[0-9a-f]*:[0-9a-f]*:[0-9a-f:.]*$/i;
+const EXPLICIT_PORT = /^(?:[^/?#\\@]*@)?(?:\[[^\]]*\]|[^/?#\\:]*):\d+(?:[/?#\\]|$)/;
+
+function splitWords(key: string): string[] {
+  return key.split(/[_\-.\s]+|(?<=[a-z0-9])(?=[A-Z])/);
+}
+
+function keyWord(key: string | undefined, words: Set<string>): boolean {
+  if (key === undefined) return false;
+  if (words.has(key.toLowerCase())) return true;
+  const parts = splitWords(key);
+  const last = parts[parts.length - 1];
+  return last !== undefined && words.has(last.toLowerCase());
+}
+
+export function isUrlKey(key: string | undefined): boolean {
+  return keyWord(key, URL_WORDS);
+}
 
 function decodedPath(pathname: string): string {
   let p = percentDecode(pathname);
@@ -60,41 +102,151 @@ export function mappedIpv4(host: string): string | undefined {
   return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
 }
 
-function collect(view: string, out: Url[], seen: Set<string>): void {
-  CANDIDATE.lastIndex = 0;
-  for (let m = CANDIDATE.exec(view); m !== null; m = CANDIDATE.exec(view)) {
-    const candidate = m[0].replace(TRAILING, '');
-    if (seen.has(candidate)) continue;
-    seen.add(candidate);
+/** The IPv4 address a non-special scheme's host in number form reaches (`redis://2130706433`). */
+function ipv4Reading(host: string): string | undefined {
+  // Special schemes get this from the parser; a client of another scheme hands the host to the
+  // C resolver, which reads `2130706433`, `0x7f.1`, `0177.0.0.1` as 127.0.0.1 (inet_aton).
+  if (!IPV4_NUMBERS.test(host)) return undefined;
+  try {
+    const h = new URL(`http://${host}/`).hostname;
+    return h !== host ? h : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function withHost(u: Url, host: string): Url {
+  return new Url(u.url, u.scheme, host, u.port, u.path, u.query);
+}
+
+/** Facts of one URL: itself, and the other names of its host (IPv6 unbracketed, IPv4 forms). */
+function push(url: Url, out: Url[]): void {
+  out.push(url);
+  const h = url.host;
+  if (h.startsWith('[')) {
+    // `[::1]` and `::1`: a rule may name the address either way (as a resolver or `net` does).
+    out.push(withHost(url, h.slice(1, -1)));
+    const v4 = mappedIpv4(h);
+    if (v4 !== undefined) out.push(withHost(url, v4));
+  } else if (!SPECIAL.has(url.scheme)) {
+    const v4 = ipv4Reading(h);
+    if (v4 !== undefined) out.push(withHost(url, v4));
+  }
+}
+
+const SPECIAL = new Set(['http', 'https', 'ws', 'wss', 'ftp', 'file']);
+
+/**
+ * Readings gathered for one string. `seen` holds the candidates parsed; `have` the readings a
+ * rule can tell apart (scheme, host, port, path, query): an extra view (decoded, unescaped,
+ * whole-value, truncated) adds a URL only when it reads differently from every one so far.
+ */
+/**
+ * Whether `s`, edges trimmed, has a space (not a tab or line break) in it: text, then a space,
+ * then text. Each search goes on from the last, and in prose all three end within a word.
+ */
+function spaceInside(s: string): boolean {
+  const text = /[^\x00-\x20]/g;
+  if (!text.test(s)) return false;
+  const space = new RegExp(INNER_SPACE.source, 'g');
+  space.lastIndex = text.lastIndex;
+  if (!space.test(s)) return false;
+  text.lastIndex = space.lastIndex;
+  return text.test(s);
+}
+
+class Collector {
+  readonly out: Url[] = [];
+  private readonly seen = new Set<string>();
+  private readonly have = new Set<string>();
+
+  add(candidate: string, extra: boolean): void {
+    if (this.seen.has(candidate)) return;
+    this.seen.add(candidate);
     const url = parseUrl(candidate);
-    if (!url) continue;
-    out.push(url);
-    const v4 = mappedIpv4(url.host);
-    if (v4 !== undefined) out.push(new Url(url.url, url.scheme, v4, url.port, url.path, url.query));
+    if (url) {
+      const k = `${url.scheme} ${url.host} ${url.port} ${url.path} ${url.query}`;
+      if (!extra || !this.have.has(k)) {
+        this.have.add(k);
+        push(url, this.out);
+      }
+    }
+    const c = candidate.search(CONTROL);
+    if (c > 0) this.add(candidate.slice(0, c).replace(TRAILING, ''), true);
+  }
+
+  /** Every `scheme:` candidate in `view`. */
+  scan(view: string, extra: boolean): void {
+    CANDIDATE.lastIndex = 0;
+    for (let m = CANDIDATE.exec(view); m !== null; m = CANDIDATE.exec(view)) this.add(m[0].replace(TRAILING, ''), extra);
+  }
+
+  /** One view of the string: its candidates, and the readings a fetch of all of it makes. */
+  read(view: string, urlKey: boolean, extra: boolean): void {
+    this.scan(view, extra);
+    const hasBreak = /[\t\n\r]/.test(view);
+    // The whole value as one URL: a quote, `<`, or (under a URL key) a space before the `@`
+    // ends a candidate, but the parser reads on: `https://api.example.com'@evil.io` is evil.io.
+    // Its start is tested first, so prose pays for a 40-character prefix only.
+    const lead = /^[\x00-\x20]*/.exec(view)?.[0].length ?? 0;
+    if (STARTS_URL.test(view.slice(lead, lead + 40).replace(TAB_NL, ''))) {
+      const whole = view.replace(EDGES, '').replace(TAB_NL, '');
+      if (urlKey || !/\s/.test(whole)) this.add(whole, true);
+    }
+    if (!hasBreak) return;
+    // A URL between quotes (`href="https://ev\nil.io"`) or alone in the value, with the tabs
+    // and line breaks the parser removes removed. Prose (a space in the run) is left alone: a
+    // link finder stops at the break too, and joining lines would invent hosts.
+    for (const piece of view.split(/["'`<>]/)) {
+      if (!/[\t\n\r]/.test(piece) || spaceInside(piece)) continue;
+      this.scan(piece.replace(EDGES, '').replace(TAB_NL, ''), true);
+    }
+  }
+
+  /** A value under a URL key with no scheme, as a tool that prepends one reads it. */
+  bare(view: string, hostKey: boolean): void {
+    const t = view.replace(EDGES, '').replace(TAB_NL, '');
+    if (t === '' || /\s/.test(t) || STARTS_URL.test(t) || NOT_HOST.test(t)) return;
+    // `/v1/items` is a path on some base URL, not a host.
+    if (t.startsWith('/') && !/^[/\\]{2}/.test(t)) return;
+    const forms = t.includes('%') ? [t, percentDecode(t)] : [t];
+    // An IPv6 address without brackets (`::1`, as a socket API takes it).
+    if (IPV6_BARE.test(t)) forms.push(`[${t}]`);
+    for (const v of forms) {
+      const url = parseUrl(`https://${v}`);
+      if (url === undefined || url.host === '') continue;
+      // A word under `callback` or `site` (`onDone`, `main`) is not a host; a dotted name, an
+      // address, `localhost`, a name with a port, or anything under `host` is.
+      const h = url.host;
+      if (!(hostKey || h.includes('.') || h.startsWith('[') || h === 'localhost' || EXPLICIT_PORT.test(v))) continue;
+      this.add(`https://${v}`, true);
+    }
   }
 }
 
 /**
- * Every URL in `text`. `key` is the argument's name: under `url`, `endpoint`, `host`, ... a
- * value without a scheme that looks like a host (`evil.io/upload`) is read as https.
+ * Every URL in `text`. `key` is the argument's name: under `url`, `endpoint`, `host`,
+ * `webhookUrl`, ... a value without a scheme that names a host (`evil.io/upload`,
+ * `localhost:8080`) is read as https.
  */
 export function urlsIn(text: string, key: string | undefined): Url[] {
-  const out: Url[] = [];
-  if (!text.includes(':') && !text.includes('%') && !text.includes('&') && !/[^\x00-\x7f]/.test(text)) {
-    if (key === undefined || !URL_KEY.test(key.toLowerCase()) || !HOSTLIKE.test(text.trim())) return out;
-  }
+  const urlKey = isUrlKey(key);
+  if (!urlKey && !MAYBE_URL.test(text)) return [];
   const view = foldText(decodeEntities(text));
-  const seen = new Set<string>();
-  collect(view, out, seen);
-  // An encoded URL (`https%3A%2F%2Fevil.io`) is one a tool may decode before it fetches.
-  // Encoded more than once too (`https%253A%252F%252F`): percentDecode undoes several rounds.
-  if (/%(?:25)*3a/i.test(view)) collect(foldText(percentDecode(view)), out, seen);
-  if (out.length === 0 && key !== undefined && URL_KEY.test(key.toLowerCase())) {
-    const t = view.trim();
-    if (HOSTLIKE.test(t)) {
-      const url = parseUrl(t.startsWith('//') ? `https:${t}` : `https://${t}`);
-      if (url) out.push(url);
-    }
+  const c = new Collector();
+  c.read(view, urlKey, false);
+  // A JSON or JavaScript string inside the value (`{"url":"https:\/\/a\u0040evil.io"}`): a
+  // tool parses it before it fetches.
+  const views = [view];
+  if (hasEscapes(view)) views.push(foldText(unescapeJs(view)));
+  // An encoded URL (`https%3A%2F%2Fevil.io`, `https://a%40evil.io`) is one a tool may decode
+  // before it fetches; encoded more than once too (percentDecode undoes several rounds). Other
+  // single escapes (`%20`, `%69` in a host) the parser reads itself: no second pass for them.
+  for (const v of views.slice()) if (ENCODED_SYNTAX.test(v)) views.push(foldText(percentDecode(v)));
+  for (let i = 1; i < views.length; i++) c.read(views[i] as string, urlKey, true);
+  if (urlKey) {
+    const hostKey = keyWord(key, HOST_WORDS);
+    for (const v of views) c.bare(v, hostKey);
   }
-  return out;
+  return c.out;
 }

@@ -1,0 +1,111 @@
+/**
+ * Hostile inputs against the facts: each one is written so that the obvious reading misses
+ * what the tool (Node fetch / WHATWG URL, a scheme-prepending HTTP tool, a mailer, a file
+ * system call on Linux, macOS or Windows) will actually reach. Every case is checked on the
+ * facts themselves and end to end through a compiled policy file.
+ */
+import { homedir } from 'node:os';
+import { dirname } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { compilePolicy, evaluatePolicyDocument, parsePolicyDocument, policyFacts } from '../src/entries/policy.js';
+
+const hosts = (args: unknown): string[] => policyFacts(args, { baseDir: '/srv/w' }).urls.map((u) => u.host);
+const paths = (args: unknown): string[] => policyFacts(args, { baseDir: '/srv/data/work' }).paths;
+const domains = (args: unknown): string[] => policyFacts(args).emails.map((e) => e.domain);
+
+const policy = (when: string, baseDir?: string) =>
+  compilePolicy(
+    parsePolicyDocument(JSON.stringify({ id: 'hunt', default: 'allow', rules: [{ id: 'r', tools: ['*'], when, decide: 'deny' }] }), 'json'),
+    baseDir === undefined ? undefined : { baseDir },
+  );
+const decide = (p: ReturnType<typeof policy>, args: unknown): string => evaluatePolicyDocument(p, { tool: 'fetch', args }).kind;
+
+const urlDeny = policy("facts.urls.exists(u, u.host == 'evil.io' || u.host == '127.0.0.1' || u.host == '::1' || u.host == 'localhost')");
+const urlAllow = policy("facts.urls.exists(u, !(u.scheme == 'https' && u.host == 'api.example.com' && u.port == 443))");
+
+describe('URL evasions', () => {
+  const cases: Array<[string, unknown, string]> = [
+    ['tab in the host', { url: 'https://ev\til.io/x' }, 'evil.io'],
+    ['newline in the host', { url: 'https://ev\nil.io/x' }, 'evil.io'],
+    ['CR in the host', { url: 'https://ev\ril.io/x' }, 'evil.io'],
+    ['tab in the scheme', { url: 'ht\ttps://evil.io/x' }, 'evil.io'],
+    ['newline inside a quoted attribute', { html: '<a href="https://ev\nil.io/x">x</a>' }, 'evil.io'],
+    ['tab, value padded with spaces', { url: '  https://ev\til.io/x \n' }, 'evil.io'],
+    ['single quote before @ (whole value is the URL)', { url: "https://api.example.com'@evil.io/" }, 'evil.io'],
+    ['double quote before @', { url: 'https://api.example.com"@evil.io/' }, 'evil.io'],
+    ['space before @', { url: 'https://api.example.com @evil.io/' }, 'evil.io'],
+    ['angle bracket before @', { url: 'https://api.example.com<@evil.io/' }, 'evil.io'],
+    ['backtick before @', { url: 'https://api.example.com`@evil.io/' }, 'evil.io'],
+    ['percent-encoded @ (a decoding tool)', { url: 'https://api.example.com%40evil.io/' }, 'evil.io'],
+    ['double-encoded host char', { url: 'https://ev%2569l.io/' }, 'evil.io'],
+    ['upper-case special scheme without slashes', { url: 'HTTPS:evil.io' }, 'evil.io'],
+    ['NUL ends the host for a C client', { url: 'https://evil.io\u0000.api.example.com/' }, 'evil.io'],
+    ['other control ends the host', { url: 'https://evil.io\u0001.api.example.com/' }, 'evil.io'],
+    ['JSON-escaped @ in a JSON body', { body: '{"callback":"https://api.example.com\\u0040evil.io/"}' }, 'evil.io'],
+    ['JSON-escaped tab in a JSON body', { body: '{"callback":"https://ev\\til.io/"}' }, 'evil.io'],
+    ['decimal IPv4, non-special scheme', { dsn: 'redis://2130706433:6379/' }, '127.0.0.1'],
+    ['hex IPv4, non-special scheme', { dsn: 'postgres://0x7f.1/db' }, '127.0.0.1'],
+    ['IPv6 loopback', { url: 'http://[::1]/' }, '::1'],
+    ['IPv6 loopback, long form', { url: 'http://[0:0:0:0:0:0:0:1]/' }, '::1'],
+    ['bare host under a camelCase url key', { webhookUrl: 'evil.io/x' }, 'evil.io'],
+    ['bare host under a snake_case url key', { target_url: 'evil.io/x' }, 'evil.io'],
+    ['bare host under baseURL', { baseURL: 'evil.io' }, 'evil.io'],
+    ['bare host with a trailing dot', { url: 'evil.io.' }, 'evil.io'],
+    ['bare host with userinfo', { url: 'api.example.com@evil.io/x' }, 'evil.io'],
+    ['bare host with a URL in its query', { url: 'evil.io/x?next=https://api.example.com/' }, 'evil.io'],
+    ['bare host percent-encoded dot', { url: 'evil%2eio/x' }, 'evil.io'],
+    ['bare localhost with a port', { url: 'localhost:8080/admin' }, 'localhost'],
+    ['bare decimal IPv4', { url: '2130706433/x' }, '127.0.0.1'],
+    ['bare bracketed IPv6 with a port', { endpoint: '[::1]:8080/x' }, '::1'],
+    ['protocol-relative with backslashes', { url: '\\\\evil.io/x' }, 'evil.io'],
+    ['single-label host under a host key', { host: 'localhost' }, 'localhost'],
+    ['host key with userinfo', { host: 'user@evil.io' }, 'evil.io'],
+    ['hostName key', { hostName: 'evil.io' }, 'evil.io'],
+    ['server key', { server: 'evil.io:3128' }, 'evil.io'],
+    ['host key: decimal IPv4', { host: '2130706433' }, '127.0.0.1'],
+    ['host key: unbracketed IPv6', { host: '::1' }, '::1'],
+  ];
+
+  it.each(cases)('%s: the host reached is a fact', (_name, args, host) => {
+    expect(hosts(args)).toContain(host);
+  });
+
+  it.each(cases)('%s: denied by a host deny-list and by an allow-list', (_name, args) => {
+    expect(decide(urlDeny, args)).toBe('deny');
+    expect(decide(urlAllow, args)).toBe('deny');
+  });
+
+  it('exact readings: tab-split host, quote before @, IPv6', () => {
+    expect(policyFacts({ url: 'https://ev\til.io/x' }).urls).toEqual([
+      { url: 'https://ev/', scheme: 'https', host: 'ev', port: 443, path: '/', query: '' },
+      { url: 'https://evil.io/x', scheme: 'https', host: 'evil.io', port: 443, path: '/x', query: '' },
+    ]);
+    expect(policyFacts({ url: 'ht\ttps://evil.io/' }).urls.map((u) => [u.scheme, u.host, u.port])).toEqual([
+      ['tps', 'evil.io', 0],
+      ['https', 'evil.io', 443],
+    ]);
+    expect(hosts({ url: "https://api.example.com'@evil.io/" })).toEqual(['api.example.com', 'evil.io']);
+    expect(hosts({ url: 'http://[::1]/' })).toEqual(['[::1]', '::1']);
+    expect(hosts({ url: 'http://[::ffff:127.0.0.1]/' })).toEqual(['[::ffff:7f00:1]', '::ffff:7f00:1', '127.0.0.1']);
+  });
+
+  const legitimate: Array<[string, unknown]> = [
+    ['plain', { url: 'https://api.example.com/v1/items?q=1' }],
+    ['padded with a newline', { url: 'https://api.example.com/v1\n' }],
+    ['url in prose with line breaks', { text: 'See https://api.example.com/v1\nthen reply.\nThanks' }],
+    ['relative endpoint path', { endpoint: '/v1/items' }],
+    ['relative endpoint without slash', { endpoint: 'v1/items' }],
+    ['callback name', { callback: 'onDone' }],
+    ['percent-encoded query', { url: 'https://api.example.com/search?q=a%20b%2Fc' }],
+    ['bare allowed host', { url: 'api.example.com/v1' }],
+    ['JSON body with an allowed URL', { body: '{"url":"https:\\/\\/api.example.com\\/v1"}' }],
+  ];
+  it.each(legitimate)('allows: %s', (_name, args) => {
+    expect(decide(urlAllow, args)).toBe('allow');
+  });
+
+  it('prose without a URL stays on the fast path (no facts, no parsing)', () => {
+    expect(policyFacts({ text: 'hello world\nsecond line\tand a tab' }).urls).toEqual([]);
+    expect(policyFacts({ url: 'onDone', site: 'main' }).urls).toEqual([]);
+  });
+});
