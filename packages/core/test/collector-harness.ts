@@ -94,6 +94,8 @@ export interface FaultProxyStats {
   tooLarge: number;
   rejected: number;
   partial: number;
+  /** Requests whose client gave up (closed the connection) before the answer, other than the hung and trickled ones. */
+  gaveUp: number;
   statuses: Record<string, number>;
   /** Body size of every forwarded request, in order. */
   forwardedBytes: number[];

@@ -109,11 +109,15 @@ describe('durable export to a real collector process', () => {
     const { duplicates } = expectAllArrived(collector.dir, ids);
     const s = await proxy.stats();
     expect(s.failed + s.hung).toBe(faults.count);
-    expect(auditor.stats().failedExports).toBe(faults.count);
+    // Every failed export is an injected one, or one the exporter gave up on at timeoutMs (on a
+    // loaded machine a request the proxy forwarded can take longer than 500 ms): the proxy counts
+    // both, so a failure counted twice, or not at all, still fails here.
+    expect(auditor.stats().failedExports).toBe(faults.count + s.gaveUp);
     expect(auditor.stats().dropped).toBe(0);
     if ('retryAfter' in faults && faults.retryAfter === '1') expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
-    // A hung request may have reached the collector before the timeout: a duplicate, never a loss.
-    if (!('hang' in faults)) expect(duplicates).toBe(0);
+    // A hung request, or one given up on, may have reached the collector before the timeout: its
+    // calls arrive twice, never lost. Without one, nothing may arrive twice.
+    if (!('hang' in faults) && s.gaveUp === 0) expect(duplicates).toBe(0);
   });
 
   it('a 400 for a request of many records splits it rather than dropping it: once accepted, nothing is lost', async () => {
