@@ -78,3 +78,45 @@ describe('validators that narrow a candidate', () => {
     expect(phones).toMatch(/^(?:\[phone:[0-9a-f]{12}\] ?){4}$/);
   });
 });
+
+describe('escapes in the normalised view', () => {
+  const EMAIL = 'dana.whitfield@example.org';
+  const GHP = `${'gh'}p_${'aZ7kQ2mX9pL4vR8tN3wY6bC1dF5gH0jK2sE4'}`;
+  const entities = (s: string, hex: boolean): string => [...s].map((c) => (hex ? `&#x${c.charCodeAt(0).toString(16)};` : `&#${c.charCodeAt(0)};`)).join('');
+  const tokenOf = (s: string): string => {
+    const m = /\[email:[0-9a-f]{12}\]/.exec(text(s));
+    return m === null ? 'none' : m[0];
+  };
+
+  it('reads HTML character references, decimal, hex and named, and masks the whole escaped value', () => {
+    const plain = tokenOf(EMAIL);
+    expect(plain).not.toBe('none');
+    expect(text(`to ${entities(EMAIL, false)} now`)).toBe(`to ${plain} now`);
+    expect(text(`to ${entities(EMAIL, true)} now`)).toBe(`to ${plain} now`);
+    expect(text('to dana&period;whitfield&commat;example&period;org now')).toBe(`to ${plain} now`);
+    expect(text(`<td>${entities(GHP, false)}</td>`)).toBe('<td>[REDACTED:github_token]</td>');
+  });
+
+  it('reads \\u and \\x escapes of JSON or JavaScript text that did not parse, in values and keys', () => {
+    const escaped = EMAIL.replace(/[.@]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`);
+    expect(text(`{"to":"${escaped}", "cut`)).toBe(`{"to":"${tokenOf(EMAIL)}", "cut`);
+    expect(text(`dana\\x2ewhitfield\\x40example.org`)).toBe(tokenOf(EMAIL));
+    const out = json({ [`{"v":"${escaped}"}`]: 1 });
+    expect(out).not.toContain('whitfield');
+  });
+
+  it('undoes percent-encoding and escapes applied more than once', () => {
+    const once = encodeURIComponent(EMAIL);
+    const twice = encodeURIComponent(once);
+    expect(twice).toContain('%2540');
+    expect(text(`q=${twice}&x=1`)).toBe(`q=${tokenOf(EMAIL)}&x=1`);
+    expect(text(`q=${encodeURIComponent(twice)}`)).toBe(`q=${tokenOf(EMAIL)}`);
+    expect(text(`u=${encodeURIComponent(encodeURIComponent(GHP))}`)).toBe('u=[REDACTED:github_token]');
+    expect(text('dana.whitfield&amp;#64;example.org')).toBe(tokenOf(EMAIL));
+    expect(JSON.parse(json({ 'pass%2577ord': S }))).toEqual({ 'pass%2577ord': '[REDACTED:password]' });
+  });
+
+  it('leaves ordinary ampersands, backslashes and references to other characters as they are', () => {
+    for (const s of ['Tom &amp; Jerry &copy; 2026 R&D', 'a=1&b=2&c=3', 'C:\\Users\\dana\\x-files\\u2', 'price &#8364; 12.50', '100%25 done']) expect(text(s)).toBe(s);
+  });
+});

@@ -3,7 +3,7 @@
  * like. Names are compared as words, case- and separator-insensitively (`API-Key`, `api_key`,
  * `apiKey` and `apikey` are one rule), and a rule word qualified as metadata (`token_count`,
  * `max_token`, `secret_name`) does not count: those describe a secret without holding it.
- * Names are normalised first as text is (percent-decoding, NFKC, invisibles removed), so
+ * Names are normalised first as text is (percent-decoding, escapes, NFKC, invisibles removed), so
  * `pass\u200Bword`, full-width `ｐａｓｓｗｏｒｄ` and `pass%77ord` are the password rule.
  */
 import { PROSE_WORD_RULES } from './catalog/key-rules.js';
