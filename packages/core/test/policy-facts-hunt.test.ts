@@ -5,7 +5,6 @@
  * facts themselves and end to end through a compiled policy file.
  */
 import { homedir } from 'node:os';
-import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compilePolicy, evaluatePolicyDocument, parsePolicyDocument, policyFacts } from '../src/entries/policy.js';
 
@@ -107,5 +106,86 @@ describe('URL evasions', () => {
   it('prose without a URL stays on the fast path (no facts, no parsing)', () => {
     expect(policyFacts({ text: 'hello world\nsecond line\tand a tab' }).urls).toEqual([]);
     expect(policyFacts({ url: 'onDone', site: 'main' }).urls).toEqual([]);
+  });
+});
+
+describe('path evasions', () => {
+  const home = homedir();
+  const cases: Array<[string, unknown, string]> = [
+    ['upper case (case-insensitive file system)', { path: '/ETC/passwd' }, '/etc/passwd'],
+    ['NUL ends the path for a C tool', { path: '/etc/passwd\u0000.txt' }, '/etc/passwd'],
+    ['Windows drive path', { path: 'C:\\Windows\\System32\\config\\SAM' }, '/C:/Windows/System32/config/SAM'],
+    ['Windows drive path, lower-cased reading', { path: 'C:\\Windows\\System32' }, '/c:/windows/system32'],
+    ['Windows drive path with forward slashes', { path: 'c:/windows/x' }, '/c:/windows/x'],
+    ['Windows drive path under no path key', { input: 'C:\\Windows\\x' }, '/C:/Windows/x'],
+    ['UNC path', { path: '\\\\fileserver\\share\\x' }, '//fileserver/share/x'],
+    ['UNC path with forward slashes', { path: '//fileserver/share/x' }, '//fileserver/share/x'],
+    ['Win32 device path to a drive', { path: '\\\\?\\C:\\Windows\\x' }, '/C:/Windows/x'],
+    ['Win32 device path to a share', { path: '\\\\?\\UNC\\fileserver\\share\\x' }, '//fileserver/share/x'],
+    ['Win32 local device path', { path: '\\\\.\\C:\\Windows\\x' }, '/C:/Windows/x'],
+    ['file URL in upper case', { path: 'FILE:///etc/passwd' }, '/etc/passwd'],
+    ['file URL with one slash', { src: 'file:/etc/passwd' }, '/etc/passwd'],
+    ['file URL with a host (UNC on Windows)', { path: 'file://fileserver/share/x' }, '//fileserver/share/x'],
+    ['file URL to a drive', { path: 'file:///C:/Windows/x' }, '/C:/Windows/x'],
+    ['~user', { path: '~root/.ssh/id_rsa' }, '/root/.ssh/id_rsa'],
+    ['~user (not root)', { path: '~alice/.ssh/id_rsa' }, process.platform === 'darwin' ? '/Users/alice/.ssh/id_rsa' : '/home/alice/.ssh/id_rsa'],
+    ['$HOME', { path: '$HOME/.ssh/id_rsa' }, `${home}/.ssh/id_rsa`],
+    ['${HOME}', { path: '${HOME}/.ssh/id_rsa' }, `${home}/.ssh/id_rsa`],
+    ['trailing space', { path: '/etc/passwd ' }, '/etc/passwd'],
+    ['trailing dot (Windows drops it)', { path: '/etc/passwd.' }, '/etc/passwd'],
+    ['dot-dot with a trailing space (Windows)', { path: '/srv/data/.. /.. /etc/passwd' }, '/etc/passwd'],
+    ['NTFS data stream', { path: '/etc/passwd::$DATA' }, '/etc/passwd'],
+    ['trailing newline under a path key', { path: '../../../etc/passwd\n' }, '/etc/passwd'],
+    ['one path per line under a path key', { files: 'a.txt\n/etc/passwd' }, '/etc/passwd'],
+    ['full-width slashes (Windows best-fit)', { path: '／etc／passwd' }, '/etc/passwd'],
+    ['zero-width space (HFS+ ignores it)', { path: '/e\u200btc/passwd' }, '/etc/passwd'],
+    ['percent-encoded NUL', { path: '/etc/passwd%00.txt' }, '/etc/passwd'],
+  ];
+
+  it.each(cases)('%s: the path reached is a fact', (_name, args, path) => {
+    expect(paths(args)).toContain(path);
+  });
+
+  const deny = policy(
+    "facts.paths.exists(p, underPath(p, ['/etc', '/root', '/c:/windows', '//fileserver']) || p.endsWith('/.ssh/id_rsa'))",
+    '/srv/data/work',
+  );
+  const allow = policy("facts.paths.exists(p, !underPath(p, '/srv/data'))", '/srv/data/work');
+  it.each(cases)('%s: denied by a deny-list and by an allow-list', (_name, args) => {
+    expect(decide(deny, args)).toBe('deny');
+    expect(decide(allow, args)).toBe('deny');
+  });
+
+  it('exact readings of a drive path and of an upper-case path', () => {
+    expect(paths({ path: 'C:\\Windows\\x' })).toEqual([
+      '/srv/data/work/C:\\Windows\\x',
+      '/C:/Windows/x',
+      '/srv/data/work/C:/Windows/x',
+      '/srv/data/work/c:\\windows\\x',
+      '/c:/windows/x',
+      '/srv/data/work/c:/windows/x',
+    ]);
+    expect(paths({ path: '/ETC/passwd' })).toEqual(['/ETC/passwd', '/etc/passwd']);
+    expect(paths({ path: 'a/../B' })).toEqual(['/srv/data/work/B', '/srv/data/work/b']);
+  });
+
+  const macAllow = policy("facts.paths.exists(p, !underPath(p, '/Users/alice/work'))", '/Users/alice/work');
+  it.each([{ path: 'notes/Q3.md' }, { path: '/Users/alice/work/Reports/Q3.csv' }, { path: './Reports/../Q3.csv' }, { text: 'etc passwd' }])(
+    'an allow-list of a base directory spelled with capitals still allows %j',
+    (args) => {
+      expect(decide(macAllow, args)).toBe('allow');
+    },
+  );
+  it('the folded reading keeps the base directory as it is spelled', () => {
+    expect(policyFacts({ path: '/USERS/alice/work/Reports/Q3.csv' }, { baseDir: '/Users/alice/work' }).paths).toEqual([
+      '/USERS/alice/work/Reports/Q3.csv',
+      '/Users/alice/work/reports/q3.csv',
+    ]);
+    expect(decide(macAllow, { path: '/Users/alice/.ssh/id_rsa' })).toBe('deny');
+  });
+
+  it('prose is not a path, and one line is not many', () => {
+    expect(paths({ text: 'see /etc/passwd\nfor users' })).toEqual([]);
+    expect(paths({ text: 'hello' })).toEqual([]);
   });
 });
