@@ -120,3 +120,18 @@ describe('escapes in the normalised view', () => {
     for (const s of ['Tom &amp; Jerry &copy; 2026 R&D', 'a=1&b=2&c=3', 'C:\\Users\\dana\\x-files\\u2', 'price &#8364; 12.50', '100%25 done']) expect(text(s)).toBe(s);
   });
 });
+
+describe('underscores at the edge of a word', () => {
+  it('do not hide the value they wrap (Markdown emphasis, dunder names)', () => {
+    const GHP = `${'gh'}p_${'aZ7kQ2mX9pL4vR8tN3wY6bC1dF5gH0jK2sE4'}`;
+    expect(text(`key: _${GHP}_ ok`)).toBe('key: _[REDACTED:github_token]_ ok');
+    expect(text(`__${GHP}__`)).toBe('__[REDACTED:github_token]__');
+    expect(text('SSN _536-22-1234_ on file')).toMatch(/^SSN _\[ssn:[0-9a-f]{12}\]_ on file$/);
+    expect(text('_4111 1111 1111 1111_')).toBe('_****1111_');
+    expect(text('mail _dana.whitfield@example.org_')).toMatch(/^mail _\[email:[0-9a-f]{12}\]_$/);
+  });
+
+  it('leave identifiers with underscores inside or at their edges alone', () => {
+    for (const s of ['__init__ and _id and my_var_name', '_private_ __typename x86_64', 'INV_0042_2025_03 _v2.14.3_']) expect(text(s)).toBe(s);
+  });
+});

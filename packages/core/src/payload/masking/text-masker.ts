@@ -14,6 +14,7 @@ import { LiteralGate } from './literal-gate.js';
 import { mayNeedNormalising, normalisedViews } from './normalise.js';
 import { renderRegions, type Region, type StrategyTable } from './render.js';
 import type { Tokenizer } from './tokens.js';
+import { blankWordEdges } from './word-edges.js';
 
 /** Candidates up to this length are searched again inside, from their next character, when their validator rejects them. */
 const RETRY_INSIDE_REJECTED = 64;
@@ -84,7 +85,7 @@ export class TextScanner {
     let found: Region[] | undefined;
     let normalise: boolean;
     try {
-      found = this.find(s, keyValue, state);
+      found = this.findAll(s, keyValue, state);
       // Ordinary ASCII prose fails the cheap test and is scanned once, as before.
       normalise = mayNeedNormalising(s, state.noRun);
     } finally {
@@ -93,7 +94,7 @@ export class TextScanner {
     if (normalise) {
       for (const view of normalisedViews(s) ?? []) {
         if (view.text.length < this.minLength) continue;
-        for (const r of this.find(view.text, keyValue, new GateState()) ?? []) {
+        for (const r of this.findAll(view.text, keyValue, new GateState()) ?? []) {
           const [start, end] = view.toSource(r.start, r.end);
           const seen = view.text.slice(r.start, r.end);
           (found ??= []).push({ ...r, start, end, view: seen === s.slice(start, end) ? undefined : seen });
@@ -101,6 +102,16 @@ export class TextScanner {
       }
     }
     return found === undefined ? s : renderRegions(s, found, report, this.strategies, this.tokenizer);
+  }
+
+  /** find(), and on the copy with edge underscores blanked when `s` has any (same offsets). */
+  private findAll(s: string, keyValue: boolean, state: GateState): Region[] | undefined {
+    const found = this.find(s, keyValue, state);
+    if (s.indexOf('_') === -1) return found;
+    const blank = blankWordEdges(s);
+    if (blank === undefined) return found;
+    const more = this.find(blank, keyValue, new GateState());
+    return more === undefined ? found : found === undefined ? more : found.concat(more);
   }
 
   private find(s: string, keyValue: boolean, state: GateState): Region[] | undefined {
