@@ -135,3 +135,18 @@ describe('underscores at the edge of a word', () => {
     for (const s of ['__init__ and _id and my_var_name', '_private_ __typename x86_64', 'INV_0042_2025_03 _v2.14.3_']) expect(text(s)).toBe(s);
   });
 });
+
+describe('shaped secrets after an assignment or before a full stop', () => {
+  const AWS = ['wJalrXUtnFEMI', '/K7MDENG/bPxRfiCY', 'EXAMPLEKEY'].join('');
+  const ENTRA = `99C8Q~${'ISCA_g9nPK_rQbk.ZB2kAtoySdYI5IW1-d'}`;
+
+  it('mask an AWS-style secret and an Entra ID client secret as a query or assignment value', () => {
+    expect(text(`https://x.example/p?q=${encodeURIComponent(AWS)}&z=1`)).toBe('https://x.example/p?q=[REDACTED:aws_secret_access_key]&z=1');
+    expect(text(`q=${AWS}`)).toBe('q=[REDACTED:aws_secret_access_key]');
+    expect(text(`value=${ENTRA}`)).toBe('value=[REDACTED:azure_ad_client_secret]');
+  });
+
+  it('mask an Entra ID client secret at the end of a sentence', () => {
+    expect(text(`The new secret is ${ENTRA}. Rotate it.`)).toBe('The new secret is [REDACTED:azure_ad_client_secret]. Rotate it.');
+  });
+});

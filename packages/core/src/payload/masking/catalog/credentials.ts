@@ -144,8 +144,9 @@ export const GENERIC_SECRET_DETECTORS: readonly DetectorDef[] = [
     gate: 'long',
     minLength: 40,
     // Exactly 40 base64 characters with mixed case and a digit: git SHAs (lowercase hex) and
-    // words do not qualify; a random key usually does.
-    pattern: /(?:^|[^A-Za-z0-9/+=])([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/dg,
+    // words do not qualify; a random key usually does. An `=` before is an assignment
+    // (`?key=…`, `secret=…`): padding only ends a base64 run.
+    pattern: /(?:^|[^A-Za-z0-9/+])([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/dg,
     group: 1,
     validate: looksRandom,
   }),
