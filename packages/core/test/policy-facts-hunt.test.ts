@@ -189,3 +189,47 @@ describe('path evasions', () => {
     expect(paths({ text: 'hello' })).toEqual([]);
   });
 });
+
+describe('email evasions', () => {
+  const cases: Array<[string, unknown, string]> = [
+    ['mailto cc in the query', { to: 'mailto:bob@example.com?cc=mallory@evil.io' }, 'evil.io'],
+    ['mailto bcc in the query, encoded', { to: 'mailto:bob@example.com?subject=x&bcc=mallory%40evil.io' }, 'evil.io'],
+    ['mailto with only a to= query', { body: 'write <mailto:?to=mallory@evil.io>' }, 'evil.io'],
+    ['comment between @ and the domain', { to: 'bob@(example.com)evil.io' }, 'evil.io'],
+    ['comment and spaces after the @', { to: 'bob@ (x) evil.io' }, 'evil.io'],
+    ['nested comment', { to: 'bob@(a(b)c)evil.io' }, 'evil.io'],
+    ['space before a dot (obsolete syntax)', { to: 'mallory@evil .io' }, 'evil.io'],
+    ['domain literal with a name', { to: 'bob@[evil.io]' }, 'evil.io'],
+    ['IPv4 domain literal', { to: 'bob@[192.0.2.1]' }, '192.0.2.1'],
+    ['IPv6 domain literal', { to: 'bob@[IPv6:2001:db8::1]' }, '2001:db8::1'],
+    ['percent hack (relay forwards to the last %)', { to: 'mallory%evil.io@example.com' }, 'evil.io'],
+    ['bang path (UUCP)', { to: 'evil.io!mallory@example.com' }, 'evil.io'],
+    ['RFC 2047 Q encoded-word', { to: '=?utf-8?q?mallory=40evil.io?=' }, 'evil.io'],
+    ['RFC 2047 B encoded-word', { to: '=?utf-8?b?bWFsbG9yeUBldmlsLmlv?=' }, 'evil.io'],
+    ['encoded-word local part hiding an address', { to: '=?x?q?mallory=40evil.io=3e=00?=foo@example.com' }, 'evil.io'],
+    ['encoded-word in UTF-7', { to: '=?utf-7?q?mallory&AEA-evil.io?=@example.com' }, 'evil.io'],
+    ['UTF-7 plus form', { to: '=?utf-7?q?mallory+AEA-evil.io?=@example.com' }, 'evil.io'],
+    ['JSON-escaped @ in a JSON body', { body: '{"to":"mallory\\u0040evil.io"}' }, 'evil.io'],
+    ['JavaScript hex escape', { body: "send('mallory\\x40evil.io')" }, 'evil.io'],
+  ];
+
+  it.each(cases)('%s: the domain is a fact', (_name, args, domain) => {
+    expect(domains(args)).toContain(domain);
+  });
+
+  const allow = policy("facts.emails.exists(e, !inDomain(e.domain, 'example.com'))");
+  it.each(cases)('%s: denied by a domain allow-list', (_name, args) => {
+    expect(decide(allow, args)).toBe('deny');
+  });
+
+  it.each([
+    ['inside address', { to: 'bob@example.com' }],
+    ['comment in a display name', { to: 'Bob (sales) <bob@example.com>' }],
+    ['mailto with a subject', { to: 'mailto:bob@example.com?subject=Q3%20numbers&body=hi' }],
+    ['prose with a percent', { to: 'bob@example.com', body: '50% done, thanks!' }],
+    ['encoded-word display name', { to: '=?utf-8?q?Bob_Smith?= <bob@example.com>' }],
+    ['JSON body with an inside address', { body: '{"to":"bob\\u0040example.com"}' }],
+  ])('allows: %s', (_name, args) => {
+    expect(decide(allow, args)).toBe('allow');
+  });
+});

@@ -6,7 +6,7 @@
  */
 import { domainToASCII } from 'node:url';
 import { Email } from './fact-classes.js';
-import { normaliseForFacts } from './text.js';
+import { hasEscapes, normaliseForFacts, unescapeJs } from './text.js';
 
 /**
  * Separators of an address list: `<>` around an address, quotes around a display name or a
@@ -43,6 +43,12 @@ function push(out: Email[], local: string, rawDomain: string): void {
     const host = normaliseDomain(domain.slice(0, cut));
     if (host !== '') out.push(new Email(`${local}@${host}`, local, host));
   }
+  // Source routing in the local part, which a relay that honours it forwards on:
+  // `mallory%evil.io@example.com` (the percent hack) and `evil.io!mallory@example.com` (UUCP).
+  const pct = local.lastIndexOf('%');
+  if (pct > 0 && pct < local.length - 1) push(out, local.slice(0, pct), local.slice(pct + 1));
+  const bang = local.indexOf('!');
+  if (bang > 0) push(out, local.slice(bang + 1), local.slice(0, bang));
 }
 
 /**
@@ -54,7 +60,11 @@ function addressesFrom(token: string, out: Email[]): void {
   let t = token.replace(TRAILING, '');
   if (t.toLowerCase().startsWith('mailto:')) t = t.slice(7);
   const q = t.indexOf('?');
-  if (q >= 0) t = t.slice(0, q); // mailto:a@b?subject=...
+  if (q >= 0) {
+    // mailto:a@b?cc=c@d&bcc=e@f: the query's recipients get the mail too.
+    for (const part of t.slice(q + 1).split(/[&=]/)) if (part.includes('@')) addressesFrom(part, out);
+    t = t.slice(0, q);
+  }
   const at = t.lastIndexOf('@');
   if (at < 0) return;
   for (let i = t.indexOf('@'), prev = 0; i >= 0 && i < at; prev = i + 1, i = t.indexOf('@', i + 1)) {
@@ -64,16 +74,94 @@ function addressesFrom(token: string, out: Email[]): void {
   push(out, t.slice(0, at).replace(/^[@:]+/, ''), t.slice(at + 1));
 }
 
-/** Every address in `text`, in order. */
-export function emailsIn(text: string): Email[] {
-  if (!text.includes('@') && !text.includes('%') && !text.includes('&') && !/[^\x00-\x7f]/.test(text)) return [];
-  let view = normaliseForFacts(text);
-  if (!view.includes('@')) return [];
-  // Obsolete RFC 5322 syntax allows space around the `@`: `bob @ evil.io` is an address.
-  view = view.replace(/\s*@\s*/g, '@');
-  const out: Email[] = [];
+function tokens(view: string, out: Email[]): void {
   for (const token of view.split(SEPARATORS)) {
     if (token.includes('@')) addressesFrom(token, out);
+  }
+}
+
+/** RFC 5322 comments, innermost first: `bob@(x)evil.io` is bob@evil.io to a mailer. */
+function withoutComments(s: string): string {
+  let out = s;
+  for (let i = 0; i < 8 && out.includes('('); i++) {
+    const next = out.replace(/\([^()]*\)/g, ' ');
+    if (next === out) break;
+    out = next;
+  }
+  return out;
+}
+
+/** `@[192.0.2.1]`, `@[IPv6:2001:db8::1]`, `@[evil.io]`: a domain literal is where the mail goes. */
+const LITERAL = /([^\s<>(),;:"'`[\]@]*)@\[(?:ipv6:)?([^\]\s]+)\]/gi;
+/** Obsolete syntax allows space before a dot in a domain: `mallory@evil .io`. */
+const SPACE_DOT = /(?<=@[^\s@<>(),;"'`]*[A-Za-z0-9-])\s+(?=\.[A-Za-z0-9])/g;
+
+/** The readings a mailer's parser makes beyond the plain split: comments, literals, obsolete spacing. */
+function lenient(view: string, out: Email[]): void {
+  let v = view.includes('(') ? withoutComments(view).replace(/\s*@\s*/g, '@') : view;
+  v = v.replace(SPACE_DOT, '');
+  if (v !== view) tokens(v, out);
+  if (v.includes('@[')) {
+    for (const m of v.matchAll(LITERAL)) {
+      const local = m[1] as string;
+      const lit = (m[2] as string).toLowerCase();
+      const domain = lit.includes(':') ? lit : normaliseDomain(lit);
+      if (domain !== '') out.push(new Email(`${local}@${domain}`, local, domain));
+    }
+  }
+}
+
+/** RFC 2047 encoded-words (`=?utf-8?q?a=40evil.io?=`): some mail systems decode them in an address. */
+const ENCODED_WORD = /=\?([^?\s]+)\?([qQbB])\?([^?\s]*)\?=/g;
+
+function decodeEncodedWords(s: string): string {
+  return s.replace(ENCODED_WORD, (_m, charset: string, enc: string, text: string) => {
+    const bytes =
+      enc.toLowerCase() === 'b'
+        ? Buffer.from(text, 'base64')
+        : Buffer.from(text.replace(/_/g, ' ').replace(/=([0-9A-Fa-f]{2})/g, (_x, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1');
+    const cs = charset.toLowerCase().replace(/\*.*$/, '');
+    if (cs === 'utf-7') return decodeUtf7(bytes.toString('latin1'));
+    return cs === 'utf-8' || cs === 'utf8' ? bytes.toString('utf8') : bytes.toString('latin1');
+  });
+}
+
+/** UTF-7 (`+AEA-` is `@`), and IMAP's variant (`&AEA-`), which decoders also accept. */
+function decodeUtf7(s: string): string {
+  return s.replace(/[+&]([A-Za-z0-9+/,]*)-?/g, (m, b64: string) => {
+    if (b64 === '') return m.startsWith('+') ? '+' : '&';
+    const bytes = Buffer.from(b64.replace(/,/g, '/'), 'base64');
+    let out = '';
+    for (let i = 0; i + 1 < bytes.length; i += 2) out += String.fromCharCode(((bytes[i] as number) << 8) | (bytes[i + 1] as number));
+    return out;
+  });
+}
+
+const MAYBE_EMAIL = /[@%&\\]|=\?|[^\x00-\x7f]/;
+
+/** Every address in `text`, in order; then the further readings a lenient mailer makes. */
+export function emailsIn(text: string): Email[] {
+  if (!MAYBE_EMAIL.test(text)) return [];
+  const first = normaliseForFacts(text);
+  // Views a tool or mail system may decode first: JSON/JavaScript escapes, RFC 2047 words.
+  const views = [first];
+  if (hasEscapes(first)) views.push(normaliseForFacts(unescapeJs(first)));
+  for (const v of views.slice()) if (v.includes('=?')) views.push(normaliseForFacts(decodeEncodedWords(v)));
+  const out: Email[] = [];
+  const extra: Email[] = [];
+  views.forEach((raw, i) => {
+    if (!raw.includes('@')) return;
+    // Obsolete RFC 5322 syntax allows space around the `@`: `bob @ evil.io` is an address.
+    const view = raw.replace(/\s*@\s*/g, '@');
+    tokens(view, i === 0 ? out : extra);
+    lenient(view, extra);
+  });
+  // An extra reading adds an address only when it is a new one.
+  const seen = new Set(out.map((e) => e.address));
+  for (const e of extra) {
+    if (seen.has(e.address)) continue;
+    seen.add(e.address);
+    out.push(e);
   }
   return out;
 }
