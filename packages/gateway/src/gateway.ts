@@ -1,6 +1,7 @@
 import { AuditConfigError, createAuditor, type Auditor, type AuditorOptions } from '@tooltrail/core';
 import { dropAgentEnvironment } from './agent-environment.js';
 import { ToolCallAudit } from './audit/tool-calls.js';
+import { failModeOf, RequestRecords } from './audit/mcp-requests.js';
 import { loadGatewayConfig } from './config/load.js';
 import type { GatewayConfig } from './config/schema.js';
 import type { GatewayContext } from './proxy/context.js';
@@ -83,7 +84,8 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     policy?.close();
     throw err;
   }
-  const ctx: GatewayContext = { config, audit: new ToolCallAudit(auditor), pins, policy, runKeys, version: GATEWAY_VERSION, warn };
+  const requests = new RequestRecords(failModeOf(auditor, config.audit), warn);
+  const ctx: GatewayContext = { config, audit: new ToolCallAudit(auditor), requests, pins, policy, runKeys, version: GATEWAY_VERSION, warn };
   let stopped!: (delivered: boolean) => void;
   const done = new Promise<boolean>((r) => (stopped = r));
   let closing: Promise<void> | undefined;

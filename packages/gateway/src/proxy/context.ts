@@ -1,5 +1,6 @@
 import type { GatewayConfig } from '../config/schema.js';
 import type { ToolCallAudit } from '../audit/tool-calls.js';
+import type { RequestRecords } from '../audit/mcp-requests.js';
 import type { FilePolicy } from '@tooltrail/core/policy';
 import type { RunTokenKeys, ToolPins } from './parts.js';
 
@@ -7,6 +8,8 @@ import type { RunTokenKeys, ToolPins } from './parts.js';
 export interface GatewayContext {
   readonly config: GatewayConfig;
   readonly audit: ToolCallAudit;
+  /** The records of the other requests forwarded either way (mcp-requests.ts). */
+  readonly requests: RequestRecords;
   readonly pins: ToolPins;
   /** The policy file, for tools/list filtering (the auditor decides every call with its own copy); undefined without one. */
   readonly policy: FilePolicy | undefined;

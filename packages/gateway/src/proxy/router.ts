@@ -7,6 +7,8 @@ import { visibleTools, type ToolDefinitionLike } from './parts.js';
 import type { Upstream } from './upstream.js';
 
 export type AgentExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+/** Called with each agent request about to be sent to a server (router.request). */
+export type BeforeForward = (up: Upstream, request: Request) => Promise<void>;
 
 type ListKind = 'tools' | 'prompts' | 'resources' | 'resourceTemplates';
 const LISTS: Record<string, { kind: ListKind; capability: 'tools' | 'prompts' | 'resources' }> = {
@@ -212,37 +214,47 @@ export class Router {
     throw invalidParams(`no server is known to serve resource ${JSON.stringify(uri)}: list resources first`);
   }
 
-  /** Every agent request but `tools/call`, `initialize` and `ping` (the SDK answers those two). */
-  async request(request: JSONRPCRequest, extra: AgentExtra): Promise<Result> {
+  /**
+   * Every agent request but `tools/call`, `initialize` and `ping` (the SDK answers those two).
+   * `before` runs for each request about to go to a server, once it is routed and before it is
+   * sent (the session records it there); what it throws answers the agent, and nothing is sent.
+   * Lists are not passed to it.
+   */
+  async request(request: JSONRPCRequest, extra: AgentExtra, before?: BeforeForward): Promise<Result> {
     const { method } = request;
     const params = (request.params ?? {}) as Record<string, unknown>;
     if (Object.hasOwn(LISTS, method)) return this.list(method, extra);
+    const send = async (up: Upstream, out: Request): Promise<Result> => {
+      if (!up.alive) throw relayed(new Error(`upstream server "${up.name}" is not connected`));
+      await before?.(up, out);
+      return this.forward(up, out, extra);
+    };
     switch (method) {
       case 'prompts/get': {
         const t = this.target(String(params.name));
         if (t === undefined) throw invalidParams(`Unknown prompt: ${String(params.name)}`);
-        return this.forward(t.up, { method, params: { ...params, name: t.name } }, extra);
+        return send(t.up, { method, params: { ...params, name: t.name } });
       }
       case 'resources/read':
       case 'resources/subscribe':
       case 'resources/unsubscribe':
-        return this.forward(this.resourceOwner(params.uri), { method, params }, extra);
+        return send(this.resourceOwner(params.uri), { method, params });
       case 'completion/complete': {
         const ref = (params.ref ?? {}) as Record<string, unknown>;
         if (ref.type === 'ref/prompt') {
           const t = this.target(String(ref.name));
           if (t === undefined) throw invalidParams(`Unknown prompt: ${String(ref.name)}`);
-          return this.forward(t.up, { method, params: { ...params, ref: { ...ref, name: t.name } } }, extra);
+          return send(t.up, { method, params: { ...params, ref: { ...ref, name: t.name } } });
         }
-        return this.forward(this.resourceOwner(ref.uri), { method, params }, extra);
+        return send(this.resourceOwner(ref.uri), { method, params });
       }
       case 'logging/setLevel': {
         const ups = this.upstreams.filter((u) => u.alive && u.capabilities.logging !== undefined);
-        await Promise.all(ups.map((u) => this.forward(u, { method, params }, extra)));
+        await Promise.all(ups.map((u) => send(u, { method, params })));
         return {};
       }
       default:
-        if (this.upstreams.length === 1) return this.forward(this.upstreams[0]!, { method, params }, extra);
+        if (this.upstreams.length === 1) return send(this.upstreams[0]!, { method, params });
         throw methodNotFound(method);
     }
   }

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { ErrorCode, SetLevelRequestSchema, type CallToolResult, type InitializeRequest, type JSONRPCMessage, type JSONRPCRequest, type Result } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, SetLevelRequestSchema, type CallToolResult, type InitializeRequest, type JSONRPCMessage, type JSONRPCRequest, type Request, type Result } from '@modelcontextprotocol/sdk/types.js';
+import type { AuditEventInput } from '@tooltrail/core';
+import { RECORD_MCP_REQUEST, RECORD_MCP_SERVER_REQUEST, requestEvent } from '../audit/mcp-requests.js';
 import { RunScopes } from '../audit/run-scopes.js';
 import {
   ATTR_JSONRPC_REQUEST_ID,
@@ -88,10 +90,19 @@ export class Session {
       ...(instructions.length > 0 ? { instructions: instructions.join('\n\n') } : {}),
     });
     server.fallbackRequestHandler = (request, extra) =>
-      request.method === 'tools/call' ? this.inFlight.track(this.callTool(request, extra)) : request.method === 'tools/list' ? this.observed(() => router.request(request, extra)) : router.request(request, extra);
+      request.method === 'tools/call'
+        ? this.inFlight.track(this.callTool(request, extra))
+        : request.method === 'tools/list'
+          ? this.observed(() => router.request(request, extra))
+          : router.request(request, extra, (up, out) => this.recordAgentRequest(request, up, out, extra));
     server.fallbackNotificationHandler = (notification) => router.notify(notification);
     // The SDK answers logging/setLevel itself when logging is declared: the servers must hear it.
-    if (capabilities.logging !== undefined) server.setRequestHandler(SetLevelRequestSchema, (request, extra) => router.request({ jsonrpc: '2.0', id: extra.requestId, ...request }, extra));
+    if (capabilities.logging !== undefined) {
+      server.setRequestHandler(SetLevelRequestSchema, (request, extra) => {
+        const rpc: JSONRPCRequest = { jsonrpc: '2.0', id: extra.requestId, ...request };
+        return router.request(rpc, extra, (up, out) => this.recordAgentRequest(rpc, up, out, extra));
+      });
+    }
     this.router = router;
     this.server = server;
     await server.connect(this.held);
@@ -101,8 +112,9 @@ export class Session {
   }
 
   private readonly events: UpstreamEvents = {
-    request: async (_from, request, signal): Promise<Result> => {
+    request: async (from, request, signal): Promise<Result> => {
       if (this.server === undefined) throw relayed(new Error('no agent is connected yet'));
+      await this.recordServerRequest(from, request);
       try {
         return await this.server.request({ method: request.method, params: request.params } as never, PassThroughResult, { signal });
       } catch (err) {
@@ -146,9 +158,32 @@ export class Session {
     }
   }
 
-  private attributes(up: Upstream | undefined, server: string, extra: AgentExtra): McpAttributes {
+  /**
+   * One agent request other than tools/call, routed to `up` and about to be sent as `out`: its
+   * `mcp_request` record, under the connection's run; a record not kept (failMode closed) or not
+   * written refuses it (thrown: the agent gets the JSON-RPC error, the server nothing).
+   */
+  private async recordAgentRequest(request: JSONRPCRequest, up: Upstream, out: Request, extra: AgentExtra): Promise<void> {
+    const attrs = this.attributes(request.method, up, up.name, extra);
+    const event = requestEvent(RECORD_MCP_REQUEST, attrs, request.method, (request.params ?? {}) as Record<string, unknown>, out.params);
+    await this.recordOrRefuse(event, `${request.method} (request ${String(extra.requestId)}) to server "${up.name}"`);
+  }
+
+  /** One request of a server for the agent (sampling, elicitation, roots): its `mcp_server_request` record, before it is relayed. */
+  private async recordServerRequest(from: Upstream, request: JSONRPCRequest): Promise<void> {
+    const attrs = this.attributes(request.method, from, from.name, { requestId: request.id });
+    const event = requestEvent(RECORD_MCP_SERVER_REQUEST, attrs, request.method, {}, request.params);
+    await this.recordOrRefuse(event, `${request.method} (request ${String(request.id)}) of server "${from.name}" to the agent`);
+  }
+
+  private async recordOrRefuse(event: AuditEventInput, what: string): Promise<void> {
+    const verdict = await this.ctx.requests.record((e) => this.runs.within(CONNECTION_RUN, this.connectionRun, async () => this.ctx.audit.auditor.recordEvent(e)), event, what);
+    if (!verdict.forward) throw new RelayedError(ErrorCode.InternalError, `tooltrail gateway: ${verdict.reason}`);
+  }
+
+  private attributes(method: string, up: Upstream | undefined, server: string, extra: Pick<AgentExtra, 'requestId'> & { sessionId?: string | undefined }): McpAttributes {
     const attrs: McpAttributes = {
-      [ATTR_MCP_METHOD_NAME]: 'tools/call',
+      [ATTR_MCP_METHOD_NAME]: method,
       [ATTR_JSONRPC_REQUEST_ID]: String(extra.requestId),
       [ATTR_NETWORK_TRANSPORT]: this.identity.transport === 'http' ? 'tcp' : 'pipe',
       [ATTR_MCP_SERVER_NAME]: server,
@@ -167,7 +202,7 @@ export class Session {
     const exposed = typeof params.name === 'string' ? params.name : '';
     if (exposed === '') throw invalidParams('tools/call needs params.name, the tool to call');
     const target = router.target(exposed);
-    const attrs = this.attributes(target?.up, target?.up.name ?? '', extra);
+    const attrs = this.attributes('tools/call', target?.up, target?.up.name ?? '', extra);
     const { config, audit, runKeys } = this.ctx;
     // The agent's `_meta` is its word: read for the run token, call id and trace, never identity on its own.
     const meta = readCallMeta(sentMeta(params));
