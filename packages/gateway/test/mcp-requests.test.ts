@@ -141,7 +141,6 @@ describe('requests besides tools/call', () => {
     }
     const stdio = requests.filter((r) => r.attributes['network.transport'] === 'pipe').map(own);
     const paramsOf = (o: Record<string, unknown>) => JSON.parse(String(o['tooltrail.mcp.params'])) as Record<string, unknown>;
-    const bytes = (o: Record<string, unknown>) => o['tooltrail.mcp.params.bytes'];
     expect(stdio.map((o) => o['mcp.method.name'])).toEqual(['prompts/get', 'resources/read', 'completion/complete', 'logging/setLevel', 'prompts/get']);
     const [prompt, read, complete, level, missing] = stdio as [Record<string, unknown>, Record<string, unknown>, Record<string, unknown>, Record<string, unknown>, Record<string, unknown>];
     expect(prompt).toEqual({
@@ -184,10 +183,17 @@ describe('requests besides tools/call', () => {
       'network.transport': 'pipe',
       'tooltrail.mcp.server.name': 'files',
       'tooltrail.mcp.params': sampling['tooltrail.mcp.params'],
-      'tooltrail.mcp.params.bytes': bytes(sampling),
+      // Nothing in it to mask: recorded as the server sent it.
+      'tooltrail.mcp.params.bytes': Buffer.byteLength(String(sampling['tooltrail.mcp.params'])),
     });
-    expect(paramsOf(sampling)).toMatchObject({ messages: [{ role: 'user', content: { type: 'text', text: INJECTION } }], maxTokens: 7 });
-    expect(roots).toMatchObject({ 'mcp.method.name': 'roots/list', 'jsonrpc.request.id': '1', 'tooltrail.mcp.server.name': 'files' });
+    expect(paramsOf(sampling)).toEqual({ messages: [{ role: 'user', content: { type: 'text', text: INJECTION } }], maxTokens: 7 });
+    expect(roots).toEqual({
+      'tooltrail.record': 'mcp_server_request',
+      'mcp.method.name': 'roots/list',
+      'jsonrpc.request.id': '1',
+      'network.transport': 'pipe',
+      'tooltrail.mcp.server.name': 'files',
+    });
 
     // The call the sampling was asked in: one call record of its own, ok.
     const sampleCall = executeTool(collector.dir).find((x) => x.attributes['gen_ai.tool.call.id'] === 'req-sample')!;
