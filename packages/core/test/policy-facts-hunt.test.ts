@@ -233,3 +233,49 @@ describe('email evasions', () => {
     expect(decide(allow, args)).toBe('allow');
   });
 });
+
+describe('number evasions', () => {
+  const limit = compilePolicy(
+    parsePolicyDocument(
+      JSON.stringify({
+        id: 'money',
+        default: 'allow',
+        rules: [
+          { id: 'large', tools: ['transfer'], when: "facts.numbers.exists(k, k.endsWith('amount') && facts.numbers[k] > 1000)", decide: 'deny' },
+          { id: 'cap', tools: ['pay'], when: '!has(facts.numbers.amount) || facts.numbers.amount > 1000', decide: 'deny' },
+        ],
+      }),
+      'json',
+    ),
+  );
+  const transfer = (args: unknown) => evaluatePolicyDocument(limit, { tool: 'transfer', args });
+  const pay = (args: unknown) => evaluatePolicyDocument(limit, { tool: 'pay', args }).kind;
+
+  it('digits of other scripts are read as a Unicode-aware parser (Python int/float) reads them', () => {
+    expect(policyFacts({ amount: '٥٠٠٠' }).numbers).toEqual({ amount: 5000 });
+    expect(policyFacts({ amount: '५०००.५' }).numbers).toEqual({ amount: 5000.5 });
+    expect(policyFacts({ amount: '৫,০০০' }).numbers).toEqual({ amount: 5000 });
+    expect(transfer({ amount: '٥٠٠٠' }).kind).toBe('deny');
+  });
+
+  it('a dot before exactly three digits is ambiguous (1.000 is a thousand in de-DE): not a number', () => {
+    for (const a of ['1.000', '5.000', '€1.500', '-12.345', '999.999 EUR']) expect(policyFacts({ amount: a }).numbers).toEqual({});
+    expect(pay({ amount: '5.000' })).toBe('deny');
+    // Not a thousands group: a leading zero, or other than three decimals.
+    expect(policyFacts({ a: '0.500', b: '1.50', c: '1.0005', d: '1000.000' }).numbers).toEqual({ a: 0.5, b: 1.5, c: 1.0005, d: 1000 });
+    expect(pay({ amount: '1.50' })).toBe('allow');
+  });
+
+  it('two arguments at one dotted path (a key with dots and a nested one) deny the call', () => {
+    const d = transfer({ lines: [{ amount: 5000 }], 'lines.0.amount': 1 });
+    expect(d).toMatchObject({ kind: 'deny', rule: 'tooltrail.policy-error:large' });
+    const mail = policy("facts.fields['message.to'].emails.exists(e, !inDomain(e.domain, 'example.com'))");
+    expect(evaluatePolicyDocument(mail, { tool: 'send', args: { message: { to: 'mallory@evil.io' }, 'message.to': 'bob@example.com' } })).toMatchObject({
+      kind: 'deny',
+      rule: 'tooltrail.policy-error:r',
+    });
+    expect(() => policyFacts({ 'a.b': 1, a: { b: 2 } })).toThrow('cannot compute policy facts');
+    // A dotted key alone is fine.
+    expect(policyFacts({ 'a.b': 1, a: { c: 2 } }).numbers).toEqual({ 'a.b': 1, 'a.c': 2 });
+  });
+});

@@ -17,7 +17,7 @@ const NONE_U: Url[] = Object.freeze([]) as unknown as Url[];
 const NONE_P: string[] = Object.freeze([]) as unknown as string[];
 const EMPTY = new Fields(NONE_E, NONE_U, NONE_P);
 
-/** Argument values too deep or too many to read: the call is denied rather than half-read. */
+/** Argument values too deep, too many, or ambiguous to read: the call is denied rather than half-read. */
 export class FactsLimitError extends Error {}
 
 /**
@@ -30,10 +30,27 @@ export class FactsLimitError extends Error {}
 export function numericString(s: string): number | undefined {
   let t = s.normalize('NFKC').trim();
   if (t.length === 0 || t.length > 64) return undefined;
-  if (NUMERIC.test(t)) return finite(Number(t));
+  // eslint-disable-next-line no-control-regex
+  if (/[^\x00-\x7f]/.test(t)) t = t.replace(DIGIT, asciiDigit);
+  if (NUMERIC.test(t)) return DOT_GROUP.test(t) ? undefined : finite(Number(t));
   t = t.replace(CURRENCY, '').trim();
   if (GROUPED.test(t)) return finite(Number(t.replace(/[,_ \u00a0\u202f]/g, '')));
-  return NUMERIC.test(t) ? finite(Number(t)) : undefined;
+  return NUMERIC.test(t) && !DOT_GROUP.test(t) ? finite(Number(t)) : undefined;
+}
+
+// `1.000` is one to a parser in en-US and a thousand to one in de-DE: a fact of 1 would let the
+// larger reading through a limit. A leading zero (`0.500`) or another count of decimals is not a group.
+const DOT_GROUP = /^[+-]?[1-9]\d{0,2}\.\d{3}$/;
+// Decimal digits of any script (`٥٠٠٠`): Python's int() and float() read them as digits.
+const DIGIT = /\p{Nd}/gu;
+const ND = /^\p{Nd}$/u;
+
+/** A digit's value: Unicode puts each script's digits 0-9 in a run of consecutive code points. */
+function asciiDigit(d: string): string {
+  const cp = d.codePointAt(0) as number;
+  let k = 0;
+  while (k < 60 && ND.test(String.fromCodePoint(cp - k - 1))) k++;
+  return String(k % 10);
 }
 
 // A currency sign or a three-letter code, before or after the amount.
@@ -83,7 +100,12 @@ class Walk {
       for (const [k, v] of Object.entries(value)) parts.push(this.visit(v, path === '' ? k : `${path}.${k}`, k, depth + 1));
       facts = this.container(parts);
     }
-    if (path !== '') this.fields[path] = facts;
+    if (path !== '') {
+      // `{"a.b": 1, "a": {"b": 5000}}`: two values at one dotted path. A rule would see one of
+      // them and the tool may read the other, so the call is denied rather than half-read.
+      if (this.fields[path] !== undefined) throw new FactsLimitError(`arguments have two values at the dotted path '${path}'`);
+      this.fields[path] = facts;
+    }
     return facts;
   }
 
