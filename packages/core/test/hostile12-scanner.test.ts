@@ -19,9 +19,17 @@ describe('text-masker.ts render(): regions with `suppresses`', () => {
   // themselves take ~2 ms. Expected: linear (collect the suppressing spans once, then filter once).
   it('masks 100 KB holding thousands of suppressing matches in linear time', () => {
     const s = ';Password=a b'.repeat(Math.ceil(100_000 / 13)).slice(0, 100_000);
-    const t = performance.now();
-    out({ s });
-    expect(performance.now() - t).toBeLessThan(400);
+    // The fastest of five runs, after a warm-up: one run beside busy processes took 533 and
+    // 1182 ms (CI shares 2 cores), the fastest of five stays near 50 ms there; the quadratic
+    // render takes ~2 s every time, so no run gets under the bound.
+    out({ s: s.slice(0, 25_000) });
+    let fastest = Infinity;
+    for (let i = 0; i < 5; i++) {
+      const t = performance.now();
+      out({ s });
+      fastest = Math.min(fastest, performance.now() - t);
+    }
+    expect(fastest).toBeLessThan(400);
   });
 });
 
