@@ -150,3 +150,19 @@ describe('shaped secrets after an assignment or before a full stop', () => {
     expect(text(`The new secret is ${ENTRA}. Rotate it.`)).toBe('The new secret is [REDACTED:azure_ad_client_secret]. Rotate it.');
   });
 });
+
+describe('values after a namespace dot (attribute names such as by.<value>)', () => {
+  it('are masked for the tokens and addresses whose patterns refused a dot before them', () => {
+    const VAULT = `hvs.${'NQPpjgM9fqVEpLDGtcK71Iox'}`;
+    const GCP = `ya29.${'a0AfH6SMBx3kQ9zL2pV8nR4tY7wE1uI5oP0aS'}`;
+    for (const [value, kind] of [[VAULT, 'vault_token'], [GCP, 'gcp_access_token']] as const) {
+      expect(text(`by.${value}`)).toBe(`by.[REDACTED:${kind}]`);
+    }
+    expect(text('peer.203.0.113.42')).toMatch(/^peer\.\[ipv4:[0-9a-f]{12}\]$/);
+    expect(text('peer.2001:db8:85a3::8a2e:370:7334')).toMatch(/^peer\.\[ipv6:[0-9a-f]{12}\]$/);
+  });
+
+  it('still leave a longer dotted number and a versioned path alone', () => {
+    for (const s of ['10.0.19045.2965.1', 'build 2026.11.21.3', `/api/1.0/${'d41d8cd98f00b204e9800998ecf8427e'}`]) expect(text(s)).toBe(s);
+  });
+});

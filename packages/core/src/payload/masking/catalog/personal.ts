@@ -65,14 +65,15 @@ export const PERSONAL_DETECTORS: readonly DetectorDef[] = [
     strategy: 'hash',
     gate: 'dotDigit',
     minLength: 7,
-    pattern: /(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\w|\.\d)/g,
+    // A `.` before is a namespace after a letter (`peer.203.0.113.42`), a longer number after a digit.
+    pattern: /(?<!\w|(?<![A-Za-z])\.)(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\w|\.\d)/g,
   }),
   def({
     id: 'ipv6',
     strategy: 'hash',
     gate: 'colon',
     minLength: 6,
-    pattern: /(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?![\w:])/g,
+    pattern: /(?<![\w:]|(?<![A-Za-z])\.)(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?![\w:])/g,
     validate: ipv6Match,
     canonical: lowerCase,
   }),

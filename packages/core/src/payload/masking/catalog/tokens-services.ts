@@ -83,7 +83,7 @@ export const SERVICE_TOKEN_DETECTORS: readonly DetectorDef[] = [
     'discord_bot_token',
     ['MT', 'Mj', 'Mz', 'ND', 'NT', 'Nj', 'Nz', 'OD', 'OT'],
     58,
-    /(?<![A-Za-z0-9_.-])[MNO][A-Za-z0-9]{22,26}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38}(?![A-Za-z0-9_-])/g,
+    /(?<![A-Za-z0-9_-]|(?<![A-Za-z])\.)[MNO][A-Za-z0-9]{22,26}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38}(?![A-Za-z0-9_-])/g,
     discordTokenValid,
   ),
   prefixed(
@@ -142,7 +142,7 @@ export const SERVICE_TOKEN_DETECTORS: readonly DetectorDef[] = [
   prefixed('google_oauth_client_secret', ['GOCSPX-'], 35, re('GOCSPX-[A-Za-z0-9_-]{28}'), randomAfter(7)),
   // Refresh tokens (`1//0…`) an OAuth flow hands a tool; access tokens (`ya29.`) are
   // tokens-infra's gcp_access_token.
-  prefixed('google_oauth_refresh_token', ['1//0'], 44, /(?<![A-Za-z0-9_.-])1\/\/0[A-Za-z0-9_-]{40,}/g, (m) => mixedCase(m.slice(4))),
+  prefixed('google_oauth_refresh_token', ['1//0'], 44, /(?<![A-Za-z0-9_-])1\/\/0[A-Za-z0-9_-]{40,}/g, (m) => mixedCase(m.slice(4))),
   prefixed('groq_api_key', ['gsk_'], 56, re('gsk_[A-Za-z0-9]{52}'), randomAfter(4)),
   prefixed('replicate_api_token', ['r8_'], 40, re('r8_[A-Za-z0-9]{37}'), randomAfter(3)),
   prefixed('perplexity_api_key', ['pplx-'], 53, re('pplx-[A-Za-z0-9]{48}'), randomAfter(5)),
@@ -209,7 +209,7 @@ export const SERVICE_TOKEN_DETECTORS: readonly DetectorDef[] = [
     'asana_token',
     ['0/', '1/', '2/'],
     34,
-    /(?<![A-Za-z0-9_./:-])(?:0\/[0-9a-f]{32}|[12]\/[0-9]{10,20}(?:\/[0-9]{10,20})?:[0-9a-f]{32})(?![A-Za-z0-9_-])/g,
+    /(?<![A-Za-z0-9_/:-]|(?<![A-Za-z])\.)(?:0\/[0-9a-f]{32}|[12]\/[0-9]{10,20}(?:\/[0-9]{10,20})?:[0-9a-f]{32})(?![A-Za-z0-9_-])/g,
     hexTail(32),
   ),
   named('zendesk_api_token', ['zendesk', 'Zendesk', 'ZENDESK'], 48, 40, labelled('zendesk', '[A-Za-z0-9]{40}'), looksRandom),
@@ -220,7 +220,7 @@ export const SERVICE_TOKEN_DETECTORS: readonly DetectorDef[] = [
     'mapbox_secret_token',
     ['sk.eyJ'],
     47,
-    /(?<![A-Za-z0-9_.-])sk\.eyJ[A-Za-z0-9_-]{20,400}\.[A-Za-z0-9_-]{20,40}(?![A-Za-z0-9_-])/g,
+    /(?<![A-Za-z0-9_-])sk\.eyJ[A-Za-z0-9_-]{20,400}\.[A-Za-z0-9_-]{20,40}(?![A-Za-z0-9_-])/g,
     base64JsonAfter(3, '.'),
   ),
   prefixed('zapier_webhook', ['hooks.zapier.com/hooks/catch/'], 46, /https:\/\/hooks\.zapier\.com\/hooks\/catch\/[0-9]{4,12}\/[A-Za-z0-9]{4,12}\/?/g),
