@@ -166,3 +166,42 @@ describe('values after a namespace dot (attribute names such as by.<value>)', ()
     for (const s of ['10.0.19045.2965.1', 'build 2026.11.21.3', `/api/1.0/${'d41d8cd98f00b204e9800998ecf8427e'}`]) expect(text(s)).toBe(s);
   });
 });
+
+describe('connection strings and credentials written without a key=value', () => {
+  const P = 'Tr0ub4dor-and-3';
+
+  it("mask the password of Go's MySQL DSN, which has no scheme", () => {
+    expect(text(`dsn app:${P}@tcp(db:3306)/orders?parseTime=true`)).toBe('dsn [REDACTED:url_credentials]@tcp(db:3306)/orders?parseTime=true');
+    expect(text(`root:${P}@unix(/var/run/mysqld.sock)/x`)).toBe('[REDACTED:url_credentials]@unix(/var/run/mysqld.sock)/x');
+  });
+
+  it('mask a .netrc password, on one line or several, and curl -u credentials', () => {
+    expect(text(`machine api.example login app password ${P}`)).toBe('machine api.example login app password [REDACTED:password]');
+    expect(text(`machine api.example\n  login app\n  password ${P}\n`)).toBe('machine api.example\n  login app\n  password [REDACTED:password]\n');
+    expect(text(`curl -u app:${P} https://x.example`)).toBe('curl -u app:[REDACTED:password] https://x.example');
+    expect(text(`curl --user=app:${P} https://x.example`)).toBe('curl --user=app:[REDACTED:password] https://x.example');
+  });
+
+  it('mask a password glued to what it is for, a presigned signature, and password in other languages', () => {
+    expect(text(`PGPASSWORD=${P} psql -h db`)).toBe('PGPASSWORD=[REDACTED:password] psql -h db');
+    expect(JSON.parse(json({ DBPASSWD: P, rootPassword: P }))).toEqual({ DBPASSWD: '[REDACTED:passwd]', rootPassword: '[REDACTED:password]' });
+    const sig = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+    expect(text(`https://s3.example/o?X-Amz-Expires=300&X-Amz-Signature=${sig}`)).toBe('https://s3.example/o?X-Amz-Expires=300&X-Amz-Signature=[REDACTED:amz_signature]');
+    expect(text(`Passwort: ${P}`)).toBe('Passwort: [REDACTED:passwort]');
+    expect(JSON.parse(json({ senha: P, wachtwoord: P }))).toEqual({ senha: '[REDACTED:senha]', wachtwoord: '[REDACTED:wachtwoord]' });
+  });
+});
+
+describe('personal values in forms the plain detectors missed', () => {
+  it('mask nine bare SSN digits right after an SSN label, and no other nine digits', () => {
+    for (const s of ['SSN 536221234', 'my SSN is 536221234.', 'Social Security Number: 536221234', 'SSN #536221234']) {
+      expect(text(s)).toMatch(/\[ssn:[0-9a-f]{12}\]/);
+      expect(text(s)).not.toContain('536221234');
+    }
+    for (const s of ['Order 536221234', 'SSN 666221234 is never issued', 'SSN 5362212345']) expect(text(s)).toBe(s);
+  });
+
+  it('mask a card held in a BigInt, as the JSON of the record writes it', () => {
+    expect(json({ n: 4111111111111111n, small: 42n })).toBe('{"n":"****1111","small":"42n"}');
+  });
+});

@@ -23,6 +23,8 @@ const GATE_DOTTED_QUAD = /\d\.\d{1,3}\.\d{1,3}\.\d/;
  */
 const GATE_IBAN = /[A-Z]{2}\d\d|\b[A-Z]{2} \d\d[ \d]/;
 const GATE_IPV6 = /::|[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{0,4}:/;
+/** Go's MySQL DSN, `user:pw@tcp(host)/db`: credentials without a scheme. */
+const GO_DSN = /@(?:tcp|udp|unix)\(/;
 /** Length of the run a `long` detector needs (AWS secret keys: 40 characters). */
 const LONG_RUN = 40;
 /**
@@ -109,7 +111,7 @@ export function gateOpen(g: Group, s: string, state: GateState): boolean {
     case 'at':
       return s.indexOf('@') !== -1;
     case 'url':
-      return s.indexOf('://') !== -1 && s.indexOf('@') !== -1;
+      return s.indexOf('@') !== -1 && (s.indexOf('://') !== -1 || GO_DSN.test(s));
     case 'digits':
       return GATE_DIGITS.test(s);
     case 'dotDigit':

@@ -31,6 +31,7 @@ const CAMEL_LOWER_UPPER = /([a-z0-9])([A-Z])/g;
 const CAMEL_ACRONYM = /([A-Z]+)([A-Z][a-z])/g;
 const NON_ALNUM = /[^a-z0-9]+/;
 const TRAILING_DIGITS = /(?<=[a-z]{3})\d{1,2}$/;
+const GLUED_PASSWORD = /^[a-z]{2,}(password|passwd|passphrase)$/;
 
 /** `X-API-Key` -> [x, api, key]; `accessToken` -> [access, token]; `APIKey` -> [api, key]. */
 export function splitWords(key: string): string[] {
@@ -98,14 +99,15 @@ export class KeyMatcher {
     const words = splitWords(key);
     const kind = this.matchWords(words);
     if (kind !== undefined) return kind;
-    // `password1`, `token2`: a number glued to a rule word is a counter, not metadata.
-    let stripped = false;
+    // `password1`, `token2`: a number glued to a rule word is a counter, not metadata; and
+    // `PGPASSWORD`, `DBPASSWD`: a password glued to what it is for is still a password.
+    let changed = false;
     const bare = words.map((w) => {
-      const b = w.replace(TRAILING_DIGITS, '');
-      if (b !== w) stripped = true;
+      const b = w.replace(TRAILING_DIGITS, '').replace(GLUED_PASSWORD, '$1');
+      if (b !== w) changed = true;
       return b;
     });
-    return stripped ? this.matchWords(bare) : undefined;
+    return changed ? this.matchWords(bare) : undefined;
   }
 
   private matchWords(words: readonly string[]): string | undefined {

@@ -6,9 +6,9 @@ import { extendBareValue, KEY_VALUE_PATTERN } from './catalog/builtin.js';
 import { LINE_VALUE_RULES, PROSE_WORD_RULES, type KeyMatcher } from './key-names.js';
 import type { Region } from './render.js';
 
-/** Whether `s` can hold an assignment, a header, an XML element or a command-line flag at all. */
+/** Whether `s` can hold an assignment, a header, an XML element, a command-line flag or a .netrc entry at all. */
 export function mayHoldKeyValue(s: string): boolean {
-  if (s.indexOf('=') !== -1 || s.indexOf(':') !== -1) return true;
+  if (s.indexOf('=') !== -1 || s.indexOf(':') !== -1 || s.indexOf('machine') !== -1) return true;
   // One-character searches first: a two-character needle starting with a space is tested at
   // every word of prose (it cost a fifth of masking a paragraph).
   const lt = s.indexOf('<');
@@ -53,12 +53,22 @@ const KEY_ATTRIBUTE = /\b(?:key|name)[ \t]*=[ \t]*(["'])([^"'\r\n]{1,128})\1[ \t
 // `<entry key="password">...</entry>` (Java properties XML), `<param name="token">...</param>`.
 const NAMED_ELEMENT = /<([A-Za-z][\w.-]{0,63})\s[^<>]{0,256}?\b(?:key|name)[ \t]*=[ \t]*(["'])([^"'<>\r\n]{1,128})\2[^<>]{0,256}>([^<]{1,1024})<\/\1\s*>/dg;
 
-/** Forms whose key is not in front of an `=`: the regex, its name group, its value groups, and when to try it. */
-const NAMED_FORMS: readonly { re: RegExp; name: number; values: readonly number[]; needle: string }[] = [
+// A .netrc entry, on one line or several: `machine api.example login app password …`.
+const NETRC = /\b(?:machine\s+\S{1,253}|default)(?:\s+(?:login|account|port)\s+\S{1,256}){0,3}\s+password\s+(\S{1,1024})/dg;
+// curl's `-u user:password` / `--user=user:password`: the password after the user's `:`.
+const CURL_USER = /(?<![\w-])(?:-u|--user)(?:[ \t]+|=|(?=['"]))(['"]?)[^\s:'"]{1,256}:([^\s'"]{1,1024})\1/dg;
+
+/**
+ * Forms whose key is not in front of an `=`: the regex, its name group (or the rule its value
+ * always falls under), its value groups, and a string it cannot match without.
+ */
+const NAMED_FORMS: readonly { re: RegExp; name: number | string; values: readonly number[]; needle: string }[] = [
   { re: XML_ELEMENT, name: 1, values: [2], needle: '</' },
   { re: NAMED_ELEMENT, name: 3, values: [4], needle: '</' },
   { re: FLAG_VALUE, name: 1, values: [2, 3, 4], needle: '-' },
   { re: KEY_ATTRIBUTE, name: 2, values: [4], needle: 'value' },
+  { re: NETRC, name: 'password', values: [1], needle: 'password' },
+  { re: CURL_USER, name: 'password', values: [2], needle: '-u' },
 ];
 
 /** Values of XML elements, `key=... value=...` pairs and command-line flags whose name a key-name rule matches. */
@@ -69,9 +79,9 @@ function findNamedValues(s: string, matcher: KeyMatcher, order: number, found: R
     let m: RegExpExecArray | null;
     while ((m = re.exec(s)) !== null) {
       const indices = m.indices as RegExpIndicesArray;
-      const kind = matcher.match(m[name] as string);
+      const kind = matcher.match(typeof name === 'string' ? name : (m[name] as string));
       if (kind === undefined) {
-        re.lastIndex = (indices[name] as [number, number])[1];
+        if (typeof name === 'number') re.lastIndex = (indices[name] as [number, number])[1];
         continue;
       }
       for (const g of values) {

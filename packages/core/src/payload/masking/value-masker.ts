@@ -17,6 +17,7 @@ import type { SensitiveNode } from './schema.js';
 export const NOT_PLAIN: unique symbol = Symbol('tooltrail.not-plain-json');
 export const MAX_DEPTH = 64; // as toSafeJson: deeper values are recorded as "[MaxDepth]"
 
+const BIGINT = /^-?\d+n$/;
 const ObjectProto = Object.prototype;
 const ArrayProto = Array.prototype;
 /** How a Map is written by toSafeJson: {"[Map]": [[key, value], ...]}. */
@@ -63,6 +64,12 @@ export class MaskWalk {
         const inner = this.walk(parsed, node, depth + 1);
         if (inner !== NOT_PLAIN) return inner === parsed ? s : JSON.stringify(inner);
       }
+    }
+    // A BigInt as toSafeJson writes it (`4111111111111111n`): the `n` glued on hides the digits.
+    if (s.length > 12 && s.charCodeAt(s.length - 1) === 110 /* n */ && BIGINT.test(s)) {
+      const digits = s.slice(0, -1);
+      const masked = this.plan.scanner.mask(digits, this.report);
+      return masked === digits ? s : masked;
     }
     return this.plan.scanner.mask(s, this.report);
   }

@@ -29,8 +29,9 @@ export const CREDENTIAL_DETECTORS: readonly DetectorDef[] = [
     gate: 'url',
     minLength: 8,
     // Greedy up to the last `@` of the authority: user names and passwords with `@` in them
-    // are masked whole; the host stays visible.
-    pattern: /\b[A-Za-z][A-Za-z0-9+.-]{1,30}:\/\/([^\s/?#:]*:[^\s/?#]*)@/dg,
+    // are masked whole; the host stays visible. Also Go's MySQL DSN, which has no scheme:
+    // `app:pw@tcp(db:3306)/x` (also `unix(`, `udp(`).
+    pattern: /(?:\b[A-Za-z][A-Za-z0-9+.-]{1,30}:\/\/|(?<![\w@:/.%+-])(?=[\w.-]{1,64}:[^\s@/]{0,256}@(?:tcp|udp|unix)\())([^\s/?#:]*:[^\s/?#]*)@/dg,
     group: 1,
     suppresses: ['email'],
   }),

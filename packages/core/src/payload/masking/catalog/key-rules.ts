@@ -133,6 +133,17 @@ export const BUILTIN_KEY_RULES: readonly string[] = Object.freeze([
   'sessid',
   'storepass',
   'keypass',
+  // A presigned URL's signature and session token are credentials until it expires.
+  'amz_signature',
+  'amz_security_token',
+  'goog_signature',
+  // "Password" in the languages configs and forms are written in.
+  'passwort',
+  'kennwort',
+  'wachtwoord',
+  'senha',
+  'mot_de_passe',
+  'motdepasse',
 ]);
 
 /**

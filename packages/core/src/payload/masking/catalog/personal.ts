@@ -42,7 +42,9 @@ export const PERSONAL_DETECTORS: readonly DetectorDef[] = [
     gate: 'digits',
     minLength: 11,
     // US SSN with separators; area 000, 666 and 9xx, group 00 and serial 0000 are never issued.
-    pattern: /(?<![\w-])(?!000|666|9\d\d)\d{3}([- ])(?!00)\d{2}\1(?!0000)\d{4}(?![\w-])/g,
+    // Nine bare digits only right after an SSN label (`SSN 536221234`, `social security number is …`).
+    pattern:
+      /(?<![\w-])(?!000|666|9\d\d)\d{3}([- ])(?!00)\d{2}\1(?!0000)\d{4}(?![\w-])|(?<=\b(?:SSN|[Ss]ocial [Ss]ecurity(?: [Nn]umber| [Nn]o\.?)?)(?:[ \t]*(?:#|[Nn]o\.?|[Nn]umber|is|:))*[ \t]*)(?!000|666|9\d\d)\d{3}(?!00)\d{2}(?!0000)\d{4}(?![\w-])/g,
     canonical: digitsOnly,
     partial: lastFourDigits,
   }),
