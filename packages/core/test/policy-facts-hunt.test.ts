@@ -279,3 +279,31 @@ describe('number evasions', () => {
     expect(policyFacts({ 'a.b': 1, a: { c: 2 } }).numbers).toEqual({ 'a.b': 1, 'a.c': 2 });
   });
 });
+
+describe('more parser differences', () => {
+  it('a backslash before @: WHATWG ends the host there, an RFC 3986 client (curl, Python) reads on to the @', () => {
+    expect(hosts({ url: 'https://api.example.com\\@evil.io/' })).toEqual(['api.example.com', 'evil.io']);
+    expect(decide(urlDeny, { url: 'https://api.example.com\\@evil.io/' })).toBe('deny');
+    expect(decide(urlAllow, { url: 'https://api.example.com\\@evil.io/' })).toBe('deny');
+    // No @ after the backslash: one reading.
+    expect(hosts({ url: 'https://api.example.com\\v1' })).toEqual(['api.example.com']);
+  });
+
+  it('a host given as a number under a host key', () => {
+    expect(hosts({ host: 2130706433 })).toEqual(['127.0.0.1']);
+    expect(decide(urlDeny, { host: 2130706433, port: 80 })).toBe('deny');
+    expect(hosts({ port: 2130706433 })).toEqual([]);
+  });
+
+  it('a path over 4096 characters under a path key is still resolved (a tool may resolve before it opens)', () => {
+    const long = `/etc/${'./'.repeat(3000)}passwd`;
+    expect(paths({ path: long })).toEqual(['/etc/passwd']);
+    expect(decide(policy("facts.paths.exists(p, !underPath(p, '/srv/data'))", '/srv/data/work'), { path: long })).toBe('deny');
+  });
+
+  it('src, source and target keys name paths', () => {
+    expect(paths({ src: 'a/../../../../etc/passwd' })).toEqual(['/etc/passwd']);
+    expect(paths({ source: '..\\..\\..\\etc\\passwd' })).toContain('/etc/passwd');
+    expect(paths({ target: 'out/x' })).toEqual(['/srv/data/work/out/x']);
+  });
+});

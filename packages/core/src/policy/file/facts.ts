@@ -6,7 +6,7 @@
 import { Email, Facts, Fields, Url } from './fact-classes.js';
 import { emailsIn } from './emails.js';
 import { pathsOf } from './paths.js';
-import { urlsIn } from './urls.js';
+import { isUrlKey, urlsIn } from './urls.js';
 
 export const MAX_FACT_DEPTH = 64;
 export const MAX_FACT_NODES = 100_000;
@@ -91,6 +91,11 @@ class Walk {
       if (emails.length > 0 || urls.length > 0 || p.length > 0) facts = new Fields(emails, urls, p.length === 0 ? NONE_P : p);
     } else if (typeof value === 'number') {
       if (Number.isFinite(value) && path !== '') this.numbers[path] = value;
+      // `{host: 2130706433}`: a socket API takes the number as an address (127.0.0.1).
+      if (isUrlKey(key) && Number.isInteger(value)) {
+        const urls = urlsIn(String(value), key);
+        if (urls.length > 0) facts = new Fields(NONE_E, urls, NONE_P);
+      }
     } else if (typeof value === 'bigint') {
       if (path !== '') this.numbers[path] = Number(value);
     } else if (Array.isArray(value)) {

@@ -14,7 +14,7 @@ import { foldText, percentDecode } from './text.js';
 /** The last word of a key's name (camelCase, snake_case, kebab-case) that marks a path. */
 const PATH_WORDS = new Set([
   'path', 'paths', 'file', 'files', 'filename', 'filenames', 'filepath', 'dir', 'dirs', 'dirname', 'directory',
-  'directories', 'folder', 'folders', 'cwd', 'workdir', 'dest', 'destination',
+  'directories', 'folder', 'folders', 'cwd', 'workdir', 'dest', 'destination', 'src', 'source', 'target',
 ]);
 /** What starts a path outside a path key: `/`, `./`, `../`, `~`, `~user/`, `$HOME/`, `C:\`, `\\server`. */
 const PATH_PREFIX = /^(?:\/|\.\.?(?:\/|$)|~[A-Za-z0-9._+-]*(?:\/|$)|\$\{?HOME\}?(?:\/|$)|[A-Za-z]:[\\/]|\\\\)/;
@@ -78,7 +78,9 @@ export function pathOf(value: string, key: string | undefined, baseDir: string):
  * forms a `file:` URL's path has), or a `file:` URL's path (with its host, a UNC path).
  */
 function pathReadings(value: string, pathKey: boolean, baseDir: string): string[] {
-  if (value.length === 0 || value.length > MAX_PATH_CHARS) return [];
+  // Past MAX_PATH_CHARS only a path key makes a path (a blob may start with `/`: base64 JPEG
+  // is `/9j/...`); under one, any length (a tool may resolve `/etc/./././...` before it opens).
+  if (value.length === 0 || (value.length > MAX_PATH_CHARS && !pathKey)) return [];
   // A line break under no path key is prose, not a path.
   if (!pathKey && value.includes('\n')) return [];
   if (FILE_URL.test(value)) {

@@ -8,9 +8,9 @@
 /** What a condition reads. Paths are dotted argument paths; '' is the whole arguments. */
 export interface ConditionReads {
   readonly argPaths: readonly string[];
-  /** Reads a fact derived from every string argument (facts.emails, .urls, .paths). */
+  /** Reads a fact derived from every string argument (facts.emails, .paths). */
   readonly allStrings: boolean;
-  /** Reads a fact derived from every string and number argument (all of facts, facts.numbers). */
+  /** Reads a fact derived from every string and number argument (all of facts, facts.numbers, facts.urls). */
   readonly allLeaves: boolean;
   /** References `facts` at all: facts are computed only for rules that need them. */
   readonly facts: boolean;
@@ -66,7 +66,8 @@ export function conditionReads(ast: unknown): ConditionReads {
     else if (root === 'facts') {
       facts = true;
       const [kind, key] = segs;
-      if (kind === 'emails' || kind === 'urls' || kind === 'paths') allStrings = true;
+      // URLs come from numbers too (`{host: 2130706433}`), so they read every leaf.
+      if (kind === 'emails' || kind === 'paths') allStrings = true;
       else if ((kind === 'numbers' || kind === 'fields') && key !== undefined) argPaths.add(key);
       else allLeaves = true;
     }

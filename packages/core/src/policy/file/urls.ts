@@ -47,6 +47,8 @@ const IPV4_NUMBERS = /^(?:0x[0-9a-f]*|\d+)(?:\.(?:0x[0-9a-f]*|\d+)){0,3}\.?$/i;
 const ENCODED_SYNTAX = /%(?:25)+[0-9A-Fa-f]{2}|%(?:3a|40|2f|5c|23|3f|0[09ad])/i;
 /** Whitespace that the URL parser does not remove (tab, LF, CR it does). */
 const INNER_SPACE = /[^\S\t\n\r]/;
+/** Scheme and slashes, then the authority as RFC 3986 delimits it (a backslash does not end it). */
+const AUTHORITY = /^([A-Za-z][A-Za-z0-9+.-]*:[/\\]*)([^/?#]*)/;
 const IPV6_BARE = /^[0-9a-f]*:[0-9a-f]*:[0-9a-f:.]*$/i;
 const EXPLICIT_PORT = /^(?:[^/?#\\@]*@)?(?:\[[^\]]*\]|[^/?#\\:]*):\d+(?:[/?#\\]|$)/;
 
@@ -173,6 +175,15 @@ class Collector {
     }
     const c = candidate.search(CONTROL);
     if (c > 0) this.add(candidate.slice(0, c).replace(TRAILING, ''), true);
+    // `https://api.example.com\\@evil.io`: WHATWG ends the host at the backslash, an RFC 3986
+    // client (curl, Python's urllib) reads the authority on to the `@` and reaches evil.io.
+    if (candidate.includes('\\')) {
+      const a = AUTHORITY.exec(candidate);
+      const auth = a?.[2];
+      if (a && auth !== undefined && auth.includes('\\') && auth.includes('@')) {
+        this.add(`${a[1] as string}${auth.replace(/\\/g, '%5C')}${candidate.slice(a[0].length)}`, true);
+      }
+    }
   }
 
   /** Every `scheme:` candidate in `view`. */
