@@ -205,3 +205,25 @@ describe('personal values in forms the plain detectors missed', () => {
     expect(json({ n: 4111111111111111n, small: 42n })).toBe('{"n":"****1111","small":"42n"}');
   });
 });
+
+describe('private keys and JWTs in their less common shapes', () => {
+  const body = `MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSj${'aZ7kQ2mX9pL4vR8tN3wY6bC1dF5gH0jK2sE4'}`;
+
+  it('mask a lower-case PEM block, an RFC 4716 SSH2 key and the private lines of a PuTTY key', () => {
+    expect(text(`k: -----begin private key-----\n${body}\n-----end private key----- ok`)).toBe('k: [REDACTED:private_key] ok');
+    expect(text(`---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----\n${body}\n---- END SSH2 ENCRYPTED PRIVATE KEY ----`)).toBe('[REDACTED:private_key]');
+    const ppk = `PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\nPublic-Lines: 1\nAAAAC3NzaC1lZDI1NTE5\nPrivate-Lines: 1\n${body}\nPrivate-MAC: 9f86d081884c7d65`;
+    expect(text(ppk)).toBe('PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\nPublic-Lines: 1\nAAAAC3NzaC1lZDI1NTE5\n[REDACTED:private_key]');
+  });
+
+  it('mask a JWE (five parts) and a JWT whose JSON was spaced', () => {
+    const b64u = (s: string): string => Buffer.from(s).toString('base64url');
+    const sig = 'aZ7kQ2mX9pL4vR8tN3wY6bC1dF5gH0jK2sE4aZ7kQ2m';
+    const jwe = `${b64u('{"alg":"RSA-OAEP","enc":"A256GCM"}')}.${sig}.${sig.slice(0, 16)}.${sig}.${sig.slice(0, 22)}`;
+    expect(text(`token ${jwe} end`)).toBe('token [REDACTED:jwt] end');
+    const spaced = `${b64u('{ "alg": "RS256" }')}.${b64u('{ "sub": "u1" }')}.${sig}`;
+    expect(text(`t=${spaced};`)).toBe('t=[REDACTED:jwt];');
+    const pretty = `${b64u('{\n  "alg": "HS256"\n}')}.${b64u('{\n  "sub": "u1"\n}')}.${sig}`;
+    expect(text(pretty)).toBe('[REDACTED:jwt]');
+  });
+});

@@ -10,18 +10,25 @@ export const CREDENTIAL_DETECTORS: readonly DetectorDef[] = [
     id: 'private_key',
     strategy: 'redact',
     gate: 'contains',
-    needles: ['-----BEGIN'],
+    needles: ['-----BEGIN', '-----begin', '---- BEGIN SSH2', 'PuTTY-User-Key-File-'],
     minLength: 26,
-    // An unterminated block is masked to the end of the text: half a key is still a key.
-    pattern: /-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|$)/g,
+    // An unterminated block is masked to the end of the text: half a key is still a key. Also
+    // RFC 4716 (`---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----`) and PuTTY's .ppk, whose private
+    // lines follow `Private-Lines:` (the public half before them stays; the needle is the .ppk
+    // header, so `Private-Lines:` is only looked for in a .ppk).
+    pattern:
+      /-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|$)|-----begin[a-z0-9 ]*private key(?: block)?-----[\s\S]*?(?:-----end[a-z0-9 ]*private key(?: block)?-----|$)|---- BEGIN SSH2 [A-Z ]*PRIVATE KEY ----[\s\S]*?(?:---- END SSH2 [A-Z ]*PRIVATE KEY ----|$)|Private-Lines: \d+[\s\S]*?(?:Private-MAC: [0-9a-fA-F]+|$)/g,
   }),
   def({
     id: 'jwt',
     strategy: 'redact',
     gate: 'literal',
-    literals: ['eyJ'],
+    literals: ['eyJ', 'eyAi', 'ewo'],
     minLength: 24,
-    pattern: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g,
+    // A JWS (header.payload.signature) or a JWE (five parts, the second empty with `dir`); the
+    // JSON may be spaced (`{ "alg"` is `eyAi`, `{\n` is `ewo`).
+    pattern:
+      /(?<![A-Za-z0-9_-])(?:eyJ|eyAi|ewo)[A-Za-z0-9_-]{8,}\.(?:(?:eyJ|eyAi|ewo)[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*|[A-Za-z0-9_-]*\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})/g,
   }),
   def({
     id: 'url_credentials',
