@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killAll, startCollector, type Collector } from '../../core/test/collector-harness.js';
@@ -19,6 +20,23 @@ afterAll(() => killAll());
 const slow = (id: number, tag: string) =>
   JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'slow', arguments: { ms: 600, tag }, _meta: { 'tooltrail/callId': tag } } });
 
+/** The fixture server, noting in `log` each slow call as it starts. */
+const loggingServer = (log: string, extra: Record<string, unknown> = {}) => {
+  const server = stdioServer('files', extra) as { stdio: { env: Record<string, string> } };
+  server.stdio.env.FIXTURE_STARTED_LOG = log;
+  return server;
+};
+
+/** Until the server has started every tagged call: only then are they in flight (a fixed sleep lost this race under load). */
+const started = async (log: string, tags: string[]) => {
+  const until = Date.now() + 10_000;
+  const seen = () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n') : []);
+  while (!tags.every((t) => seen().includes(t))) {
+    if (Date.now() > until) throw new Error(`the server did not start ${tags.join(', ')} within 10 s (started: ${seen().join(' ')})`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+
 const outcomes = async (tags: string[]) => {
   const until = Date.now() + 10_000;
   let byId = new Map<string, unknown>();
@@ -31,26 +49,28 @@ const outcomes = async (tags: string[]) => {
 };
 
 describe('the agent goes away with calls in flight', () => {
-  it('stdio: stdin ends 150 ms into three 600 ms calls; all three are recorded ok and the gateway exits 0', async () => {
+  it('stdio: stdin ends while three 600 ms calls run on the server; all three are recorded ok and the gateway exits 0', async () => {
     const dir = tempDir('gw-gone-stdio');
-    const gw = rawStdioGateway(writeConfig(dir, { serviceName: 'gw-gone', audit: { endpoint: collector.url, spoolDir: path.join(dir, 'spool') }, servers: [stdioServer('files', { principal: { id: 'svc:gone' } })] }));
+    const log = path.join(dir, 'started.log');
+    const gw = rawStdioGateway(writeConfig(dir, { serviceName: 'gw-gone', audit: { endpoint: collector.url, spoolDir: path.join(dir, 'spool') }, servers: [loggingServer(log, { principal: { id: 'svc:gone' } })] }));
     gw.write(INIT);
     expect(await gw.next(10_000)).toMatchObject({ id: 0 });
     gw.write(INITIALIZED);
     for (const [i, tag] of ['gone-s1', 'gone-s2', 'gone-s3'].entries()) gw.write(slow(i + 1, tag));
-    await new Promise((r) => setTimeout(r, 150));
+    await started(log, ['gone-s1', 'gone-s2', 'gone-s3']);
     expect(await gw.end()).toBe(0);
     expect(await outcomes(['gone-s1', 'gone-s2', 'gone-s3'])).toEqual([['gone-s1', 'ok'], ['gone-s2', 'ok'], ['gone-s3', 'ok']]);
   }, 30_000);
 
   it('SIGTERM with a call in flight: it ends and is recorded ok; a call sent after the stop began is recorded, not forwarded', async () => {
     const dir = tempDir('gw-gone-term');
-    const gw = rawStdioGateway(writeConfig(dir, { serviceName: 'gw-gone-term', audit: { endpoint: collector.url, spoolDir: path.join(dir, 'spool') }, servers: [stdioServer('files', { principal: { id: 'svc:gone' } })] }));
+    const log = path.join(dir, 'started.log');
+    const gw = rawStdioGateway(writeConfig(dir, { serviceName: 'gw-gone-term', audit: { endpoint: collector.url, spoolDir: path.join(dir, 'spool') }, servers: [loggingServer(log, { principal: { id: 'svc:gone' } })] }));
     gw.write(INIT);
     expect(await gw.next(10_000)).toMatchObject({ id: 0 });
     gw.write(INITIALIZED);
     gw.write(slow(1, 'term-a'));
-    await new Promise((r) => setTimeout(r, 150));
+    await started(log, ['term-a']);
     gw.proc.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 100));
     gw.write(slow(2, 'term-b'));
@@ -78,11 +98,12 @@ describe('the agent goes away with calls in flight', () => {
     expect(String(rec?.attributes['error.message'] ?? rec?.status.message)).toContain('the gateway closed the connection with the call still running');
   }, 30_000);
 
-  it('HTTP: the session is DELETEd 150 ms into two 600 ms calls; both are recorded ok', async () => {
+  it('HTTP: the session is DELETEd while two 600 ms calls run on the server; both are recorded ok', async () => {
     const dir = tempDir('gw-gone-http');
+    const log = path.join(dir, 'started.log');
     const tokens = writeTokens(dir, 'agent');
     const gw = await httpGateway(
-      writeConfig(dir, { serviceName: 'gw-gone-http', listen: { http: { host: '127.0.0.1', port: 0, tokensFile: tokens.file } }, audit: { endpoint: collector.url, spoolDir: path.join(dir, 'spool') }, servers: [stdioServer('files')] }),
+      writeConfig(dir, { serviceName: 'gw-gone-http', listen: { http: { host: '127.0.0.1', port: 0, tokensFile: tokens.file } }, audit: { endpoint: collector.url, spoolDir: path.join(dir, 'spool') }, servers: [loggingServer(log)] }),
     );
     const headers = { authorization: `Bearer ${tokens.token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
     const init = await fetch(gw.url, { method: 'POST', headers, body: INIT });
@@ -91,7 +112,7 @@ describe('the agent goes away with calls in flight', () => {
     const h = { ...headers, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' };
     await (await fetch(gw.url, { method: 'POST', headers: h, body: INITIALIZED })).text();
     const pending = ['gone-h1', 'gone-h2'].map((tag, i) => fetch(gw.url, { method: 'POST', headers: h, body: slow(i + 1, tag) }).then((r) => r.text()).catch(() => ''));
-    await new Promise((r) => setTimeout(r, 150));
+    await started(log, ['gone-h1', 'gone-h2']);
     const del = await fetch(gw.url, { method: 'DELETE', headers: h });
     expect(del.status).toBe(200);
     await Promise.all(pending);
