@@ -4,15 +4,15 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { generateSigningKeyPair } from '@tooltrail/core/integrity';
-import { CreateMessageRequestSchema, ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { freePort, killAll, readRecords, startCollector, type Collector, type TrailRecord } from '../../core/test/collector-harness.js';
 import { cliBin, closeStdio, executeTool, httpClient, httpGateway, newClient, stdioGateway, tempDir, writeConfig, writeTokens, resultText as text } from './fixtures/harness.js';
 
 /**
  * The requests the gateway forwards besides tools/call are recorded (docs/gateway.md, "What else
  * is recorded"): an agent's prompts/get, resources/read, completion/complete, logging/setLevel as
- * `tooltrail.mcp_request`, a server's sampling/createMessage and roots/list as
- * `tooltrail.mcp_server_request`, each before it is forwarded, masked, under the connection's
+ * `tooltrail.mcp_request`, a server's sampling/createMessage, elicitation/create and roots/list
+ * as `tooltrail.mcp_server_request`, each before it is forwarded, masked, under the connection's
  * run; lists, ping and initialize are not. Under failMode closed a request whose record cannot be
  * kept is refused and never reaches the server.
  */
@@ -37,7 +37,8 @@ function received(log: string): { method?: string; params?: Record<string, unkno
 
 function agent(): Client {
   const client = newClient();
-  client.registerCapabilities({ roots: {} });
+  client.registerCapabilities({ roots: {}, elicitation: {} });
+  client.setRequestHandler(ElicitRequestSchema, async () => ({ action: 'accept', content: { email: 'dana.whitfield@example.org' } }));
   client.setRequestHandler(CreateMessageRequestSchema, async () => ({ role: 'assistant', model: 'test', content: { type: 'text', text: 'pong' } }));
   client.setRequestHandler(ListRootsRequestSchema, async () => ({ roots: [{ uri: 'file:///home/dana/project', name: 'project' }] }));
   return client;
@@ -72,7 +73,7 @@ describe('requests besides tools/call', () => {
   const httpLogs = () => ({ files: path.join(dir, 'http-files.log'), notes: path.join(dir, 'http-notes.log') });
   let sessionId: string | undefined;
 
-  it('stdio: prompts/get, resources/read, completion, setLevel and a server\'s sampling and roots are forwarded', async () => {
+  it('stdio: prompts/get, resources/read, completion, setLevel and a server\'s sampling, elicitation and roots are forwarded', async () => {
     const sub = tempDir('gw-requests-stdio');
     const config = writeConfig(sub, { serviceName: 'gw-requests', audit: { endpoint: collector.url, spoolDir: path.join(sub, 'spool'), signingKey }, servers: [server('files', stdioLog())] });
     const { client, transport } = await stdioGateway(config, agent());
@@ -84,6 +85,7 @@ describe('requests besides tools/call', () => {
     expect(c.completion.values).toEqual(['Dana Whitfield', 'Dara Okafor']);
     await client.setLoggingLevel('warning');
     expect(text(await client.callTool({ name: 'sample', arguments: {}, _meta: { 'tooltrail/callId': 'req-sample' } }))).toBe('model said pong');
+    expect(text(await client.callTool({ name: 'elicit', arguments: {}, _meta: { 'tooltrail/callId': 'req-elicit' } }))).toBe('accept dana.whitfield@example.org');
     expect(text(await client.callTool({ name: 'roots', arguments: {}, _meta: { 'tooltrail/callId': 'req-roots' } }))).toBe('file:///home/dana/project');
     // A server's error answer: the request was forwarded (recorded once), the error is the agent's.
     await expect(client.getPrompt({ name: 'missing' })).rejects.toThrow(/not found/i);
@@ -174,8 +176,8 @@ describe('requests besides tools/call', () => {
     expect(missing).toMatchObject({ 'gen_ai.prompt.name': 'missing', 'tooltrail.mcp.params': '{"name":"missing"}' });
 
     const stdioServer = serverRequests.filter((r) => r.attributes['network.transport'] === 'pipe').map(own);
-    expect(stdioServer).toHaveLength(2);
-    const [sampling, roots] = stdioServer as [Record<string, unknown>, Record<string, unknown>];
+    expect(stdioServer.map((o) => o['mcp.method.name'])).toEqual(['sampling/createMessage', 'elicitation/create', 'roots/list']);
+    const [sampling, elicit, roots] = stdioServer as [Record<string, unknown>, Record<string, unknown>, Record<string, unknown>];
     expect(sampling).toEqual({
       'tooltrail.record': 'mcp_server_request',
       'mcp.method.name': 'sampling/createMessage',
@@ -187,10 +189,12 @@ describe('requests besides tools/call', () => {
       'tooltrail.mcp.params.bytes': Buffer.byteLength(String(sampling['tooltrail.mcp.params'])),
     });
     expect(paramsOf(sampling)).toEqual({ messages: [{ role: 'user', content: { type: 'text', text: INJECTION } }], maxTokens: 7 });
+    expect(elicit).toMatchObject({ 'mcp.method.name': 'elicitation/create', 'jsonrpc.request.id': '1', 'tooltrail.mcp.server.name': 'files' });
+    expect(paramsOf(elicit)).toEqual({ message: 'Your email, to send the report to', requestedSchema: { type: 'object', properties: { email: { type: 'string' } }, required: ['email'] } });
     expect(roots).toEqual({
       'tooltrail.record': 'mcp_server_request',
       'mcp.method.name': 'roots/list',
-      'jsonrpc.request.id': '1',
+      'jsonrpc.request.id': '2',
       'network.transport': 'pipe',
       'tooltrail.mcp.server.name': 'files',
     });
@@ -224,7 +228,7 @@ describe('requests besides tools/call', () => {
     expect(verify.status, `${verify.stdout}${verify.stderr}`).toBe(0);
     const report = spawnSync(process.execPath, [cliBin, 'report', '--trail', collector.dir, '--since', '1h', '--json'], { encoding: 'utf8', timeout: 20_000 });
     expect(report.status, report.stderr).toBe(0);
-    expect((JSON.parse(report.stdout) as { totals: { calls: number; tools: number } }).totals).toMatchObject({ calls: 3, tools: 3 });
+    expect((JSON.parse(report.stdout) as { totals: { calls: number; tools: number } }).totals).toMatchObject({ calls: 4, tools: 4 });
   });
 });
 
