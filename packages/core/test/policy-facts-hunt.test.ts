@@ -307,3 +307,24 @@ describe('more parser differences', () => {
     expect(paths({ target: 'out/x' })).toEqual(['/srv/data/work/out/x']);
   });
 });
+
+describe('object keys are read too (a tool may iterate them)', () => {
+  it('a map keyed by path, address or URL', () => {
+    expect(paths({ files: { '/etc/cron.d/x': '* * * * * root sh', 'notes.txt': 'hi' } })).toEqual(['/etc/cron.d/x', '/srv/data/work/notes.txt']);
+    expect(domains({ recipients: { 'mallory@evil.io': { name: 'M' } } })).toEqual(['evil.io']);
+    expect(hosts({ webhooks: { 'https://evil.io/hook': { events: ['push'] } } })).toEqual(['evil.io']);
+    expect(hosts({ urls: { 'evil.io': true } })).toEqual(['evil.io']);
+    const deny = policy("facts.paths.exists(p, !underPath(p, '/srv/data'))", '/srv/data/work');
+    expect(decide(deny, { files: { '/etc/cron.d/x': 'x' } })).toBe('deny');
+    expect(decide(deny, { files: { 'reports/q3.csv': 'x' } })).toBe('allow');
+    const mail = policy("facts.emails.exists(e, !inDomain(e.domain, 'example.com'))");
+    expect(decide(mail, { recipients: { 'mallory@evil.io': { name: 'M' } } })).toBe('deny');
+    expect(decide(mail, { recipients: { 'bob@example.com': { name: 'B' } }, headers: { 'Content-Type': 'text/plain' } })).toBe('allow');
+  });
+
+  it('a key is a fact of its container field', () => {
+    const f = policyFacts({ files: { '/etc/x': 'c' } });
+    expect(f.fields['files']?.paths).toEqual(['/etc/x']);
+    expect(f.fields['files./etc/x']?.paths).toEqual([]);
+  });
+});

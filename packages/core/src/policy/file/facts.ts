@@ -1,7 +1,8 @@
 /**
  * Facts from a call's arguments, normalised before any rule reads them: every email address,
- * URL and file path in any string argument, every number (and numeric string) by dotted path,
- * and the same per argument under `fields`. A container's field facts are its children's.
+ * URL and file path in any string argument or object key, every number (and numeric string)
+ * by dotted path, and the same per argument under `fields`. A container's field facts are its
+ * children's and its keys'.
  */
 import { Email, Facts, Fields, Url } from './fact-classes.js';
 import { emailsIn } from './emails.js';
@@ -83,12 +84,9 @@ class Walk {
     if (depth > MAX_FACT_DEPTH) throw new FactsLimitError(`arguments nested deeper than ${MAX_FACT_DEPTH} levels`);
     let facts = EMPTY;
     if (typeof value === 'string') {
-      const emails = emailsIn(value);
-      const urls = urlsIn(value, key);
-      const p = pathsOf(value, key, this.baseDir);
       const n = numericString(value);
       if (n !== undefined && path !== '') this.numbers[path] = n;
-      if (emails.length > 0 || urls.length > 0 || p.length > 0) facts = new Fields(emails, urls, p.length === 0 ? NONE_P : p);
+      facts = this.text(value, key);
     } else if (typeof value === 'number') {
       if (Number.isFinite(value) && path !== '') this.numbers[path] = value;
       // `{host: 2130706433}`: a socket API takes the number as an address (127.0.0.1).
@@ -102,7 +100,12 @@ class Walk {
       facts = this.container(value.map((v, i) => this.visit(v, path === '' ? String(i) : `${path}.${i}`, key, depth + 1)));
     } else if (typeof value === 'object' && value !== null) {
       const parts: Fields[] = [];
-      for (const [k, v] of Object.entries(value)) parts.push(this.visit(v, path === '' ? k : `${path}.${k}`, k, depth + 1));
+      for (const [k, v] of Object.entries(value)) {
+        // A map keyed by path, address or URL (`files: {"/etc/cron.d/x": "..."}`): a tool that
+        // iterates the keys reaches them, so a key is read as a string under its container's name.
+        parts.push(this.text(k, key));
+        parts.push(this.visit(v, path === '' ? k : `${path}.${k}`, k, depth + 1));
+      }
       facts = this.container(parts);
     }
     if (path !== '') {
@@ -112,6 +115,15 @@ class Walk {
       this.fields[path] = facts;
     }
     return facts;
+  }
+
+  /** The email, URL and path facts of one string under `key`. */
+  text(value: string, key: string | undefined): Fields {
+    const emails = emailsIn(value);
+    const urls = urlsIn(value, key);
+    const p = pathsOf(value, key, this.baseDir);
+    if (emails.length === 0 && urls.length === 0 && p.length === 0) return EMPTY;
+    return new Fields(emails, urls, p.length === 0 ? NONE_P : p);
   }
 
   container(parts: Fields[]): Fields {
