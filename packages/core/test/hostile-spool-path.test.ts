@@ -25,8 +25,9 @@ const outcome = async () => { try { await a.run({ principal: { id: 'u' } }, () =
 const first = await outcome();
 await a.flush(500);
 const second = await outcome();
+const event = await a.run({ principal: { id: 'u' } }, () => a.recordEvent({ kind: 'tool_changed', tool: 'pay' }));
 const delivered = await a.shutdown(500);
-console.log(JSON.stringify({ first, second, ran, delivered, dropped: a.stats().dropped }));
+console.log(JSON.stringify({ first, second, event, ran, delivered, dropped: a.stats().dropped }));
 `;
 const agentFile = path.join(work, 'agent.mjs');
 writeFileSync(agentFile, agent);
@@ -35,7 +36,7 @@ function runAgent(...args: string[]) {
   const r = spawnSync(process.execPath, [agentFile, ...args], { encoding: 'utf8', timeout: 20_000 });
   expect(r.error, `the agent hung (${String(r.error)})`).toBeUndefined();
   expect(r.status, r.stderr).toBe(0);
-  return JSON.parse(r.stdout.trim().split('\n').pop() as string) as { first: string; second: string; ran: number; delivered: boolean; dropped: number };
+  return JSON.parse(r.stdout.trim().split('\n').pop() as string) as { first: string; second: string; event: boolean; ran: number; delivered: boolean; dropped: number };
 }
 
 describe.skipIf(!existsSync('/proc/self/stat'))('a spoolDir under /proc', () => {
@@ -51,12 +52,14 @@ describe.skipIf(!existsSync('/proc/self/stat'))('a spoolDir under /proc', () => 
 
   it('strict: createAuditor returns, every call is refused, no body runs, shutdown says false', () => {
     const r = runAgent('/proc/tooltrail-hostile/spool', 'strict', 'closed');
-    expect(r).toMatchObject({ first: 'AuditUnavailableError', second: 'AuditUnavailableError', ran: 0, delivered: false });
+    expect(r).toMatchObject({ first: 'AuditUnavailableError', second: 'AuditUnavailableError', event: false, ran: 0, delivered: false });
   });
 
   it('buffered, failMode closed: refused once the collector is known down too; losses counted, shutdown false', () => {
     const r = runAgent('/proc/tooltrail-hostile/spool', 'buffered', 'closed');
     expect(r.second).toBe('AuditUnavailableError');
+    // recordEvent answers as a call is decided: the state that refuses calls makes it false
+    expect(r.event).toBe(false);
     expect(r.ran).toBeLessThanOrEqual(1);
     expect(r.delivered).toBe(false);
     expect(r.dropped).toBeGreaterThan(0);

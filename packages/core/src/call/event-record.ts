@@ -41,9 +41,14 @@ export function checkEventInput(input: AuditEventInput): void {
 
 /**
  * Writes the event's record. True when it was written (and, under strict durability, made
- * durable); false when the record path lost it (counted and warned about by recordFailed).
+ * durable); false when the record path lost it (counted and warned about by recordFailed), or
+ * under failMode 'closed' when the trail is in the state that refuses calls.
  */
 export function recordAuditEvent(engine: InvokeEngine, input: AuditEventInput): boolean {
+  // Under failMode 'closed', the state in which calls are refused (records neither delivered nor
+  // kept) answers false too, so a caller gating on the answer refuses what a call would be refused
+  // for. The record is still written: held in memory, it may yet be delivered.
+  const refused = engine.refusal() !== undefined;
   const store = auditStorage.getStore();
   const tool = input.tool ?? input.kind;
   const extra = input.attributes === undefined ? undefined : adapterAttributes(input.attributes);
@@ -59,9 +64,9 @@ export function recordAuditEvent(engine: InvokeEngine, input: AuditEventInput): 
     engine.recordFailed(err);
     return false;
   }
-  if (engine.durability !== 'strict') return true;
+  if (engine.durability !== 'strict') return !refused;
   try {
-    return engine.commit();
+    return engine.commit() && !refused;
   } catch (err) {
     engine.recordFailed(err);
     return false;
