@@ -328,3 +328,35 @@ describe('object keys are read too (a tool may iterate them)', () => {
     expect(f.fields['files./etc/x']?.paths).toEqual([]);
   });
 });
+
+describe('a JSON document inside a string is read as arguments (a tool parses it)', () => {
+  it('paths, bare hosts and amounts that only a key marks', () => {
+    expect(paths({ payload: '{"path":"../../../etc/passwd"}' })).toEqual(['/etc/passwd']);
+    expect(hosts({ body: ' {"webhook":{"url":"evil.io/x"}} ' })).toEqual(['evil.io']);
+    expect(policyFacts({ body: '{"lines":[{"amount":"5000"}]}' }).numbers).toEqual({ 'body.lines.0.amount': 5000 });
+    expect(policyFacts({ body: '[1, 2]' }).numbers).toEqual({ 'body.0': 1, 'body.1': 2 });
+    const f = policyFacts({ payload: '{"path":"/etc/x"}' });
+    expect(f.fields['payload']?.paths).toEqual(['/etc/x']);
+    expect(f.fields['payload.path']?.paths).toEqual(['/etc/x']);
+  });
+
+  it('end to end', () => {
+    const deny = policy("facts.paths.exists(p, !underPath(p, '/srv/data'))", '/srv/data/work');
+    expect(decide(deny, { payload: '{"path":"../../../etc/passwd"}' })).toBe('deny');
+    expect(decide(deny, { payload: '{"path":"reports/q3.csv"}' })).toBe('allow');
+    expect(decide(urlDeny, { body: '{"url":"localhost:8080/admin"}' })).toBe('deny');
+    const money = compilePolicy(
+      parsePolicyDocument(
+        JSON.stringify({ id: 'm', default: 'allow', rules: [{ id: 'large', tools: ['*'], when: "facts.numbers.exists(k, k.endsWith('amount') && facts.numbers[k] > 1000)", decide: 'deny' }] }),
+        'json',
+      ),
+    );
+    expect(evaluatePolicyDocument(money, { tool: 'http_post', args: { body: '{"amount": 5000}' } }).kind).toBe('deny');
+    expect(evaluatePolicyDocument(money, { tool: 'http_post', args: { body: '{"amount": 50}' } }).kind).toBe('allow');
+  });
+
+  it('text that is not JSON is left alone', () => {
+    expect(policyFacts({ text: '[draft] {see notes}' }).numbers).toEqual({});
+    expect(policyFacts({ text: '{"broken": ' }).numbers).toEqual({});
+  });
+});

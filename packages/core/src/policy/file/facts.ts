@@ -63,6 +63,21 @@ function finite(n: number): number | undefined {
   return Number.isFinite(n) ? n : undefined;
 }
 
+/** The object or array a string holds as JSON (`{...}` or `[...]` once trimmed), if it does. */
+function embeddedJson(s: string): object | undefined {
+  const t = s.trim();
+  if (t.length < 2) return undefined;
+  const open = t.charCodeAt(0);
+  const close = t.charCodeAt(t.length - 1);
+  if (!((open === 123 && close === 125) || (open === 91 && close === 93))) return undefined;
+  try {
+    const v: unknown = JSON.parse(t);
+    return typeof v === 'object' && v !== null ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function concat<T>(parts: T[][], none: T[]): T[] {
   let out: T[] | undefined;
   for (const p of parts) {
@@ -87,6 +102,10 @@ class Walk {
       const n = numericString(value);
       if (n !== undefined && path !== '') this.numbers[path] = n;
       facts = this.text(value, key);
+      // A JSON document in a string (`body: '{"path": "../../etc/passwd"}'`): the tool parses
+      // it, so its members are read as arguments below this one (`body.path`).
+      const doc = embeddedJson(value);
+      if (doc !== undefined) facts = this.container([facts, this.members(doc, path, key, depth)]);
     } else if (typeof value === 'number') {
       if (Number.isFinite(value) && path !== '') this.numbers[path] = value;
       // `{host: 2130706433}`: a socket API takes the number as an address (127.0.0.1).
@@ -96,17 +115,8 @@ class Walk {
       }
     } else if (typeof value === 'bigint') {
       if (path !== '') this.numbers[path] = Number(value);
-    } else if (Array.isArray(value)) {
-      facts = this.container(value.map((v, i) => this.visit(v, path === '' ? String(i) : `${path}.${i}`, key, depth + 1)));
     } else if (typeof value === 'object' && value !== null) {
-      const parts: Fields[] = [];
-      for (const [k, v] of Object.entries(value)) {
-        // A map keyed by path, address or URL (`files: {"/etc/cron.d/x": "..."}`): a tool that
-        // iterates the keys reaches them, so a key is read as a string under its container's name.
-        parts.push(this.text(k, key));
-        parts.push(this.visit(v, path === '' ? k : `${path}.${k}`, k, depth + 1));
-      }
-      facts = this.container(parts);
+      facts = this.members(value, path, key, depth);
     }
     if (path !== '') {
       // `{"a.b": 1, "a": {"b": 5000}}`: two values at one dotted path. A rule would see one of
@@ -115,6 +125,19 @@ class Walk {
       this.fields[path] = facts;
     }
     return facts;
+  }
+
+  /** The facts of an array's items or an object's keys and values. */
+  members(value: object, path: string, key: string | undefined, depth: number): Fields {
+    if (Array.isArray(value)) return this.container(value.map((v, i) => this.visit(v, path === '' ? String(i) : `${path}.${i}`, key, depth + 1)));
+    const parts: Fields[] = [];
+    for (const [k, v] of Object.entries(value)) {
+      // A map keyed by path, address or URL (`files: {"/etc/cron.d/x": "..."}`): a tool that
+      // iterates the keys reaches them, so a key is read as a string under its container's name.
+      parts.push(this.text(k, key));
+      parts.push(this.visit(v, path === '' ? k : `${path}.${k}`, k, depth + 1));
+    }
+    return this.container(parts);
   }
 
   /** The email, URL and path facts of one string under `key`. */
