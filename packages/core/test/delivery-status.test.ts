@@ -36,8 +36,10 @@ describe('answers that keep the records and warn with the fix', () => {
     expect(await auditor.shutdown(20_000)).toBe(true);
     expectAllArrived(collector.dir, ids);
     const s = auditor.stats();
-    expect(s).toMatchObject({ dropped: 0, quarantined: 0, damaged: 0, left: 0, failedExports: 3, exported: s.recorded });
-    expect((await proxy.stats()).statuses[String(status)]).toBe(3);
+    const p = await proxy.stats();
+    // The injected answers, plus any request the exporter gave up on at timeoutMs (a loaded machine).
+    expect(s).toMatchObject({ dropped: 0, quarantined: 0, damaged: 0, left: 0, failedExports: 3 + p.gaveUp, exported: s.recorded });
+    expect(p.statuses[String(status)]).toBe(3);
     const loud = warnings.filter((w) => w.includes(phrase));
     expect(loud.length).toBeGreaterThan(0);
     expect(loud[0]).toContain(`records are kept in ${spoolDir}`);
@@ -66,11 +68,12 @@ describe('answers that keep the records and warn with the fix', () => {
 
 describe('answers that are retried with back-off', () => {
   it.each([408, 429, 500, 502, 503, 504])('HTTP %i is retried and loses nothing', async (status) => {
-    const { collector, auditor, tool } = await setup({ status, count: 2 });
+    const { collector, proxy, auditor, tool } = await setup({ status, count: 2 });
     const ids = await auditor.run(who, () => callMany(tool, 20));
     expect(await auditor.shutdown(20_000)).toBe(true);
     expectAllArrived(collector.dir, ids);
-    expect(auditor.stats()).toMatchObject({ failedExports: 2, dropped: 0, quarantined: 0, left: 0 });
+    // The two injected answers, plus any request the exporter gave up on at timeoutMs (a loaded machine).
+    expect(auditor.stats()).toMatchObject({ failedExports: 2 + (await proxy.stats()).gaveUp, dropped: 0, quarantined: 0, left: 0 });
   });
 
   it('honours Retry-After, bounded by maxBackoffMs: an absurd 100,000 s wait does not stall delivery', async () => {
@@ -88,8 +91,10 @@ describe('answers that are retried with back-off', () => {
     // Two cut-off attempts (1.5 s each) and back-off; an idle timeout would wait forever.
     expect(Date.now() - started).toBeLessThan(12_000);
     expectAllArrived(collector.dir, ids);
-    expect((await proxy.stats()).trickled).toBe(2);
-    expect(auditor.stats()).toMatchObject({ failedExports: 2, dropped: 0 });
+    const p = await proxy.stats();
+    expect(p.trickled).toBe(2);
+    // The two cut-off trickles, plus any other request the exporter gave up on at timeoutMs (a loaded machine).
+    expect(auditor.stats()).toMatchObject({ failedExports: 2 + p.gaveUp, dropped: 0 });
     expect(warnings.some((w) => w.includes('no complete answer') && w.includes('within 1500 ms'))).toBe(true);
   });
 });
