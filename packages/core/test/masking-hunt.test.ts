@@ -227,3 +227,17 @@ describe('private keys and JWTs in their less common shapes', () => {
     expect(text(pretty)).toBe('[REDACTED:jwt]');
   });
 });
+
+describe('neighbours the patterns refused', () => {
+  it('mask an address after a dot or a dash, and the tail of a local part over 64 characters', () => {
+    for (const s of ['see .dana.whitfield@example.org', '-dana.whitfield@example.org', `${'x'.repeat(70)}dana.whitfield@example.org`]) {
+      expect(text(s)).not.toContain('whitfield@example.org');
+      expect(text(s)).toMatch(/\[email:[0-9a-f]{12}\]$/);
+    }
+  });
+
+  it('mask an Entra ID secret after a path slash and an Asana token after a word and a colon', () => {
+    expect(text(`https://vault.example/v/99C8Q~${'ISCA_g9nPK_rQbk.ZB2kAtoySdYI5IW1-d'}`)).toBe('https://vault.example/v/[REDACTED:azure_ad_client_secret]');
+    expect(text(`asana:2/1204567890123456/1209876543210987:${'cd1a88c1148f837e011fa706833ec083'}`)).toBe('asana:[REDACTED:asana_token]');
+  });
+});

@@ -11,7 +11,9 @@ export const PERSONAL_DETECTORS: readonly DetectorDef[] = [
     strategy: 'hash',
     gate: 'at',
     minLength: 6,
-    pattern: /(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![A-Za-z0-9-])/g,
+    // No look-behind: when the leftmost start fails (a leading `.`/`-`, a local part over 64
+    // characters), a later one masks the address rather than none.
+    pattern: /[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![A-Za-z0-9-])/g,
     canonical: lowerCase,
     partial: (m) => `****${m.slice(m.indexOf('@'))}`,
   }),
@@ -67,15 +69,15 @@ export const PERSONAL_DETECTORS: readonly DetectorDef[] = [
     strategy: 'hash',
     gate: 'dotDigit',
     minLength: 7,
-    // A `.` before is a namespace after a letter (`peer.203.0.113.42`), a longer number after a digit.
-    pattern: /(?<!\w|(?<![A-Za-z])\.)(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\w|\.\d)/g,
+    // A `.` before is a namespace or punctuation (`peer.203.0.113.42`), or after a digit a longer number.
+    pattern: /(?<!\w|\d\.)(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\w|\.\d)/g,
   }),
   def({
     id: 'ipv6',
     strategy: 'hash',
     gate: 'colon',
     minLength: 6,
-    pattern: /(?<![\w:]|(?<![A-Za-z])\.)(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?![\w:])/g,
+    pattern: /(?<![\w:]|\d\.)(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?![\w:])/g,
     validate: ipv6Match,
     canonical: lowerCase,
   }),

@@ -94,8 +94,9 @@ export const INFRA_TOKEN_DETECTORS: readonly DetectorDef[] = [
   }),
   def({ id: 'azure_sas_token', strategy: 'redact', gate: 'literal', literals: ['sig='], minLength: 47, find: findSas, suppresses: SUPPRESSES }),
   token('azure_ad_client_secret', ['Q~'], 37,
-    // `=` before is an assignment (`?secret=…`), `.` a namespace (`by.<secret>`); a `.` after ends a sentence.
-    /(?<![A-Za-z0-9_~+/-])[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34}(?![A-Za-z0-9_~+/=-]|\.[A-Za-z0-9_~-])/g),
+    // `=` before is an assignment (`?secret=…`), `.` a namespace (`by.<secret>`), `/` a path; a `.`
+    // after ends a sentence. (`Q~` never occurs in base64, so a blob cannot hold a false match.)
+    /(?<![A-Za-z0-9_~-])[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34}(?![A-Za-z0-9_~=-]|\.[A-Za-z0-9_~-])/g),
   token('azure_identifiable_key', AZURE_SIGNATURES.map(([s]) => s), 44,
     /(?<![A-Za-z0-9+/_-])(?:[A-Za-z0-9+/]{76}(?:\+ASt|ACDb|\+ABa|\+AMC|APIM)[A-Za-z0-9+/]{6}==|[A-Za-z0-9_-]{44}AzFu[A-Za-z0-9_-]{6}==|[A-Za-z0-9]{42}(?:AzSe|\+ACR)[A-Za-z0-9]{6}|[A-Za-z0-9+/]{33}(?:AIoT|\+ASb|\+AEh|AzCa|\+ARm)[A-Za-z0-9+/]{6}=)(?![A-Za-z0-9+/=_-])/g,
     azureIdentifiable),

@@ -83,7 +83,7 @@ export const SERVICE_TOKEN_DETECTORS: readonly DetectorDef[] = [
     'discord_bot_token',
     ['MT', 'Mj', 'Mz', 'ND', 'NT', 'Nj', 'Nz', 'OD', 'OT'],
     58,
-    /(?<![A-Za-z0-9_-]|(?<![A-Za-z])\.)[MNO][A-Za-z0-9]{22,26}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38}(?![A-Za-z0-9_-])/g,
+    /(?<![A-Za-z0-9_-]|\d\.)[MNO][A-Za-z0-9]{22,26}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38}(?![A-Za-z0-9_-])/g,
     discordTokenValid,
   ),
   prefixed(
@@ -205,11 +205,12 @@ export const SERVICE_TOKEN_DETECTORS: readonly DetectorDef[] = [
   prefixed('airtable_token', ['pat'], 82, re('pat[A-Za-z0-9]{14}\\.[0-9a-f]{64}'), hexTail(64)),
   prefixed('postman_api_key', ['PMAK-'], 64, re('PMAK-[0-9a-f]{24}-[0-9a-f]{34}'), hexTail(34)),
   // Personal access tokens: `0/<32 hex>` (legacy), `1/<user>:<32 hex>`, `2/<user>/<app>:<32 hex>`.
+  // Not inside a path or a version (`/api/1.0/<hex>`, `12:0/…`); after a word's `.` or `:` it is a value.
   prefixed(
     'asana_token',
     ['0/', '1/', '2/'],
     34,
-    /(?<![A-Za-z0-9_/:-]|(?<![A-Za-z])\.)(?:0\/[0-9a-f]{32}|[12]\/[0-9]{10,20}(?:\/[0-9]{10,20})?:[0-9a-f]{32})(?![A-Za-z0-9_-])/g,
+    /(?<![A-Za-z0-9_/-]|[\d:][.:])(?:0\/[0-9a-f]{32}|[12]\/[0-9]{10,20}(?:\/[0-9]{10,20})?:[0-9a-f]{32})(?![A-Za-z0-9_-])/g,
     hexTail(32),
   ),
   named('zendesk_api_token', ['zendesk', 'Zendesk', 'ZENDESK'], 48, 40, labelled('zendesk', '[A-Za-z0-9]{40}'), looksRandom),
