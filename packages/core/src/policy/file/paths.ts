@@ -31,10 +31,36 @@ const DEVICE = /^\/\/[?.]\//;
 const DRIVE = /^[A-Za-z]:(?:\/|$)/;
 
 export function isPathKey(key: string | undefined): boolean {
+  return lastWordIn(key, PATH_WORDS);
+}
+
+function lastWordIn(key: string | undefined, set: Set<string>): boolean {
   if (key === undefined) return false;
   const words = key.split(/[_\-.\s]+|(?<=[a-z0-9])(?=[A-Z])/);
   const last = words[words.length - 1];
-  return last !== undefined && PATH_WORDS.has(last.toLowerCase());
+  return last !== undefined && (set.has(last.toLowerCase()) || set.has(key.toLowerCase()));
+}
+
+/** Keys whose value is a shell command line. */
+const COMMAND_WORDS = new Set(['command', 'commands', 'cmd', 'commandline', 'shell', 'bash', 'sh']);
+/** What separates the words of a command line: blanks, operators, redirections. */
+const SHELL_SPLIT = /[\s;&|()<>`]+/;
+
+/**
+ * The words of a command line that are paths, unquoted as the shell does (`"/etc/"pass'wd'`,
+ * `\/etc`), and the value of an option (`--output=/etc/x`). Best effort: a shell can compute
+ * any path (`$(echo ...)`), so a path rule on a shell tool is a tripwire, not a sandbox.
+ */
+function commandWords(value: string): string[] {
+  const out: string[] = [];
+  for (const raw of value.split(SHELL_SPLIT)) {
+    if (raw === '') continue;
+    const w = raw.replace(/\\(.)/g, '$1').replace(/["']/g, '');
+    out.push(w);
+    const eq = w.indexOf('=');
+    if (eq > 0 && eq < w.length - 1) out.push(w.slice(eq + 1));
+  }
+  return out;
 }
 
 /** Where other users' home directories are (`~alice`): the platform's default. */
@@ -154,6 +180,11 @@ function spellLikeBase(p: string, baseDir: string): string {
  * `/srv/data/..\\..\\etc` is not under /srv/data and `/ETC/passwd` is `/etc/passwd`.
  */
 export function pathsOf(value: string, key: string | undefined, baseDir: string): string[] {
+  if (lastWordIn(key, COMMAND_WORDS)) {
+    const out = pathsOf(value, undefined, baseDir);
+    for (const w of commandWords(value)) for (const p of pathsOf(w, undefined, baseDir)) if (!out.includes(p)) out.push(p);
+    return out;
+  }
   const pathKey = isPathKey(key);
   if (!pathKey && !MAYBE_PATH.test(value)) return [];
   const readings = [value];
