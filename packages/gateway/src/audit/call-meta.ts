@@ -88,3 +88,17 @@ export function readCallMeta(meta: unknown): CallMeta {
 function validTracestate(value: unknown): boolean {
   return typeof value === 'string' && value.length <= MAX_TRACESTATE && TRACESTATE.test(value);
 }
+
+/**
+ * `params` of a request other than `tools/call` without tooltrail's `_meta` keys (any case): a
+ * run token is a credential of the agent's side and never goes to a server, whatever the method.
+ */
+export function withoutTooltrailMeta(params: Record<string, unknown>): Record<string, unknown> {
+  const meta = params._meta;
+  if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) return params;
+  const keys = Object.keys(meta);
+  if (!keys.some((k) => k.toLowerCase().startsWith(TOOLTRAIL_PREFIX))) return params;
+  const kept: Record<string, unknown> = {};
+  for (const k of keys) if (!k.toLowerCase().startsWith(TOOLTRAIL_PREFIX)) Object.defineProperty(kept, k, { value: (meta as Record<string, unknown>)[k], enumerable: true, writable: true, configurable: true });
+  return { ...params, _meta: kept };
+}

@@ -5,6 +5,7 @@ import { invalidParams, methodNotFound, PassThroughResult, relayed, exposedName,
 import type { GatewayContext } from './context.js';
 import { visibleTools, type ToolDefinitionLike } from './parts.js';
 import type { Upstream } from './upstream.js';
+import { withoutTooltrailMeta } from '../audit/call-meta.js';
 
 export type AgentExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 /** Called with each agent request about to be sent to a server (router.request). */
@@ -222,7 +223,7 @@ export class Router {
    */
   async request(request: JSONRPCRequest, extra: AgentExtra, before?: BeforeForward): Promise<Result> {
     const { method } = request;
-    const params = (request.params ?? {}) as Record<string, unknown>;
+    const params = withoutTooltrailMeta((request.params ?? {}) as Record<string, unknown>);
     if (Object.hasOwn(LISTS, method)) return this.list(method, extra);
     const send = async (up: Upstream, out: Request): Promise<Result> => {
       if (!up.alive) throw relayed(new Error(`upstream server "${up.name}" is not connected`));
