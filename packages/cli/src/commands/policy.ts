@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseTimeArg } from '../review/calls.js';
 import { loadCandidate, PolicyFileProblems, type LoadedCandidate, type PolicyApi } from '../review/replay/candidate.js';
@@ -19,8 +20,10 @@ export const POLICY_USAGE = `Usage: tooltrail policy <test|check> [options]
   tooltrail policy check <file> [--json]
       Validates a policy file (schema, CEL conditions, globs) and prints its id and version.
 
-Exit codes (test): 0 every call decided as recorded; 1 a call is decided differently or cannot
-be decided; 2 bad command line or an unusable policy file.
+Exit codes (test): 0 every call decided as recorded, the whole source read; 1 a call is decided
+differently or cannot be decided, the folder does not exist, or the source had problems
+(unreadable files, torn lines, failed queries: the replay is incomplete, and says so); 2 bad
+command line or an unusable policy file.
 Exit codes (check): 0 valid; 1 not valid (every problem listed); 2 bad command line.
 
 Sources (test, one):
@@ -123,6 +126,12 @@ async function test(args: string[], io: Io): Promise<number> {
   const now = new Date();
   const { source, since, until } = sourceOf(values, now);
   const baseDir = nonEmpty(values['base-dir'], '--base-dir');
+  // The trail reader takes a missing folder for an empty trail: a replay of a mistyped path
+  // must not read as "every call decided as recorded" (report does the same).
+  if (source.kind === 'dir' && !existsSync(source.dir)) {
+    io.err(`tooltrail policy test: no such folder: ${source.dir}\n`);
+    return 1;
+  }
   const api = await policyApi();
   let candidate: LoadedCandidate;
   try {
@@ -145,7 +154,9 @@ async function test(args: string[], io: Io): Promise<number> {
     read: { records: info.records, problems: info.problems, problemCount: info.problemCount },
     summary: tally.summary,
     calls: sortVerdicts(tally.listed),
-    exitCode: tally.exitCode(),
+    complete: info.problemCount === 0,
+    // A replay of what could not be read passes nothing: a source problem is exit 1 too.
+    exitCode: info.problemCount > 0 ? 1 : tally.exitCode(),
   };
   io.out(values.json ? `${JSON.stringify(replayJson(report), null, 2)}\n` : formatReplay(report, limit));
   return report.exitCode;

@@ -13,6 +13,8 @@ export interface ReplayReport {
   read: { records: number; problems: string[]; problemCount: number };
   summary: ReplaySummary;
   calls: Verdict[];
+  /** Whether the whole source was read (no source problems); false: the replay is incomplete. */
+  complete: boolean;
   exitCode: number;
 }
 
@@ -86,11 +88,12 @@ export function formatReplay(r: ReplayReport, limit: number): string {
     if (shown.length < r.calls.length) lines.push(`… ${r.calls.length - shown.length} more (--limit 0 lists all, --json has every call)`);
   }
   lines.push('');
-  lines.push(
-    r.exitCode === 0
-      ? 'OK: the candidate decides every call as recorded.'
-      : `DIFFERS: ${s.differs} call(s) decided differently, ${s.undecidable} that cannot be decided from the record (a value the candidate needs is masked, cut or digested).`,
-  );
+  const differs = `${s.differs} call(s) decided differently, ${s.undecidable} that cannot be decided from the record (a value the candidate needs is masked, cut or digested)`;
+  if (!r.complete) {
+    // Never OK over a source that was not read whole: the calls not read were not replayed.
+    const of = s.differs + s.undecidable > 0 ? `of that, ${differs}.` : 'of that, every call is decided as recorded.';
+    lines.push(`INCOMPLETE: ${r.read.problemCount} problem(s) reading the source (listed above): the replay covers only what was read; ${of}`);
+  } else lines.push(r.exitCode === 0 ? 'OK: the candidate decides every call as recorded.' : `DIFFERS: ${differs}.`);
   return `${lines.join('\n')}\n`;
 }
 
