@@ -241,3 +241,26 @@ describe('neighbours the patterns refused', () => {
     expect(text(`asana:2/1204567890123456/1209876543210987:${'cd1a88c1148f837e011fa706833ec083'}`)).toBe('asana:[REDACTED:asana_token]');
   });
 });
+
+describe('false positives under the hunt fixes', () => {
+  it('leave every ordinary value unchanged when entity-escaped, double percent-encoded, wrapped in underscores or after a namespace dot', async () => {
+    const { FALSE_POSITIVES } = await import('./fixtures/false-positives.js');
+    const touched: string[] = [];
+    for (const v of FALSE_POSITIVES) {
+      const forms = [
+        [...v].map((c) => `&#${c.codePointAt(0)};`).join(''),
+        encodeURIComponent(encodeURIComponent(v)),
+        `_${v}_`,
+        `__${v}__`,
+        `attr.${v}`,
+        v.replace(/\./g, '&period;'),
+      ];
+      for (const f of forms) {
+        const report = new EncodeReport();
+        const out = encoder.json({ f, list: [f], [f]: true }, { tool: 't', field: 'arguments', report });
+        if (out !== JSON.stringify({ f, list: [f], [f]: true }) || report.masked !== 0) touched.push(`${JSON.stringify(f)} -> ${out}`);
+      }
+    }
+    expect(touched).toEqual([]);
+  });
+});

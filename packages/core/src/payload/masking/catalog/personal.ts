@@ -22,8 +22,9 @@ export const PERSONAL_DETECTORS: readonly DetectorDef[] = [
     strategy: 'partial',
     gate: 'digits',
     minLength: 13,
-    // Not inside a word: the digits of a UUID's last groups are no card.
-    pattern: /(?<![\w-])\d(?:[ -]?\d){12,18}(?!\w)/g,
+    // Not inside a word: the digits of a UUID's last groups are no card; nor the hex digits of a
+    // `%XX` escape (`%2520…`: the decoded view finds a card written after an encoded space).
+    pattern: /(?<![\w-]|%[0-9A-Fa-f]?)\d(?:[ -]?\d){12,18}(?!\w)/g,
     validate: cardMatch,
     canonical: digitsOnly,
     partial: lastFourDigits,
@@ -59,7 +60,7 @@ export const PERSONAL_DETECTORS: readonly DetectorDef[] = [
     // or a trunk 0 (never 00) and separated groups; phoneMatch then checks the national
     // structure. Bare digit runs and references glued to a word (`INV-0042-…`) never match.
     pattern:
-      /(?<![\w+-])(?:\+[1-9](?:[ .()-]{0,2}\d){6,14}|\(\d{3}\) ?\d{3}[ .-]\d{4}|\d{3}-\d{3}-\d{4}|\d{3}\.\d{3}\.\d{4}|0[1-9]\d{0,3}(?:[ .-]\d{2,4}){2,5})(?![\d-]|\.\d)/g,
+      /(?<![\w+-]|%[0-9A-Fa-f]?)(?:\+[1-9](?:[ .()-]{0,2}\d){6,14}|\(\d{3}\) ?\d{3}[ .-]\d{4}|\d{3}-\d{3}-\d{4}|\d{3}\.\d{3}\.\d{4}|0[1-9]\d{0,3}(?:[ .-]\d{2,4}){2,5})(?![\d-]|\.\d)/g,
     validate: phoneMatch,
     canonical: phoneCanonical,
     partial: lastFourDigits,
