@@ -383,3 +383,18 @@ describe('a shell command names paths (best effort: a shell can compute any path
     expect(paths({ text: 'cat /etc/passwd' })).toEqual([]);
   });
 });
+
+describe('a form-encoded string is read as arguments (a tool posts it as a form)', () => {
+  it('paths, hosts and amounts under form keys', () => {
+    expect(paths({ body: 'path=..%2F..%2F..%2Fetc%2Fpasswd&x=1' })).toEqual(['/etc/passwd']);
+    expect(hosts({ body: 'callback_url=localhost%3A8080%2Fadmin' })).toEqual(['localhost']);
+    expect(policyFacts({ body: 'amount=5000&to=acct' }).numbers).toEqual({ 'body.amount': 5000 });
+    expect(policyFacts({ body: 'amount=1&amount=5000' }).numbers).toEqual({ 'body.amount.0': 1, 'body.amount.1': 5000 });
+    expect(decide(policy("facts.paths.exists(p, !underPath(p, '/srv/data'))", '/srv/data/work'), { body: 'file=/etc/shadow' })).toBe('deny');
+  });
+
+  it('a URL, prose or base64 is not a form', () => {
+    expect(hosts({ u: 'https://api.example.com/?a=b&c=d' })).toEqual(['api.example.com']);
+    expect(policyFacts({ a: 'x = 1', b: 'aGVsbG8=', c: 'see a=b and c' }).numbers).toEqual({});
+  });
+});

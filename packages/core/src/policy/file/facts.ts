@@ -78,6 +78,20 @@ function embeddedJson(s: string): object | undefined {
   }
 }
 
+/** `a=1&b=x%2Fy`: form fields (`application/x-www-form-urlencoded`), decoded; a repeated name is a list. */
+const FORM = /^[\w.[\]%-]+=[^&\s]*(?:&[\w.[\]%-]+=[^&\s]*)*$/;
+function formFields(s: string): object | undefined {
+  if (!s.includes('=') || !FORM.test(s)) return undefined;
+  const out = Object.create(null) as Record<string, string | string[]>;
+  for (const [k, v] of new URLSearchParams(s)) {
+    const had = out[k];
+    if (had === undefined) out[k] = v;
+    else if (Array.isArray(had)) had.push(v);
+    else out[k] = [had, v];
+  }
+  return out;
+}
+
 function concat<T>(parts: T[][], none: T[]): T[] {
   let out: T[] | undefined;
   for (const p of parts) {
@@ -102,9 +116,10 @@ class Walk {
       const n = numericString(value);
       if (n !== undefined && path !== '') this.numbers[path] = n;
       facts = this.text(value, key);
-      // A JSON document in a string (`body: '{"path": "../../etc/passwd"}'`): the tool parses
-      // it, so its members are read as arguments below this one (`body.path`).
-      const doc = embeddedJson(value);
+      // A JSON document or a form in a string (`body: '{"path": "../../etc/passwd"}'`,
+      // `'path=%2Fetc%2Fpasswd'`): the tool parses it, so its members are read as arguments
+      // below this one (`body.path`).
+      const doc = embeddedJson(value) ?? formFields(value);
       if (doc !== undefined) facts = this.container([facts, this.members(doc, path, key, depth)]);
     } else if (typeof value === 'number') {
       if (Number.isFinite(value) && path !== '') this.numbers[path] = value;
