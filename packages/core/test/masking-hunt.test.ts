@@ -264,3 +264,16 @@ describe('false positives under the hunt fixes', () => {
     expect(touched).toEqual([]);
   });
 });
+
+describe('internationalised email addresses', () => {
+  it('are masked whole, not from their first ASCII-only stretch', () => {
+    for (const [s, kept] of [['Contact josé.garcía@ejemplo.es now', ['Contact ', ' now']], ['mail müller@bücher.de', ['mail ']], ['用户@例子.广告', []], ['anna.kowalska@przykład.pl', []]] as const) {
+      const out = text(s);
+      expect(out.replace(/\[email:[0-9a-f]{12}\]/, '')).toBe(kept.join(''));
+    }
+  });
+
+  it('correlate whatever the case', () => {
+    expect(text('JOSÉ.GARCÍA@EJEMPLO.ES')).toBe(text('josé.garcía@ejemplo.es'));
+  });
+});

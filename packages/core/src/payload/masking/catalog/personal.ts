@@ -13,7 +13,9 @@ export const PERSONAL_DETECTORS: readonly DetectorDef[] = [
     minLength: 6,
     // No look-behind: when the leftmost start fails (a leading `.`/`-`, a local part over 64
     // characters), a later one masks the address rather than none.
-    pattern: /[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![A-Za-z0-9-])/g,
+    // Internationalised addresses too (`josé.garcía@ejemplo.es`, `müller@bücher.de`): letters and
+    // marks of any script, the top-level domain ASCII, punycode or letters.
+    pattern: /[\p{L}\p{N}][\p{L}\p{M}\p{N}._%+-]{0,63}@(?:[\p{L}\p{N}](?:[\p{L}\p{M}\p{N}-]{0,61}[\p{L}\p{M}\p{N}])?\.)+(?:xn--[a-z0-9-]{1,59}|\p{L}[\p{L}\p{M}]{1,23})(?![\p{L}\p{M}\p{N}-])/gu,
     canonical: lowerCase,
     partial: (m) => `****${m.slice(m.indexOf('@'))}`,
   }),
