@@ -398,3 +398,32 @@ describe('a form-encoded string is read as arguments (a tool posts it as a form)
     expect(policyFacts({ a: 'x = 1', b: 'aGVsbG8=', c: 'see a=b and c' }).numbers).toEqual({});
   });
 });
+
+describe('addresses and paths that are other names of a denied one', () => {
+  it('0.0.0.0 and [::] reach the local host', () => {
+    expect(hosts({ url: 'http://0.0.0.0:8080/admin' })).toEqual(['0.0.0.0', '127.0.0.1']);
+    expect(hosts({ url: 'http://0:8080/' })).toEqual(['0.0.0.0', '127.0.0.1']);
+    expect(hosts({ url: 'http://[::]:8080/' })).toEqual(['[::]', '::', '::1']);
+    expect(decide(urlDeny, { url: 'http://0.0.0.0:8080/admin' })).toBe('deny');
+  });
+
+  it('/proc/self/root and /proc/<pid>/root are the root directory, /proc/self/cwd the working one', () => {
+    expect(paths({ path: '/proc/self/root/etc/passwd' })).toEqual(['/proc/self/root/etc/passwd', '/etc/passwd']);
+    expect(paths({ path: '/proc/1/root/etc/shadow' })).toContain('/etc/shadow');
+    expect(paths({ path: '/proc/thread-self/cwd/../x' })).toEqual(['/proc/thread-self/x', '/srv/data/x']);
+    expect(paths({ path: '/proc/self/cwd/x' })).toEqual(['/proc/self/cwd/x', '/srv/data/work/x']);
+    const deny = policy("facts.paths.exists(p, underPath(p, '/etc'))", '/srv/data/work');
+    expect(decide(deny, { path: '/proc/self/root/etc/passwd' })).toBe('deny');
+  });
+
+  it('redirect and location keys hold URLs', () => {
+    expect(hosts({ redirect: '//evil.io/x' })).toEqual(['evil.io']);
+    expect(hosts({ location: 'evil.io' })).toEqual(['evil.io']);
+    expect(hosts({ redirect: 'manual' })).toEqual([]);
+  });
+
+  it('a scheme right after a digit or punctuation is still a URL to a link finder', () => {
+    expect(hosts({ text: 'step1https://evil.io/x' })).toContain('evil.io');
+    expect(hosts({ text: '-https://evil.io' })).toEqual(['evil.io']);
+  });
+});

@@ -29,6 +29,8 @@ const TILDE_USER = /^~([A-Za-z0-9._-]+)(?=\/|$)/;
 /** `\\?\C:\x`, `\\.\C:\x`: Win32 device paths, the same file as `C:\x`. */
 const DEVICE = /^\/\/[?.]\//;
 const DRIVE = /^[A-Za-z]:(?:\/|$)/;
+/** The process's root and working directory links: `/proc/self/root`, `/proc/1234/cwd`. */
+const PROC_LINK = /^\/proc\/(?:self|thread-self|\d+)(?:\/task\/\d+)?\/(root|cwd)(\/.*)?$/;
 
 export function isPathKey(key: string | undefined): boolean {
   return lastWordIn(key, PATH_WORDS);
@@ -121,7 +123,14 @@ function pathReadings(value: string, pathKey: boolean, baseDir: string): string[
   }
   if (SCHEME.test(value)) return [];
   if (!pathKey && !PATH_PREFIX.test(value)) return [];
-  const out = [resolve(baseDir, expandHome(value, baseDir))];
+  const expanded = expandHome(value, baseDir);
+  const out = [resolve(baseDir, expanded)];
+  // `/proc/self/root/etc/passwd` is /etc/passwd and `/proc/self/cwd/x` is x in the working
+  // directory: the kernel follows these links before any `..` after them, so read them first.
+  if (expanded.startsWith('/') && expanded.includes('/proc/')) {
+    const m = PROC_LINK.exec(expanded.replace(/\/\.(?=\/|$)/g, '').replace(/\/{2,}/g, '/'));
+    if (m !== null) out.push(resolve(m[1] === 'root' ? '/' : baseDir, `.${m[2] ?? ''}`));
+  }
   const win = windowsPath(value);
   if (win !== undefined) out.push(win);
   return out;

@@ -18,8 +18,9 @@ const DEFAULT_PORTS: Record<string, number> = {
 /**
  * A scheme and `://` (or `:\\`); for the schemes a browser treats as special, also `https:host`
  * with no slashes at all, which the WHATWG parser accepts (in any case: `HTTPS:evil.io`).
+ * Not inside a word (`xhttps:` is one scheme), but after a digit or `-` a link finder sees one.
  */
-const CANDIDATE = /(?<![A-Za-z0-9+.-])(?:(?:https?|wss?|ftp):[/\\]*|[A-Za-z][A-Za-z0-9+.-]{0,31}:[/\\]{2})[^\s<>"'`]+/gi;
+const CANDIDATE = /(?<![A-Za-z])(?:(?:https?|wss?|ftp):[/\\]*|[A-Za-z][A-Za-z0-9+.-]{0,31}:[/\\]{2})[^\s<>"'`]+/gi;
 const TRAILING = /[.,;:!?)\]}'"]+$/;
 /** A value that is a URL from its first character (a tool handed it fetches all of it). */
 const STARTS_URL = /^(?:(?:https?|wss?|ftp):|[A-Za-z][A-Za-z0-9+.-]{0,31}:[/\\]{2})/i;
@@ -28,7 +29,7 @@ const NOT_HOST = /^(?:mailto|data|javascript|tel|sms|urn|about|blob):/i;
 /** Key names (or their last word: `webhookUrl`, `target_url`, `baseURL`) whose value is a URL or host. */
 const URL_WORDS = new Set([
   'url', 'urls', 'uri', 'uris', 'href', 'link', 'links', 'endpoint', 'endpoints', 'website', 'site', 'domain', 'host',
-  'hostname', 'origin', 'webhook', 'callback', 'server', 'proxy',
+  'hostname', 'origin', 'webhook', 'callback', 'server', 'proxy', 'redirect', 'location',
 ]);
 /** Keys whose value is a host by name: a single label (`localhost`, `db1`) is a host there. */
 const HOST_WORDS = new Set(['host', 'hostname', 'server']);
@@ -125,6 +126,13 @@ function withHost(u: Url, host: string): Url {
 function push(url: Url, out: Url[]): void {
   out.push(url);
   const h = url.host;
+  // Connecting to the unspecified address reaches this host (Linux, macOS): `0.0.0.0:8080` is
+  // a local service, as 127.0.0.1 is.
+  if (h === '0.0.0.0') out.push(withHost(url, '127.0.0.1'));
+  if (h === '[::]') {
+    out.push(withHost(url, '::'), withHost(url, '::1'));
+    return;
+  }
   if (h.startsWith('[')) {
     // `[::1]` and `::1`: a rule may name the address either way (as a resolver or `net` does).
     out.push(withHost(url, h.slice(1, -1)));
