@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { printable } from '../terminal-text.js';
 import { plainFinding, type Finding } from './findings.js';
 import { formatRanges } from './ranges.js';
 import type { SourceRead } from './query-sources.js';
@@ -118,11 +119,8 @@ export function decide(input: {
   };
 }
 
-/** Untrusted text (service names, stream ids, file names) must not drive the terminal. */
-export function printable(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
+/** Untrusted text (service names, stream ids, file names) must not drive the terminal: the shared sanitiser. */
+export { printable };
 
 function streamLine(s: StreamReport): string {
   const range = s.firstSeq === undefined ? 'no records' : `seq ${s.firstSeq}-${s.lastSeq}`;

@@ -2,6 +2,7 @@
  * `tooltrail policy test` output: a terminal table (counts per kind first, then the calls) and
  * the `--json` document. Both are a contract (docs/review.md).
  */
+import { printable, printableCut, printableLines } from '../../terminal-text.js';
 import type { Verdict } from './replay.js';
 import type { ReplaySummary } from './summary.js';
 
@@ -45,17 +46,17 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] as number))).join('  ').trimEnd()).join('\n');
 }
 
-const cell = (s: string | undefined, max = 40): string => {
-  const t = (s ?? '-').replace(/[\u0000-\u001f\u007f]/g, ' ');
-  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
-};
+/** A value from the trail in a cell: made printable (terminal-text.ts), then cut to `max`. */
+const cell = (s: string | undefined, max = 40): string => printableCut(s ?? '-', max);
+/** Trace ids are what one copies, so they are not cut at 40; a forged one of any length is, at 64. */
+const MAX_ID = 64;
 
 export function formatReplay(r: ReplayReport, limit: number): string {
   const s = r.summary;
   const lines: string[] = [];
-  lines.push(`policy test: candidate ${r.candidate.id} ${r.candidate.version} (${r.candidate.path})`);
-  lines.push(`read: ${r.source}; ${s.calls} call(s) in ${r.read.records} record(s)${r.range.since ? ` since ${r.range.since}` : ''}${r.range.until ? ` until ${r.range.until}` : ''}`);
-  const changes = Object.entries(s.changes).map(([k, n]) => `${k} ${n}`).join(', ');
+  lines.push(`policy test: candidate ${printable(r.candidate.id)} ${printable(r.candidate.version)} (${printable(r.candidate.path)})`);
+  lines.push(`read: ${printable(r.source)}; ${s.calls} call(s) in ${r.read.records} record(s)${r.range.since ? ` since ${r.range.since}` : ''}${r.range.until ? ` until ${r.range.until}` : ''}`);
+  const changes = printable(Object.entries(s.changes).map(([k, n]) => `${k} ${n}`).join(', '));
   const causes = Object.entries(s.undecidableBy).map(([k, n]) => `${k} ${n}`).join(', ');
   lines.push('');
   lines.push(
@@ -67,7 +68,7 @@ export function formatReplay(r: ReplayReport, limit: number): string {
     ]),
   );
   if (r.read.problemCount > 0) {
-    lines.push('', `source problems (${r.read.problemCount}):`, ...r.read.problems.slice(0, 10).map((p) => `  - ${p}`));
+    lines.push('', `source problems (${r.read.problemCount}):`, ...r.read.problems.slice(0, 10).map((p) => `  - ${printable(p)}`));
   }
   if (r.calls.length > 0) {
     const shown = limit > 0 ? r.calls.slice(0, limit) : r.calls;
@@ -79,7 +80,7 @@ export function formatReplay(r: ReplayReport, limit: number): string {
         cell(v.call.agentName ?? v.call.agentId, 24),
         cell(v.call.principalId, 28),
         cell(v.call.tool, 28),
-        v.call.traceId,
+        cell(v.call.traceId, MAX_ID),
         cell(recordedText(v), 48),
         cell(candidateText(v), 80),
       ]);
@@ -94,7 +95,7 @@ export function formatReplay(r: ReplayReport, limit: number): string {
     const of = s.differs + s.undecidable > 0 ? `of that, ${differs}.` : 'of that, every call is decided as recorded.';
     lines.push(`INCOMPLETE: ${r.read.problemCount} problem(s) reading the source (listed above): the replay covers only what was read; ${of}`);
   } else lines.push(r.exitCode === 0 ? 'OK: the candidate decides every call as recorded.' : `DIFFERS: ${differs}.`);
-  return `${lines.join('\n')}\n`;
+  return `${printableLines(lines.join('\n'))}\n`;
 }
 
 /** The `--json` document: the report as is, with verdicts trimmed to what the record said. */
