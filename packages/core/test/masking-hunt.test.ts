@@ -55,6 +55,16 @@ describe('key names', () => {
     });
   });
 
+  it('mask key material and ids by their short names, and names written in mixed case', () => {
+    const keys = { session_key: S, ENC_KEY: S, consumerKey: S, AZURE_STORAGE_KEY: S, privKey: S, tls_key: S, id_rsa: S, social_security: S, TIN: S, birthday: '1985-04-12', PaSsWoRd: S, pAsSwOrD: S };
+    const out = json(keys);
+    expect(out).not.toContain(S);
+    expect(out).not.toContain('1985-04-12');
+    expect(JSON.parse(out).PaSsWoRd).toBe('[REDACTED:password]');
+    const kept = { access_key_id: 'AKIA-id-is-an-id', passwd_file: '/etc/passwd', ssn_last4: '1234', maxTokens: 5, tokenCount: 2 };
+    expect(json(kept)).toBe(JSON.stringify(kept));
+  });
+
   it('mask a rule word with a counter glued to it, and keep metadata and longer numbers', () => {
     expect(JSON.parse(json({ password1: S, token2: S, apiKey3: S }))).toEqual({ password1: '[REDACTED:password]', token2: '[REDACTED:token]', apiKey3: '[REDACTED:api_key]' });
     const kept = { auth_method: 'oauth', pass_rate: 0.97, auth_mode: 'sso', password_policy: 'strict', card_number_last4: '4242', PW481236: 'x' };

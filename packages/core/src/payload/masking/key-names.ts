@@ -107,7 +107,13 @@ export class KeyMatcher {
       if (b !== w) changed = true;
       return b;
     });
-    return changed ? this.matchWords(bare) : undefined;
+    if (changed) {
+      const glued = this.matchWords(bare);
+      if (glued !== undefined) return glued;
+    }
+    // `PaSsWoRd`: case changes inside a word are no word boundaries when they make no rule.
+    const flat = normaliseKey(key).toLowerCase().split(NON_ALNUM).filter((w) => w.length > 0);
+    return flat.join(' ') === words.join(' ') ? undefined : this.matchWords(flat);
   }
 
   private matchWords(words: readonly string[]): string | undefined {

@@ -144,6 +144,21 @@ export const BUILTIN_KEY_RULES: readonly string[] = Object.freeze([
   'senha',
   'mot_de_passe',
   'motdepasse',
+  // Key material by what it is for, and personal ids by their short names.
+  'session_key',
+  'enc_key',
+  'consumer_key',
+  'storage_key',
+  'priv_key',
+  'tls_key',
+  'ssl_key',
+  'cert_key',
+  'id_rsa',
+  'id_ecdsa',
+  'id_ed25519',
+  'social_security',
+  'tin',
+  'birthday',
 ]);
 
 /**
