@@ -58,3 +58,36 @@ export function withDeadline<T>(
     }
   });
 }
+
+/** Reading a user-supplied value threw (a getter, a Proxy trap): the value's giver failed. */
+export class ReadFailed {
+  constructor(readonly error: unknown) {}
+}
+
+type ThenFn = (onFulfilled: (value: unknown) => unknown, onRejected: (reason: unknown) => unknown) => unknown;
+
+/**
+ * The `then` of a user-supplied value (a handler's answer, a rule's verdict, a schema's result),
+ * read once, in a try: a function for a thenable, undefined for anything else, a ReadFailed when
+ * the read threw. Read once because a getter could say "function" to the check and throw (or
+ * give another function) to the call.
+ */
+export function thenOf(value: unknown): ThenFn | undefined | ReadFailed {
+  if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return undefined;
+  try {
+    const then = (value as { then?: unknown }).then;
+    return typeof then === 'function' ? (then as ThenFn) : undefined;
+  } catch (err) {
+    return new ReadFailed(err);
+  }
+}
+
+/**
+ * A promise of a thenable, calling the `then` read by thenOf(): whatever it throws (a native
+ * promise whose `constructor` getter throws, say) is a rejection, never a synchronous throw.
+ */
+export function adopt<T>(value: unknown, then: ThenFn): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    Reflect.apply(then, value, [resolve, reject]);
+  });
+}

@@ -1,5 +1,6 @@
 import { RULE_POLICY_DEFAULT, RULE_POLICY_ERROR_PREFIX, RULE_POLICY_TIMEOUT, RULE_REQUIRE_IDENTITY } from '../contract/semconv.js';
-import type { ExpiryReason } from './deadline.js';
+import { describeError } from '../payload/safe-json.js';
+import { adopt, ReadFailed, thenOf, type ExpiryReason } from './deadline.js';
 import type { PolicyDecision, PolicyRule, ToolCall } from './decisions.js';
 import type { FileDecision, PolicyCallInput } from './file/file-policy.js';
 
@@ -23,17 +24,46 @@ export interface FileStep {
 }
 
 function ruleId(rule: PolicyRule, index: number, decision?: PolicyDecision): string {
-  return decision?.rule ?? (rule.name ? rule.name : `policy[${index}]`);
+  if (decision?.rule !== undefined) return decision.rule;
+  let name: unknown;
+  try {
+    name = rule.name; // a function's own `name` can be a getter too
+  } catch {
+    name = undefined;
+  }
+  return typeof name === 'string' && name !== '' ? name : `policy[${index}]`;
 }
 
-function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
+/**
+ * A rule's answer as a plain decision, each field read once (a getter could answer one thing to
+ * the check and another to the record), or the reason it is none. May throw (a getter or a
+ * Proxy trap that throws): the caller treats that as a broken rule. A reason or rule id that is
+ * not a string is refused rather than stringified: its toString could throw, or say anything.
+ */
+function readDecision(v: unknown, rule: string): PolicyDecision | TypeError {
+  if (typeof v !== 'object' || v === null) return new TypeError(`policy rule ${rule} returned a value that is not a decision`);
+  const d = v as { kind?: unknown; reason?: unknown; rule?: unknown; args?: unknown };
+  const kind = d.kind;
+  if (kind !== 'allow' && kind !== 'deny' && kind !== 'rewrite' && kind !== 'ask') return new TypeError(`policy rule ${rule} returned a value that is not a decision`);
+  const reason = d.reason;
+  if (reason !== undefined && typeof reason !== 'string') return new TypeError(`policy rule ${rule} returned a decision whose reason is not a string`);
+  const id = d.rule;
+  if (id !== undefined && typeof id !== 'string') return new TypeError(`policy rule ${rule} returned a decision whose rule is not a string`);
+  if (kind === 'rewrite') return { kind, args: d.args, reason: reason as string, rule: id };
+  return { kind, reason: reason as string, rule: id };
 }
 
-function isDecision(v: unknown): v is PolicyDecision {
-  if (typeof v !== 'object' || v === null) return false;
-  const kind = (v as { kind?: unknown }).kind;
-  return kind === 'allow' || kind === 'deny' || kind === 'rewrite' || kind === 'ask';
+/** An error's message for a reason: never throws, always a string. */
+function messageOf(error: unknown): string {
+  try {
+    if (error instanceof Error) {
+      const m: unknown = error.message;
+      return typeof m === 'string' ? m : describeError(error);
+    }
+    return typeof error === 'string' ? error : String(error);
+  } catch {
+    return describeError(error);
+  }
 }
 
 const FILE_STEP = 'policy-file';
@@ -79,11 +109,15 @@ class Evaluation {
   apply(index: number, answer: unknown): PolicyVerdict | undefined {
     const rule = this.rules[index] as PolicyRule;
     if (answer === undefined || answer === null) return undefined;
-    if (!isDecision(answer)) {
-      // A rule that returns garbage is a broken rule: fail closed, like a throw.
-      return this.broken(index, new TypeError(`policy rule ${ruleId(rule, index)} returned a value that is not a decision`));
+    let decision: PolicyDecision | TypeError;
+    try {
+      decision = readDecision(answer, ruleId(rule, index));
+    } catch (err) {
+      return this.broken(index, err);
     }
-    return this.take(answer, ruleId(rule, index, answer));
+    // A rule that returns garbage (or an answer that cannot be read) is a broken rule: fail closed, like a throw.
+    if (decision instanceof TypeError) return this.broken(index, decision);
+    return this.take(decision, ruleId(rule, index, decision));
   }
 
   /** Applies one decision whose rule id is known; returns the verdict when it ends evaluation. */
@@ -141,7 +175,7 @@ class Evaluation {
   }
 
   failed(id: string, error: unknown): PolicyVerdict {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = messageOf(error);
     return {
       kind: 'deny',
       args: this.args,
@@ -202,7 +236,10 @@ export function evaluatePolicy(
     } catch (err) {
       return ev.broken(i, err);
     }
-    if (isThenable(answer)) return continueAsync(ev, rules, i, answer, progress);
+    // A `then` that cannot be read is a broken rule, as a throw is.
+    const then = thenOf(answer);
+    if (then instanceof ReadFailed) return ev.broken(i, then.error);
+    if (then !== undefined) return continueAsync(ev, rules, i, adopt(answer, then), progress);
     const final = ev.apply(i, answer);
     if (final) return final;
   }
