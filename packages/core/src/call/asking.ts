@@ -1,12 +1,11 @@
 import type { AuditDeniedError } from '../contract/errors.js';
 import type { PolicyVerdict } from '../policy/evaluate.js';
-import { withDeadline, type ExpiryReason } from '../policy/deadline.js';
+import { adopt, ReadFailed, thenOf, withDeadline, type ExpiryReason } from '../policy/deadline.js';
 import { describeError } from '../payload/safe-json.js';
 import * as sc from '../contract/semconv.js';
 import { Execution, type ToolBody } from './execute.js';
 import { answerProblems, type ApprovalAnswer, type ApprovalRequest } from './approval-handler.js';
 import { checkApproval, readApprovalOnce, rejectionReason, type ApprovalRecord } from './approval.js';
-import { isThenable } from './validate.js';
 
 /** The deadline passed (or the auditor shut down) before the handler answered. */
 class Expired {
@@ -95,13 +94,26 @@ export class ApprovalStep extends Execution {
     } catch (err) {
       answer = new HandlerFailed(err);
     }
-    if (!isThenable<unknown>(answer)) return this.answered(answer, verdict, ms, fn, thisArg, callArgs);
-    const guarded = Promise.resolve(answer).then(undefined, (err: unknown) => new HandlerFailed(err));
+    // A `then` that cannot be read (a getter or a Proxy trap that throws) is a handler that failed.
+    const then = thenOf(answer);
+    if (then instanceof ReadFailed) answer = new HandlerFailed(then.error);
+    if (then === undefined || then instanceof ReadFailed) return this.answered(answer, verdict, ms, fn, thisArg, callArgs);
+    const guarded = adopt<unknown>(answer, then).then(undefined, (err: unknown) => new HandlerFailed(err));
     const onExpiry = (why: ExpiryReason): Expired => {
       controller.abort(new Error(why === 'deadline' ? `no approval within ${ms} ms` : 'the auditor shut down'));
       return new Expired(why);
     };
-    return withDeadline<unknown>(guarded, ms, onExpiry, this.pending).then((settled) => this.answered(settled, verdict, ms, fn, thisArg, callArgs));
+    return withDeadline<unknown>(guarded, ms, onExpiry, this.pending).then((settled) => this.settling(() => this.answered(settled, verdict, ms, fn, thisArg, callArgs)));
+  }
+
+  /** A step continued after an await: what it throws unrecorded is recorded (abandon), then rethrown. */
+  protected settling<T>(step: () => T): T {
+    try {
+      return step();
+    } catch (err) {
+      this.abandon(err);
+      throw err;
+    }
   }
 
   private answered(value: unknown, verdict: PolicyVerdict, ms: number, fn: ToolBody, thisArg: unknown, callArgs: unknown[]): Promise<unknown> {

@@ -9,7 +9,7 @@ import { EncodeReport, writeReportAttributes } from '../payload/encode-report.js
 import { describeError, toSafeJson } from '../payload/safe-json.js';
 import * as sc from '../contract/semconv.js';
 import type { InFlightCall, InvokeEngine } from './engine.js';
-import { recordException, STATUS_OK } from './exception.js';
+import { errorType, recordException, STATUS_OK } from './exception.js';
 import { maskAdapterAttributes, recordedNames, type RecordedNames } from './adapter-attributes.js';
 import { correlationText } from '../identity/identity-attributes.js';
 import { intentAttributes } from './intent.js';
@@ -263,6 +263,23 @@ export class CallRecord implements InFlightCall, DecisionClock {
   unavailable(what: string): AuditUnavailableError | undefined {
     if (this.engine.failMode === 'open') return undefined;
     return new AuditUnavailableError(`tool call "${this.def.name}" (${this.callId}): ${what}; the call was refused`);
+  }
+
+  /**
+   * The last resort of a call whose decision steps threw something no step turned into a
+   * refusal (a bug, or a hostile value nothing guarded): the call is recorded as an error with
+   * the exception, and released, so it neither vanishes from the trail nor holds shutdown
+   * forever. Nothing when the record is already finished (a refusal's own error).
+   */
+  abandon(err: unknown): void {
+    if (this.finished) return;
+    try {
+      this.exception(this.span, err, this.report);
+      this.finish('error', errorType(err), this.text(describeError(err)));
+      this.commit();
+    } catch (inner) {
+      this.engine.recordFailed(inner);
+    }
   }
 
   /** Ends a call that was refused because it could not be recorded; the body never ran. */

@@ -10,11 +10,22 @@ const MASKING_FAILED_JSON = JSON.stringify(sc.MASKING_FAILED_MARKER);
 
 /** `error.type`: the class of what was thrown, `_OTHER` for non-Error throws. */
 export function errorType(err: unknown): string {
-  if (err instanceof Error) {
-    const ctorName = err.constructor?.name;
-    return ctorName && ctorName !== 'Object' ? ctorName : err.name || 'Error';
+  let isError: boolean;
+  try {
+    isError = err instanceof Error;
+  } catch {
+    return sc.ERROR_TYPE_OTHER; // a Proxy whose getPrototypeOf trap throws: of no knowable class
   }
-  return sc.ERROR_TYPE_OTHER;
+  if (!isError) return sc.ERROR_TYPE_OTHER;
+  try {
+    const e = err as Error;
+    const ctorName: unknown = e.constructor?.name;
+    if (typeof ctorName === 'string' && ctorName !== '' && ctorName !== 'Object') return ctorName;
+    const name: unknown = e.name;
+    return typeof name === 'string' && name !== '' ? name : 'Error';
+  } catch {
+    return 'Error'; // an Error whose `constructor` or `name` getter throws
+  }
 }
 
 /**

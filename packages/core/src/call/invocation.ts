@@ -6,7 +6,7 @@ import type { CallRecordInit } from './call-record.js';
 import type { ToolBody } from './execute.js';
 import type { ApprovalRecord } from './approval.js';
 import { ApprovalStep } from './asking.js';
-import { checkArguments, isThenable, type Checked } from './validate.js';
+import { checkArguments, type Checked } from './validate.js';
 
 /** The tool's arguments as one value: the first argument for the usual one-argument tool. */
 export function argumentView(args: readonly unknown[]): unknown {
@@ -68,8 +68,8 @@ export class Invocation extends ApprovalStep {
     const schema = this.def.schema;
     if (schema === undefined) return this.decide(this.view);
     const checked = checkArguments(schema, this.view, this);
-    if (!isThenable<Checked>(checked)) return this.validated(checked);
-    return checked.then((c) => this.validated(c));
+    if (!(checked instanceof Promise)) return this.validated(checked);
+    return checked.then((c) => this.settling(() => this.validated(c)));
   }
 
   private validated(checked: Checked): Promise<unknown> {
@@ -89,9 +89,9 @@ export class Invocation extends ApprovalStep {
     const call: ToolCall = { tool: def.name, args: validated, proposedArgs: this.proposed, callId: this.callId, run: this.store?.run };
     const progress: PolicyProgress = { rule: undefined, args: validated };
     const pending = evaluatePolicy(rules, call, engine.requireIdentity, progress, file);
-    if (!isThenable<PolicyVerdict>(pending)) return this.decided(pending, pending.args);
+    if (!(pending instanceof Promise)) return this.decided(pending, pending.args);
     const ms = this.decisionMs();
-    return withDeadline(pending, this.remainingDecisionMs(), (why) => timeoutVerdict(progress, ms, why), this.pending).then((v) => this.decided(v, v.args));
+    return withDeadline(pending, this.remainingDecisionMs(), (why) => timeoutVerdict(progress, ms, why), this.pending).then((v) => this.settling(() => this.decided(v, v.args)));
   }
 
   /** The policy file in force (read once per call, so a reload mid-call cannot split the record). */
@@ -108,7 +108,7 @@ export class Invocation extends ApprovalStep {
     if ((verdict.kind === 'rewrite' || verdict.rewrote === true) && this.def.schema !== undefined) {
       // A rewrite must still satisfy the tool's schema: policy cannot smuggle in what validation rejects.
       const again = checkArguments(this.def.schema, executed, this);
-      return isThenable<Checked>(again) ? again.then((c) => this.rewritten(c, verdict, executed)) : this.rewritten(again, verdict, executed);
+      return again instanceof Promise ? again.then((c) => this.settling(() => this.rewritten(c, verdict, executed))) : this.rewritten(again, verdict, executed);
     }
     return this.proceed(verdict, executed);
   }

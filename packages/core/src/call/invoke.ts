@@ -11,10 +11,11 @@ export { recordRefusedCall } from './refused-record.js';
 
 /** One audited call of a wrapped tool; always a promise, whatever the call's fate. */
 export function invokeAudited(engine: InvokeEngine, def: ToolDefinition, fn: ToolBody, thisArg: unknown, args: unknown[], meta: CallMeta | undefined): Promise<unknown> {
+  let inv: Invocation | undefined;
   try {
     const proposedGiven = meta !== undefined && 'proposedArgs' in meta;
     const view = argumentView(args);
-    const inv = new Invocation({
+    inv = new Invocation({
       engine,
       def,
       store: auditStorage.getStore(),
@@ -29,7 +30,9 @@ export function invokeAudited(engine: InvokeEngine, def: ToolDefinition, fn: Too
     });
     return inv.start(meta?.approval, meta?.resumed);
   } catch (err) {
-    // A refusal, or nothing ran and nothing was recorded; the wrapped call only ever returns a promise.
+    // A refusal, or nothing ran and nothing was recorded; the wrapped call only ever returns a
+    // promise. A started record that no step ended is ended here (Invocation.abandon).
+    inv?.abandon(err);
     return Promise.reject(err);
   }
 }

@@ -4,7 +4,7 @@ import { withDeadline } from '../policy/deadline.js';
 import { evaluatePolicy, timeoutVerdict, type PolicyProgress, type PolicyVerdict } from '../policy/evaluate.js';
 import type { InvokeEngine } from './engine.js';
 import type { PreviewDecision } from './approval-handler.js';
-import { checkArguments, isThenable, type Checked, type DecisionClock } from './validate.js';
+import { checkArguments, type Checked, type DecisionClock } from './validate.js';
 import type { ToolDefinition } from './tool-definition.js';
 
 function preview(v: PolicyVerdict): PreviewDecision {
@@ -38,13 +38,13 @@ export function previewCall(engine: InvokeEngine, def: ToolDefinition, args: unk
     const rules = def.policy.length === 0 ? engine.policy : [...engine.policy, ...def.policy];
     const progress: PolicyProgress = { rule: undefined, args: validated };
     const pending = evaluatePolicy(rules, { tool: def.name, args: validated, proposedArgs: args, callId: id, run }, engine.requireIdentity, progress, engine.policyFile);
-    if (!isThenable<PolicyVerdict>(pending)) return pending;
+    if (!(pending instanceof Promise)) return pending;
     const ms = clock.decisionMs();
     return withDeadline(pending, clock.remainingDecisionMs(), (why) => timeoutVerdict(progress, ms, why), engine.pendingDecisions);
   };
   try {
     const checked: Checked | Promise<Checked> = def.schema === undefined ? { ok: true, value: args } : checkArguments(def.schema, args, clock);
-    const verdict = isThenable<Checked>(checked) ? Promise.resolve(checked).then(decide) : decide(checked);
+    const verdict = checked instanceof Promise ? Promise.resolve(checked).then(decide) : decide(checked);
     return Promise.resolve(verdict).then(preview);
   } catch (err) {
     return Promise.reject(err);

@@ -1,5 +1,5 @@
 import type { ValidationIssue } from '../contract/errors.js';
-import { withDeadline, type ExpiryReason, type PendingDecision } from '../policy/deadline.js';
+import { adopt, ReadFailed, thenOf, withDeadline, type ExpiryReason, type PendingDecision } from '../policy/deadline.js';
 import { describeError } from '../payload/safe-json.js';
 import * as sc from '../contract/semconv.js';
 import { toValidationIssues, type ArgumentSchema, type SchemaResult } from './tool-definition.js';
@@ -15,25 +15,29 @@ export interface DecisionClock {
   readonly pending: Set<PendingDecision>;
 }
 
-export function isThenable<T>(v: unknown): v is PromiseLike<T> {
-  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
-}
+type SchemaIssues = Parameters<typeof toValidationIssues>[0];
 
 const schemaError = (err: unknown): Checked => ({
   ok: false,
   issues: [{ path: [], code: sc.ISSUE_SCHEMA_ERROR, message: `schema failed: ${describeError(err)}` }],
 });
 
-/** A schema's answer; anything not shaped like one is a broken schema, recorded as such. */
+/**
+ * A schema's answer; anything not shaped like one is a broken schema, recorded as such, and so
+ * is one whose getters (or Proxy traps) throw. `success` is read once, so it cannot say one
+ * thing to one check and another to the next.
+ */
 function interpret(result: unknown): Checked {
-  const r = result as SchemaResult | null | undefined;
-  if (typeof r === 'object' && r !== null && r.success === true) return { ok: true, value: r.data };
-  if (typeof r === 'object' && r !== null && r.success === false && Array.isArray(r.error?.issues)) {
-    try {
-      return { ok: false, issues: toValidationIssues(r.error.issues) };
-    } catch (err) {
-      return schemaError(err);
+  try {
+    const r = result as SchemaResult | null | undefined;
+    if (typeof r === 'object' && r !== null) {
+      const success: unknown = r.success;
+      if (success === true) return { ok: true, value: (r as { data?: unknown }).data };
+      const issues: unknown = success === false ? (r as { error?: { issues?: unknown } }).error?.issues : undefined;
+      if (Array.isArray(issues)) return { ok: false, issues: toValidationIssues(issues as SchemaIssues) };
     }
+  } catch (err) {
+    return schemaError(err);
   }
   return schemaError(new TypeError('safeParse() returned something that is not a { success, data | error } result'));
 }
@@ -48,16 +52,18 @@ export function checkArguments(schema: ArgumentSchema, value: unknown, clock: De
   try {
     result = schema.safeParse(value);
   } catch (err) {
-    if (typeof schema.safeParseAsync !== 'function') return schemaError(err);
     try {
+      if (typeof schema.safeParseAsync !== 'function') return schemaError(err);
       result = schema.safeParseAsync(value);
     } catch (inner) {
       return schemaError(inner);
     }
   }
-  if (!isThenable<unknown>(result)) return interpret(result);
+  const then = thenOf(result);
+  if (then instanceof ReadFailed) return schemaError(then.error);
+  if (then === undefined) return interpret(result);
   const ms = clock.decisionMs();
-  return withDeadline<unknown>(result, clock.remainingDecisionMs(), (why) => TIMED_OUT.get(why), clock.pending).then(
+  return withDeadline<unknown>(adopt(result, then), clock.remainingDecisionMs(), (why) => TIMED_OUT.get(why), clock.pending).then(
     (settled) => (settled instanceof SchemaTimeout ? schemaTimeout(ms, settled.why) : interpret(settled)),
     schemaError,
   );
