@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as sc from '@tooltrail/core/semconv';
 import { UsageError } from '../commands/io.js';
 import type { TrailAttributes, TrailSpan, TrailValue } from '../trail/record.js';
@@ -58,6 +59,8 @@ export interface CallView {
   writer?: string;
   /** `tooltrail.call_id.claimed`: the call id the agent claimed when the gateway recorded the call under a fresh one (JSON text). */
   callIdClaimed?: string;
+  /** When the collector received the record (its line's `receivedAt`), ms since the epoch; undefined for a query API. */
+  receivedAt?: number;
   /** `tooltrail.call_id.rejected`: why (`not_string`, `empty`, `too_long`, `charset`, `reused`). */
   callIdRejected?: string;
 }
@@ -149,6 +152,8 @@ export function toCallView(span: TrailSpan, writer?: string): CallView | undefin
   const service = str(span.resource, sc.ATTR_SERVICE_NAME);
   if (service !== undefined) view.service = service;
   if (writer !== undefined) view.writer = writer;
+  const received = receivedAtOf(span);
+  if (received !== undefined) view.receivedAt = received;
   if (str(a, ATTR_RUN_CLAIM) !== undefined) view.side = 'gateway';
   else if (str(a, ATTR_MCP_METHOD) === 'tools/call') view.side = 'agent';
   const server = str(a, ATTR_MCP_SERVER);
@@ -180,11 +185,33 @@ export interface ReadCallsOptions {
 
 /**
  * Every call of a source in `[since, until)`, in storage order, each once: identical
- * duplicates (at-least-once delivery) are dropped by trace and span id. Streams the source;
- * holds only the ids seen.
+ * duplicates (at-least-once delivery) are dropped by trace and span id; a different record
+ * under the same ids is a source problem (`conflicting copies`), the first copy counted.
+ * Streams the source; holds a short digest per id seen.
  */
 export function readCalls(source: VerifySource, range: { since?: Date; until?: Date } = {}, options: ReadCallsOptions = {}): AsyncGenerator<CallView> {
   return readMapped(source, range, toCallView, options.onDone);
+}
+
+/** A record's content without when it arrived: two deliveries of one span differ only in `receivedAt` (and the line they are on). */
+function contentDigest(span: TrailSpan): string {
+  const json = JSON.stringify(span, (key, value: unknown) => (key === 'receivedAt' ? undefined : value));
+  return createHash('sha256').update(json).digest('base64').slice(0, 22);
+}
+
+/** When the collector received a record (`receivedAt` on every line it writes); undefined for a query API. */
+export function receivedAtOf(span: TrailSpan): number | undefined {
+  const r = (span as { receivedAt?: unknown }).receivedAt;
+  if (typeof r !== 'string') return undefined;
+  const t = Date.parse(r);
+  return Number.isFinite(t) ? t : undefined;
+}
+
+const KEPT_PROBLEMS = 100;
+
+export interface ReadMappedOptions<T> {
+  /** Each mapped record whose start time is outside the range (the range filter drops it), every copy. */
+  outside?: (view: T) => void;
 }
 
 /** readCalls with another view of each record (`policy test` keeps the run attributes too). */
@@ -194,22 +221,46 @@ export async function* readMapped<T extends { time: number; traceId: string; spa
   /** `writer`: the collector writer of the record's line, when the source records one. */
   map: (span: TrailSpan, writer: string | undefined) => T | undefined,
   onDone?: (info: ReadInfo) => void,
+  options: ReadMappedOptions<T> = {},
 ): AsyncGenerator<T> {
   const from = range.since?.getTime() ?? -Infinity;
   const to = range.until?.getTime() ?? Infinity;
   const opened = openSource(source);
-  const seen = new Set<string>();
+  // Id -> digest and where the first copy was read.
+  const seen = new Map<string, { digest: string; where: string }>();
+  const conflicts: string[] = [];
+  let conflictCount = 0;
   let records = 0;
   for await (const entry of opened.entries) {
     records++;
     const view = map(entry.span, entry.writer);
-    if (view === undefined || view.time < from || view.time >= to) continue;
-    const key = view.traceId + view.spanId;
-    if (seen.has(key)) continue;
-    seen.add(key);
+    if (view === undefined) continue;
+    if (view.time < from || view.time >= to) {
+      options.outside?.(view);
+      continue;
+    }
+    const key = `${view.traceId}\u0000${view.spanId}`;
+    const digest = contentDigest(entry.span);
+    const where = entry.where ?? `${view.traceId}/${view.spanId}`;
+    const first = seen.get(key);
+    if (first !== undefined) {
+      // Identical: at-least-once delivery, dropped silently. Different: two records claim to be
+      // one span (a forged or damaged copy); which one is true cannot be told, so say so.
+      if (first.digest !== digest) {
+        conflictCount++;
+        if (conflicts.length < KEPT_PROBLEMS) conflicts.push(`conflicting copies: trace ${view.traceId} span ${view.spanId}: ${where} differs from the copy at ${first.where} (the first copy is counted)`);
+      }
+      continue;
+    }
+    seen.set(key, { digest, where });
     yield view;
   }
-  onDone?.({ problems: opened.problems, problemCount: opened.problemCount(), description: opened.description, records });
+  onDone?.({
+    problems: [...opened.problems, ...conflicts].slice(0, KEPT_PROBLEMS),
+    problemCount: opened.problemCount() + conflictCount,
+    description: opened.description,
+    records,
+  });
 }
 
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 } as const;

@@ -3,7 +3,11 @@ import type { VerifySource } from '../../verify/sources.js';
 import { ReportAggregator } from './aggregate.js';
 import { BoundaryJoin, type GatewaySideOptions } from './boundary.js';
 import { toToolChange, type ToolChangeView } from './tool-changes.js';
-import type { ReportData } from './model.js';
+import type { OutOfPeriod, ReportData } from './model.js';
+
+/** How far a call's start may be outside the period it was received in before the report warns: export batching and retries take seconds, not minutes. */
+export const OUT_OF_PERIOD_SLACK_MS = 10 * 60_000;
+const KEPT_OUT_OF_PERIOD = 100;
 
 export interface BuildReportOptions {
   since: Date;
@@ -30,16 +34,46 @@ export async function buildReport(source: VerifySource, o: BuildReportOptions): 
   });
   let info: ReportData['source'] = { description: '', records: 0, problems: [], problemCount: 0 };
   // Calls, and the gateway's tool_changed records (which are not calls), in one pass.
+  const from = o.since.getTime();
+  const to = o.until.getTime();
+  const outOfPeriod: OutOfPeriod = { count: 0, records: [] };
+  // The period goes by start time, which the record's writer chose; the collector's receivedAt
+  // is its own. A call received in the period but started far outside it is said, not dropped.
+  const flagged = new Set<string>(); // each span once: a copy delivered twice is one record
+  const noteOutside = (c: CallView | ToolChangeView): void => {
+    if ('record' in c) return;
+    const received = c.receivedAt;
+    if (received === undefined || received < from || received >= to) return;
+    if (c.time >= from - OUT_OF_PERIOD_SLACK_MS && c.time < to + OUT_OF_PERIOD_SLACK_MS) return;
+    const key = `${c.traceId}\u0000${c.spanId}`;
+    if (flagged.has(key)) return;
+    flagged.add(key);
+    outOfPeriod.count++;
+    if (outOfPeriod.records.length >= KEPT_OUT_OF_PERIOD) return;
+    const agent = c.agentName ?? c.agentId;
+    outOfPeriod.records.push({
+      time: Number.isFinite(c.time) && Math.abs(c.time) < 8.64e15 ? new Date(c.time).toISOString() : String(c.time),
+      receivedAt: new Date(received).toISOString(),
+      tool: c.tool,
+      outcome: c.outcome,
+      ...(agent !== undefined ? { agent } : {}),
+      ...(c.principalId !== undefined ? { principal: c.principalId } : {}),
+      ...(c.runId !== undefined ? { runId: c.runId } : {}),
+      traceId: c.traceId,
+      spanId: c.spanId,
+    });
+  };
   const records = readMapped<CallView | ToolChangeView>(
     read,
     { since: previousSince, until: o.until },
     (span, writer) => toCallView(span, writer) ?? toToolChange(span, writer),
     (i) => (info = { description: i.description, records: i.records, problems: i.problems, problemCount: i.problemCount }),
+    { outside: noteOutside },
   );
   const boundary = new BoundaryJoin(o.maxRefused ?? 10_000, o.gateway);
-  const from = o.since.getTime();
-  const to = o.until.getTime();
   for await (const c of records) {
+    // Read for the previous period (first use), but received in this one.
+    if (c.time < from) noteOutside(c);
     if ('record' in c) {
       if (c.time >= from && c.time < to) boundary.addChange(c);
       continue;
@@ -61,6 +95,7 @@ export async function buildReport(source: VerifySource, o: BuildReportOptions): 
     }
   }
   const report = agg.finish(info, o.now);
+  if (outOfPeriod.count > 0) report.source.outOfPeriod = outOfPeriod;
   const joined = boundary.finish();
   if (joined !== undefined) report.boundary = joined;
   return report;

@@ -6,7 +6,7 @@ export interface ReportData {
   /** Shape version of this JSON. */
   version: 1;
   generatedAt: string;
-  source: { description: string; records: number; problems: string[]; problemCount: number };
+  source: { description: string; records: number; problems: string[]; problemCount: number; outOfPeriod?: OutOfPeriod };
   period: { since: string; until: string };
   /** The period of equal length before it, read only to tell a tool's first use. */
   previous: { since: string; until: string; calls: number };
@@ -30,6 +30,18 @@ export interface ReportData {
   timeline: { bucketMs: number; buckets: TimelineBucket[] };
   /** Present when the period holds records of `tooltrail gateway`: both views of each MCP call joined (boundary.ts). */
   boundary?: BoundaryReport;
+}
+
+/**
+ * Call records the collector received in the period whose start time is outside it (more than
+ * OUT_OF_PERIOD_SLACK_MS before or after): not counted in the period, which goes by start time.
+ * A late delivery (a spool sent after an outage) or a forged start time hiding a call from the
+ * week's review. Only for a folder (`receivedAt` is the collector's); absent when there are none.
+ */
+export interface OutOfPeriod {
+  count: number;
+  /** The first 100, in storage order. */
+  records: { time: string; receivedAt: string; tool: string; outcome: string; agent?: string; principal?: string; runId?: string; traceId: string; spanId: string }[];
 }
 
 export interface Totals {

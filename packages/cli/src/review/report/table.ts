@@ -52,6 +52,12 @@ export function formatTable(r: ReportData): string {
     s += `warning: ${n(r.source.problemCount)} problem(s) reading the source, the report may be incomplete:\n`;
     s += r.source.problems.slice(0, 10).map((p) => `  ${clean(p)}\n`).join('');
   }
+  const late = r.source.outOfPeriod;
+  if (late !== undefined && late.count > 0) {
+    s += `warning: ${n(late.count)} call record(s) received in the period carry a start time outside it (more than 10 minutes): not counted above (a late delivery, or a start time set to hide a call)\n`;
+    s += late.records.slice(0, 10).map((c) => `  ${shortTime(c.time)}  received ${shortTime(c.receivedAt)}  ${cut(c.tool, 24)}  ${cut(c.outcome)}  ${id(c.traceId)}\n`).join('');
+    if (late.count > 10) s += `  … ${n(late.count - 10)} more (--json lists the first 100)\n`;
+  }
   s += `\ncalls ${n(t.calls)}: ok ${n(t.ok)}, error ${n(t.error)}, denied ${n(t.denied)}, invalid ${n(t.invalid)}`;
   if (t.pendingApproval > 0) s += `, pending approval ${n(t.pendingApproval)}`;
   if (t.unfinished > 0) s += `, unfinished ${n(t.unfinished)}`;
