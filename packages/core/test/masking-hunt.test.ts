@@ -287,3 +287,20 @@ describe('internationalised email addresses', () => {
     expect(text('JOSÉ.GARCÍA@EJEMPLO.ES')).toBe(text('josé.garcía@ejemplo.es'));
   });
 });
+
+describe('secrets named next to their value rather than before it', () => {
+  it('mask the value of a name/value pair that names a secret (Kubernetes env, ECS environment, tags)', () => {
+    const env = { env: [{ name: 'API_KEY', value: S }, { name: 'LOG_LEVEL', value: 'debug' }], environment: [{ Name: 'DB_PASSWORD', Value: S }] };
+    expect(JSON.parse(json(env))).toEqual({ env: [{ name: 'API_KEY', value: '[REDACTED:api_key]' }, { name: 'LOG_LEVEL', value: 'debug' }], environment: [{ Name: 'DB_PASSWORD', Value: '[REDACTED:password]' }] });
+    expect(text(`[{"Name":"DB_PASSWORD","Value":"${S}"}]`)).toBe('[{"Name":"DB_PASSWORD","Value":"[REDACTED:password]"}]');
+    expect(text(`env:\n- name: API_KEY\n  value: ${S}\n- name: MODE\n  value: fast`)).toBe('env:\n- name: API_KEY\n  value: [REDACTED:api_key]\n- name: MODE\n  value: fast');
+  });
+
+  it('mask YAML block scalars, CDATA and a quoted value cut before its closing quote', () => {
+    expect(text(`db:\n  password: |\n    ${S}\n    second line\n  host: db`)).toBe('db:\n  password: [REDACTED:password]\n[REDACTED:password]\n  host: db');
+    expect(text(`db:\n  password: >-\n    ${S}\n  host: db`)).toBe('db:\n  password: >-\n[REDACTED:password]\n  host: db');
+    expect(text(`<password><![CDATA[${S}]]></password>`)).toBe('<password><![CDATA[[REDACTED:password]]]></password>');
+    expect(text(`failed: password="${S}…[truncated]`)).toBe('failed: password="[REDACTED:password]');
+    expect(text('note: |\n  keep this\nnext: 1')).toBe('note: |\n  keep this\nnext: 1');
+  });
+});

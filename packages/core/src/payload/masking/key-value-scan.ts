@@ -23,8 +23,8 @@ export function mayHoldKeyValue(s: string): boolean {
 
 const isLetter = (lower: number): boolean => lower >= 97 && lower <= 122;
 
-// `<password>value</password>` (the element's name is the key); bounded, linear.
-const XML_ELEMENT = /<([A-Za-z][\w.-]{0,63})(?:\s[^<>]{0,256})?>([^<]{1,1024})<\/\1\s*>/dg;
+// `<password>value</password>` (the element's name is the key), also as CDATA; bounded, linear.
+const XML_ELEMENT = /<([A-Za-z][\w.-]{0,63})(?:\s[^<>]{0,256})?>(?:<!\[CDATA\[([\s\S]{1,1024}?)\]\]>|([^<]{1,1024}))<\/\1\s*>/dg;
 // `--password value`, `--password 'value'`, `-storepass value` (keytool, openssl, java): a
 // flag, a space, its value.
 const FLAG_VALUE = /(?<![\w-])--?([A-Za-z][\w.-]{0,63})[ \t]+(?:'([^'\r\n]{0,1024})'|"([^"\r\n]{0,1024})"|([^\s'"-][^\s]{0,255}))/dg;
@@ -55,6 +55,8 @@ const NAMED_ELEMENT = /<([A-Za-z][\w.-]{0,63})\s[^<>]{0,256}?\b(?:key|name)[ \t]
 
 // A .netrc entry, on one line or several: `machine api.example login app password …`.
 const NETRC = /\b(?:machine\s+\S{1,253}|default)(?:\s+(?:login|account|port)\s+\S{1,256}){0,3}\s+password\s+(\S{1,1024})/dg;
+// A YAML list item naming its value (Kubernetes `env`): `- name: API_KEY` then `value: …`.
+const NAME_THEN_VALUE = /\bname:[ \t]*(["']?)([A-Za-z][\w.-]{0,127})\1[ \t]*\r?\n[ \t]*value:[ \t]*(?:"([^"\r\n]{0,1024})"|'([^'\r\n]{0,1024})'|([^\s"'][^\r\n]{0,1023}))/dg;
 // curl's `-u user:password` / `--user=user:password`: the password after the user's `:`.
 const CURL_USER = /(?<![\w-])(?:-u|--user)(?:[ \t]+|=|(?=['"]))(['"]?)[^\s:'"]{1,256}:([^\s'"]{1,1024})\1/dg;
 
@@ -63,11 +65,12 @@ const CURL_USER = /(?<![\w-])(?:-u|--user)(?:[ \t]+|=|(?=['"]))(['"]?)[^\s:'"]{1
  * always falls under), its value groups, and a string it cannot match without.
  */
 const NAMED_FORMS: readonly { re: RegExp; name: number | string; values: readonly number[]; needle: string }[] = [
-  { re: XML_ELEMENT, name: 1, values: [2], needle: '</' },
+  { re: XML_ELEMENT, name: 1, values: [2, 3], needle: '</' },
   { re: NAMED_ELEMENT, name: 3, values: [4], needle: '</' },
   { re: FLAG_VALUE, name: 1, values: [2, 3, 4], needle: '-' },
   { re: KEY_ATTRIBUTE, name: 2, values: [4], needle: 'value' },
   { re: NETRC, name: 'password', values: [1], needle: 'password' },
+  { re: NAME_THEN_VALUE, name: 2, values: [3, 4, 5], needle: 'value:' },
   { re: CURL_USER, name: 'password', values: [2], needle: '-u' },
 ];
 
@@ -91,6 +94,46 @@ function findNamedValues(s: string, matcher: KeyMatcher, order: number, found: R
     }
   }
   return found;
+}
+
+// A YAML block scalar's key line: `password: |`, `  key: >-` (the indented lines below are the value).
+const BLOCK_SCALAR = /^([ ]*)(?:- )?([A-Za-z][\w.-]{0,63}):[ \t]*[|>][+-]?[1-9]?[+-]?[ \t]*\r?$/dgm;
+
+/** Values of YAML block scalars whose key a key-name rule matches. */
+function findBlockScalars(s: string, matcher: KeyMatcher, order: number, found: Region[] | undefined): Region[] | undefined {
+  BLOCK_SCALAR.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = BLOCK_SCALAR.exec(s)) !== null) {
+    const kind = matcher.match(m[2] as string);
+    if (kind === undefined) continue;
+    const lineEnd = m.index + m[0].length;
+    const end = blockEnd(s, (m[1] as string).length, lineEnd);
+    if (end > lineEnd) (found ??= []).push({ start: lineEnd + 1, end, kind, det: undefined, order });
+  }
+  return found;
+}
+
+/** Where the lines after `lineEnd` (a newline) that are indented more than `indent` end. */
+function blockEnd(s: string, indent: number, lineEnd: number): number {
+  let last = lineEnd;
+  for (let line = lineEnd + 1; line < s.length; ) {
+    let nl = s.indexOf('\n', line);
+    if (nl === -1) nl = s.length;
+    let k = 0;
+    while (s.charCodeAt(line + k) === 32) k++;
+    const blank = line + k >= nl || (s.charCodeAt(line + k) === 13 && line + k + 1 >= nl);
+    if (!blank && k <= indent) break;
+    if (!blank) last = s.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+    line = nl + 1;
+  }
+  return last;
+}
+
+/** Whether `s` may hold a block scalar's key line at all. */
+function mayHoldBlockScalar(s: string): boolean {
+  const bar = s.indexOf('|');
+  const gt = s.indexOf('>');
+  return (bar !== -1 || gt !== -1) && s.indexOf('\n') !== -1;
 }
 
 /** `boarding pass: B42`: a bare, unquoted word before a `:` (no `=`), as prose writes it. */
@@ -148,5 +191,6 @@ export function findKeyValues(s: string, matcher: KeyMatcher, order: number, fou
     if (end > start) (found ??= []).push({ start, end, kind, det: undefined, order });
     if (re.lastIndex < end) re.lastIndex = end;
   }
-  return findNamedValues(s, matcher, order, found);
+  found = findNamedValues(s, matcher, order, found);
+  return mayHoldBlockScalar(s) ? findBlockScalars(s, matcher, order, found) : found;
 }

@@ -105,6 +105,7 @@ export class MaskWalk {
     if (typeof (obj as { toJSON?: unknown }).toJSON === 'function') return NOT_PLAIN;
     this.ancestors.push(obj);
     const src = obj as Record<string, unknown>;
+    const named = namedValueRule(src, this.plan);
     let out: Record<string, unknown> | undefined;
     for (const key in src) {
       const v = src[key];
@@ -114,7 +115,7 @@ export class MaskWalk {
       let mv: unknown;
       if (child?.mark !== undefined) mv = this.byMark(v, child);
       else {
-        const rule = info.rule;
+        const rule = named !== undefined && (key === 'value' || key === 'Value') ? named : info.rule;
         if (rule !== undefined) mv = this.whole(v, rule, this.plan.strategyFor(rule, 'redact'));
         else {
           mv = key === MAP_KEY && Array.isArray(v) ? this.mapEntries(v, depth + 1) : this.walk(v, child, depth + 1);
@@ -182,6 +183,16 @@ export class MaskWalk {
     return out ?? entries;
   }
 
+}
+
+/**
+ * A name/value pair that names a secret (`{"name": "API_KEY", "value": "…"}`: Kubernetes `env`,
+ * ECS `environment`, AWS tags, form fields): the rule the name matches, masking `value`.
+ */
+function namedValueRule(o: Record<string, unknown>, plan: MaskPlan): string | undefined {
+  if (!('value' in o || 'Value' in o)) return undefined;
+  const name = o.name ?? o.Name ?? o.key ?? o.Key;
+  return typeof name === 'string' && name.length <= 128 ? plan.keys.match(name) : undefined;
 }
 
 function looksLikeJson(s: string): boolean {

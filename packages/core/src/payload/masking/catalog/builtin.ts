@@ -33,14 +33,15 @@ export const KEY_VALUE_DETECTOR_ID = 'key_value';
 // form is bounded: an unbounded bare value made `a=a=a=...` quadratic (each key that is not a
 // rule is searched again from its value's start). A bare value longer than the bound is
 // extended to its real end once its key matched a rule (extendBareValue); a quoted value over
-// the bound (group 7) runs to its closing quote or the end of the line.
+// the bound or never closed (group 7: `password="abc…[truncated]`) runs to its closing quote or
+// the end of the line.
 //
 // Also (issue 12 hostile review): a CLI flag's key (`--password=x`, `-token=x`: a `-` counts as
 // part of a longer key only after a word character), a bracketed form field (`user[password]=x`),
 // quotes escaped more than once (`\\\"password\\\": \\\"x\\\"`, JSON logged inside JSON), `=>` and
 // `:=` as the assignment; `==`/`===` compare and assign nothing (`token == null` stays).
 export const KEY_VALUE_PATTERN =
-  /(?<![\w.\\]|[\w.[\\]-)(\\{0,7}["']?)([A-Za-z][A-Za-z0-9_.-]{0,63})\1\]?[ \t]*(?:=>|:=|[:=](?!=))[ \t]*(?:"((?:[^"\\\r\n]|\\.){0,1024})"|\\+"((?:[^"\\]|\\+[^"\\]){0,1024})\\+"|'([^'\r\n]{0,1024})'|([^\s,;&"'<>)\]}]{1,256})|"([^"\r\n]{1025,}))/dg;
+  /(?<![\w.\\]|[\w.[\\]-)(\\{0,7}["']?)([A-Za-z][A-Za-z0-9_.-]{0,63})\1\]?[ \t]*(?:=>|:=|[:=](?!=))[ \t]*(?:"((?:[^"\\\r\n]|\\.){0,1024})"|\\+"((?:[^"\\]|\\+[^"\\]){0,1024})\\+"|'([^'\r\n]{0,1024})'|([^\s,;&"'<>)\]}]{1,256})|"([^"\r\n]+))/dg;
 
 const BARE_VALUE_STOP = /[\s,;&"'<>)\]}]/g;
 
