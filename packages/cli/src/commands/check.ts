@@ -5,7 +5,7 @@ import { DEFAULT_CANARY_TOOL, parseArgsTemplate, planCanary } from '../review/ch
 import { formatCheck } from '../review/check/format.js';
 import { buildPolicyAuditor, loadConfigModule, type LoadedAuditor } from '../review/check/load-auditor.js';
 import { runCheck, type CheckSource } from '../review/check/run-check.js';
-import { UsageError, type Io } from './io.js';
+import { httpUrl, UsageError, type Io } from './io.js';
 
 export const CHECK_USAGE = `Usage: tooltrail check (--config <module> | --policy <file> --endpoint <url>) (--trail <dir> | --jaeger <url>) [options]
 
@@ -58,17 +58,6 @@ function parseTimeout(v: string): number {
   return ms;
 }
 
-function httpUrl(v: string, option: string): string {
-  let u: URL;
-  try {
-    u = new URL(v);
-  } catch {
-    throw new UsageError(`${option} must be an http(s) URL, got "${v}"`);
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`${option} must be an http(s) URL, got "${v}"`);
-  return v;
-}
-
 function given(v: string | undefined, option: string): string | undefined {
   if (v !== undefined && v.trim() === '') throw new UsageError(`${option} needs a value`);
   return v;
@@ -115,7 +104,12 @@ export async function check(args: string[], io: Io): Promise<number> {
   if (jaeger !== undefined) httpUrl(jaeger, '--jaeger');
   if (endpoint !== undefined) httpUrl(endpoint, '--endpoint');
   const timeoutMs = values.timeout !== undefined ? parseTimeout(values.timeout) : 30_000;
-  const since = parseTimeArg(values.since ?? '7d');
+  let since: Date;
+  try {
+    since = parseTimeArg(values.since ?? '7d');
+  } catch (err) {
+    throw new UsageError(`--since: ${(err as Error).message}`);
+  }
   if (since.getTime() > Date.now()) throw new UsageError('--since is in the future');
   const tool = given(values.tool, '--tool');
   const argsTemplate = values.args !== undefined ? parseArgsTemplate(values.args) : undefined;

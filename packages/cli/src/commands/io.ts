@@ -10,3 +10,15 @@ export interface Io {
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
+
+/** A query API's or collector's base URL on the command line: http(s) or a UsageError. */
+export function httpUrl(v: string, option: string): string {
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    throw new UsageError(`${option} must be an http(s) URL, got "${v}"`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`${option} must be an http(s) URL, got "${v}"`);
+  return v;
+}

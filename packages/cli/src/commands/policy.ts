@@ -7,7 +7,7 @@ import { replayCall } from '../review/replay/replay.js';
 import { readReplayCalls, type ReadInfo } from '../review/replay/source.js';
 import { ReplayTally, sortVerdicts } from '../review/replay/summary.js';
 import type { VerifySource } from '../verify/sources.js';
-import { UsageError, type Io } from './io.js';
+import { httpUrl, UsageError, type Io } from './io.js';
 
 export const POLICY_USAGE = `Usage: tooltrail policy <test|check> [options]
 
@@ -66,6 +66,8 @@ function sourceOf(values: Record<string, string | boolean | undefined>, now: Dat
   const jaeger = nonEmpty(values.jaeger as string | undefined, '--jaeger');
   const tempo = nonEmpty(values.tempo as string | undefined, '--tempo');
   if ([trail, jaeger, tempo].filter((v) => v !== undefined).length > 1) throw new UsageError('give one source: --trail, --jaeger or --tempo');
+  if (jaeger !== undefined) httpUrl(jaeger, '--jaeger');
+  if (tempo !== undefined) httpUrl(tempo, '--tempo');
   const at = (v: unknown, option: string): Date | undefined => {
     if (v === undefined) return undefined;
     try {

@@ -1,12 +1,13 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseTimeArg } from '../review/calls.js';
 import { buildReport } from '../review/report/build.js';
 import { renderHtml } from '../review/report/html.js';
 import { formatTable } from '../review/report/table.js';
 import type { VerifySource } from '../verify/sources.js';
-import { UsageError, type Io } from './io.js';
+import { httpUrl, UsageError, type Io } from './io.js';
 
 export const REPORT_USAGE = `Usage: tooltrail report <source> [options]
 
@@ -21,7 +22,8 @@ Sources (one):
   --service <name>          service.name to read from Jaeger or Tempo
 
 Options:
-  --since <duration|date>   start of the period: 90m, 24h, 7d, 2w or an ISO date (default 7d)
+  --since <duration|date>   start of the period: 90m, 24h, 7d, 2w or an ISO date, UTC unless
+                            it names a zone (default 7d)
   --until <duration|date>   end of the period (default now)
   --json                    the report as JSON on stdout (docs/review.md has its shape)
   --html <file>             also write a self-contained HTML page (no scripts, loads nothing)
@@ -38,8 +40,9 @@ The MCP boundary (docs/gateway.md, "Both sides joined"):
   Without --gateway-writer the report says "gateway side not authenticated".
 
 Exit codes: 0 the report was made; 1 the folder does not exist, or the source had problems
-(unreadable files, torn lines, failed queries: the report is still printed, with them);
-2 bad command line.
+(unreadable files, torn lines, failed queries, different records under one span id: the report
+is still printed, with them); 2 bad command line (including a --html file that cannot be
+written, said before anything is printed).
 `;
 
 export async function report(args: string[], io: Io): Promise<number> {
@@ -72,8 +75,24 @@ export async function report(args: string[], io: Io): Promise<number> {
   const now = new Date();
   const since = parseTime(values.since ?? '7d', '--since', now);
   const until = values.until !== undefined ? parseTime(values.until, '--until', now) : now;
-  if (until.getTime() <= since.getTime()) throw new UsageError('--until must be after --since');
-  if (values.html !== undefined && values.html.trim() === '') throw new UsageError('--html needs a file name');
+  if (until.getTime() <= since.getTime()) {
+    // Without --until the period ends now: "--since 0m" is an empty period, not a misordered one.
+    throw new UsageError(values.until === undefined ? `--since ${values.since} is not before the end of the period (now, as no --until was given): the period is empty` : '--until must be after --since');
+  }
+  if (values.html !== undefined) {
+    if (values.html.trim() === '') throw new UsageError('--html needs a file name');
+    // A page that cannot be written is a bad command line: said before the trail is read.
+    const folder = path.dirname(path.resolve(values.html));
+    let isDir = false;
+    try {
+      isDir = statSync(folder).isDirectory();
+    } catch {
+      throw new UsageError(`--html: no such folder: ${folder}`);
+    }
+    if (!isDir) throw new UsageError(`--html: not a folder: ${folder}`);
+  }
+  if (values.jaeger !== undefined) httpUrl(values.jaeger, '--jaeger');
+  if (values.tempo !== undefined) httpUrl(values.tempo, '--tempo');
   let maxRefused: number | undefined;
   if (values['max-list'] !== undefined) {
     maxRefused = Number(values['max-list']);
@@ -110,7 +129,13 @@ export async function report(args: string[], io: Io): Promise<number> {
 
   const gateway = { gatewayWriters, gatewayServices };
   const data = await buildReport(source, { since, until, now, gateway, ...(maxRefused !== undefined ? { maxRefused } : {}) });
-  if (values.html !== undefined) await writeFile(values.html, renderHtml(data), { mode: 0o640 });
+  if (values.html !== undefined) {
+    try {
+      await writeFile(values.html, renderHtml(data), { mode: 0o640 });
+    } catch (err) {
+      throw new UsageError(`--html: cannot write ${values.html}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
   if (values.json) io.out(`${JSON.stringify(data, null, 2)}\n`);
   else {
     io.out(formatTable(data));
