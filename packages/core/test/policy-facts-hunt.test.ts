@@ -427,3 +427,25 @@ describe('addresses and paths that are other names of a denied one', () => {
     expect(hosts({ text: '-https://evil.io' })).toEqual(['evil.io']);
   });
 });
+
+describe('hostile sizes stay linear (a quadratic regex would run for minutes here)', () => {
+  const N = 200_000;
+  it(
+    'long runs of dots, spaces and separators',
+    () => {
+      expect(hosts({ t: `https://a${'.'.repeat(N)}x` })).toEqual([`a${'.'.repeat(N)}x`]);
+      expect(domains({ t: `a@b${'.'.repeat(N)}x` })).toEqual([`b${'.'.repeat(N)}x`]);
+      expect(domains({ t: `${'a'.repeat(N)}@[` })).toEqual([]);
+      expect(hosts({ url: `https://x${' '.repeat(N)}y` })).toEqual(['x']);
+      expect(paths({ path: `/a${'. '.repeat(N / 2)}` })).toEqual([`/a${'. '.repeat(N / 2)}`, `/a${'. '.repeat(N / 2)}`.trim(), '/a']);
+      expect(domains({ t: `x@${'a .'.repeat(N / 3)}` }).length).toBeGreaterThan(0);
+      expect(domains({ t: `${'\\u0041'.repeat(N / 6)}@x` })).toEqual(['x', 'x']);
+    },
+    10_000,
+  );
+
+  it('a source route nested many times is one hop, not a recursion per %', () => {
+    expect(domains({ t: `${'%!'.repeat(N / 2)}@x.io` })).toContain('x.io');
+    expect(domains({ to: 'a%b%evil.io@example.com' })).toEqual(['example.com', 'evil.io']);
+  });
+});

@@ -6,7 +6,7 @@
  */
 import { domainToASCII } from 'node:url';
 import { Email } from './fact-classes.js';
-import { hasEscapes, normaliseForFacts, unescapeJs } from './text.js';
+import { hasEscapes, normaliseForFacts, trimEndChars, unescapeJs } from './text.js';
 
 /**
  * Separators of an address list: `<>` around an address, quotes around a display name or a
@@ -18,22 +18,23 @@ import { hasEscapes, normaliseForFacts, unescapeJs } from './text.js';
 // eslint-disable-next-line no-control-regex
 const SEPARATORS = /[\s\x00-\x1f\x7f,;<>"'`()[\]{}|/\\]+/;
 /** What may follow an address in prose and is not part of it. */
-const TRAILING = /[.:!?]+$/;
+const TRAILING = '.:!?';
 
 /** Lower-cased, trailing dots removed, IDN to punycode; a name IDNA refuses stays as written (lower-cased). */
 export function normaliseDomain(raw: string): string {
-  const d = raw.toLowerCase().replace(/\.+$/, '');
+  const d = trimEndChars(raw.toLowerCase(), '.');
   if (d === '') return d;
   // ASCII letters, digits, dots and hyphens need no IDNA pass (and it is the costly part).
   if (/^[a-z0-9.-]+$/.test(d)) return d;
   const ascii = domainToASCII(d);
-  return ascii === '' ? d : ascii.replace(/\.+$/, '');
+  return ascii === '' ? d : trimEndChars(ascii, '.');
 }
 
 /** Where a domain's host name ends: a port, a bang path, junk a lenient parser drops. */
 const HOST_END = /[^a-z0-9._\-\u0080-\uffff]/;
 
-function push(out: Email[], local: string, rawDomain: string): void {
+/** One address, and (with `route`) the next hop of a source route in its local part: one hop only. */
+function push(out: Email[], local: string, rawDomain: string, route = true): void {
   const domain = normaliseDomain(rawDomain);
   if (domain === '') return;
   out.push(new Email(`${local}@${domain}`, local, domain));
@@ -45,10 +46,11 @@ function push(out: Email[], local: string, rawDomain: string): void {
   }
   // Source routing in the local part, which a relay that honours it forwards on:
   // `mallory%evil.io@example.com` (the percent hack) and `evil.io!mallory@example.com` (UUCP).
+  if (!route) return;
   const pct = local.lastIndexOf('%');
-  if (pct > 0 && pct < local.length - 1) push(out, local.slice(0, pct), local.slice(pct + 1));
+  if (pct > 0 && pct < local.length - 1) push(out, local.slice(0, pct), local.slice(pct + 1), false);
   const bang = local.indexOf('!');
-  if (bang > 0) push(out, local.slice(bang + 1), local.slice(0, bang));
+  if (bang > 0) push(out, local.slice(bang + 1), local.slice(0, bang), false);
 }
 
 /**
@@ -57,7 +59,7 @@ function push(out: Email[], local: string, rawDomain: string): void {
  * the domain after every `@` is a fact (`a@evil.io#@example.com` names evil.io as well).
  */
 function addressesFrom(token: string, out: Email[]): void {
-  let t = token.replace(TRAILING, '');
+  let t = trimEndChars(token, TRAILING);
   if (t.toLowerCase().startsWith('mailto:')) t = t.slice(7);
   const q = t.indexOf('?');
   if (q >= 0) {
@@ -92,19 +94,30 @@ function withoutComments(s: string): string {
 }
 
 /** `@[192.0.2.1]`, `@[IPv6:2001:db8::1]`, `@[evil.io]`: a domain literal is where the mail goes. */
-const LITERAL = /([^\s<>(),;:"'`[\]@]*)@\[(?:ipv6:)?([^\]\s]+)\]/gi;
+const LITERAL = /@\[(?:ipv6:)?([^\]\s]+)\]/gi;
+const LOCAL_END = ' \t\r\n<>(),;:"\'`[]@';
 /** Obsolete syntax allows space before a dot in a domain: `mallory@evil .io`. */
-const SPACE_DOT = /(?<=@[^\s@<>(),;"'`]*[A-Za-z0-9-])\s+(?=\.[A-Za-z0-9])/g;
+// Anchored at the `@` (a lookbehind first would rescan the word back at every position).
+const SPACE_DOT = /(@[^\s@<>(),;"'`]*[A-Za-z0-9-])\s+(?=\.[A-Za-z0-9])/g;
 
 /** The readings a mailer's parser makes beyond the plain split: comments, literals, obsolete spacing. */
 function lenient(view: string, out: Email[]): void {
   let v = view.includes('(') ? withoutComments(view).replace(/\s*@\s*/g, '@') : view;
-  v = v.replace(SPACE_DOT, '');
+  // Each pass closes one gap per domain (`a@evil .io .com` takes two).
+  for (let i = 0; i < 4; i++) {
+    const next = v.replace(SPACE_DOT, '$1');
+    if (next === v) break;
+    v = next;
+  }
   if (v !== view) tokens(v, out);
   if (v.includes('@[')) {
     for (const m of v.matchAll(LITERAL)) {
-      const local = m[1] as string;
-      const lit = (m[2] as string).toLowerCase();
+      // The local part: back from the `@` to a separator (a bounded look, not a regex group
+      // before the `@`, which would rescan a long run at every start).
+      let from = m.index;
+      while (from > 0 && m.index - from < 256 && !LOCAL_END.includes(v.charAt(from - 1))) from--;
+      const local = v.slice(from, m.index);
+      const lit = (m[1] as string).toLowerCase();
       const domain = lit.includes(':') ? lit : normaliseDomain(lit);
       if (domain !== '') out.push(new Email(`${local}@${domain}`, local, domain));
     }

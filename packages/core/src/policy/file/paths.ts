@@ -9,7 +9,7 @@
  */
 import { homedir, userInfo } from 'node:os';
 import { dirname, join, posix, resolve } from 'node:path';
-import { foldText, percentDecode } from './text.js';
+import { foldText, percentDecode, trimEndChars } from './text.js';
 
 /** The last word of a key's name (camelCase, snake_case, kebab-case) that marks a path. */
 const PATH_WORDS = new Set([
@@ -155,11 +155,19 @@ function windowsPath(value: string): string | undefined {
  * `.. `) and the default data stream (`passwd::$DATA`).
  */
 function foldPath(value: string): string {
-  return foldText(value)
-    .toLowerCase()
-    .replace(/:{1,2}\$data(?=[\\/]|$)/g, '')
-    .replace(/(?<=^|[\\/])(\.{1,2}) +(?=[\\/]|$)/g, '$1')
-    .replace(/(?<=[^\\/.])[. ]+(?=[\\/]|$)/g, '');
+  const parts = foldText(value).toLowerCase().split(/([\\/])/);
+  // Even indexes are components, odd ones the separators between them.
+  for (let i = 0; i < parts.length; i += 2) parts[i] = windowsName(parts[i] as string);
+  return parts.join('');
+}
+
+/** A component as Windows opens it: `x::$DATA` is x, `passwd. ` is passwd, `.. ` is `..`. */
+function windowsName(c: string): string {
+  let n = c.endsWith('$data') ? c.replace(/:{1,2}\$data$/, '') : c;
+  const t = trimEndChars(n, ' ');
+  if (t === '.' || t === '..') return t;
+  n = trimEndChars(n, '. ');
+  return n === '' ? c : n;
 }
 
 let foldedBase: { dir: string; parts: string[]; folded: string[] } | undefined;

@@ -72,3 +72,22 @@ export function normaliseForFacts(s: string): string {
   if (out.includes('%') || out.includes('&')) out = foldText(decodeEntities(percentDecode(out)));
   return out;
 }
+
+/**
+ * `s` without trailing characters in `chars`. A loop, not `/[...]+$/`: that regex tries every
+ * start in a long run (`a.....x`) and is quadratic on hostile input.
+ */
+export function trimEndChars(s: string, chars: string): string {
+  let end = s.length;
+  while (end > 0 && chars.includes(s.charAt(end - 1))) end--;
+  return end === s.length ? s : s.slice(0, end);
+}
+
+/** `s` without leading and trailing C0 controls and spaces (what the WHATWG URL parser drops). */
+export function trimControls(s: string): string {
+  let start = 0;
+  let end = s.length;
+  while (start < end && s.charCodeAt(start) <= 0x20) start++;
+  while (end > start && s.charCodeAt(end - 1) <= 0x20) end--;
+  return start === 0 && end === s.length ? s : s.slice(start, end);
+}

@@ -7,7 +7,7 @@
 import { posix } from 'node:path';
 import { Url } from './fact-classes.js';
 import { normaliseDomain } from './emails.js';
-import { decodeEntities, foldText, hasEscapes, percentDecode, unescapeJs } from './text.js';
+import { decodeEntities, foldText, hasEscapes, percentDecode, trimControls, trimEndChars, unescapeJs } from './text.js';
 
 const DEFAULT_PORTS: Record<string, number> = {
   http: 80, https: 443, ws: 80, wss: 443, ftp: 21, ssh: 22, sftp: 22, git: 9418, smtp: 25, smtps: 465,
@@ -21,7 +21,8 @@ const DEFAULT_PORTS: Record<string, number> = {
  * Not inside a word (`xhttps:` is one scheme), but after a digit or `-` a link finder sees one.
  */
 const CANDIDATE = /(?<![A-Za-z])(?:(?:https?|wss?|ftp):[/\\]*|[A-Za-z][A-Za-z0-9+.-]{0,31}:[/\\]{2})[^\s<>"'`]+/gi;
-const TRAILING = /[.,;:!?)\]}'"]+$/;
+/** What may follow a URL in prose and is not part of it. */
+const TRAILING = '.,;:!?)]}\'"';
 /** A value that is a URL from its first character (a tool handed it fetches all of it). */
 const STARTS_URL = /^(?:(?:https?|wss?|ftp):|[A-Za-z][A-Za-z0-9+.-]{0,31}:[/\\]{2})/i;
 /** Not a host to prepend a scheme to: a link of another kind. */
@@ -33,9 +34,6 @@ const URL_WORDS = new Set([
 ]);
 /** Keys whose value is a host by name: a single label (`localhost`, `db1`) is a host there. */
 const HOST_WORDS = new Set(['host', 'hostname', 'server']);
-// Leading and trailing C0 controls and spaces: the WHATWG parser drops them.
-// eslint-disable-next-line no-control-regex
-const EDGES = /^[\x00-\x20]+|[\x00-\x20]+$/g;
 /** Tab, LF, CR: the WHATWG parser removes them anywhere in a URL (`https://ev\til.io` is evil.io). */
 const TAB_NL = /[\t\n\r]/g;
 /** A C client (libcurl, a C resolver) stops at a NUL; other controls end a host name there too. */
@@ -182,7 +180,7 @@ class Collector {
       }
     }
     const c = candidate.search(CONTROL);
-    if (c > 0) this.add(candidate.slice(0, c).replace(TRAILING, ''), true);
+    if (c > 0) this.add(trimEndChars(candidate.slice(0, c), TRAILING), true);
     // `https://api.example.com\\@evil.io`: WHATWG ends the host at the backslash, an RFC 3986
     // client (curl, Python's urllib) reads the authority on to the `@` and reaches evil.io.
     if (candidate.includes('\\')) {
@@ -197,7 +195,7 @@ class Collector {
   /** Every `scheme:` candidate in `view`. */
   scan(view: string, extra: boolean): void {
     CANDIDATE.lastIndex = 0;
-    for (let m = CANDIDATE.exec(view); m !== null; m = CANDIDATE.exec(view)) this.add(m[0].replace(TRAILING, ''), extra);
+    for (let m = CANDIDATE.exec(view); m !== null; m = CANDIDATE.exec(view)) this.add(trimEndChars(m[0], TRAILING), extra);
   }
 
   /** One view of the string: its candidates, and the readings a fetch of all of it makes. */
@@ -209,7 +207,7 @@ class Collector {
     // Its start is tested first, so prose pays for a 40-character prefix only.
     const lead = /^[\x00-\x20]*/.exec(view)?.[0].length ?? 0;
     if (STARTS_URL.test(view.slice(lead, lead + 40).replace(TAB_NL, ''))) {
-      const whole = view.replace(EDGES, '').replace(TAB_NL, '');
+      const whole = trimControls(view).replace(TAB_NL, '');
       if (urlKey || !/\s/.test(whole)) this.add(whole, true);
     }
     if (!hasBreak) return;
@@ -218,13 +216,13 @@ class Collector {
     // link finder stops at the break too, and joining lines would invent hosts.
     for (const piece of view.split(/["'`<>]/)) {
       if (!/[\t\n\r]/.test(piece) || spaceInside(piece)) continue;
-      this.scan(piece.replace(EDGES, '').replace(TAB_NL, ''), true);
+      this.scan(trimControls(piece).replace(TAB_NL, ''), true);
     }
   }
 
   /** A value under a URL key with no scheme, as a tool that prepends one reads it. */
   bare(view: string, hostKey: boolean): void {
-    const t = view.replace(EDGES, '').replace(TAB_NL, '');
+    const t = trimControls(view).replace(TAB_NL, '');
     if (t === '' || /\s/.test(t) || STARTS_URL.test(t) || NOT_HOST.test(t)) return;
     // `/v1/items` is a path on some base URL, not a host.
     if (t.startsWith('/') && !/^[/\\]{2}/.test(t)) return;
