@@ -83,14 +83,15 @@ describe('bad command lines exit 2 with a message, before any work, never a stac
   it('report, policy test: a source URL that is not an http(s) URL', async () => {
     const pol = path.join(await tempDir(), 'p.yaml');
     await writeFile(pol, 'id: cand\ndefault: allow\nrules: []\n');
-    for (const [flag, args] of [
-      ['--jaeger', ['report', '--jaeger', 'notaurl', '--service', 'x']],
-      ['--tempo', ['report', '--tempo', 'ftp://h/', '--service', 'x']],
-      ['--jaeger', ['policy', 'test', '--policy', pol, '--jaeger', 'notaurl', '--service', 'x']],
-    ] as const) {
-      const r = await cli([...args]);
+    const cases: [string, string, string[]][] = [
+      ['--jaeger', 'notaurl', ['report', '--jaeger', 'notaurl', '--service', 'x']],
+      ['--tempo', 'ftp://h/', ['report', '--tempo', 'ftp://h/', '--service', 'x']],
+      ['--jaeger', 'notaurl', ['policy', 'test', '--policy', pol, '--jaeger', 'notaurl', '--service', 'x']],
+    ];
+    for (const [flag, value, args] of cases) {
+      const r = await cli(args);
       expect(r.code, args.join(' ')).toBe(2);
-      expect(firstLine(r.err)).toBe(`tooltrail ${args[0]}: ${flag} must be an http(s) URL, got "${args[args.indexOf(flag) + 1]}"`);
+      expect(firstLine(r.err)).toBe(`tooltrail ${args[0]}: ${flag} must be an http(s) URL, got "${value}"`);
     }
   });
 
