@@ -48,7 +48,10 @@ describe('notifications an HTTP gateway cannot deliver', () => {
     const get = await agent.openGet();
     const N = 200;
     const answer = agent.post(call(1, 'flood', { n: N, pad: 512 * 1024 }));
-    await new Promise((r) => setTimeout(r, 2_000));
+    // The agent reads nothing until the gateway has had to drop: a fixed 2 s was too short on a
+    // loaded machine (the server had not written 16 MiB yet, so nothing was over the bound and
+    // nothing dropped). A gateway that queues without bound never says so, and fails here.
+    await until('the gateway to drop a notification for the agent that does not read', () => /notification\(s\) to the agent dropped/.test(stderr), 20_000);
     get.read();
     expect((await answer).messages.at(-1)).toMatchObject({ id: 1, result: { content: [{ type: 'text', text: `flooded ${N}` }] } });
     await until('every log message or its count', () => tally(get.messages).logs + tally(get.messages).told >= N, 20_000);
@@ -62,13 +65,15 @@ describe('notifications an HTTP gateway cannot deliver', () => {
     // Measured ~245 MiB (161 of the 200 dropped).
     expect(peak).toBeLessThan(300 * 1024);
     get.abort();
-  }, 40_000);
+  }, 60_000);
 
   it('counts and warns about notifications for an agent with no GET stream open, and tells it on the next one', async () => {
     const agent = new RawHttpAgent(url, token);
     await agent.initialize();
     const answer = await agent.post(call(1, 'flood', { n: 1000 }));
     expect(answer.messages.at(-1)).toMatchObject({ id: 1, result: { content: [{ type: 'text', text: 'flooded 1000' }] } });
+    // The gateway's stderr is another pipe than the answer's socket: its last lines may be read after the answer.
+    await until('the 1000th warning', () => stderr.includes('tooltrail gateway: 1000 notification(s) to the agent not delivered'), 5_000);
     for (const n of [1, 10, 100, 1000]) expect(stderr).toContain(`tooltrail gateway: ${n} notification(s) to the agent not delivered: the agent has no GET stream open (Streamable HTTP drops them) (session ${agent.sessionId})`);
     expect(stderr).not.toContain('tooltrail gateway: 2 notification(s) to the agent not delivered');
     const get = await agent.openGet();
