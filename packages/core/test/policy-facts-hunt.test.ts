@@ -440,6 +440,8 @@ describe('hostile sizes stay linear (a quadratic regex would run for minutes her
       expect(paths({ path: `/a${'. '.repeat(N / 2)}` })).toEqual([`/a${'. '.repeat(N / 2)}`, `/a${'. '.repeat(N / 2)}`.trim(), '/a']);
       expect(domains({ t: `x@${'a .'.repeat(N / 3)}` }).length).toBeGreaterThan(0);
       expect(domains({ t: `${'\\u0041'.repeat(N / 6)}@x` })).toEqual(['x', 'x']);
+      expect(domains({ t: `a@b${' '.repeat(N)}c` })).toEqual(['b']);
+      expect(domains({ t: `a @ b${'\t'.repeat(N)}x` })).toEqual(['b']);
     },
     10_000,
   );

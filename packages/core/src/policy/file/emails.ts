@@ -82,6 +82,22 @@ function tokens(view: string, out: Email[]): void {
   }
 }
 
+/**
+ * Space around each `@` removed. Split and trim, not a regex of optional blanks, an `@` and
+ * optional blanks: that scans a whole run of blanks at every position of it (seconds for a long run).
+ */
+function closeAroundAt(s: string): string {
+  if (!/\s@|@\s/.test(s)) return s;
+  const parts = s.split('@');
+  for (let i = 0; i < parts.length; i++) {
+    let p = parts[i] as string;
+    if (i > 0) p = p.trimStart();
+    if (i < parts.length - 1) p = p.trimEnd();
+    parts[i] = p;
+  }
+  return parts.join('@');
+}
+
 /** RFC 5322 comments, innermost first: `bob@(x)evil.io` is bob@evil.io to a mailer. */
 function withoutComments(s: string): string {
   let out = s;
@@ -102,7 +118,7 @@ const SPACE_DOT = /(@[^\s@<>(),;"'`]*[A-Za-z0-9-])\s+(?=\.[A-Za-z0-9])/g;
 
 /** The readings a mailer's parser makes beyond the plain split: comments, literals, obsolete spacing. */
 function lenient(view: string, out: Email[]): void {
-  let v = view.includes('(') ? withoutComments(view).replace(/\s*@\s*/g, '@') : view;
+  let v = view.includes('(') ? closeAroundAt(withoutComments(view)) : view;
   // Each pass closes one gap per domain (`a@evil .io .com` takes two).
   for (let i = 0; i < 4; i++) {
     const next = v.replace(SPACE_DOT, '$1');
@@ -165,7 +181,7 @@ export function emailsIn(text: string): Email[] {
   views.forEach((raw, i) => {
     if (!raw.includes('@')) return;
     // Obsolete RFC 5322 syntax allows space around the `@`: `bob @ evil.io` is an address.
-    const view = raw.replace(/\s*@\s*/g, '@');
+    const view = closeAroundAt(raw);
     tokens(view, i === 0 ? out : extra);
     lenient(view, extra);
   });
