@@ -56,7 +56,7 @@ describe('key names', () => {
   });
 
   it('mask key material and ids by their short names, and names written in mixed case', () => {
-    const keys = { session_key: S, ENC_KEY: S, consumerKey: S, AZURE_STORAGE_KEY: S, privKey: S, tls_key: S, id_rsa: S, social_security: S, TIN: S, birthday: '1985-04-12', PaSsWoRd: S, pAsSwOrD: S };
+    const keys = { 'x-functions-key': S, session_key: S, ENC_KEY: S, consumerKey: S, AZURE_STORAGE_KEY: S, privKey: S, tls_key: S, id_rsa: S, social_security: S, TIN: S, birthday: '1985-04-12', PaSsWoRd: S, pAsSwOrD: S };
     const out = json(keys);
     expect(out).not.toContain(S);
     expect(out).not.toContain('1985-04-12');

@@ -159,6 +159,8 @@ export const BUILTIN_KEY_RULES: readonly string[] = Object.freeze([
   'social_security',
   'tin',
   'birthday',
+  'functions_key',
+  'function_key',
 ]);
 
 /**
