@@ -1,6 +1,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import { checkKeys } from '../contract/option-keys.js';
 import * as sc from '../contract/semconv.js';
+import { isArgumentsHash } from './args-binding.js';
 
 /** A person's (or a framework approval step's) decision on a call, recorded on its span. */
 export interface ApprovalRecord {
@@ -12,9 +13,15 @@ export interface ApprovalRecord {
   reason?: string;
   /** Where the decision came from: `openai-agents.needsApproval`, `mcp.elicitation`, ... */
   source?: string;
+  /**
+   * The hash of the arguments the approval was asked for (`tooltrail.approval.args_hash` of the
+   * pending record; argumentsHash(callId, args)), for a framework that resumes the call in
+   * another process: other arguments are denied. Not recorded as given; the check is.
+   */
+  argsHash?: string;
 }
 
-const APPROVAL_KEYS: readonly string[] = ['decision', 'by', 'at', 'reason', 'source'];
+const APPROVAL_KEYS: readonly string[] = ['decision', 'by', 'at', 'reason', 'source', 'argsHash'];
 
 /**
  * Problems of an approval given by an adapter. An approval is evidence in the trail, so one
@@ -22,7 +29,7 @@ const APPROVAL_KEYS: readonly string[] = ['decision', 'by', 'at', 'reason', 'sou
  */
 export function checkApproval(value: unknown, prefix: string, issues: string[]): void {
   if (typeof value !== 'object' || value === null) {
-    issues.push(`${prefix} must be an object { decision, by, at?, reason?, source? }`);
+    issues.push(`${prefix} must be an object { decision, by, at?, reason?, source?, argsHash? }`);
     return;
   }
   checkKeys(value, APPROVAL_KEYS, `${prefix}.`, issues);
@@ -33,6 +40,7 @@ export function checkApproval(value: unknown, prefix: string, issues: string[]):
   else if (a.at !== undefined && !Number.isFinite(new Date(a.at).getTime())) issues.push(`${prefix}.at must be a valid time`);
   if (a.reason !== undefined && typeof a.reason !== 'string') issues.push(`${prefix}.reason must be a string`);
   if (a.source !== undefined && typeof a.source !== 'string') issues.push(`${prefix}.source must be a string`);
+  if (a.argsHash !== undefined && !isArgumentsHash(a.argsHash)) issues.push(`${prefix}.argsHash must be sha256:<64 lowercase hex digits> (argumentsHash(callId, args))`);
 }
 
 /**

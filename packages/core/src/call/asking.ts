@@ -6,6 +6,7 @@ import * as sc from '../contract/semconv.js';
 import { Execution, type ToolBody } from './execute.js';
 import { answerProblems, type ApprovalAnswer, type ApprovalRequest } from './approval-handler.js';
 import { checkApproval, readApprovalOnce, rejectionReason, type ApprovalRecord } from './approval.js';
+import { ATTR_APPROVAL_ARGS_CHECK, ATTR_APPROVAL_ARGS_HASH, checkBinding, takeHeldArguments, type ArgsBinding } from './args-binding.js';
 
 /** The deadline passed (or the auditor shut down) before the handler answered. */
 class Expired {
@@ -26,9 +27,13 @@ function asking(verdict: PolicyVerdict): string {
  * other than an approval denies: no handler, no answer in time, a handler that throws or answers
  * garbage. A rejected call never runs and is recorded denied, rule `tooltrail.approval`.
  */
-export class ApprovalStep extends Execution {
+export abstract class ApprovalStep extends Execution {
   /** The approval the call carried (invokeWith({ approval })); an approved one answers an ask. */
   carried: ApprovalRecord | undefined;
+  /** Set by carry() for an approved resume: what its arguments are checked against. */
+  binding: ArgsBinding | undefined;
+  /** The call's arguments as given (argumentView of them). */
+  abstract readonly view: unknown;
   /** The policy file in force when the call was decided. */
   policyRef: { readonly id: string; readonly version: string } | undefined;
 
@@ -37,7 +42,9 @@ export class ApprovalStep extends Execution {
    * resume that comes after the approval deadline is denied, whatever it carries.
    */
   carry(approval: ApprovalRecord | undefined, resumed: boolean | undefined, view: unknown): void {
-    const held = this.suppliedId !== undefined ? this.engine.takePending(this.suppliedId) : undefined;
+    const id = this.suppliedId;
+    const held = id !== undefined ? this.engine.takePending(id) : undefined;
+    const heldArgs = id !== undefined ? takeHeldArguments(this.engine, id) : undefined;
     if (held !== undefined || resumed === true) this.attrs[sc.ATTR_APPROVAL_RESUMED] = true;
     if (approval === undefined) return;
     // Read once: what is recorded is what decides (see readApprovalOnce).
@@ -60,12 +67,31 @@ export class ApprovalStep extends Execution {
     // A rejection is a denial like policy's (same record, same error), decided before the
     // schema runs: nothing about the arguments can overturn it.
     if (approval.decision === sc.APPROVAL_REJECTED) throw this.deny(rejectionReason(approval), undefined, { view });
+    // An approved resume approves the arguments it was asked for, checked once they are
+    // validated (bindArguments). A plain approval given with the call is bound by being given with it.
+    if (held !== undefined || resumed === true || approval.argsHash !== undefined) {
+      this.binding = { held: held !== undefined ? (heldArgs ?? null) : undefined, carried: approval.argsHash };
+    }
     const ms = this.engine.approvalTimeoutMs;
     if (held !== undefined && Date.now() - held > ms) {
       const reason = `the approval came ${Date.now() - held} ms after the call was held for approval, past the ${ms} ms deadline; call denied (fail closed)`;
       this.tooltrailRejected(reason);
       throw this.deny(reason, undefined, { view });
     }
+  }
+
+  /**
+   * A resumed approved call: its arguments (as given, and validated) must be the ones the
+   * approval was asked for. Recorded either way (`tooltrail.approval.args_check`); other
+   * arguments are denied, rule `tooltrail.approval`, before the rules run.
+   */
+  protected bindArguments(binding: ArgsBinding, validated: unknown): void {
+    const r = checkBinding(binding, this.callId, this.view, validated);
+    this.attrs[ATTR_APPROVAL_ARGS_CHECK] = r.check;
+    if (r.hash !== undefined) this.attrs[ATTR_APPROVAL_ARGS_HASH] = r.hash;
+    if (r.reason === undefined) return;
+    this.tooltrailRejected(r.reason);
+    throw this.deny(r.reason, undefined, { view: validated });
   }
 
   /** After an `ask` verdict, with the executed arguments recorded: approved runs, anything else denies. */

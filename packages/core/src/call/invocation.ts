@@ -78,6 +78,7 @@ export class Invocation extends ApprovalStep {
   }
 
   decide(validated: unknown): Promise<unknown> {
+    if (this.binding !== undefined) this.bindArguments(this.binding, validated);
     const engine = this.engine;
     const def = this.def;
     const file = engine.policyFile;

@@ -1,6 +1,7 @@
 import * as sc from '../contract/semconv.js';
 import type { InvokeEngine } from './engine.js';
 import { neverRanRecord } from './refused-record.js';
+import { argumentsHash, ATTR_APPROVAL_ARGS_HASH, holdArguments } from './args-binding.js';
 import type { PendingApprovalInput } from './approval-handler.js';
 import type { ToolDefinition } from './tool-definition.js';
 
@@ -25,6 +26,10 @@ export function recordPendingCall(engine: InvokeEngine, def: ToolDefinition, inp
   }
   if (input.reason !== undefined) a[sc.ATTR_POLICY_REASON] = rec.text(input.reason);
   rec.recordArguments(input.args);
+  // What the approval is asked for: the resumed call must have these arguments (asking.ts).
+  const hash = input.args === undefined ? undefined : argumentsHash(input.callId, input.args);
+  if (hash !== undefined) a[ATTR_APPROVAL_ARGS_HASH] = hash;
+  holdArguments(engine, input.callId, hash);
   rec.finish(sc.OUTCOME_PENDING_APPROVAL);
   rec.commit();
 }

@@ -6,6 +6,7 @@ import * as sc from '../contract/semconv.js';
 import type { InvokeEngine } from './engine.js';
 import { adapterAttributes } from './adapter-attributes.js';
 import { CallRecord } from './call-record.js';
+import { takeHeldArguments } from './args-binding.js';
 import type { RefusedCallInput } from './refused.js';
 import type { ToolDefinition } from './tool-definition.js';
 
@@ -18,6 +19,7 @@ export function recordRefusedCall(engine: InvokeEngine, def: ToolDefinition, inp
   const a = rec.attrs;
   // A framework's refusal of a call it held for approval closes that pending record.
   if (input.callId !== undefined && engine.takePending(input.callId) !== undefined) a[sc.ATTR_APPROVAL_RESUMED] = true;
+  if (input.callId !== undefined) takeHeldArguments(engine, input.callId); // nothing left to resume
   if (input.approval !== undefined) rec.approval(input.approval);
   if (input.by !== undefined) a[sc.ATTR_REFUSED_BY] = rec.identityText(input.by, sc.ATTR_REFUSED_BY);
   a[sc.ATTR_REFUSED_REASON] = rec.text(input.reason);

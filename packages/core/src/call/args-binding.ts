@@ -1,0 +1,171 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Binding an approval to the arguments it was asked for. A call held `pending_approval` records
+ * a hash of its arguments; the call that resumes it (same call id) must have the same
+ * arguments, or its approval approves something nobody saw: it is denied. The hash is over the
+ * real values (masking-independent: two masked values print alike), never the values
+ * themselves. docs/span-schema.md "Pending calls" specifies it for other implementations.
+ */
+
+/** The hash of the arguments a pending call was held with, and of a resumed call's arguments. */
+export const ATTR_APPROVAL_ARGS_HASH = 'tooltrail.approval.args_hash';
+/** On a resumed approved call: `matched`, `mismatch` (denied) or `unchecked` (nothing to check against). */
+export const ATTR_APPROVAL_ARGS_CHECK = 'tooltrail.approval.args_check';
+export type ArgsCheck = 'matched' | 'mismatch' | 'unchecked';
+
+const HASH_PREFIX = 'sha256:';
+const HASH_RE = /^sha256:[0-9a-f]{64}$/;
+const DOMAIN = 'tooltrail-args-v1';
+const MAX_DEPTH = 64;
+
+class Unhashable extends Error {}
+
+/**
+ * The canonical JSON text of arguments: JSON.stringify's, with object keys sorted (code unit
+ * order) and nothing user-defined called: no toJSON but a Date's (its ISO time, null when
+ * invalid). Values JSON cannot hold faithfully (functions, symbols, bigints, Maps, Sets, other
+ * class instances, cycles, more than 64 levels) throw: such arguments cannot be bound.
+ */
+export function canonicalArguments(value: unknown): string {
+  const out: string[] = [];
+  const path = new Set<object>();
+  const write = (v: unknown, depth: number, inArray: boolean): boolean => {
+    switch (typeof v) {
+      case 'string':
+        out.push(JSON.stringify(v));
+        return true;
+      case 'number':
+        out.push(Number.isFinite(v) ? JSON.stringify(v) : 'null');
+        return true;
+      case 'boolean':
+        out.push(v ? 'true' : 'false');
+        return true;
+      case 'undefined':
+        if (inArray) out.push('null');
+        return inArray; // an undefined member is left out, as JSON does
+      case 'object':
+        break;
+      default:
+        throw new Unhashable(`a ${typeof v} has no canonical form`);
+    }
+    if (v === null) {
+      out.push('null');
+      return true;
+    }
+    if (depth > MAX_DEPTH) throw new Unhashable('too deep');
+    if (path.has(v)) throw new Unhashable('a cycle');
+    if (v instanceof Date) {
+      const t = Date.prototype.getTime.call(v);
+      out.push(Number.isFinite(t) ? JSON.stringify(new Date(t).toISOString()) : 'null');
+      return true;
+    }
+    path.add(v);
+    if (Array.isArray(v)) {
+      out.push('[');
+      const n = v.length;
+      for (let i = 0; i < n; i++) {
+        if (i > 0) out.push(',');
+        write(v[i], depth + 1, true);
+      }
+      out.push(']');
+    } else {
+      const proto: unknown = Object.getPrototypeOf(v);
+      if (proto !== Object.prototype && proto !== null) throw new Unhashable('not a plain object');
+      out.push('{');
+      let first = true;
+      for (const k of Object.keys(v).sort()) {
+        const mark = out.length;
+        out.push(first ? '' : ',', JSON.stringify(k), ':');
+        if (write((v as Record<string, unknown>)[k], depth + 1, false)) first = false;
+        else out.length = mark;
+      }
+      out.push('}');
+    }
+    path.delete(v);
+    return true;
+  };
+  write(value, 0, true);
+  return out.join('');
+}
+
+/**
+ * `sha256:<hex>` of `tooltrail-args-v1\n{callId}\n{canonical arguments}`, or undefined when the
+ * arguments have no canonical form (or reading them threw: a getter, a Proxy trap). Salted with
+ * the call id, so equal arguments of two calls do not link on the trail.
+ */
+export function argumentsHash(callId: string, args: unknown): string | undefined {
+  let text: string;
+  try {
+    text = canonicalArguments(args);
+  } catch {
+    return undefined;
+  }
+  return HASH_PREFIX + createHash('sha256').update(`${DOMAIN}\n${callId}\n${text}`).digest('hex');
+}
+
+export function isArgumentsHash(v: unknown): v is string {
+  return typeof v === 'string' && HASH_RE.test(v);
+}
+
+/** As many held hashes as the auditor remembers held call ids (PolicyWiring's MAX_PENDING). */
+const MAX_HELD = 10_000;
+/** Per auditor: the argument hash of each call id held pending (null: held without one). */
+const heldHashes = new WeakMap<object, Map<string, string | null>>();
+
+/** Remembers the hash a call was held with (recordPendingApproval), beside the auditor's held ids. */
+export function holdArguments(engine: object, callId: string, hash: string | undefined): void {
+  let held = heldHashes.get(engine);
+  if (held === undefined) heldHashes.set(engine, (held = new Map()));
+  held.delete(callId);
+  held.set(callId, hash ?? null);
+  if (held.size > MAX_HELD) {
+    const oldest = held.keys().next();
+    if (oldest.done !== true) held.delete(oldest.value);
+  }
+}
+
+/** The hash a call id was held with, forgotten; undefined when it was not held, null when held without one. */
+export function takeHeldArguments(engine: object, callId: string): string | null | undefined {
+  const held = heldHashes.get(engine);
+  if (held === undefined || held.size === 0) return undefined;
+  const hash = held.get(callId);
+  if (hash !== undefined) held.delete(callId);
+  return hash;
+}
+
+/** What a resumed call's arguments are checked against: this auditor's held hash, the approval's. */
+export interface ArgsBinding {
+  /** Held by this auditor: the hash it was held with (null: held without arguments to hash). */
+  readonly held: string | null | undefined;
+  /** The approval's `argsHash` (a framework that resumed it elsewhere). */
+  readonly carried: string | undefined;
+}
+
+/** The outcome of checking a resumed call's arguments; `reason` set on a mismatch. */
+export interface BindingResult {
+  readonly check: ArgsCheck;
+  /** The hash to record: the one that matched, else the hash of the arguments that would run. */
+  readonly hash: string | undefined;
+  readonly reason?: string;
+}
+
+/**
+ * Checks a resumed call's arguments. Both its arguments as given and as validated count (the
+ * adapters hold calls with the framework's parsed input; a plain caller with what it passed):
+ * the schema is a function of the former, so matching either is the same call.
+ */
+export function checkBinding(binding: ArgsBinding, callId: string, given: unknown, validated: unknown): BindingResult {
+  const ran = argumentsHash(callId, validated);
+  const asGiven = given === validated ? ran : argumentsHash(callId, given);
+  const matches = (h: string): boolean => h === ran || h === asGiven;
+  if (typeof binding.held === 'string' && !matches(binding.held)) {
+    return { check: 'mismatch', hash: ran, reason: "the approval resumes a call held for approval with other arguments than this call's; call denied (fail closed)" };
+  }
+  if (binding.carried !== undefined && !matches(binding.carried)) {
+    return { check: 'mismatch', hash: ran, reason: "the approval's argsHash names other arguments than this call's; call denied (fail closed)" };
+  }
+  const expected = typeof binding.held === 'string' ? binding.held : binding.carried;
+  if (expected === undefined) return { check: 'unchecked', hash: ran };
+  return { check: 'matched', hash: expected };
+}
