@@ -451,3 +451,19 @@ describe('hostile sizes stay linear (a quadratic regex would run for minutes her
     expect(domains({ to: 'a%b%evil.io@example.com' })).toEqual(['example.com', 'evil.io']);
   });
 });
+
+describe('hosts named outside URL syntax', () => {
+  it('an scp-style git remote (user@host:path) reaches the host over ssh', () => {
+    expect(policyFacts({ repo: 'git@evil.io:org/x.git' }).urls.map((u) => [u.scheme, u.host, u.port, u.path])).toEqual([['ssh', 'evil.io', 22, '/org/x.git']]);
+    expect(decide(urlDeny, { remote: 'git@evil.io:org/x.git' })).toBe('deny');
+    expect(hosts({ text: 'mail bob@example.com: hi' })).toEqual([]);
+  });
+
+  it('a UNC path reaches its server (SMB, or WebDAV with @SSL)', () => {
+    expect(hosts({ path: '\\\\evil.io\\share\\x' })).toEqual(['evil.io']);
+    expect(hosts({ src: '\\\\?\\UNC\\evil.io\\share' })).toEqual(['evil.io']);
+    expect(hosts({ src: '\\\\evil.io@SSL@443\\dav\\x' })).toEqual(['evil.io']);
+    expect(decide(urlDeny, { path: '\\\\evil.io\\share\\x' })).toBe('deny');
+    expect(hosts({ path: 'C:\\Users\\x' })).toEqual([]);
+  });
+});

@@ -65,13 +65,17 @@ function finite(n: number): number | undefined {
 
 /** The object or array a string holds as JSON (`{...}` or `[...]` once trimmed), if it does. */
 function embeddedJson(s: string): object | undefined {
-  const t = s.trim();
-  if (t.length < 2) return undefined;
-  const open = t.charCodeAt(0);
-  const close = t.charCodeAt(t.length - 1);
+  // First and last non-blank characters, without copying the string (most are not JSON).
+  let i = 0;
+  let j = s.length - 1;
+  while (i < j && s.charCodeAt(i) <= 32) i++;
+  while (j > i && s.charCodeAt(j) <= 32) j--;
+  if (j - i < 1) return undefined;
+  const open = s.charCodeAt(i);
+  const close = s.charCodeAt(j);
   if (!((open === 123 && close === 125) || (open === 91 && close === 93))) return undefined;
   try {
-    const v: unknown = JSON.parse(t);
+    const v: unknown = JSON.parse(s);
     return typeof v === 'object' && v !== null ? v : undefined;
   } catch {
     return undefined;

@@ -48,6 +48,10 @@ const ENCODED_SYNTAX = /%(?:25)+[0-9A-Fa-f]{2}|%(?:3a|40|2f|5c|23|3f|0[09ad])/i;
 const INNER_SPACE = /[^\S\t\n\r]/;
 /** Scheme and slashes, then the authority as RFC 3986 delimits it (a backslash does not end it). */
 const AUTHORITY = /^([A-Za-z][A-Za-z0-9+.-]*:[/\\]*)([^/?#]*)/;
+/** An scp-style remote: `user@host:path` (not `host://`, and no blank). */
+const SCP = /^([\w.+-]+@(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])):(?!\/\/)(\S*)$/;
+/** A UNC path's server: `\\\\host\\`, `\\\\?\\UNC\\host\\`, `\\\\host@SSL@443\\`. */
+const UNC_HOST = /^\\\\(?:\?\\UNC\\)?([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?:@SSL)?(?:@\d+)?\\/i;
 const IPV6_BARE = /^[0-9a-f]*:[0-9a-f]*:[0-9a-f:.]*$/i;
 const EXPLICIT_PORT = /^(?:[^/?#\\@]*@)?(?:\[[^\]]*\]|[^/?#\\:]*):\d+(?:[/?#\\]|$)/;
 
@@ -261,6 +265,17 @@ export function urlsIn(text: string, key: string | undefined): Url[] {
   // single escapes (`%20`, `%69` in a host) the parser reads itself: no second pass for them.
   for (const v of views.slice()) if (ENCODED_SYNTAX.test(v)) views.push(foldText(percentDecode(v)));
   for (let i = 1; i < views.length; i++) c.read(views[i] as string, urlKey, true);
+  const t = trimControls(view);
+  // `git@evil.io:org/x.git`: git and scp reach evil.io over ssh.
+  if (t.includes('@') && t.includes(':')) {
+    const m = SCP.exec(t);
+    if (m !== null) c.add(`ssh://${m[1] as string}/${m[2] as string}`, true);
+  }
+  // `\\evil.io\share`: Windows opens a UNC path on that server (SMB; WebDAV with `@SSL`).
+  if (t.startsWith('\\')) {
+    const m = UNC_HOST.exec(t);
+    if (m !== null) c.add(`file://${m[1] as string}/`, true);
+  }
   if (urlKey) {
     const hostKey = keyWord(key, HOST_WORDS);
     for (const v of views) c.bare(v, hostKey);
