@@ -121,7 +121,7 @@ describe('hostile: a carried approval with throwing getters', () => {
   it('invokeWith({ approval: Proxy }) whose traps throw: denied and recorded, shutdown resolves', async () => {
     const h = harness();
     let ran = 0;
-    const tool = h.auditor.withAudit(async () => ++ran, { name: 'wire_money', policy: [() => needsOk] });
+    const tool = h.auditor.withAudit(async (_a: { to: string }) => ++ran, { name: 'wire_money', policy: [() => needsOk] });
     const err = await rejection(h.auditor.run(alice, () => tool.invokeWith({ callId: 'c-1', approval: trapAll('approval-trap') as never }, { to: 'x' })));
     const [span, more] = await h.toolSpans();
     expect(more).toBeUndefined();
@@ -225,7 +225,7 @@ describe('hostile: a tool body that throws an error with throwing getters', () =
   it('an Error whose constructor getter throws: recorded error, shutdown resolves', async () => {
     const h = harness();
     const tool = h.auditor.withAudit(
-      async () => {
+      async (_a: { to: string }) => {
         const e = new Error('body failed');
         Object.defineProperty(e, 'constructor', { get: () => { throw new Error('ctor-getter'); } });
         throw e;
