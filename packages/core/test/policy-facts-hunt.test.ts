@@ -127,6 +127,7 @@ describe('path evasions', () => {
     ['file URL with one slash', { src: 'file:/etc/passwd' }, '/etc/passwd'],
     ['file URL with a host (UNC on Windows)', { path: 'file://fileserver/share/x' }, '//fileserver/share/x'],
     ['file URL to a drive', { path: 'file:///C:/Windows/x' }, '/C:/Windows/x'],
+    ['file URL with an escape that is not UTF-8', { path: 'file:///etc/%2e%2e/etc/shadow%ff' }, '/etc/shadow%ff'],
     ['~user', { path: '~root/.ssh/id_rsa' }, '/root/.ssh/id_rsa'],
     ['~user (not root)', { path: '~alice/.ssh/id_rsa' }, process.platform === 'darwin' ? '/Users/alice/.ssh/id_rsa' : '/home/alice/.ssh/id_rsa'],
     ['$HOME', { path: '$HOME/.ssh/id_rsa' }, `${home}/.ssh/id_rsa`],

@@ -114,9 +114,10 @@ function pathReadings(value: string, pathKey: boolean, baseDir: string): string[
   if (FILE_URL.test(value)) {
     try {
       const u = new URL(value);
-      const p = resolve(decodeURIComponent(u.pathname));
+      const path = decodePath(u.pathname);
+      const p = resolve(path);
       // `file://server/share/x` is a UNC path on Windows.
-      return u.hostname === '' ? [p] : [p, `//${u.hostname}${posix.normalize(decodeURIComponent(u.pathname))}`];
+      return u.hostname === '' ? [p] : [p, `//${u.hostname}${posix.normalize(path)}`];
     } catch {
       return [];
     }
@@ -134,6 +135,15 @@ function pathReadings(value: string, pathKey: boolean, baseDir: string): string[
   const win = windowsPath(value);
   if (win !== undefined) out.push(win);
   return out;
+}
+
+/** A URL path decoded; with an escape that is not UTF-8 (`%ff`), decoded leniently, not dropped. */
+function decodePath(p: string): string {
+  try {
+    return decodeURIComponent(p);
+  } catch {
+    return percentDecode(p);
+  }
 }
 
 /** A drive, UNC or device path as an absolute path: `/C:/Windows/x`, `//server/share/x`. */

@@ -149,11 +149,6 @@ function push(url: Url, out: Url[]): void {
 const SPECIAL = new Set(['http', 'https', 'ws', 'wss', 'ftp', 'file']);
 
 /**
- * Readings gathered for one string. `seen` holds the candidates parsed; `have` the readings a
- * rule can tell apart (scheme, host, port, path, query): an extra view (decoded, unescaped,
- * whole-value, truncated) adds a URL only when it reads differently from every one so far.
- */
-/**
  * Whether `s`, edges trimmed, has a space (not a tab or line break) in it: text, then a space,
  * then text. Each search goes on from the last, and in prose all three end within a word.
  */
@@ -167,6 +162,11 @@ function spaceInside(s: string): boolean {
   return text.test(s);
 }
 
+/**
+ * Readings gathered for one string. `seen` holds the candidates parsed; `have` the readings a
+ * rule can tell apart (scheme, host, port, path, query): an extra view (decoded, unescaped,
+ * whole-value, truncated) adds a URL only when it reads differently from every one so far.
+ */
 class Collector {
   readonly out: Url[] = [];
   private readonly seen = new Set<string>();
@@ -272,7 +272,7 @@ export function urlsIn(text: string, key: string | undefined): Url[] {
     if (m !== null) c.add(`ssh://${m[1] as string}/${m[2] as string}`, true);
   }
   // `\\evil.io\share`: Windows opens a UNC path on that server (SMB; WebDAV with `@SSL`).
-  if (t.startsWith('\\')) {
+  if (t.startsWith('\\\\')) {
     const m = UNC_HOST.exec(t);
     if (m !== null) c.add(`file://${m[1] as string}/`, true);
   }
