@@ -9,7 +9,7 @@ import { UsageError } from '../../commands/io.js';
  */
 
 export const DEFAULT_CANARY_TOOL = 'tooltrail_canary_exfiltrate';
-/** Call ids start with this; the recent-records scan leaves such calls out (earlier checks too). */
+/** Call ids and run ids start with this (a model can choose such a call id: the recent-records scan leaves out this check's runs by their run ids, not by it). */
 export const CANARY_CALL_PREFIX = 'tooltrail-check-';
 export const CANARY_PRINCIPAL_PREFIX = 'tooltrail-check:';
 export const CANARY_AGENT = 'tooltrail-check';

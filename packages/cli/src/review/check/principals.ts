@@ -1,15 +1,16 @@
 import type { VerifySource } from '../../verify/sources.js';
 import { readCalls } from '../calls.js';
-import { CANARY_CALL_PREFIX } from './canary.js';
+import { CANARY_PRINCIPAL_PREFIX } from './canary.js';
 
 /**
  * The second half of question 2 (mistake three), over the trail's recent records: a principal
- * that is a shared key rather than the person or client a run acts for. Calls of earlier checks
- * (call ids `tooltrail-check-…`) are left out.
+ * that is a shared key rather than the person or client a run acts for. The calls of this
+ * check's own canary runs are left out by their run ids; earlier checks' runs each have a
+ * principal of their own, so they raise no flag.
  */
 
 export interface PrincipalFlag {
-  /** `single-principal`: every run of every agent ran as one principal. `service-account`: the principal looks like one. `unattributed`: calls ran with no principal at all. */
+  /** `single-principal`: every run of every agent, or every one of an agent's many runs, ran as one principal. `service-account`: the principal looks like one. `unattributed`: calls ran with no principal at all. */
   kind: 'single-principal' | 'service-account' | 'unattributed';
   principal?: string;
   principalType?: string;
@@ -58,19 +59,37 @@ interface PrincipalTally {
   agents: Set<string>;
 }
 
-export async function scanRecent(source: VerifySource, since: Date, until: Date): Promise<RecentScan> {
+/** An agent with at least this many runs, all under one principal, is flagged: two runs of one person's agent in a period are ordinary. */
+export const AGENT_SHARED_MIN_RUNS = 3;
+
+export async function scanRecent(source: VerifySource, since: Date, until: Date, skipRunIds: ReadonlySet<string> = new Set()): Promise<RecentScan> {
   const byPrincipal = new Map<string, PrincipalTally>();
+  // Per agent: its runs, and the principals they ran as (a run counts under each it used).
+  const byAgent = new Map<string, { runs: Set<string>; principals: Map<string, { runs: Set<string>; calls: number; type?: string }> }>();
   const runs = new Set<string>();
+  const appRuns = new Set<string>();
   const agents = new Set<string>();
   const bare = { calls: 0, runs: new Set<string>(), agents: new Set<string>() };
   let calls = 0;
   let info: { problems: string[]; problemCount: number; description: string } = { problems: [], problemCount: 0, description: '' };
   for await (const c of readCalls(source, { since, until }, { onDone: (i) => (info = i) })) {
-    if (c.callId.startsWith(CANARY_CALL_PREFIX)) continue;
+    if (c.runId !== undefined && skipRunIds.has(c.runId)) continue;
     calls++;
     const agent = c.agentName ?? c.agentId ?? '(no agent name)';
     agents.add(agent);
     if (c.runId !== undefined) runs.add(c.runId);
+    // Earlier checks' canary runs each ran under a principal of their own: left out of the
+    // whole-trail test, or one earlier check would hide an app whose every run shares a key.
+    if (c.runId !== undefined && !c.principalId?.startsWith(CANARY_PRINCIPAL_PREFIX)) appRuns.add(c.runId);
+    if (c.runId !== undefined && c.principalId !== undefined) {
+      let a = byAgent.get(agent);
+      if (!a) byAgent.set(agent, (a = { runs: new Set(), principals: new Map() }));
+      a.runs.add(c.runId);
+      let p = a.principals.get(c.principalId);
+      if (!p) a.principals.set(c.principalId, (p = { runs: new Set(), calls: 0, ...(c.principalType !== undefined ? { type: c.principalType } : {}) }));
+      p.runs.add(c.runId);
+      p.calls++;
+    }
     if (c.principalId === undefined) {
       // Denied for want of an identity is requireIdentity working; a call that ran is unattributed.
       if (c.outcome !== 'denied' && c.outcome !== 'invalid') {
@@ -94,13 +113,34 @@ export async function scanRecent(source: VerifySource, since: Date, until: Date)
     runs: t.runs.size,
     agents: [...t.agents].sort(),
   });
-  if (byPrincipal.size === 1 && runs.size >= 2) {
-    const [id, t] = [...byPrincipal][0]!;
-    if (t.runs.size === runs.size) {
+  let everyone = false;
+  const appPrincipals = [...byPrincipal].filter(([id]) => !id.startsWith(CANARY_PRINCIPAL_PREFIX));
+  if (appPrincipals.length === 1 && appRuns.size >= 2) {
+    const [id, t] = appPrincipals[0]!;
+    if (t.runs.size === appRuns.size) {
+      everyone = true;
       flags.push({
         kind: 'single-principal',
         ...base(id, t),
-        why: `all ${runs.size} runs of ${agents.size} agent(s) ran as "${id}": one identity for everyone, so the trail cannot say who a run acted for`,
+        why: `all ${appRuns.size} runs of ${t.agents.size} agent(s) ran as "${id}": one identity for everyone, so the trail cannot say who a run acted for`,
+      });
+    }
+  }
+  // The same test per agent: one agent's runs all under one key while other agents use their
+  // own is the shared key too (the whole-trail test above misses it). Said once when the
+  // whole-trail flag already names it.
+  if (!everyone) {
+    for (const [agent, a] of [...byAgent].sort(([x], [y]) => x.localeCompare(y))) {
+      if (a.runs.size < AGENT_SHARED_MIN_RUNS || a.principals.size !== 1) continue;
+      const [id, p] = [...a.principals][0]!;
+      flags.push({
+        kind: 'single-principal',
+        principal: id,
+        ...(p.type !== undefined ? { principalType: p.type } : {}),
+        calls: p.calls,
+        runs: a.runs.size,
+        agents: [agent],
+        why: `all ${a.runs.size} runs of agent "${agent}" ran as "${id}": one identity for every run of the agent, so the trail cannot say who a run acted for`,
       });
     }
   }

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { LineDecoder } from '../../trail/line-decoder.js';
@@ -31,10 +32,15 @@ export interface ReadBack {
   records: number;
   bytes: number;
   problems: string[];
+  /**
+   * Problems of the read the verdicts rest on (the last one): what it could not read. `problems`
+   * holds those of every poll. Not in the JSON (`read.problems` has them).
+   */
+  unread: string[];
 }
 
 export function emptyReadBack(description: string): ReadBack {
-  return { description, calls: {}, related: 0, hits: [], records: 0, bytes: 0, problems: [] };
+  return { description, calls: {}, related: 0, hits: [], records: 0, bytes: 0, problems: [], unread: [] };
 }
 
 const MAX_HITS = 20;
@@ -97,6 +103,8 @@ const MTIME_SLACK_MS = 5_000;
 export async function readDirOnce(dir: string, plan: CanaryPlan, startedAt: number): Promise<ReadBack> {
   const files = await listTrailFiles(dir);
   const rb = emptyReadBack(`${files.length} file(s) in ${path.resolve(dir)}`);
+  // The lister takes a missing folder for an empty trail; a mistyped --trail must say so.
+  if (files.length === 0 && !existsSync(dir)) rb.problems.push(`no such folder: ${path.resolve(dir)}`);
   for (const file of files) {
     let bytes: Buffer;
     try {

@@ -3,7 +3,7 @@ import type { CallView } from '../calls.js';
 import type { CanaryPlan } from './canary.js';
 import type { LoadedAuditor } from './load-auditor.js';
 import { scanRecent, type RecentScan } from './principals.js';
-import { readDirOnce, type ReadBack } from './read-back.js';
+import { emptyReadBack, readDirOnce, type ReadBack } from './read-back.js';
 import { readJaegerOnce } from './read-jaeger.js';
 import { runCanary, scrub, type CanaryAttempt } from './run-canary.js';
 import { verdicts, type Verdict, type VerdictId } from './verdicts.js';
@@ -68,20 +68,24 @@ async function poll(o: CheckOptions, startedAt: number): Promise<{ rb: ReadBack;
   let delay = 100;
   let rb: ReadBack | undefined;
   const problems = new Set<string>();
+  let unread: string[] = [];
   for (;;) {
     polls++;
     try {
       rb = await readOnce(o, startedAt);
       for (const p of rb.problems) problems.add(p);
+      unread = [...rb.problems];
     } catch (err) {
       problems.add((err as Error).message);
+      unread = [(err as Error).message];
     }
     if ((rb && rb.calls.a && rb.calls.b) || Date.now() >= deadline) break;
     await sleep(Math.min(delay, Math.max(0, deadline - Date.now())));
     delay = Math.min(delay * 2, 1000);
   }
-  const out: ReadBack = rb ?? { description: o.source.kind === 'dir' ? o.source.dir : o.source.url, calls: {}, related: 0, hits: [], records: 0, bytes: 0, problems: [] };
+  const out: ReadBack = rb ?? emptyReadBack(o.source.kind === 'dir' ? o.source.dir : o.source.url);
   out.problems = [...problems].slice(0, 20);
+  out.unread = unread;
   return { rb: out, polls, waitedMs: Date.now() - t0 };
 }
 
@@ -96,13 +100,17 @@ export async function runCheck(o: CheckOptions): Promise<CheckResult> {
   const { rb, polls, waitedMs } = await poll(o, startedAt);
   await o.loaded.close(Math.min(o.timeoutMs, 10_000)).catch(() => false);
   let recent: RecentScan | undefined;
+  let recentError: string | undefined;
   const until = new Date();
   try {
-    recent = await scanRecent(recentSource(o.source, o.since, until), o.since, until);
+    // This check's own canary runs are left out by their run ids (fresh per check), not by a
+    // call-id prefix a model could choose for its own calls.
+    recent = await scanRecent(recentSource(o.source, o.since, until), o.since, until, new Set(o.plan.runs.map((r) => r.runId)));
   } catch (err) {
-    rb.problems.push(`the recent-records scan failed: ${(err as Error).message}`);
+    recentError = (err as Error).message;
+    rb.problems.push(`the recent-records scan failed: ${recentError}`);
   }
-  const vs = verdicts({ plan: o.plan, attempts, readBack: rb, recent, waitedMs });
+  const vs = verdicts({ plan: o.plan, attempts, readBack: rb, recent, ...(recentError !== undefined ? { recentError } : {}), waitedMs });
   const failing = vs.filter((v) => v.status !== 'pass').map((v) => v.id);
   const result: CheckResult = {
     ok: failing.length === 0,

@@ -22,6 +22,8 @@ export interface VerdictInput {
   attempts: CanaryAttempt[];
   readBack: ReadBack;
   recent: RecentScan | undefined;
+  /** Why the recent-records scan failed (then `recent` is undefined). */
+  recentError?: string;
   waitedMs: number;
 }
 
@@ -39,6 +41,11 @@ export function deniedVerdict(v: VerdictInput): Verdict {
   let good = 0;
   let allowed = 0;
   let lost = 0;
+  // The record must say what the app saw: a denial recorded for a call whose body ran (or a call
+  // recorded as run that the app saw denied) is a trail that does not say what happened.
+  let deniedNotSeen = 0;
+  let ranNotSeen: string | undefined;
+  let ranCount = 0;
   const secs = `${Math.round(v.waitedMs / 100) / 10} s`;
   for (const run of v.plan.runs) {
     const a = v.attempts.find((x) => x.label === run.label);
@@ -46,15 +53,26 @@ export function deniedVerdict(v: VerdictInput): Verdict {
     const inProcess = a?.result === 'denied' ? `denied in the app${a.rule ? ` by rule ${a.rule}` : ''}` : a?.result === 'allowed' ? 'allowed by the policy (its body ran; it does nothing)' : `failed in the app: ${a?.error ?? 'unknown'}`;
     if (a?.result === 'allowed') allowed++;
     if (found && found.view.outcome === 'denied') {
-      good++;
-      details.push(`run ${run.label}: recorded as denied${found.view.rule ? ` by rule ${found.view.rule}` : ''} (${found.where})`);
+      if (a?.result === 'allowed') {
+        deniedNotSeen++;
+        details.push(`run ${run.label}: ${inProcess}; yet recorded as denied${found.view.rule ? ` by rule ${found.view.rule}` : ''} (${found.where})`);
+      } else {
+        good++;
+        details.push(`run ${run.label}: recorded as denied${found.view.rule ? ` by rule ${found.view.rule}` : ''} (${found.where})`);
+      }
     } else if (found) {
+      if (a?.result === 'denied' && (found.view.outcome === 'ok' || found.view.outcome === 'error')) {
+        ranCount++;
+        ranNotSeen ??= found.view.outcome;
+      }
       details.push(`run ${run.label}: ${inProcess}; recorded with outcome "${found.view.outcome}", not "denied" (${found.where})`);
     } else {
       if (a?.result === 'denied') lost++;
       details.push(`run ${run.label}: ${inProcess}; no record of it was read back within ${secs}`);
     }
   }
+  if (deniedNotSeen > 0) return verdict('denied', 'fail', `${deniedNotSeen} record(s) say denied where the app saw the call allowed (its body ran): the trail does not say what happened`, details);
+  if (ranCount > 0) return verdict('denied', 'fail', `${ranCount} record(s) say the call ran (outcome "${ranNotSeen}") where the app saw it denied: the trail does not say what happened`, details);
   if (good === 2) return verdict('denied', 'pass', `both out-of-scope calls are recorded as denied`, details);
   if (allowed > 0) {
     details.push(`the policy let the out-of-scope call "${v.plan.tool}" through: deny it (or allow only the tools the agent needs) so an attempt outside the agent's scope is stopped and recorded`);
@@ -100,9 +118,13 @@ export function attributedVerdict(v: VerdictInput): Verdict {
     details.push(`recent records (${r.since} to ${r.until}): ${r.calls} call(s), ${r.runs} run(s), ${r.agents} agent(s), ${r.principals} principal(s)`);
     for (const f of v.recent.flags) problems.push(`recent records: ${f.why}${f.agents.length > 0 ? `; agents: ${f.agents.slice(0, 5).join(', ')}` : ''}`);
     details.push(...r.problems);
+  } else {
+    // Half the question is the scan: without it a shared key in the trail was never looked for.
+    problems.push(`the recent-records scan failed, so a shared key in the trail was not looked for: ${v.recentError ?? 'no scan was made'}`);
   }
   if (problems.length > 0) return verdict('attributed', 'fail', problems[0]!, [...problems, ...details]);
   if (missing > 0) return verdict('attributed', 'unknown', `${missing} canary call(s) not read back: attribution not checked`, details);
+  if (v.recent && v.recent.problems.length > 0) return verdict('attributed', 'unknown', `the recent-records scan could not read all of the trail: ${v.recent.problems[0]}`, details);
   return verdict('attributed', 'pass', 'each run is recorded with its own run id and the principal it ran as', details);
 }
 
@@ -114,6 +136,11 @@ export function maskedVerdict(v: VerdictInput): Verdict {
     const kinds = [...new Set(rb.hits.map((h) => h.kind))];
     const details = rb.hits.map((h) => `the planted ${h.kind} is there unmasked: ${h.where}`);
     return verdict('masked', 'fail', `the planted ${kinds.join(' and ')} ${kinds.length > 1 ? 'are' : 'is'} in the trail unmasked`, details);
+  }
+  if (rb.unread.length > 0) {
+    // No hit in what was read says nothing of what was not.
+    const n = rb.unread.length;
+    return verdict('masked', 'unknown', `not all of the trail could be read (${n} problem${n === 1 ? '' : 's'}): a planted secret in what was not read would not be seen`, [...rb.unread, `neither planted secret occurs in the ${searched}`]);
   }
   const found = v.plan.runs.map((r) => rb.calls[r.label]).filter((f) => f !== undefined);
   if (found.length === 0) {
