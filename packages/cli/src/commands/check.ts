@@ -15,7 +15,8 @@ carrying planted fake secrets (a fake AWS access key id and a fake card number, 
 check). It then reads the records back from where the trail really goes and answers:
   1. is the denied attempt recorded?                       (mistake five: only successes kept)
   2. is it attributed to its run and the principal it ran as, and do the trail's recent records
-     show no shared key (one principal on every run, a service-account-shaped principal)?
+     show no shared key (one principal on every run, or on all of one agent's runs, a
+     service-account-shaped principal)?
                                                            (mistake three: one shared key)
   3. are the planted secrets masked: absent from the raw bytes read back?
                                                            (mistake four: raw secrets logged)
