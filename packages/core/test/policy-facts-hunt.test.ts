@@ -356,6 +356,16 @@ describe('a JSON document inside a string is read as arguments (a tool parses it
     expect(evaluatePolicyDocument(money, { tool: 'http_post', args: { body: '{"amount": 50}' } }).kind).toBe('allow');
   });
 
+  it('two equal keys in one object of the JSON deny the call (a parser may keep either)', () => {
+    const deny = policy("facts.paths.exists(p, !underPath(p, '/srv/data'))", '/srv/data/work');
+    expect(evaluatePolicyDocument(deny, { tool: 'read', args: { payload: '{"path":"/etc/passwd","path":"ok.txt"}' } })).toMatchObject({
+      kind: 'deny',
+      rule: 'tooltrail.policy-error:r',
+    });
+    expect(() => policyFacts({ b: '{"a":1,"\\u0061":2}' })).toThrow('cannot compute policy facts');
+    expect(policyFacts({ b: '{"a":{"x":1},"b":{"x":"a,\\"x"},"c":[{"x":1},{"x":2}]}' }).numbers).toEqual({ 'b.a.x': 1, 'b.c.0.x': 1, 'b.c.1.x': 2 });
+  });
+
   it('text that is not JSON is left alone', () => {
     expect(policyFacts({ text: '[draft] {see notes}' }).numbers).toEqual({});
     expect(policyFacts({ text: '{"broken": ' }).numbers).toEqual({});

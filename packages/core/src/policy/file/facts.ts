@@ -74,12 +74,48 @@ function embeddedJson(s: string): object | undefined {
   const open = s.charCodeAt(i);
   const close = s.charCodeAt(j);
   if (!((open === 123 && close === 125) || (open === 91 && close === 93))) return undefined;
+  let v: unknown;
   try {
-    const v: unknown = JSON.parse(s);
-    return typeof v === 'object' && v !== null ? v : undefined;
+    v = JSON.parse(s);
   } catch {
     return undefined;
   }
+  if (typeof v !== 'object' || v === null) return undefined;
+  // JSON.parse keeps the last of two equal keys, a tool's parser may keep the first
+  // (`{"path": "/etc/passwd", "path": "ok.txt"}`): such a document cannot be read safely.
+  if (hasDuplicateKey(s)) throw new FactsLimitError('a JSON string in the arguments has a key twice in one object');
+  return v;
+}
+
+/** Whether valid JSON text has two equal keys (escapes decoded) in one object. */
+function hasDuplicateKey(t: string): boolean {
+  const stack: Array<Set<string> | undefined> = [];
+  let expectKey = false;
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (c === 34) {
+      let j = i + 1;
+      while (j < t.length && t.charCodeAt(j) !== 34) j += t.charCodeAt(j) === 92 ? 2 : 1;
+      const keys = stack[stack.length - 1];
+      if (keys !== undefined && expectKey) {
+        const k = JSON.parse(t.slice(i, j + 1)) as string;
+        if (keys.has(k)) return true;
+        keys.add(k);
+        expectKey = false;
+      }
+      i = j;
+    } else if (c === 123) {
+      stack.push(new Set());
+      expectKey = true;
+    } else if (c === 91) {
+      stack.push(undefined);
+    } else if (c === 125 || c === 93) {
+      stack.pop();
+    } else if (c === 44) {
+      expectKey = stack[stack.length - 1] !== undefined;
+    }
+  }
+  return false;
 }
 
 /** `a=1&b=x%2Fy`: form fields (`application/x-www-form-urlencoded`), decoded; a repeated name is a list. */
