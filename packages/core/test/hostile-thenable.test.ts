@@ -268,3 +268,41 @@ describe('hostile: the last resort when a decision step throws what no step guar
     expect(shutdown).toBe('resolved');
   });
 });
+
+/** An object whose `key` reads `first` once, then `later` (a getter that changes its answer). */
+function flipping<T extends object>(base: T, key: string, first: unknown, later: unknown): T {
+  let reads = 0;
+  return Object.defineProperty(base, key, { enumerable: true, get: () => (reads++ === 0 ? first : later) });
+}
+
+describe('hostile: a framework report whose fields change between the check and the record', () => {
+  it('recordRefused({ reason }) whose reason turns into an unprintable object after the check: an AuditConfigError, nothing in flight', async () => {
+    const h = harness();
+    const tool = h.auditor.withAudit(async (_a: { to: string }) => 1, { name: 'wire_money' });
+    const input = flipping({ kind: 'denied', callId: 'c-r', args: { to: 'x' } }, 'reason', 'the person said no', unprintable());
+    const thrown = await rejection(h.auditor.run(alice, async () => tool.recordRefused(input as never)));
+    expect((thrown as Error | undefined)?.name).toBe('AuditConfigError');
+    expect(await h.toolSpans()).toHaveLength(0);
+    const shutdown = await Promise.race([Promise.resolve(h.auditor.shutdown()).then(() => 'resolved'), new Promise((r) => setTimeout(() => r('hung'), 2_000))]);
+    expect(shutdown).toBe('resolved');
+  });
+
+  it('recordRefused({ kind: invalid, issues }) whose issue message changes after the check: an AuditConfigError, nothing in flight', async () => {
+    const h = harness();
+    const tool = h.auditor.withAudit(async (_a: { to: string }) => 1, { name: 'wire_money' });
+    const issue = flipping({ path: [], code: 'bad' }, 'message', 'bad input', unprintable());
+    const thrown = await rejection(h.auditor.run(alice, async () => tool.recordRefused({ kind: 'invalid', reason: 'bad input', issues: [issue as never] })));
+    expect((thrown as Error | undefined)?.name).toBe('AuditConfigError');
+    expect(await h.toolSpans()).toHaveLength(0);
+    const shutdown = await Promise.race([Promise.resolve(h.auditor.shutdown()).then(() => 'resolved'), new Promise((r) => setTimeout(() => r('hung'), 2_000))]);
+    expect(shutdown).toBe('resolved');
+  });
+
+  it('recordPendingApproval({ rule }) whose rule turns into an object after the check: an AuditConfigError, nothing recorded', async () => {
+    const h = harness();
+    const input = flipping({ callId: 'c-p', args: { to: 'x' } }, 'rule', 'money.ask', unprintable());
+    const thrown = await rejection(h.auditor.run(alice, async () => h.auditor.recordPendingApproval('wire_money', input as never)));
+    expect((thrown as Error | undefined)?.name).toBe('AuditConfigError');
+    expect(await h.toolSpans()).toHaveLength(0);
+  });
+});

@@ -7,14 +7,19 @@ import type { InvokeEngine } from './engine.js';
 import { adapterAttributes } from './adapter-attributes.js';
 import { CallRecord } from './call-record.js';
 import { takeHeldArguments } from './args-binding.js';
-import type { RefusedCallInput } from './refused.js';
+import { checkRefusedInput, type RefusedCallInput } from './refused.js';
+import { readApprovalOnce } from './approval.js';
 import type { ToolDefinition } from './tool-definition.js';
 
 /**
  * Writes the record of a call a framework refused before any body ran (AuditedFunction.recordRefused):
  * one `execute_tool` record, denied or invalid, attempts 0; returns (never throws) its refusal.
  */
-export function recordRefusedCall(engine: InvokeEngine, def: ToolDefinition, input: RefusedCallInput): RefusedCall {
+export function recordRefusedCall(engine: InvokeEngine, def: ToolDefinition, given: RefusedCallInput): RefusedCall {
+  // Read once and checked again before the record starts: a getter that passed the caller's
+  // check and answers otherwise now cannot throw from a half-written record (left in flight).
+  const input = readRefusedOnce(given);
+  checkRefusedInput(def.name, input);
   const rec = neverRanRecord(engine, def, input);
   const a = rec.attrs;
   // A framework's refusal of a call it held for approval closes that pending record.
@@ -54,4 +59,19 @@ export function neverRanRecord(
     proposedGiven: false,
     extra: input.attributes === undefined ? undefined : adapterAttributes(input.attributes),
   });
+}
+
+/** A plain copy of a refusal report, each field (and each issue's, and the approval's) read once. */
+function readRefusedOnce(given: RefusedCallInput): RefusedCallInput {
+  const out = { ...given } as Record<string, unknown>;
+  const issues = out.issues;
+  if (Array.isArray(issues)) {
+    out.issues = issues.map((i: unknown) => {
+      if (typeof i !== 'object' || i === null) return i;
+      const { path, code, message } = i as Record<string, unknown>;
+      return { path: Array.isArray(path) ? [...(path as unknown[])] : path, code, message };
+    });
+  }
+  if (out.approval !== undefined) out.approval = readApprovalOnce(out.approval);
+  return out as unknown as RefusedCallInput;
 }

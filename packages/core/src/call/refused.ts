@@ -1,6 +1,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import { AuditConfigError, type ValidationIssue } from '../contract/errors.js';
 import { checkKeys } from '../contract/option-keys.js';
+import { describeError } from '../payload/safe-json.js';
 import { checkApproval, type ApprovalRecord } from './approval.js';
 
 /** A call a framework refused before any body ran, as an adapter reports it (recordRefused). */
@@ -29,8 +30,14 @@ export function checkRefusedInput(tool: string, input: unknown): asserts input i
   const issues: string[] = [];
   if (typeof input !== 'object' || input === null) issues.push('recordRefused() needs an object { reason, kind, ... }');
   else {
-    checkKeys(input, REFUSED_KEYS, '', issues);
-    const r = input as Partial<Record<keyof RefusedCallInput, unknown>>;
+    // Each field read once: a getter cannot pass one check and fail the next with a raw error.
+    let r: Partial<Record<keyof RefusedCallInput, unknown>>;
+    try {
+      r = { ...(input as object) };
+    } catch (err) {
+      throw new AuditConfigError(`tool "${tool}": recordRefused() input could not be read (${describeError(err)}); nothing was recorded`);
+    }
+    checkKeys(r, REFUSED_KEYS, '', issues);
     if (typeof r.reason !== 'string' || r.reason.trim() === '') issues.push('reason must be a non-empty string (why the call never ran)');
     if (r.kind !== 'denied' && r.kind !== 'invalid') issues.push("kind must be 'denied' or 'invalid'");
     if (r.callId !== undefined && typeof r.callId !== 'string') issues.push('callId must be a string');
