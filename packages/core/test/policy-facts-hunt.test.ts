@@ -295,6 +295,7 @@ describe('more parser differences', () => {
     expect(decide(urlDeny, { host: 2130706433, port: 80 })).toBe('deny');
     expect(hosts({ port: 2130706433 })).toEqual([]);
     expect(hosts({ server: 3, host: 0 })).toEqual([]);
+    expect(hosts({ server: '3', url: '42' })).toEqual([]);
   });
 
   it('a path over 4096 characters under a path key is still resolved (a tool may resolve before it opens)', () => {
