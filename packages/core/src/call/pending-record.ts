@@ -2,7 +2,7 @@ import * as sc from '../contract/semconv.js';
 import type { InvokeEngine } from './engine.js';
 import { neverRanRecord } from './refused-record.js';
 import { argumentsHash, ATTR_APPROVAL_ARGS_HASH, holdArguments } from './args-binding.js';
-import type { PendingApprovalInput } from './approval-handler.js';
+import { checkPendingInput, type PendingApprovalInput } from './approval-handler.js';
 import type { ToolDefinition } from './tool-definition.js';
 
 /**
@@ -11,7 +11,11 @@ import type { ToolDefinition } from './tool-definition.js';
  * ran. Under strict durability it is on disk before this returns. The resumed call links to it
  * by its call id.
  */
-export function recordPendingCall(engine: InvokeEngine, def: ToolDefinition, input: PendingApprovalInput): void {
+export function recordPendingCall(engine: InvokeEngine, def: ToolDefinition, given: PendingApprovalInput): void {
+  // Read once and checked again before the record starts: what is recorded, hashed and held is
+  // one reading of each field (a getter could answer the caller's check one thing, us another).
+  const input: PendingApprovalInput = { ...given };
+  checkPendingInput(def.name, input);
   const rec = neverRanRecord(engine, def, input);
   const a = rec.attrs;
   const file = engine.policyFile;
