@@ -304,3 +304,10 @@ describe('secrets named next to their value rather than before it', () => {
     expect(text('note: |\n  keep this\nnext: 1')).toBe('note: |\n  keep this\nnext: 1');
   });
 });
+
+describe('sk- keys in hex', () => {
+  it('are masked (other AI providers issue sk- and 32 hex), while sk- names and zeros stay', () => {
+    expect(text(`key sk-${'3f9a2c7e1b4d8a6f0e5c9b2a7d4e1f8c'} end`)).toBe('key [REDACTED:openai_key] end');
+    for (const s of ['sk-learn-pipeline-version-two-thing', `sk-${'0'.repeat(34)}`]) expect(text(s)).toBe(s);
+  });
+});

@@ -5,6 +5,8 @@
 import { basicAuthValid, bearerValid, looksRandom } from './checks.js';
 import { def, type DetectorDef } from './detector-def.js';
 
+const SK_HEX = /^(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{32,64}$/;
+
 export const CREDENTIAL_DETECTORS: readonly DetectorDef[] = [
   def({
     id: 'private_key',
@@ -120,8 +122,9 @@ export const CREDENTIAL_DETECTORS: readonly DetectorDef[] = [
     literals: ['sk-'],
     minLength: 23,
     pattern: /(?<![A-Za-z0-9_-])sk-(?!ant-)(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}/g,
-    // `sk-learn-pipeline-...` is a name; a key has random mixed case and digits.
-    validate: (m) => looksRandom(m.slice(3)),
+    // `sk-learn-pipeline-...` is a name; a key has random mixed case and digits, or is 32+ hex
+    // characters with letters and digits (the `sk-` keys of other AI providers, DeepSeek's).
+    validate: (m) => looksRandom(m.slice(3)) || SK_HEX.test(m.slice(3)),
   }),
   def({
     id: 'google_api_key',
