@@ -294,8 +294,10 @@ describe('more parser differences', () => {
     expect(hosts({ host: 2130706433 })).toEqual(['127.0.0.1']);
     expect(decide(urlDeny, { host: 2130706433, port: 80 })).toBe('deny');
     expect(hosts({ port: 2130706433 })).toEqual([]);
-    expect(hosts({ server: 3, host: 0 })).toEqual([]);
+    expect(hosts({ server: 3, hostname: 42 })).toEqual([]);
     expect(hosts({ server: '3', url: '42' })).toEqual([]);
+    expect(hosts({ host: 0 })).toEqual(['0.0.0.0', '127.0.0.1']);
+    expect(hosts({ host: '0' })).toEqual(['0.0.0.0', '127.0.0.1']);
   });
 
   it('a path over 4096 characters under a path key is still resolved (a tool may resolve before it opens)', () => {

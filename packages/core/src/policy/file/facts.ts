@@ -164,8 +164,9 @@ class Walk {
     } else if (typeof value === 'number') {
       if (Number.isFinite(value) && path !== '') this.numbers[path] = value;
       // `{host: 2130706433}`: a socket API takes the number as an address (127.0.0.1). Only a
-      // number that packs an address with a first octet (`{server: 3}` is an index, not 0.0.0.3).
-      if (Number.isInteger(value) && value >= 0x1000000 && value <= 0xffffffff && isUrlKey(key)) {
+      // number that packs an address with a first octet (`{server: 3}` is an index, not 0.0.0.3),
+      // and 0 (0.0.0.0, this host).
+      if (Number.isInteger(value) && (value === 0 || (value >= 0x1000000 && value <= 0xffffffff)) && isUrlKey(key)) {
         const urls = urlsIn(String(value), key);
         if (urls.length > 0) facts = new Fields(NONE_E, urls, NONE_P);
       }

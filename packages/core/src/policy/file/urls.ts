@@ -228,9 +228,10 @@ class Collector {
   bare(view: string, hostKey: boolean): void {
     const t = trimControls(view).replace(TAB_NL, '');
     if (t === '' || /\s/.test(t) || STARTS_URL.test(t) || NOT_HOST.test(t)) return;
-    // `/v1/items` is a path on some base URL, not a host; `3` (an index) is not 0.0.0.3.
+    // `/v1/items` is a path on some base URL, not a host; `3` (an index) is not 0.0.0.3, but
+    // `0` is 0.0.0.0, this host.
     if (t.startsWith('/') && !/^[/\\]{2}/.test(t)) return;
-    if (/^\d{1,8}$/.test(t) && Number(t) < 0x1000000) return;
+    if (/^\d{1,8}$/.test(t) && Number(t) < 0x1000000 && Number(t) !== 0) return;
     const forms = t.includes('%') ? [t, percentDecode(t)] : [t];
     // An IPv6 address without brackets (`::1`, as a socket API takes it).
     if (IPV6_BARE.test(t)) forms.push(`[${t}]`);
