@@ -127,7 +127,9 @@ describe('durable export to a real collector process', () => {
     const collector = await startCollector();
     const proxy = await startFaultProxy(collector.url);
     await proxy.set({ status: 400, count: 1 });
-    const { auditor, tool } = auditorFor(proxy.url);
+    // 10 s (the default), not 1 s: a request given up on under load would be one more failed
+    // export and one more forward, and the counts below are exact.
+    const { auditor, tool } = auditorFor(proxy.url, { export: { timeoutMs: 10_000 } });
     const ids = await auditor.run(who, () => callMany(tool, 10));
     expect(await auditor.shutdown(10_000)).toBe(true);
     expectAllArrived(collector.dir, ids);
