@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildReport } from '../src/review/report/build.js';
+import { renderHtml } from '../src/review/report/html.js';
 import { formatTable } from '../src/review/report/table.js';
 import { TrailWriter } from '../src/trail/writer.js';
 import { requestLines } from '../src/trail/request-lines.js';
@@ -81,5 +82,8 @@ describe('report: records received in the period with a start time outside it', 
     const text = formatTable(r);
     expect(text).toContain('warning: 2 call record(s) received in the period carry a start time outside it (more than 10 minutes): not counted above');
     expect(text).toContain(`2025-01-01 00:00:00  received 2026-05-03 10:00:01  export_csv  denied  ${backdated.traceId}`);
+    const html = renderHtml(r);
+    expect(html).toContain('<b>2 call record(s) received in the period carry a start time outside it</b>');
+    expect(html).toContain(`<li>2025-01-01T00:00:00.000Z (received 2026-05-03T10:00:01.000Z): export_csv, denied, trace ${backdated.traceId}</li>`);
   });
 });

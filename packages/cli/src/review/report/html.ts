@@ -37,12 +37,24 @@ function lede(r: ReportData): string {
 }
 
 function warnings(r: ReportData): string {
-  if (r.source.problemCount === 0) return '';
-  const items = r.source.problems
-    .slice(0, 10)
-    .map((p) => `<li>${esc(p)}</li>`)
-    .join('');
-  return `<div class="warn"><b>${n(r.source.problemCount)} problem(s) reading the source</b>: the report may be incomplete.<ul>${items}</ul></div>`;
+  let out = '';
+  if (r.source.problemCount > 0) {
+    const items = r.source.problems
+      .slice(0, 10)
+      .map((p) => `<li>${esc(p)}</li>`)
+      .join('');
+    out += `<div class="warn"><b>${n(r.source.problemCount)} problem(s) reading the source</b>: the report may be incomplete.<ul>${items}</ul></div>`;
+  }
+  const late = r.source.outOfPeriod;
+  if (late !== undefined && late.count > 0) {
+    // The page must not hide what the terminal warns of: calls received in the period, started outside it.
+    const items = late.records
+      .slice(0, 10)
+      .map((c) => `<li>${esc(c.time)} (received ${esc(c.receivedAt)}): ${esc(c.tool)}, ${esc(c.outcome)}, trace ${esc(c.traceId)}</li>`)
+      .join('');
+    out += `<div class="warn"><b>${n(late.count)} call record(s) received in the period carry a start time outside it</b>: not counted in this page (a late delivery, or a start time set to hide a call).<ul>${items}</ul></div>`;
+  }
+  return out;
 }
 
 /**
