@@ -40,7 +40,7 @@ Options:
   --timeout <duration>      how long to wait for the records to arrive: 500ms, 30s, 2m
                             (default 30s)
   --since <duration|date>   start of the recent-records scan of question 2: 24h, 7d or an ISO
-                            date (default 7d)
+                            date, UTC unless it names a zone (default 7d)
   --tool <name>             the out-of-scope tool the canary calls (default ${DEFAULT_CANARY_TOOL});
                             the policy must deny it
   --args <json>             its arguments, a JSON object; {{aws_key}}, {{card}} and {{nonce}}

@@ -34,8 +34,8 @@ Sources (test, one):
 
 Options (test):
   --policy <file>           the candidate policy file (.json, .yaml, .yml)
-  --since <duration|date>   calls from: 90m, 24h, 7d, 2w ago or an ISO date (default: files all,
-                            Jaeger/Tempo 7d)
+  --since <duration|date>   calls from: 90m, 24h, 7d, 2w ago or an ISO date, UTC unless it
+                            names a zone (default: files all, Jaeger/Tempo 7d)
   --until <duration|date>   calls before (default now)
   --base-dir <folder>       what relative file paths in arguments resolve against (default .)
   --all                     list the calls decided as recorded too
