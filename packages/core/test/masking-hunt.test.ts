@@ -139,6 +139,10 @@ describe('underscores at the edge of a word', () => {
     expect(text('SSN _536-22-1234_ on file')).toMatch(/^SSN _\[ssn:[0-9a-f]{12}\]_ on file$/);
     expect(text('_4111 1111 1111 1111_')).toBe('_****1111_');
     expect(text('mail _dana.whitfield@example.org_')).toMatch(/^mail _\[email:[0-9a-f]{12}\]_$/);
+    expect(text('mail _dana.whitfield@example.org_.')).toMatch(/^mail _\[email:[0-9a-f]{12}\]_\.$/);
+    // A `-_` inside a base64url body is no edge: blanking it would cut the token in two.
+    const sendgrid = `SG.${'aZ7u35DKczOy2hWdilrmNV'}.${'aZ7n8KAOT8P41rdSVSPk2Ez7VhmjJh7-_yxcLnf-YZF'}`;
+    expect(text(`_${sendgrid}_`)).toBe('_[REDACTED:sendgrid_api_key]_');
   });
 
   it('leave identifiers with underscores inside or at their edges alone', () => {

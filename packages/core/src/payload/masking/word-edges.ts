@@ -5,15 +5,17 @@
  * blanked: same length, so its regions are the original's.
  */
 
-const isAlnum = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+/** Letters, digits and the punctuation tokens are made of (`-_` inside a base64url body is no edge). */
+const inToken = (c: number): boolean =>
+  (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 45 || c === 43 || c === 47 || c === 61 || c === 126;
 
-/** Whether `i` (a `_`) starts or ends a run of underscores that touches a non-alphanumeric or an end. */
+/** Whether `i` (a `_`) starts or ends a run of underscores that touches a non-token character or an end. */
 function edgeAt(s: string, i: number): [number, number] | undefined {
   let j = i;
   while (j < s.length && s.charCodeAt(j) === 95) j++;
   const before = i === 0 ? -1 : s.charCodeAt(i - 1);
   const after = j === s.length ? -1 : s.charCodeAt(j);
-  return isAlnum(before) && isAlnum(after) ? undefined : [i, j];
+  return inToken(before) && inToken(after) ? undefined : [i, j];
 }
 
 /** `s` with its edge underscores replaced by spaces, or undefined when it has none. */
