@@ -3,17 +3,22 @@
 // approved approval and { amount: 10000 } ran and was recorded ok. Now the pending record
 // carries a hash of the arguments it was held with; a resume with other arguments is denied
 // (rule tooltrail.approval); a resume this auditor cannot check says so on the record.
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { AuditDeniedError, ask, semconv as sc } from '../src/index.js';
-import { argumentsHash, ATTR_APPROVAL_ARGS_CHECK, ATTR_APPROVAL_ARGS_HASH, canonicalArguments } from '../src/call/args-binding.js';
+import { argumentsHash as keyedHash, argumentsKey, ATTR_APPROVAL_ARGS_CHECK, ATTR_APPROVAL_ARGS_HASH, canonicalArguments } from '../src/call/args-binding.js';
+
+/** The masking key of every auditor here: argument hashes are keyed with it. */
+const HASH_KEY = 'approval-resume-test-key-0123456789';
+const KEY = argumentsKey(Buffer.from(HASH_KEY, 'utf8'));
+const argumentsHash = (callId: string, args: unknown) => keyedHash(KEY, callId, args);
 import { alice, harness, rejection } from './helpers.js';
 
 const refundAsks = () => ask('refunds need a person', { rule: 'refund.ask' });
 
 function setup(opts: Parameters<typeof harness>[0] = { approval: { timeoutMs: 60_000 } }, schema?: z.ZodType) {
-  const h = harness(opts);
+  const h = harness({ masking: { hashKey: HASH_KEY }, ...opts });
   const ran: unknown[] = [];
   const tool = h.auditor.withAudit(async (a: { amount: number; currency?: string }) => (ran.push(a), 'refunded'), {
     name: 'refund',
@@ -40,11 +45,14 @@ const OTHER_ARGS = 'the approval resumes a call held for approval with other arg
 const OTHER_HASH = "the approval's argsHash names other arguments than this call's; call denied (fail closed)";
 
 describe('canonicalArguments and argumentsHash', () => {
-  it('sorts keys, keeps JSON values, and is a salted SHA-256 of the canonical text', () => {
+  it('sorts keys, keeps JSON values, and is a salted HMAC-SHA256 of the canonical text, keyed with the masking key', () => {
     expect(canonicalArguments({ b: [1, 'x', null, true], a: { d: 2.5, c: -0 } })).toBe('{"a":{"c":0,"d":2.5},"b":[1,"x",null,true]}');
     expect(canonicalArguments({ a: undefined, b: [undefined], c: new Date(0) })).toBe('{"b":[null],"c":"1970-01-01T00:00:00.000Z"}');
-    const want = 'sha256:' + createHash('sha256').update('tooltrail-args-v1\nfw-1\n{"amount":10}').digest('hex');
+    const keyId = createHmac('sha256', HASH_KEY).update('tooltrail-args-key-id').digest('hex').slice(0, 8);
+    const want = `hmac-sha256:${keyId}:` + createHmac('sha256', HASH_KEY).update('tooltrail-args-v1\nfw-1\n{"amount":10}').digest('hex');
     expect(argumentsHash('fw-1', { amount: 10 })).toBe(want);
+    // Keyed: whoever reads the trail cannot confirm a guess of masked arguments without the key.
+    expect(keyedHash(argumentsKey(Buffer.from('another-key-0123456789abcdef')), 'fw-1', { amount: 10 })).not.toBe(want);
     // Salted with the call id: the same arguments under two calls do not link.
     expect(argumentsHash('fw-2', { amount: 10 })).not.toBe(want);
   });
@@ -181,6 +189,27 @@ describe('approval resume in another process: the approval carries the hash, or 
     await expect(t.resume('fw-11', { amount: 10 }, approval, { resumed: true })).resolves.toBe('refunded');
     const { resumed } = await t.records();
     expect(resumed[0]![ATTR_APPROVAL_ARGS_CHECK]).toBe('matched');
+  });
+
+  it('an argsHash made with another key (another process without the shared masking key): unchecked, said so, never matched', async () => {
+    const t = setup();
+    const other = keyedHash(argumentsKey(Buffer.from('another-key-0123456789abcdef')), 'fw-13', { amount: 10 });
+    await expect(t.resume('fw-13', { amount: 10 }, { decision: 'approved', by: 'user:alice', argsHash: other }, { resumed: true })).resolves.toBe('refunded');
+    const { resumed } = await t.records();
+    expect(resumed[0]![ATTR_APPROVAL_ARGS_CHECK]).toBe('unchecked');
+    expect(resumed[0]![ATTR_APPROVAL_ARGS_HASH]).toBe(argumentsHash('fw-13', { amount: 10 }));
+  });
+
+  it('the pending record\'s hash does not confirm guesses of a masked value without the key', async () => {
+    const t = setup();
+    await t.pending('fw-14', { ssn: '536-22-1234' });
+    const { pending } = await t.records();
+    const recorded = String(pending[0]![ATTR_APPROVAL_ARGS_HASH]);
+    expect(String(pending[0]![sc.ATTR_GEN_AI_TOOL_CALL_ARGUMENTS])).not.toContain('536-22-1234');
+    const { createHash } = await import('node:crypto');
+    const plain = createHash('sha256').update('tooltrail-args-v1\nfw-14\n{"ssn":"536-22-1234"}').digest('hex');
+    expect(recorded).toBe(argumentsHash('fw-14', { ssn: '536-22-1234' }));
+    expect(recorded).not.toContain(plain);
   });
 
   it('an argsHash that is not one: the call is not run', async () => {

@@ -36,6 +36,7 @@ import { CallBook } from './call-book.js';
 import { RunSpans } from './runs.js';
 import { privateRunTokenKey } from '../identity/run-token-keys.js';
 import { DEFAULT_RUN_TOKEN_TTL_MS } from '../identity/run-token.js';
+import { argumentsKeyFor, type ArgumentsKey } from '../call/args-binding.js';
 
 export type { AuditedFunction, AuditedTools, Auditor, AuditStats, AuditToolsOptions } from './types.js';
 export { auditRegistry, makeAudited, type AuditorResolver } from './wrap.js';
@@ -70,6 +71,7 @@ export class AuditorImpl implements Auditor, InvokeEngine, ExitParticipant {
   readonly destination: string;
   readonly tracer: AuditTracer;
   readonly encoder: PayloadEncoder;
+  readonly argsKey: ArgumentsKey;
   readonly policy: readonly PolicyRule[];
   readonly requireIdentity: boolean;
   readonly attempts = new CallAttempts();
@@ -107,6 +109,8 @@ export class AuditorImpl implements Auditor, InvokeEngine, ExitParticipant {
     this.serviceName = options.serviceName ?? serviceName;
     warnAboutTracingToggles(env, logger);
     this.encoder = chooseEncoder(options);
+    // After the encoder: its key (and its one warning about a missing key) come first.
+    this.argsKey = argumentsKeyFor(options.masking, options.encoder !== undefined);
     this.masker = this.encoder instanceof MaskingEncoder ? this.encoder : undefined;
     this.policy = Object.freeze([...(options.policy ?? [])]);
     this.requireIdentity = options.requireIdentity ?? true;

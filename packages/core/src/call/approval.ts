@@ -15,7 +15,7 @@ export interface ApprovalRecord {
   source?: string;
   /**
    * The hash of the arguments the approval was asked for (`tooltrail.approval.args_hash` of the
-   * pending record; argumentsHash(callId, args)), for a framework that resumes the call in
+   * pending record: args-binding.ts, keyed with the masking key), for a framework that resumes the call in
    * another process: other arguments are denied. Not recorded as given; the check is.
    */
   argsHash?: string;
@@ -40,7 +40,7 @@ export function checkApproval(value: unknown, prefix: string, issues: string[]):
   else if (a.at !== undefined && !Number.isFinite(new Date(a.at).getTime())) issues.push(`${prefix}.at must be a valid time`);
   if (a.reason !== undefined && typeof a.reason !== 'string') issues.push(`${prefix}.reason must be a string`);
   if (a.source !== undefined && typeof a.source !== 'string') issues.push(`${prefix}.source must be a string`);
-  if (a.argsHash !== undefined && !isArgumentsHash(a.argsHash)) issues.push(`${prefix}.argsHash must be sha256:<64 lowercase hex digits> (argumentsHash(callId, args))`);
+  if (a.argsHash !== undefined && !isArgumentsHash(a.argsHash)) issues.push(`${prefix}.argsHash must be hmac-sha256:<8 hex key id>:<64 lowercase hex digits>, the pending record's tooltrail.approval.args_hash`);
 }
 
 /**

@@ -1,11 +1,15 @@
-import { createHash } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
+import { MASK_KEY_ENV, resolveHashKey } from '../payload/masking/tokens.js';
 
 /**
  * Binding an approval to the arguments it was asked for. A call held `pending_approval` records
  * a hash of its arguments; the call that resumes it (same call id) must have the same
  * arguments, or its approval approves something nobody saw: it is denied. The hash is over the
- * real values (masking-independent: two masked values print alike), never the values
- * themselves. docs/span-schema.md "Pending calls" specifies it for other implementations.
+ * real values (masking-independent: two masked values print alike), keyed with the masking HMAC
+ * key: a plain hash of the arguments on the trail would let anyone who reads it confirm guesses
+ * of a masked value (nine digits of an SSN are a billion guesses, minutes of work). The key id in
+ * the hash tells a hash made with another key (another process without a shared key) from a
+ * mismatch. docs/span-schema.md "Pending calls" specifies it for other implementations.
  */
 
 /** The hash of the arguments a pending call was held with, and of a resumed call's arguments. */
@@ -14,8 +18,8 @@ export const ATTR_APPROVAL_ARGS_HASH = 'tooltrail.approval.args_hash';
 export const ATTR_APPROVAL_ARGS_CHECK = 'tooltrail.approval.args_check';
 export type ArgsCheck = 'matched' | 'mismatch' | 'unchecked';
 
-const HASH_PREFIX = 'sha256:';
-const HASH_RE = /^sha256:[0-9a-f]{64}$/;
+const HASH_PREFIX = 'hmac-sha256:';
+const HASH_RE = /^hmac-sha256:[0-9a-f]{8}:[0-9a-f]{64}$/;
 const DOMAIN = 'tooltrail-args-v1';
 const MAX_DEPTH = 64;
 
@@ -89,19 +93,45 @@ export function canonicalArguments(value: unknown): string {
   return out.join('');
 }
 
+/** The key an auditor's argument hashes are made with, and its id (in every hash it makes). */
+export interface ArgumentsKey {
+  readonly key: Buffer;
+  readonly id: string;
+}
+
+export function argumentsKey(key: Buffer): ArgumentsKey {
+  return { key, id: createHmac('sha256', key).update('tooltrail-args-key-id').digest('hex').slice(0, 8) };
+}
+
 /**
- * `sha256:<hex>` of `tooltrail-args-v1\n{callId}\n{canonical arguments}`, or undefined when the
- * arguments have no canonical form (or reading them threw: a getter, a Proxy trap). Salted with
- * the call id, so equal arguments of two calls do not link on the trail.
+ * The key of an auditor's argument hashes: the masking HMAC key (the `masking.hashKey` option,
+ * else TOOLTRAIL_MASK_KEY, else the process's random key), so processes that share it check each
+ * other's approvals; with masking off or a custom encoder, TOOLTRAIL_MASK_KEY or a random key.
  */
-export function argumentsHash(callId: string, args: unknown): string | undefined {
+export function argumentsKeyFor(masking: false | { hashKey?: string | Uint8Array | undefined } | undefined, custom: boolean, env: NodeJS.ProcessEnv = process.env): ArgumentsKey {
+  if (masking !== false && !custom) return argumentsKey(resolveHashKey(masking?.hashKey, env, { warn: () => undefined }).key);
+  const fromEnv = env[MASK_KEY_ENV];
+  return argumentsKey(fromEnv !== undefined && fromEnv !== '' ? Buffer.from(fromEnv, 'utf8') : randomBytes(32));
+}
+
+/**
+ * `hmac-sha256:<key id>:<hex>`, the HMAC-SHA256 with `k` of `tooltrail-args-v1\n{callId}\n{canonical
+ * arguments}`, or undefined when the arguments have no canonical form (or reading them threw: a
+ * getter, a Proxy trap). Salted with the call id, so equal arguments of two calls do not link.
+ */
+export function argumentsHash(k: ArgumentsKey, callId: string, args: unknown): string | undefined {
   let text: string;
   try {
     text = canonicalArguments(args);
   } catch {
     return undefined;
   }
-  return HASH_PREFIX + createHash('sha256').update(`${DOMAIN}\n${callId}\n${text}`).digest('hex');
+  return `${HASH_PREFIX}${k.id}:${createHmac('sha256', k.key).update(`${DOMAIN}\n${callId}\n${text}`).digest('hex')}`;
+}
+
+/** The key id a hash was made with. */
+function keyIdOf(hash: string): string {
+  return hash.slice(HASH_PREFIX.length, HASH_PREFIX.length + 8);
 }
 
 export function isArgumentsHash(v: unknown): v is string {
@@ -155,17 +185,19 @@ export interface BindingResult {
  * adapters hold calls with the framework's parsed input; a plain caller with what it passed):
  * the schema is a function of the former, so matching either is the same call.
  */
-export function checkBinding(binding: ArgsBinding, callId: string, given: unknown, validated: unknown): BindingResult {
-  const ran = argumentsHash(callId, validated);
-  const asGiven = given === validated ? ran : argumentsHash(callId, given);
+export function checkBinding(binding: ArgsBinding, k: ArgumentsKey, callId: string, given: unknown, validated: unknown): BindingResult {
+  const ran = argumentsHash(k, callId, validated);
+  const asGiven = given === validated ? ran : argumentsHash(k, callId, given);
   const matches = (h: string): boolean => h === ran || h === asGiven;
   if (typeof binding.held === 'string' && !matches(binding.held)) {
     return { check: 'mismatch', hash: ran, reason: "the approval resumes a call held for approval with other arguments than this call's; call denied (fail closed)" };
   }
-  if (binding.carried !== undefined && !matches(binding.carried)) {
+  // A hash made with another key cannot be compared (another process without the shared key): unchecked, said so.
+  const carried = binding.carried !== undefined && keyIdOf(binding.carried) === k.id ? binding.carried : undefined;
+  if (carried !== undefined && !matches(carried)) {
     return { check: 'mismatch', hash: ran, reason: "the approval's argsHash names other arguments than this call's; call denied (fail closed)" };
   }
-  const expected = typeof binding.held === 'string' ? binding.held : binding.carried;
+  const expected = typeof binding.held === 'string' ? binding.held : carried;
   if (expected === undefined) return { check: 'unchecked', hash: ran };
   return { check: 'matched', hash: expected };
 }

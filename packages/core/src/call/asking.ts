@@ -86,7 +86,7 @@ export abstract class ApprovalStep extends Execution {
    * arguments are denied, rule `tooltrail.approval`, before the rules run.
    */
   protected bindArguments(binding: ArgsBinding, validated: unknown): void {
-    const r = checkBinding(binding, this.callId, this.view, validated);
+    const r = checkBinding(binding, this.engine.argsKey, this.callId, this.view, validated);
     this.attrs[ATTR_APPROVAL_ARGS_CHECK] = r.check;
     if (r.hash !== undefined) this.attrs[ATTR_APPROVAL_ARGS_HASH] = r.hash;
     if (r.reason === undefined) return;

@@ -9,6 +9,7 @@ import type * as sc from '../contract/semconv.js';
 import type { CallAttempts } from './call-attempts.js';
 import type { FileStep } from '../policy/evaluate.js';
 import type { ApprovalHandler } from './approval-handler.js';
+import type { ArgumentsKey } from './args-binding.js';
 
 /** The policy file as calls use it: a decision step, and the id and version to record. */
 export interface EnginePolicyFile extends FileStep {
@@ -27,6 +28,8 @@ export interface InvokeEngine {
   runAttributes(run: RunIdentity): Attributes;
   countOutcome(outcome: sc.Outcome): void;
   readonly durability: 'buffered' | 'strict';
+  /** The key argument hashes (an approval's binding to its arguments) are made with: args-binding.ts. */
+  readonly argsKey: ArgumentsKey;
   readonly failMode: 'open' | 'closed';
   /** Under failMode 'closed': the error to refuse a call with, when records cannot be kept. */
   refusal(): AuditUnavailableError | undefined;

@@ -31,7 +31,7 @@ export function recordPendingCall(engine: InvokeEngine, def: ToolDefinition, giv
   if (input.reason !== undefined) a[sc.ATTR_POLICY_REASON] = rec.text(input.reason);
   rec.recordArguments(input.args);
   // What the approval is asked for: the resumed call must have these arguments (asking.ts).
-  const hash = input.args === undefined ? undefined : argumentsHash(input.callId, input.args);
+  const hash = input.args === undefined ? undefined : argumentsHash(engine.argsKey, input.callId, input.args);
   if (hash !== undefined) a[ATTR_APPROVAL_ARGS_HASH] = hash;
   holdArguments(engine, input.callId, hash);
   rec.finish(sc.OUTCOME_PENDING_APPROVAL);
