@@ -12,10 +12,7 @@ import { MASK_KEY_ENV, resolveHashKey } from '../payload/masking/tokens.js';
  * mismatch. docs/span-schema.md "Pending calls" specifies it for other implementations.
  */
 
-/** The hash of the arguments a pending call was held with, and of a resumed call's arguments. */
-export const ATTR_APPROVAL_ARGS_HASH = 'tooltrail.approval.args_hash';
-/** On a resumed approved call: `matched`, `mismatch` (denied) or `unchecked` (nothing to check against). */
-export const ATTR_APPROVAL_ARGS_CHECK = 'tooltrail.approval.args_check';
+export { ATTR_APPROVAL_ARGS_CHECK, ATTR_APPROVAL_ARGS_HASH } from '../contract/semconv.js';
 export type ArgsCheck = 'matched' | 'mismatch' | 'unchecked';
 
 const HASH_PREFIX = 'hmac-sha256:';

@@ -159,6 +159,10 @@ export const RULE_APPROVAL = 'tooltrail.approval';
 export const ATTR_APPROVAL_RULE = 'tooltrail.approval.rule';
 /** On a call that resumes one recorded `pending_approval` (same call id): true. */
 export const ATTR_APPROVAL_RESUMED = 'tooltrail.approval.resumed';
+/** The keyed hash of the arguments a call was held pending with, and of a resumed call's (call/args-binding.ts). */
+export const ATTR_APPROVAL_ARGS_HASH = 'tooltrail.approval.args_hash';
+/** On a resumed approved call: `matched`, `mismatch` (denied) or `unchecked` (nothing to check against). */
+export const ATTR_APPROVAL_ARGS_CHECK = 'tooltrail.approval.args_check';
 /** `tooltrail.approval.source` of decisions from the auditor's approval handler (and its deadline). */
 export const APPROVAL_SOURCE_HANDLER = 'tooltrail.approval-handler';
 /** `tooltrail.approval.by` when tooltrail itself rejected (deadline passed, handler threw or answered garbage). */
