@@ -85,5 +85,20 @@ describe('report: records received in the period with a start time outside it', 
     const html = renderHtml(r);
     expect(html).toContain('<b>2 call record(s) received in the period carry a start time outside it</b>');
     expect(html).toContain(`<li>2025-01-01T00:00:00.000Z (received 2026-05-03T10:00:01.000Z): export_csv, denied, trace ${backdated.traceId}</li>`);
+    // In no week's report unless someone looks: exit 1, for a cron job that reads only the code.
+    const cli = runCli(['report', '--trail', dir, '--since', '2026-05-01', '--until', '2026-05-08']);
+    expect((await cli.exited).code).toBe(1);
+  });
+
+  it('a normal delivery delay alone exits 0', async () => {
+    const dir = await tempDir();
+    const late = callSpan({ tool: 'lookup', at: Date.parse('2026-04-30T23:59:30Z'), agent: 'bot', principal: 'user:a', runId: 'r8' });
+    const inside = callSpan({ tool: 'lookup', at: Date.parse('2026-05-03T10:00:00Z'), agent: 'bot', principal: 'user:a', runId: 'r1' });
+    await writeReceived(dir, [
+      { receivedAt: '2026-05-01T00:00:10.000Z', spans: [late] },
+      { receivedAt: '2026-05-03T10:00:01.000Z', spans: [inside] },
+    ]);
+    const cli = runCli(['report', '--trail', dir, '--since', '2026-05-01', '--until', '2026-05-08']);
+    expect((await cli.exited).code).toBe(0);
   });
 });

@@ -141,7 +141,8 @@ export async function report(args: string[], io: Io): Promise<number> {
     io.out(formatTable(data));
     if (values.html !== undefined) io.out(`\nwrote ${values.html}\n`);
   }
-  return data.source.problemCount > 0 ? 1 : 0;
+  // A record received in the period but dated outside it is in no week's report unless someone looks: a source problem too.
+  return data.source.problemCount > 0 || (data.source.outOfPeriod?.count ?? 0) > 0 ? 1 : 0;
 }
 
 function parseTime(v: string, option: string, now: Date): Date {
