@@ -8,7 +8,7 @@ import { checkIdentity, identityAttributes } from '../identity/identity-attribut
 import { registerRunTokenSource } from '../identity/run-token-source.js';
 import type { PayloadEncoder } from '../payload/payload-encoder.js';
 import { describeError } from '../payload/safe-json.js';
-import { errorType, recordException } from '../call/exception.js';
+import { maskedErrorType, recordException } from '../call/exception.js';
 
 /** Audited runs: the identity store every call inside sees, and the run's `invoke_agent` span. */
 export class RunSpans {
@@ -64,7 +64,7 @@ export class RunSpans {
       runSpan.setStatus({ code: SpanStatusCode.OK });
       return result;
     } catch (err) {
-      runSpan.setAttribute(sc.ATTR_ERROR_TYPE, errorType(err));
+      runSpan.setAttribute(sc.ATTR_ERROR_TYPE, maskedErrorType(err, (t) => this.encoder.text(t, { tool: '', field: 'error' })));
       let message: string;
       try {
         message = this.encoder.text(describeError(err), { tool: '', field: 'error' });

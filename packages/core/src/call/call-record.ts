@@ -9,7 +9,7 @@ import { EncodeReport, writeReportAttributes } from '../payload/encode-report.js
 import { describeError, toSafeJson } from '../payload/safe-json.js';
 import * as sc from '../contract/semconv.js';
 import type { InFlightCall, InvokeEngine } from './engine.js';
-import { errorType, recordException, STATUS_OK } from './exception.js';
+import { maskedErrorType, recordException, STATUS_OK } from './exception.js';
 import { maskAdapterAttributes, recordedNames, type RecordedNames } from './adapter-attributes.js';
 import { correlationText } from '../identity/identity-attributes.js';
 import { intentAttributes } from './intent.js';
@@ -275,7 +275,7 @@ export class CallRecord implements InFlightCall, DecisionClock {
     if (this.finished) return;
     try {
       this.exception(this.span, err, this.report);
-      this.finish('error', errorType(err), this.text(describeError(err)));
+      this.finish('error', maskedErrorType(err, (t) => this.text(t)), this.text(describeError(err)));
       this.commit();
     } catch (inner) {
       this.engine.recordFailed(inner);

@@ -28,6 +28,27 @@ export function errorType(err: unknown): string {
   }
 }
 
+/** Class names as code writes them (`TypeError`, `AuditDeniedError`, `ZodError`): recorded as they are. */
+const PLAIN_TYPE = /^(?:_OTHER|[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]+)*)$/;
+const MAX_TYPE_CHARS = 128;
+
+/**
+ * `error.type` through the masker unless it reads as a plain class name: a name is the thrower's
+ * to choose (`err.name = 'sk_live_…'`, a class made at run time), so it is call data like the
+ * message. The masker leaves an ordinary name as it is; a secret in it is masked.
+ */
+export function maskedErrorType(err: unknown, mask: (text: string) => string): string {
+  const type = errorType(err);
+  if (type.length <= MAX_TYPE_CHARS && PLAIN_TYPE.test(type)) return type;
+  let out: string;
+  try {
+    out = mask(type);
+  } catch {
+    return sc.MASKING_FAILED_MARKER;
+  }
+  return out.length > MAX_TYPE_CHARS ? `${out.slice(0, MAX_TYPE_CHARS - 1)}…` : out;
+}
+
 /**
  * An `exception` event with masked message and stack, and the error's causes and members
  * (`tooltrail.exception.causes`, masked) when it has any. `report`: the call's tally, when the event
@@ -45,7 +66,7 @@ export function recordException(
   try {
     const ctx = { tool, field: 'error', masking, report } as const;
     attrs = {
-      [sc.ATTR_EXCEPTION_TYPE]: errorType(err),
+      [sc.ATTR_EXCEPTION_TYPE]: maskedErrorType(err, (t) => encoder.text(t, ctx)),
       [sc.ATTR_EXCEPTION_MESSAGE]: encoder.text(describeError(err), ctx),
     };
     if (err instanceof Error && typeof err.stack === 'string') attrs[sc.ATTR_EXCEPTION_STACKTRACE] = encoder.text(err.stack, ctx);
@@ -59,7 +80,8 @@ export function recordException(
     }
     if (causes !== undefined) attrs[sc.ATTR_EXCEPTION_CAUSES] = causes;
   } catch {
-    attrs = { [sc.ATTR_EXCEPTION_TYPE]: errorType(err), [sc.ATTR_EXCEPTION_MESSAGE]: sc.MASKING_FAILED_MARKER };
+    const type = errorType(err);
+    attrs = { [sc.ATTR_EXCEPTION_TYPE]: PLAIN_TYPE.test(type) ? type : sc.MASKING_FAILED_MARKER, [sc.ATTR_EXCEPTION_MESSAGE]: sc.MASKING_FAILED_MARKER };
   }
   span.addEvent(sc.EVENT_EXCEPTION, attrs);
 }

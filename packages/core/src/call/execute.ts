@@ -5,7 +5,7 @@ import { describeError } from '../payload/safe-json.js';
 import * as sc from '../contract/semconv.js';
 import { CallRecord } from './call-record.js';
 import { BodyStore } from './body-store.js';
-import { errorType, STATUS_OK } from './exception.js';
+import { maskedErrorType, STATUS_OK } from './exception.js';
 import { retryDelay } from './retry.js';
 
 export type ToolBody = (...args: unknown[]) => unknown;
@@ -88,7 +88,7 @@ export class Execution extends CallRecord {
 
   private failed(err: unknown): never {
     this.exception(this.span, err, this.report);
-    this.finish('error', errorType(err), this.text(describeError(err)));
+    this.finish('error', maskedErrorType(err, (t) => this.text(t)), this.text(describeError(err)));
     this.afterRecord(undefined, err);
     throw err;
   }
@@ -139,7 +139,7 @@ export class Execution extends CallRecord {
       const err = this.failure;
       const message = this.text(describeError(err), false);
       this.exception(span, err);
-      span.setAttribute(sc.ATTR_ERROR_TYPE, errorType(err));
+      span.setAttribute(sc.ATTR_ERROR_TYPE, maskedErrorType(err, (t) => this.text(t, false)));
       span.setStatus({ code: SpanStatusCode.ERROR, message });
       let again = false;
       if (this.attemptsRun < policy.attempts) {

@@ -7,6 +7,7 @@
  * - bigint -> "123n"; NaN / Infinity / -Infinity -> "NaN" / "Infinity" / "-Infinity"
  * - undefined -> omitted in objects, "[undefined]" elsewhere; function -> "[Function name]"
  * - symbol -> "[Symbol(desc)]"; Date -> ISO string ("[Invalid Date]")
+ * - new String / Number / Boolean / Object(1n) -> the primitive inside, as above
  * - Map -> {"[Map]": [[key, value], ...]}; Set -> {"[Set]": [...]}
  * - Buffer / typed arrays / ArrayBuffer -> "[Uint8Array 12 bytes]" (contents never recorded)
  * - Error -> {"[Error]": name, "message": ..., "code"?: ..., "cause"?: ...}
@@ -79,6 +80,21 @@ function plainCheck(value: unknown, depth: number, maxDepth: number, ancestors: 
   }
 }
 
+const NOT_BOXED = Symbol('not boxed');
+
+/** The primitive inside a String, Number, Boolean or BigInt object; NOT_BOXED for anything else (a forged prototype too). */
+function unboxed(obj: object): unknown {
+  try {
+    if (obj instanceof String) return String.prototype.valueOf.call(obj);
+    if (obj instanceof Number) return Number.prototype.valueOf.call(obj);
+    if (obj instanceof Boolean) return Boolean.prototype.valueOf.call(obj);
+    if (obj instanceof BigInt) return BigInt.prototype.valueOf.call(obj);
+  } catch {
+    // valueOf refuses an object that only has the prototype: not boxed, walked as an object
+  }
+  return NOT_BOXED;
+}
+
 class Walker {
   private readonly ancestors: object[] = [];
   constructor(private readonly maxDepth: number) {}
@@ -121,6 +137,10 @@ class Walker {
       return JSON.stringify(`[${obj.constructor?.name ?? 'TypedArray'} ${obj.byteLength} bytes]`);
     }
     if (obj instanceof ArrayBuffer) return JSON.stringify(`[ArrayBuffer ${obj.byteLength} bytes]`);
+    // A boxed primitive is its value: `new String(secret)` was written one property per character,
+    // which no detector could read as the secret it is.
+    const boxed = unboxed(obj);
+    if (boxed !== NOT_BOXED) return this.value(boxed, depth) ?? 'null';
     if (obj instanceof Date) {
       const t = obj.getTime();
       return Number.isNaN(t) ? '"[Invalid Date]"' : JSON.stringify(obj.toISOString());
