@@ -26,7 +26,7 @@ describe('a server that lists too much', () => {
     // cannot be checked against its pin, so it is denied (recorded), not sent unchecked.
     const r = await client.callTool({ name: 'ok', arguments: {} });
     expect(r.isError).toBe(true);
-    expect(text(r)).toMatch(/the definition of tool ok could not be read from server bad to check it against its pin: server "bad": tools\/list refused: more than 10000 items/);
+    expect(text(r)).toMatch(/the definition of tool ok could not be read from server bad to check it against its pin \(server "bad": tools\/list refused: more than 10000 items/);
     await closeStdio(client, transport);
   });
 

@@ -119,4 +119,39 @@ describe('the agent goes away with calls in flight', () => {
     expect(await outcomes(['gone-h1', 'gone-h2'])).toEqual([['gone-h1', 'ok'], ['gone-h2', 'ok']]);
     expect(await gw.stop()).toBe(0);
   }, 30_000);
+
+  it('HTTP: the session is DELETEd while the gateway reads the tool definition to check its pin: recorded as not forwarded, not as a pin denial', async () => {
+    const dir = tempDir('gw-gone-pin');
+    const log = path.join(dir, 'started.log');
+    const tokens = writeTokens(dir, 'agent');
+    const server = loggingServer(log);
+    server.stdio.env.FIXTURE_LIST_DELAY_MS = '3000';
+    const gw = await httpGateway(
+      writeConfig(dir, { serviceName: 'gw-gone-pin', listen: { http: { host: '127.0.0.1', port: 0, tokensFile: tokens.file } }, audit: { endpoint: collector.url, spoolDir: path.join(dir, 'spool') }, servers: [server] }),
+    );
+    const headers = { authorization: `Bearer ${tokens.token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+    const init = await fetch(gw.url, { method: 'POST', headers, body: INIT });
+    const sid = init.headers.get('mcp-session-id')!;
+    await init.text();
+    const h = { ...headers, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' };
+    await (await fetch(gw.url, { method: 'POST', headers: h, body: INITIALIZED })).text();
+    // No tools/list first: the call's definition is read now, and the server takes 3 s to list.
+    const pending = fetch(gw.url, { method: 'POST', headers: h, body: slow(1, 'gone-pin') }).then((r) => r.text()).catch(() => '');
+    await started(log, ['tools/list']);
+    expect((await fetch(gw.url, { method: 'DELETE', headers: h })).status).toBe(200);
+    await pending;
+    const until = Date.now() + 10_000;
+    let record: Awaited<ReturnType<typeof waitForCalls>>[number] | undefined;
+    while (record === undefined && Date.now() < until) {
+      record = (await waitForCalls(collector.dir, 0)).find((c) => c.attributes['gen_ai.tool.call.id'] === 'gone-pin');
+      if (record === undefined) await new Promise((r) => setTimeout(r, 100));
+    }
+    const call = record!.attributes;
+    expect(call).toMatchObject({ 'tooltrail.outcome': 'error', 'tooltrail.decision': 'allow', 'error.type': 'RelayedError' });
+    expect(record!.status.message).toContain('the connection closed before the call was forwarded: it was not sent to the server');
+    expect(call['tooltrail.refused.by']).toBeUndefined();
+    // The server never ran it.
+    expect(readFileSync(log, 'utf8').split('\n')).not.toContain('gone-pin');
+    expect(await gw.stop()).toBe(0);
+  }, 30_000);
 });

@@ -40,6 +40,9 @@ export const RUN_TOKEN_REFUSED_BY = 'tooltrail.gateway.run-token';
  * clients (so server-to-client requests and subscriptions reach the right agent), one
  * downstream Server, and the runs its calls are recorded under.
  */
+const NOT_FORWARDED_CLOSED = 'the connection closed before the call was forwarded: it was not sent to the server';
+const NOT_FORWARDED_CANCELLED = 'the agent cancelled the call before it was forwarded: it was not sent to the server';
+
 export class Session {
   private server: Server | undefined;
   private router: Router | undefined;
@@ -234,12 +237,18 @@ export class Session {
     // A definition that cannot be had (the list refused, the server down) or a tool the server
     // does not list cannot be checked against a pin: the call is refused, not sent unchecked.
     let unchecked: string | undefined;
+    // The agent went away (or cancelled) while the definition was read: that read's failure is
+    // not the pin's; the call is recorded as not forwarded, as when it goes away before the send.
+    let gone: string | undefined;
     const changed = target === undefined ? undefined : await this.observed(async () => {
       let def: Awaited<ReturnType<Router['definition']>>;
       try {
         def = await router.definition(exposed, extra);
       } catch (err) {
-        unchecked = `the definition of tool ${exposed} could not be read from server ${target.up.name} to check it against its pin: ${(err as Error).message}`;
+        if (this.held.peerClosed || this.closing !== undefined) gone = NOT_FORWARDED_CLOSED;
+        else if (extra.signal.aborted) gone = NOT_FORWARDED_CANCELLED;
+        // In parentheses, not after a colon: "its pin: <message>" reads as a PIN to the masker.
+        else unchecked = `the definition of tool ${exposed} could not be read from server ${target.up.name} to check it against its pin (${(err as Error).message})`;
         return undefined;
       }
       if (def === undefined) {
@@ -262,7 +271,8 @@ export class Session {
           if (target === undefined) throw invalidParams(`Unknown tool: ${exposed}`);
           // The agent went away or the connection is closing: a call not yet sent is not sent now
           // (nobody would read its answer, and the close does not wait for new calls).
-          if (this.held.peerClosed || this.closing !== undefined) throw new RelayedError(ErrorCode.InternalError, 'the connection closed before the call was forwarded: it was not sent to the server');
+          if (gone !== undefined) throw new RelayedError(ErrorCode.InternalError, gone);
+          if (this.held.peerClosed || this.closing !== undefined) throw new RelayedError(ErrorCode.InternalError, NOT_FORWARDED_CLOSED);
           const upstream = this.inFlight.forward(extra.signal);
           try {
             return await router.forwardTool(target.up, target.name, forwarded, extra, upstream.signal);
