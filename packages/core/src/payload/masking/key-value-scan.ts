@@ -22,6 +22,20 @@ export function mayHoldKeyValue(s: string): boolean {
 }
 
 const isLetter = (lower: number): boolean => lower >= 97 && lower <= 122;
+const isWordOrDash = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 45;
+
+/**
+ * Whether FLAG_VALUE can match at all: a `-` with no word character or `-` before it, then a
+ * letter, or a second `-` and a letter (its `(?<![\w-])--?[A-Za-z]`), checked without the regex.
+ */
+function mayHoldFlag(s: string): boolean {
+  for (let i = s.indexOf('-'); i !== -1; i = s.indexOf('-', i + 1)) {
+    if (i > 0 && isWordOrDash(s.charCodeAt(i - 1))) continue;
+    const next = s.charCodeAt(i + 1);
+    if (isLetter(next | 0x20) || (next === 45 && isLetter(s.charCodeAt(i + 2) | 0x20))) return true;
+  }
+  return false;
+}
 
 // `<password>value</password>` (the element's name is the key), also as CDATA; bounded, linear.
 const XML_ELEMENT = /<([A-Za-z][\w.-]{0,63})(?:\s[^<>]{0,256})?>(?:<!\[CDATA\[([\s\S]{1,1024}?)\]\]>|([^<]{1,1024}))<\/\1\s*>/dg;
@@ -64,10 +78,11 @@ const CURL_USER = /(?<![\w-])(?:-u|--user)(?:[ \t]+|=|(?=['"]))(['"]?)[^\s:'"]{1
  * Forms whose key is not in front of an `=`: the regex, its name group (or the rule its value
  * always falls under), its value groups, and a string it cannot match without.
  */
-const NAMED_FORMS: readonly { re: RegExp; name: number | string; values: readonly number[]; needle: string }[] = [
+const NAMED_FORMS: readonly { re: RegExp; name: number | string; values: readonly number[]; needle: string; may?: (s: string) => boolean }[] = [
   { re: XML_ELEMENT, name: 1, values: [2, 3], needle: '</' },
   { re: NAMED_ELEMENT, name: 3, values: [4], needle: '</' },
-  { re: FLAG_VALUE, name: 1, values: [2, 3, 4], needle: '-' },
+  // Any `-` would let through every date, UUID and hyphenated word: test the flag's own start first.
+  { re: FLAG_VALUE, name: 1, values: [2, 3, 4], needle: '-', may: mayHoldFlag },
   { re: KEY_ATTRIBUTE, name: 2, values: [4], needle: 'value' },
   { re: NETRC, name: 'password', values: [1], needle: 'password' },
   { re: NAME_THEN_VALUE, name: 2, values: [3, 4, 5], needle: 'value:' },
@@ -76,8 +91,8 @@ const NAMED_FORMS: readonly { re: RegExp; name: number | string; values: readonl
 
 /** Values of XML elements, `key=... value=...` pairs and command-line flags whose name a key-name rule matches. */
 function findNamedValues(s: string, matcher: KeyMatcher, order: number, found: Region[] | undefined): Region[] | undefined {
-  for (const { re, name, values, needle } of NAMED_FORMS) {
-    if (s.indexOf(needle) === -1) continue;
+  for (const { re, name, values, needle, may } of NAMED_FORMS) {
+    if (s.indexOf(needle) === -1 || (may !== undefined && !may(s))) continue;
     re.lastIndex = 0;
     let m: RegExpExecArray | null;
     while ((m = re.exec(s)) !== null) {
