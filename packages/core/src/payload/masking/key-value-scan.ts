@@ -28,7 +28,7 @@ const isWordOrDash = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 &&
  * Whether FLAG_VALUE can match at all: a `-` with no word character or `-` before it, then a
  * letter, or a second `-` and a letter (its `(?<![\w-])--?[A-Za-z]`), checked without the regex.
  */
-function mayHoldFlag(s: string): boolean {
+export function mayHoldFlag(s: string): boolean {
   for (let i = s.indexOf('-'); i !== -1; i = s.indexOf('-', i + 1)) {
     if (i > 0 && isWordOrDash(s.charCodeAt(i - 1))) continue;
     const next = s.charCodeAt(i + 1);
@@ -41,7 +41,7 @@ function mayHoldFlag(s: string): boolean {
 const XML_ELEMENT = /<([A-Za-z][\w.-]{0,63})(?:\s[^<>]{0,256})?>(?:<!\[CDATA\[([\s\S]{1,1024}?)\]\]>|([^<]{1,1024}))<\/\1\s*>/dg;
 // `--password value`, `--password 'value'`, `-storepass value` (keytool, openssl, java): a
 // flag, a space, its value.
-const FLAG_VALUE = /(?<![\w-])--?([A-Za-z][\w.-]{0,63})[ \t]+(?:'([^'\r\n]{0,1024})'|"([^"\r\n]{0,1024})"|([^\s'"-][^\s]{0,255}))/dg;
+export const FLAG_VALUE = /(?<![\w-])--?([A-Za-z][\w.-]{0,63})[ \t]+(?:'([^'\r\n]{0,1024})'|"([^"\r\n]{0,1024})"|([^\s'"-][^\s]{0,255}))/dg;
 
 /**
  * A bare value cut at a space, with only more words after it on its line (`password: Hunter
