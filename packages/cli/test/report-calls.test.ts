@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../src/commands/io.js';
-import { parseTimeArg, readCalls, toCallView, type CallView } from '../src/review/calls.js';
+import { readCalls, toCallView, type CallView } from '../src/review/calls.js';
+import { parseTimeArg } from '../src/review/time-arg.js';
 import { callSpan, writeTrail } from './report-fixture.js';
 import { cleanup, tempDir } from './helpers.js';
 

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../src/commands/io.js';
-import { parseTimeArg } from '../src/review/calls.js';
+import { parseTimeArg } from '../src/review/time-arg.js';
 import { cleanup, runCli, tempDir } from './helpers.js';
 
 afterEach(cleanup);

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { AuditConfigError } from '@tooltrail/core';
-import { parseTimeArg } from '../review/calls.js';
+import { parseTimeArg } from '../review/time-arg.js';
 import { DEFAULT_CANARY_TOOL, parseArgsTemplate, planCanary } from '../review/check/canary.js';
 import { formatCheck } from '../review/check/format.js';
 import { buildPolicyAuditor, loadConfigModule, type LoadedAuditor } from '../review/check/load-auditor.js';

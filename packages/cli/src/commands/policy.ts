@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { parseTimeArg } from '../review/calls.js';
+import { parseTimeArg } from '../review/time-arg.js';
 import { loadCandidate, PolicyFileProblems, type LoadedCandidate, type PolicyApi } from '../review/replay/candidate.js';
 import { formatReplay, replayJson, type ReplayReport } from '../review/replay/format.js';
 import { replayCall } from '../review/replay/replay.js';

@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseTimeArg } from '../review/calls.js';
+import { parseTimeArg } from '../review/time-arg.js';
 import { buildReport } from '../review/report/build.js';
 import { renderHtml } from '../review/report/html.js';
 import { formatTable } from '../review/report/table.js';
