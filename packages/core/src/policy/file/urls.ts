@@ -6,6 +6,7 @@
  */
 import { posix } from 'node:path';
 import { Url } from './fact-classes.js';
+import { pushWithHostReadings } from './host-readings.js';
 import { normaliseDomain } from './emails.js';
 import { decodeEntities, foldText, hasEscapes, percentDecode, trimControls, trimEndChars, unescapeJs } from './text.js';
 
@@ -41,7 +42,6 @@ const TAB_NL = /[\t\n\r]/g;
 const CONTROL = /[\x00-\x08\x0e-\x1f\x7f]/;
 // eslint-disable-next-line no-control-regex
 const MAYBE_URL = /[:%&\\]|[^\x00-\x7f]/;
-const IPV4_NUMBERS = /^(?:0x[0-9a-f]*|\d+)(?:\.(?:0x[0-9a-f]*|\d+)){0,3}\.?$/i;
 /** A percent-encoded character that changes how a URL splits, or any doubled encoding. */
 const ENCODED_SYNTAX = /%(?:25)+[0-9A-Fa-f]{2}|%(?:3a|40|2f|5c|23|3f|0[09ad])/i;
 /** Whitespace that the URL parser does not remove (tab, LF, CR it does). */
@@ -94,59 +94,6 @@ export function parseUrl(candidate: string): Url | undefined {
   return new Url(u.href, scheme, host, port, decodedPath(u.pathname), u.search.startsWith('?') ? u.search.slice(1) : u.search);
 }
 
-/**
- * The IPv4 address an IPv4-mapped IPv6 host reaches (`[::ffff:127.0.0.1]`, which the URL parser
- * writes `[::ffff:7f00:1]`): a rule on `127.0.0.1` must see it, so it is a second fact.
- */
-export function mappedIpv4(host: string): string | undefined {
-  // The parser writes every spelling (`[0:0:0:0:0:ffff:7f00:1]`, ...) in this one canonical form.
-  const m = /^\[::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})\]$/.exec(host);
-  if (m === null) return undefined;
-  const hi = parseInt(m[1] as string, 16);
-  const lo = parseInt(m[2] as string, 16);
-  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
-}
-
-/** The IPv4 address a non-special scheme's host in number form reaches (`redis://2130706433`). */
-function ipv4Reading(host: string): string | undefined {
-  // Special schemes get this from the parser; a client of another scheme hands the host to the
-  // C resolver, which reads `2130706433`, `0x7f.1`, `0177.0.0.1` as 127.0.0.1 (inet_aton).
-  if (!IPV4_NUMBERS.test(host)) return undefined;
-  try {
-    const h = new URL(`http://${host}/`).hostname;
-    return h !== host ? h : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function withHost(u: Url, host: string): Url {
-  return new Url(u.url, u.scheme, host, u.port, u.path, u.query);
-}
-
-/** Facts of one URL: itself, and the other names of its host (IPv6 unbracketed, IPv4 forms). */
-function push(url: Url, out: Url[]): void {
-  out.push(url);
-  const h = url.host;
-  // Connecting to the unspecified address reaches this host (Linux, macOS): `0.0.0.0:8080` is
-  // a local service, as 127.0.0.1 is.
-  if (h === '0.0.0.0') out.push(withHost(url, '127.0.0.1'));
-  if (h === '[::]') {
-    out.push(withHost(url, '::'), withHost(url, '::1'));
-    return;
-  }
-  if (h.startsWith('[')) {
-    // `[::1]` and `::1`: a rule may name the address either way (as a resolver or `net` does).
-    out.push(withHost(url, h.slice(1, -1)));
-    const v4 = mappedIpv4(h);
-    if (v4 !== undefined) out.push(withHost(url, v4));
-  } else if (!SPECIAL.has(url.scheme)) {
-    const v4 = ipv4Reading(h);
-    if (v4 !== undefined) out.push(withHost(url, v4));
-  }
-}
-
-const SPECIAL = new Set(['http', 'https', 'ws', 'wss', 'ftp', 'file']);
 
 /**
  * Whether `s`, edges trimmed, has a space (not a tab or line break) in it: text, then a space,
@@ -180,7 +127,7 @@ class Collector {
       const k = `${url.scheme} ${url.host} ${url.port} ${url.path} ${url.query}`;
       if (!extra || !this.have.has(k)) {
         this.have.add(k);
-        push(url, this.out);
+        pushWithHostReadings(url, this.out);
       }
     }
     const c = candidate.search(CONTROL);
