@@ -48,6 +48,21 @@ const outcomes = async (tags: string[]) => {
   return tags.map((t) => [t, byId.get(t)]);
 };
 
+/** An HTTP gateway in front of `server`, with one initialized session: the headers that name it. */
+const httpSession = async (dir: string, serviceName: string, server: unknown) => {
+  const tokens = writeTokens(dir, 'agent');
+  const gw = await httpGateway(
+    writeConfig(dir, { serviceName, listen: { http: { host: '127.0.0.1', port: 0, tokensFile: tokens.file } }, audit: { endpoint: collector.url, spoolDir: path.join(dir, 'spool') }, servers: [server] }),
+  );
+  const headers = { authorization: `Bearer ${tokens.token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+  const init = await fetch(gw.url, { method: 'POST', headers, body: INIT });
+  const sid = init.headers.get('mcp-session-id')!;
+  await init.text();
+  const h = { ...headers, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' };
+  await (await fetch(gw.url, { method: 'POST', headers: h, body: INITIALIZED })).text();
+  return { gw, h };
+};
+
 describe('the agent goes away with calls in flight', () => {
   it('stdio: stdin ends while three 600 ms calls run on the server; all three are recorded ok and the gateway exits 0', async () => {
     const dir = tempDir('gw-gone-stdio');
@@ -101,16 +116,7 @@ describe('the agent goes away with calls in flight', () => {
   it('HTTP: the session is DELETEd while two 600 ms calls run on the server; both are recorded ok', async () => {
     const dir = tempDir('gw-gone-http');
     const log = path.join(dir, 'started.log');
-    const tokens = writeTokens(dir, 'agent');
-    const gw = await httpGateway(
-      writeConfig(dir, { serviceName: 'gw-gone-http', listen: { http: { host: '127.0.0.1', port: 0, tokensFile: tokens.file } }, audit: { endpoint: collector.url, spoolDir: path.join(dir, 'spool') }, servers: [loggingServer(log)] }),
-    );
-    const headers = { authorization: `Bearer ${tokens.token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
-    const init = await fetch(gw.url, { method: 'POST', headers, body: INIT });
-    const sid = init.headers.get('mcp-session-id')!;
-    await init.text();
-    const h = { ...headers, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' };
-    await (await fetch(gw.url, { method: 'POST', headers: h, body: INITIALIZED })).text();
+    const { gw, h } = await httpSession(dir, 'gw-gone-http', loggingServer(log));
     const pending = ['gone-h1', 'gone-h2'].map((tag, i) => fetch(gw.url, { method: 'POST', headers: h, body: slow(i + 1, tag) }).then((r) => r.text()).catch(() => ''));
     await started(log, ['gone-h1', 'gone-h2']);
     const del = await fetch(gw.url, { method: 'DELETE', headers: h });
@@ -123,18 +129,9 @@ describe('the agent goes away with calls in flight', () => {
   it('HTTP: the session is DELETEd while the gateway reads the tool definition to check its pin: recorded as not forwarded, not as a pin denial', async () => {
     const dir = tempDir('gw-gone-pin');
     const log = path.join(dir, 'started.log');
-    const tokens = writeTokens(dir, 'agent');
     const server = loggingServer(log);
     server.stdio.env.FIXTURE_LIST_DELAY_MS = '3000';
-    const gw = await httpGateway(
-      writeConfig(dir, { serviceName: 'gw-gone-pin', listen: { http: { host: '127.0.0.1', port: 0, tokensFile: tokens.file } }, audit: { endpoint: collector.url, spoolDir: path.join(dir, 'spool') }, servers: [server] }),
-    );
-    const headers = { authorization: `Bearer ${tokens.token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
-    const init = await fetch(gw.url, { method: 'POST', headers, body: INIT });
-    const sid = init.headers.get('mcp-session-id')!;
-    await init.text();
-    const h = { ...headers, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' };
-    await (await fetch(gw.url, { method: 'POST', headers: h, body: INITIALIZED })).text();
+    const { gw, h } = await httpSession(dir, 'gw-gone-pin', server);
     // No tools/list first: the call's definition is read now, and the server takes 3 s to list.
     const pending = fetch(gw.url, { method: 'POST', headers: h, body: slow(1, 'gone-pin') }).then((r) => r.text()).catch(() => '');
     await started(log, ['tools/list']);
