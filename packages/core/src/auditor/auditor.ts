@@ -24,7 +24,7 @@ import { checkPendingInput, type ApprovalHandler, type PendingApprovalInput, typ
 import { recordPendingCall } from '../call/pending-record.js';
 import { checkEventInput, recordAuditEvent, type AuditEventInput } from '../call/event-record.js';
 import { previewCall } from '../call/preview.js';
-import type { EnginePolicyFile } from '../call/engine.js';
+import type { EnginePolicyFile, HeldPending } from '../call/engine.js';
 import type { FilePolicyStatus } from '../policy/file/file-policy.js';
 import { PolicyWiring } from './policy-wiring.js';
 import type { AuditedFunction, AuditedTools, Auditor, AuditStats, AuditToolsOptions } from './types.js';
@@ -186,8 +186,7 @@ export class AuditorImpl implements Auditor, InvokeEngine, ExitParticipant {
     checkPendingInput(tool, input);
     if (this.book.closing) throw this.book.shutDownError(tool);
     const def = this.tools.get(tool) ?? defineTool(function pending() {}, { name: tool });
-    recordPendingCall(this, def, input);
-    this.wiring.hold(input.callId);
+    this.wiring.hold(recordPendingCall(this, def, input));
   }
 
   recordEvent(input: AuditEventInput): boolean {
@@ -196,7 +195,7 @@ export class AuditorImpl implements Auditor, InvokeEngine, ExitParticipant {
     return recordAuditEvent(this, input);
   }
 
-  takePending(callId: string): number | undefined {
+  takePending(callId: string): HeldPending | undefined {
     return this.wiring.take(callId);
   }
 

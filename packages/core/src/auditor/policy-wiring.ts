@@ -1,6 +1,7 @@
 import type { AuditLogger } from '../contract/logger.js';
 import { loadFilePolicy, type FilePolicy, type FilePolicyStatus } from '../policy/file/file-policy.js';
 import type { ApprovalHandler } from '../call/approval-handler.js';
+import type { HeldCall, HeldPending } from '../call/engine.js';
 import { DEFAULT_APPROVAL_TIMEOUT_MS, type AuditorOptions } from './config.js';
 
 /** How many held call ids an auditor remembers; the oldest are forgotten first. */
@@ -15,7 +16,7 @@ export class PolicyWiring {
   readonly file: FilePolicy | undefined;
   readonly handler: ApprovalHandler | undefined;
   readonly timeoutMs: number;
-  private readonly held = new Map<string, number>();
+  private readonly held = new Map<string, HeldPending>();
 
   constructor(options: AuditorOptions, logger: AuditLogger) {
     this.handler = options.approval?.handler;
@@ -24,20 +25,20 @@ export class PolicyWiring {
     this.file = options.policyFile === undefined ? undefined : loadFilePolicy(options.policyFile, { logger });
   }
 
-  hold(callId: string): void {
-    this.held.delete(callId);
-    this.held.set(callId, Date.now());
+  hold(call: HeldCall): void {
+    this.held.delete(call.callId);
+    this.held.set(call.callId, { at: Date.now(), argsHash: call.argsHash });
     if (this.held.size > MAX_PENDING) {
       const oldest = this.held.keys().next();
       if (oldest.done !== true) this.held.delete(oldest.value);
     }
   }
 
-  take(callId: string): number | undefined {
+  take(callId: string): HeldPending | undefined {
     if (this.held.size === 0) return undefined;
-    const at = this.held.get(callId);
-    if (at !== undefined) this.held.delete(callId);
-    return at;
+    const held = this.held.get(callId);
+    if (held !== undefined) this.held.delete(callId);
+    return held;
   }
 
   status(): FilePolicyStatus | undefined {

@@ -135,32 +135,6 @@ export function isArgumentsHash(v: unknown): v is string {
   return typeof v === 'string' && HASH_RE.test(v);
 }
 
-/** As many held hashes as the auditor remembers held call ids (PolicyWiring's MAX_PENDING). */
-const MAX_HELD = 10_000;
-/** Per auditor: the argument hash of each call id held pending (null: held without one). */
-const heldHashes = new WeakMap<object, Map<string, string | null>>();
-
-/** Remembers the hash a call was held with (recordPendingApproval), beside the auditor's held ids. */
-export function holdArguments(engine: object, callId: string, hash: string | undefined): void {
-  let held = heldHashes.get(engine);
-  if (held === undefined) heldHashes.set(engine, (held = new Map()));
-  held.delete(callId);
-  held.set(callId, hash ?? null);
-  if (held.size > MAX_HELD) {
-    const oldest = held.keys().next();
-    if (oldest.done !== true) held.delete(oldest.value);
-  }
-}
-
-/** The hash a call id was held with, forgotten; undefined when it was not held, null when held without one. */
-export function takeHeldArguments(engine: object, callId: string): string | null | undefined {
-  const held = heldHashes.get(engine);
-  if (held === undefined || held.size === 0) return undefined;
-  const hash = held.get(callId);
-  if (hash !== undefined) held.delete(callId);
-  return hash;
-}
-
 /** What a resumed call's arguments are checked against: this auditor's held hash, the approval's. */
 export interface ArgsBinding {
   /** Held by this auditor: the hash it was held with (null: held without arguments to hash). */

@@ -6,7 +6,7 @@ import * as sc from '../contract/semconv.js';
 import { Execution, type ToolBody } from './execute.js';
 import { answerProblems, type ApprovalAnswer, type ApprovalRequest } from './approval-handler.js';
 import { checkApproval, readApprovalOnce, rejectionReason, type ApprovalRecord } from './approval.js';
-import { ATTR_APPROVAL_ARGS_CHECK, ATTR_APPROVAL_ARGS_HASH, checkBinding, takeHeldArguments, type ArgsBinding } from './args-binding.js';
+import { ATTR_APPROVAL_ARGS_CHECK, ATTR_APPROVAL_ARGS_HASH, checkBinding, type ArgsBinding } from './args-binding.js';
 
 /** The deadline passed (or the auditor shut down) before the handler answered. */
 class Expired {
@@ -44,7 +44,6 @@ export abstract class ApprovalStep extends Execution {
   carry(approval: ApprovalRecord | undefined, resumed: boolean | undefined, view: unknown): void {
     const id = this.suppliedId;
     const held = id !== undefined ? this.engine.takePending(id) : undefined;
-    const heldArgs = id !== undefined ? takeHeldArguments(this.engine, id) : undefined;
     if (held !== undefined || resumed === true) this.attrs[sc.ATTR_APPROVAL_RESUMED] = true;
     if (approval === undefined) return;
     // Read once: what is recorded is what decides (see readApprovalOnce).
@@ -70,11 +69,11 @@ export abstract class ApprovalStep extends Execution {
     // An approved resume approves the arguments it was asked for, checked once they are
     // validated (bindArguments). A plain approval given with the call is bound by being given with it.
     if (held !== undefined || resumed === true || approval.argsHash !== undefined) {
-      this.binding = { held: held !== undefined ? (heldArgs ?? null) : undefined, carried: approval.argsHash };
+      this.binding = { held: held?.argsHash, carried: approval.argsHash };
     }
     const ms = this.engine.approvalTimeoutMs;
-    if (held !== undefined && Date.now() - held > ms) {
-      const reason = `the approval came ${Date.now() - held} ms after the call was held for approval, past the ${ms} ms deadline; call denied (fail closed)`;
+    if (held !== undefined && Date.now() - held.at > ms) {
+      const reason = `the approval came ${Date.now() - held.at} ms after the call was held for approval, past the ${ms} ms deadline; call denied (fail closed)`;
       this.tooltrailRejected(reason);
       throw this.deny(reason, undefined, { view });
     }

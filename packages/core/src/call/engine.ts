@@ -43,8 +43,8 @@ export interface InvokeEngine {
   readonly approvalHandler: ApprovalHandler | undefined;
   /** How long a call waits for an approval (the handler's answer, or a resume after a pending record). */
   readonly approvalTimeoutMs: number;
-  /** A call id held `pending_approval` by this auditor: when it was held (ms), and forgotten. */
-  takePending(callId: string): number | undefined;
+  /** A call id held `pending_approval` by this auditor: when it was held (ms) and its arguments' hash, then forgotten. */
+  takePending(callId: string): HeldPending | undefined;
   /** Decisions still pending, so shutdown can decide them at once. */
   readonly pendingDecisions: Set<PendingDecision>;
   /** Book-keeping of calls between their start and their record (shutdown waits for them). */
@@ -64,4 +64,16 @@ export interface InFlightCall {
   readonly bodyStarted: boolean;
   /** Writes a `tool_intent` record with `tooltrail.record = unfinished`: the body ran, its end is unknown. */
   writeUnfinished(): void;
+}
+
+/** A call recordPendingApproval held: its id and the hash of its arguments (null: none to hash). */
+export interface HeldCall {
+  readonly callId: string;
+  readonly argsHash: string | null;
+}
+
+/** What the auditor remembers of a held call until it resumes: when, and its arguments' hash. */
+export interface HeldPending {
+  readonly at: number;
+  readonly argsHash: string | null;
 }

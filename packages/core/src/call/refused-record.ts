@@ -6,7 +6,6 @@ import * as sc from '../contract/semconv.js';
 import type { InvokeEngine } from './engine.js';
 import { adapterAttributes } from './adapter-attributes.js';
 import { CallRecord } from './call-record.js';
-import { takeHeldArguments } from './args-binding.js';
 import { checkRefusedInput, type RefusedCallInput } from './refused.js';
 import { readApprovalOnce } from './approval.js';
 import type { ToolDefinition } from './tool-definition.js';
@@ -24,7 +23,6 @@ export function recordRefusedCall(engine: InvokeEngine, def: ToolDefinition, giv
   const a = rec.attrs;
   // A framework's refusal of a call it held for approval closes that pending record.
   if (input.callId !== undefined && engine.takePending(input.callId) !== undefined) a[sc.ATTR_APPROVAL_RESUMED] = true;
-  if (input.callId !== undefined) takeHeldArguments(engine, input.callId); // nothing left to resume
   if (input.approval !== undefined) rec.approval(input.approval);
   if (input.by !== undefined) a[sc.ATTR_REFUSED_BY] = rec.identityText(input.by, sc.ATTR_REFUSED_BY);
   a[sc.ATTR_REFUSED_REASON] = rec.text(input.reason);
