@@ -171,14 +171,25 @@ export class Agent {
  * (`<span count> <OTLP/JSON request>` per line, docs/export.md), adopted folders included.
  * Fully delivered segments are deleted, so this is what was spooled and not yet all delivered.
  */
-export function spooledCallIds(spoolDir: string): string[] {
+export function spooledCallIds(spoolDir: string, options: { unackedOnly?: boolean } = {}): string[] {
   const ids: string[] = [];
+  // A segment's .ack holds the byte offset up to which it was delivered (the spool's own marker).
+  const ackedBytes = (log: string): number => {
+    try {
+      const n = Number(readFileSync(log.replace(/\.log$/, '.ack'), 'utf8').trim());
+      return Number.isSafeInteger(n) && n > 0 ? n : 0;
+    } catch {
+      return 0;
+    }
+  };
   const walk = (dir: string) => {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       const p = path.join(dir, e.name);
       if (e.isDirectory()) walk(p);
       else if (/^seg-\d+\.log$/.test(e.name)) {
-        for (const line of readFileSync(p, 'utf8').split('\n')) {
+        const bytes = readFileSync(p);
+        const text = (options.unackedOnly === true ? bytes.subarray(ackedBytes(p)) : bytes).toString('utf8');
+        for (const line of text.split('\n')) {
           const sp = line.indexOf(' ');
           if (sp < 0) continue; // the torn tail of a killed writer
           let req: { resourceSpans?: { scopeSpans?: { spans?: { name: string; attributes?: { key: string; value: { stringValue?: string } }[] }[] }[] }[] };
