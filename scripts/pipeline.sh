@@ -92,6 +92,18 @@ config_of() {
   esac
 }
 
+# The Jaeger pieces' Kafka clients: Sarama, not franz-go (each binary's default since contrib v0.129).
+# franz-go's idempotent producer, after two brokers die at once, answered the collector that a
+# record was written when no broker had it (a retry given a sequence number Kafka took for a
+# duplicate), and the Kafka receiver on franz-go drops a whole poll when it carries a group-session
+# error, records fetched after the rejoin included. deploy/README.md, "Kafka clients".
+gates_of() {
+  case "$1" in
+    collector) echo "--feature-gates=-exporter.kafkaexporter.UseFranzGo" ;;
+    ingester) echo "--feature-gates=-receiver.kafkareceiver.UseFranzGo" ;;
+  esac
+}
+
 bootstrap_servers() { echo "$HOST:29092,$HOST:29093,$HOST:29094"; }
 
 # ---------------------------------------------------------------------------------------------
@@ -238,8 +250,11 @@ launch() {
     *)
       local bin
       bin="$(QUIET_REUSE=1 ensure_jaeger)"
-      echo "=== $(date -u +%Y-%m-%dT%H:%M:%SZ) $bin --config=file:$cfg" >"$logf"
-      BADGER_DIR="$DATA_DIR/$piece-badger" "$bin" "--config=file:$cfg" </dev/null >>"$logf" 2>&1 &
+      local gates
+      gates="$(gates_of "$piece")"
+      echo "=== $(date -u +%Y-%m-%dT%H:%M:%SZ) $bin --config=file:$cfg $gates" >"$logf"
+      # shellcheck disable=SC2086 # $gates is empty or one flag
+      BADGER_DIR="$DATA_DIR/$piece-badger" "$bin" "--config=file:$cfg" $gates </dev/null >>"$logf" 2>&1 &
       pid=$!
       ;;
   esac

@@ -37,6 +37,13 @@ export function pipeline(command: 'ensure' | 'start' | 'stop' | 'kill' | 'status
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The running piece's command line (its PID file in the pipeline's state folder, then /proc). */
+export function commandLineOf(piece: Piece): string[] {
+  const state = process.env.PIPELINE_STATE_DIR ?? path.join(ROOT, '.cache/pipeline');
+  const pid = readFileSync(path.join(state, 'run', `${piece}.pid`), 'utf8').trim();
+  return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+}
+
 const tmpDirs: string[] = [];
 export function tempDir(prefix = 'tooltrail-pipeline-'): string {
   const d = mkdtempSync(path.join(tmpdir(), prefix));
