@@ -192,6 +192,13 @@ describe('connection strings and credentials written without a key=value', () =>
   it('mask a .netrc password, on one line or several, and curl -u credentials', () => {
     expect(text(`machine api.example login app password ${P}`)).toBe('machine api.example login app password [REDACTED:password]');
     expect(text(`machine api.example\n  login app\n  password ${P}\n`)).toBe('machine api.example\n  login app\n  password [REDACTED:password]\n');
+    // The `default` entry (any other host): the gate looked for `machine` only, so it stayed in clear.
+    expect(text(`default login anonymous password ${P}`)).toBe('default login anonymous password [REDACTED:password]');
+    expect(text(`machine a.example login x password ${P}\ndefault\n  login y\n  password ${P}`)).toBe(
+      'machine a.example login x password [REDACTED:password]\ndefault\n  login y\n  password [REDACTED:password]',
+    );
+    // `default` inside a sentence is not an entry: nothing in it is taken for the password.
+    expect(text('Set the default password on first login.')).toBe('Set the default password on first login.');
     expect(text(`curl -u app:${P} https://x.example`)).toBe('curl -u app:[REDACTED:password] https://x.example');
     expect(text(`curl --user=app:${P} https://x.example`)).toBe('curl --user=app:[REDACTED:password] https://x.example');
   });

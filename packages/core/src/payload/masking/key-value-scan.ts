@@ -8,7 +8,8 @@ import type { Region } from './render.js';
 
 /** Whether `s` can hold an assignment, a header, an XML element, a command-line flag or a .netrc entry at all. */
 export function mayHoldKeyValue(s: string): boolean {
-  if (s.indexOf('=') !== -1 || s.indexOf(':') !== -1 || s.indexOf('machine') !== -1) return true;
+  // A .netrc entry has `password` in it, after `machine <host>` or `default`.
+  if (s.indexOf('=') !== -1 || s.indexOf(':') !== -1 || s.indexOf('password') !== -1) return true;
   // One-character searches first: a two-character needle starting with a space is tested at
   // every word of prose (it cost a fifth of masking a paragraph).
   const lt = s.indexOf('<');
@@ -67,8 +68,9 @@ const KEY_ATTRIBUTE = /\b(?:key|name)[ \t]*=[ \t]*(["'])([^"'\r\n]{1,128})\1[ \t
 // `<entry key="password">...</entry>` (Java properties XML), `<param name="token">...</param>`.
 const NAMED_ELEMENT = /<([A-Za-z][\w.-]{0,63})\s[^<>]{0,256}?\b(?:key|name)[ \t]*=[ \t]*(["'])([^"'<>\r\n]{1,128})\2[^<>]{0,256}>([^<]{1,1024})<\/\1\s*>/dg;
 
-// A .netrc entry, on one line or several: `machine api.example login app password …`.
-const NETRC = /\b(?:machine\s+\S{1,253}|default)(?:\s+(?:login|account|port)\s+\S{1,256}){0,3}\s+password\s+(\S{1,1024})/dg;
+// A .netrc entry, on one line or several: `machine api.example login app password …`, or the
+// `default` entry, which starts a line (inside a sentence, `default password` is prose).
+const NETRC = /(?:\bmachine\s+\S{1,253}|(?<![^\r\n])[ \t]*default)(?:\s+(?:login|account|port)\s+\S{1,256}){0,3}\s+password\s+(\S{1,1024})/dg;
 // A YAML list item naming its value (Kubernetes `env`): `- name: API_KEY` then `value: …`.
 const NAME_THEN_VALUE = /\bname:[ \t]*(["']?)([A-Za-z][\w.-]{0,127})\1[ \t]*\r?\n[ \t]*value:[ \t]*(?:"([^"\r\n]{0,1024})"|'([^'\r\n]{0,1024})'|([^\s"'][^\r\n]{0,1023}))/dg;
 // curl's `-u user:password` / `--user=user:password`: the password after the user's `:`.
