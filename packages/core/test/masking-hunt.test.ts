@@ -307,6 +307,20 @@ describe('secrets named next to their value rather than before it', () => {
     expect(text(`env:\n- name: API_KEY\n  value: ${S}\n- name: MODE\n  value: fast`)).toBe('env:\n- name: API_KEY\n  value: [REDACTED:api_key]\n- name: MODE\n  value: fast');
   });
 
+  it('mask the item after a flag that names a secret in an argument list (a subprocess argv)', () => {
+    expect(JSON.parse(json({ cmd: ['mysql', '--password', S, '-h', 'db'] }))).toEqual({ cmd: ['mysql', '--password', '[REDACTED:password]', '-h', 'db'] });
+    expect(JSON.parse(json({ argv: ['keytool', '-storepass', S, '-keystore', 'k.jks'] }))).toEqual({ argv: ['keytool', '-storepass', '[REDACTED:storepass]', '-keystore', 'k.jks'] });
+    expect(text(`["deploy","--api-key","${S}"]`)).toBe('["deploy","--api-key","[REDACTED:api_key]"]');
+    // A flag after a quote or a bracket: the text pre-check wanted a space before the dash, which
+    // the flag pattern does not. (An unquoted value runs to the next space: the closer goes with it.)
+    expect(text(`"-storepass ${S}"`)).toBe('"-storepass [REDACTED:storepass]');
+    expect(text(`(-storepass ${S})`)).toBe('(-storepass [REDACTED:storepass]');
+    expect(JSON.parse(json({ args: ['--db-password', 4242424242] }))).toEqual({ args: ['--db-password', '[REDACTED:password]'] });
+    // What describes a secret, or another flag next: nothing taken for a value.
+    const plain = { args: ['--password-file', '/run/secrets/db', '--token-count', '5', '--password', '--verbose', '--level', 'debug'] };
+    expect(JSON.parse(json(plain))).toEqual(plain);
+  });
+
   it('mask YAML block scalars, CDATA and a quoted value cut before its closing quote', () => {
     expect(text(`db:\n  password: |\n    ${S}\n    second line\n  host: db`)).toBe('db:\n  password: [REDACTED:password]\n[REDACTED:password]\n  host: db');
     expect(text(`db:\n  password: >-\n    ${S}\n  host: db`)).toBe('db:\n  password: >-\n[REDACTED:password]\n  host: db');

@@ -14,12 +14,9 @@ export function mayHoldKeyValue(s: string): boolean {
   // every word of prose (it cost a fifth of masking a paragraph).
   const lt = s.indexOf('<');
   if (lt !== -1 && s.indexOf('</', lt) !== -1) return true;
-  // A flag: `-` at the start of a word, then a letter (`--password`, `-storepass`).
-  for (let i = s.indexOf('-'); i !== -1; i = s.indexOf('-', i + 1)) {
-    const before = i === 0 ? 32 : s.charCodeAt(i - 1);
-    if ((before === 32 || before === 9 || before === 10 || before === 45) && isLetter(s.charCodeAt(i + 1) | 0x20)) return true;
-  }
-  return false;
+  // A flag (`--password`, `-storepass`), by the flag pattern's own start: after a quote or a
+  // bracket too, not only after a space.
+  return mayHoldFlag(s);
 }
 
 const isLetter = (lower: number): boolean => lower >= 97 && lower <= 122;

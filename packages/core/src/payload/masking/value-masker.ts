@@ -142,6 +142,8 @@ export class MaskWalk {
   private array(arr: readonly unknown[], node: SensitiveNode | undefined, depth: number): unknown {
     this.ancestors.push(arr);
     let out: unknown[] | undefined;
+    // The rule a flag item names (`['--password', '…']`, a subprocess argv): it masks the next item.
+    let flagged: string | undefined;
     for (let i = 0; i < arr.length; i++) {
       const v = arr[i];
       // JSON.stringify writes null for undefined items, toSafeJson "[undefined]": let it decide.
@@ -150,7 +152,10 @@ export class MaskWalk {
         return NOT_PLAIN;
       }
       const child = node === undefined ? undefined : (node.children?.get(String(i)) ?? node.any);
-      const mv = child?.mark !== undefined ? this.byMark(v, child) : this.walk(v, child, depth + 1);
+      const asValue = flagged !== undefined && (typeof v === 'number' || (typeof v === 'string' && v.charCodeAt(0) !== 45)) ? flagged : undefined;
+      flagged = typeof v === 'string' && v.charCodeAt(0) === 45 /* - */ ? flagRule(v, this.plan) : undefined;
+      const mv =
+        child?.mark !== undefined ? this.byMark(v, child) : asValue !== undefined ? this.whole(v, asValue, this.plan.strategyFor(asValue, 'redact')) : this.walk(v, child, depth + 1);
       if (mv === NOT_PLAIN) {
         this.ancestors.pop();
         return NOT_PLAIN;
@@ -194,6 +199,13 @@ function namedValueRule(o: Record<string, unknown>, plan: MaskPlan): string | un
   const name = o.name ?? o.Name ?? o.key ?? o.Key;
   return typeof name === 'string' && name.length <= 128 ? plan.keys.match(name) : undefined;
 }
+
+/** The key-name rule of a whole-item flag (`--db-password`, `-storepass`), if it names one. */
+function flagRule(s: string, plan: MaskPlan): string | undefined {
+  return s.length <= 66 && FLAG_ITEM.test(s) ? plan.keys.match(s.replace(LEADING_DASHES, '')) : undefined;
+}
+const FLAG_ITEM = /^--?[A-Za-z][\w.-]{0,63}$/;
+const LEADING_DASHES = /^-+/;
 
 function looksLikeJson(s: string): boolean {
   const first = s.charCodeAt(0);
