@@ -321,6 +321,16 @@ describe('secrets named next to their value rather than before it', () => {
     expect(JSON.parse(json(plain))).toEqual(plain);
   });
 
+  it('mask the value of [name, value] pairs in a list of pairs (Object.entries, fetch headers, URLSearchParams)', () => {
+    const headers = { headers: [['X-Api-Key', S], ['Accept', 'application/json']] };
+    expect(JSON.parse(json(headers))).toEqual({ headers: [['X-Api-Key', '[REDACTED:api_key]'], ['Accept', 'application/json']] });
+    expect(JSON.parse(json({ entries: Object.entries({ password: S, user: 'dana' }) }))).toEqual({ entries: [['password', '[REDACTED:password]'], ['user', 'dana']] });
+    expect(text(`[["token","${S}"]]`)).toBe('[["token","[REDACTED:token]"]]');
+    // A pair alone, or a list that is not all pairs, is a list: `['auth', 'billing']` is two tags.
+    const lists = { tags: ['auth', 'billing'], grid: [['password', 'x'], ['a', 'b', 'c']] };
+    expect(JSON.parse(json(lists))).toEqual(lists);
+  });
+
   it('mask YAML block scalars, CDATA and a quoted value cut before its closing quote', () => {
     expect(text(`db:\n  password: |\n    ${S}\n    second line\n  host: db`)).toBe('db:\n  password: [REDACTED:password]\n[REDACTED:password]\n  host: db');
     expect(text(`db:\n  password: >-\n    ${S}\n  host: db`)).toBe('db:\n  password: >-\n[REDACTED:password]\n  host: db');

@@ -141,6 +141,13 @@ export class MaskWalk {
 
   private array(arr: readonly unknown[], node: SensitiveNode | undefined, depth: number): unknown {
     this.ancestors.push(arr);
+    // A list of [name, value] pairs (Object.entries, fetch's headers, URLSearchParams' init) is
+    // read as a Map's entries: a name that a key rule matches masks its value.
+    if (node === undefined && isPairList(arr)) {
+      const entries = this.mapEntries(arr as unknown[], depth + 1);
+      this.ancestors.pop();
+      return entries;
+    }
     let out: unknown[] | undefined;
     // The rule a flag item names (`['--password', '…']`, a subprocess argv): it masks the next item.
     let flagged: string | undefined;
@@ -198,6 +205,13 @@ function namedValueRule(o: Record<string, unknown>, plan: MaskPlan): string | un
   if (!('value' in o || 'Value' in o)) return undefined;
   const name = o.name ?? o.Name ?? o.key ?? o.Key;
   return typeof name === 'string' && name.length <= 128 ? plan.keys.match(name) : undefined;
+}
+
+/** Whether every item is a two-item array with a string first: a list of [name, value] pairs. */
+function isPairList(arr: readonly unknown[]): boolean {
+  if (arr.length === 0) return false;
+  for (const e of arr) if (!Array.isArray(e) || e.length !== 2 || typeof e[0] !== 'string') return false;
+  return true;
 }
 
 /** The key-name rule of a whole-item flag (`--db-password`, `-storepass`), if it names one. */
