@@ -13,6 +13,7 @@ import type { MaskTally } from '../encode-report.js';
 import type { MaskStrategy } from './catalog/detector-def.js';
 import type { MaskPlan } from './plan.js';
 import type { SensitiveNode } from './schema.js';
+import { flagRule, isPairList, namedValueRule } from './named-shapes.js';
 
 export const NOT_PLAIN: unique symbol = Symbol('tooltrail.not-plain-json');
 export const MAX_DEPTH = 64; // as toSafeJson: deeper values are recorded as "[MaxDepth]"
@@ -196,30 +197,6 @@ export class MaskWalk {
   }
 
 }
-
-/**
- * A name/value pair that names a secret (`{"name": "API_KEY", "value": "…"}`: Kubernetes `env`,
- * ECS `environment`, AWS tags, form fields): the rule the name matches, masking `value`.
- */
-function namedValueRule(o: Record<string, unknown>, plan: MaskPlan): string | undefined {
-  if (!('value' in o || 'Value' in o)) return undefined;
-  const name = o.name ?? o.Name ?? o.key ?? o.Key;
-  return typeof name === 'string' && name.length <= 128 ? plan.keys.match(name) : undefined;
-}
-
-/** Whether every item is a two-item array with a string first: a list of [name, value] pairs. */
-function isPairList(arr: readonly unknown[]): boolean {
-  if (arr.length === 0) return false;
-  for (const e of arr) if (!Array.isArray(e) || e.length !== 2 || typeof e[0] !== 'string') return false;
-  return true;
-}
-
-/** The key-name rule of a whole-item flag (`--db-password`, `-storepass`), if it names one. */
-function flagRule(s: string, plan: MaskPlan): string | undefined {
-  return s.length <= 66 && FLAG_ITEM.test(s) ? plan.keys.match(s.replace(LEADING_DASHES, '')) : undefined;
-}
-const FLAG_ITEM = /^--?[A-Za-z][\w.-]{0,63}$/;
-const LEADING_DASHES = /^-+/;
 
 function looksLikeJson(s: string): boolean {
   const first = s.charCodeAt(0);

@@ -1,0 +1,30 @@
+/**
+ * Shapes in which a secret's name sits beside its value instead of being its key: a name/value
+ * object, a list of [name, value] pairs, a flag item followed by its value in an argument list.
+ * Each answers the key-name rule that masks the value, or whether the shape applies.
+ */
+import type { MaskPlan } from './plan.js';
+
+/**
+ * A name/value pair that names a secret (`{"name": "API_KEY", "value": "…"}`: Kubernetes `env`,
+ * ECS `environment`, AWS tags, form fields): the rule the name matches, masking `value`.
+ */
+export function namedValueRule(o: Record<string, unknown>, plan: MaskPlan): string | undefined {
+  if (!('value' in o || 'Value' in o)) return undefined;
+  const name = o.name ?? o.Name ?? o.key ?? o.Key;
+  return typeof name === 'string' && name.length <= 128 ? plan.keys.match(name) : undefined;
+}
+
+/** Whether every item is a two-item array with a string first: a list of [name, value] pairs. */
+export function isPairList(arr: readonly unknown[]): boolean {
+  if (arr.length === 0) return false;
+  for (const e of arr) if (!Array.isArray(e) || e.length !== 2 || typeof e[0] !== 'string') return false;
+  return true;
+}
+
+/** The key-name rule of a whole-item flag (`--db-password`, `-storepass`), if it names one. */
+export function flagRule(s: string, plan: MaskPlan): string | undefined {
+  return s.length <= 66 && FLAG_ITEM.test(s) ? plan.keys.match(s.replace(LEADING_DASHES, '')) : undefined;
+}
+const FLAG_ITEM = /^--?[A-Za-z][\w.-]{0,63}$/;
+const LEADING_DASHES = /^-+/;
