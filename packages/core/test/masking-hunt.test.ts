@@ -304,6 +304,12 @@ describe('secrets named next to their value rather than before it', () => {
     const env = { env: [{ name: 'API_KEY', value: S }, { name: 'LOG_LEVEL', value: 'debug' }], environment: [{ Name: 'DB_PASSWORD', Value: S }] };
     expect(JSON.parse(json(env))).toEqual({ env: [{ name: 'API_KEY', value: '[REDACTED:api_key]' }, { name: 'LOG_LEVEL', value: 'debug' }], environment: [{ Name: 'DB_PASSWORD', Value: '[REDACTED:password]' }] });
     expect(text(`[{"Name":"DB_PASSWORD","Value":"${S}"}]`)).toBe('[{"Name":"DB_PASSWORD","Value":"[REDACTED:password]"}]');
+    // CloudFormation parameters and Elastic Beanstalk option settings name their value the same way.
+    const aws = { Parameters: [{ ParameterKey: 'DbPassword', ParameterValue: S }, { ParameterKey: 'Env', ParameterValue: 'prod' }], OptionSettings: [{ Namespace: 'aws:elasticbeanstalk:application:environment', OptionName: 'API_KEY', Value: S }] };
+    expect(JSON.parse(json(aws))).toEqual({
+      Parameters: [{ ParameterKey: 'DbPassword', ParameterValue: '[REDACTED:password]' }, { ParameterKey: 'Env', ParameterValue: 'prod' }],
+      OptionSettings: [{ Namespace: 'aws:elasticbeanstalk:application:environment', OptionName: 'API_KEY', Value: '[REDACTED:api_key]' }],
+    });
     expect(text(`env:\n- name: API_KEY\n  value: ${S}\n- name: MODE\n  value: fast`)).toBe('env:\n- name: API_KEY\n  value: [REDACTED:api_key]\n- name: MODE\n  value: fast');
   });
 

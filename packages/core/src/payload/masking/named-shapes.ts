@@ -7,13 +7,18 @@ import type { MaskPlan } from './plan.js';
 
 /**
  * A name/value pair that names a secret (`{"name": "API_KEY", "value": "…"}`: Kubernetes `env`,
- * ECS `environment`, AWS tags, form fields): the rule the name matches, masking `value`.
+ * ECS `environment`, AWS tags, form fields, CloudFormation's `ParameterKey`/`ParameterValue`,
+ * Elastic Beanstalk's `OptionName`/`Value`): the rule the name matches, masking the value
+ * properties (isNamedValueKey).
  */
 export function namedValueRule(o: Record<string, unknown>, plan: MaskPlan): string | undefined {
-  if (!('value' in o || 'Value' in o)) return undefined;
-  const name = o.name ?? o.Name ?? o.key ?? o.Key;
+  if (!('value' in o || 'Value' in o || 'ParameterValue' in o)) return undefined;
+  const name = o.name ?? o.Name ?? o.key ?? o.Key ?? o.ParameterKey ?? o.OptionName;
   return typeof name === 'string' && name.length <= 128 ? plan.keys.match(name) : undefined;
 }
+
+/** The properties a name/value pair's name masks. */
+export const isNamedValueKey = (key: string): boolean => key === 'value' || key === 'Value' || key === 'ParameterValue';
 
 /** Whether every item is a two-item array with a string first: a list of [name, value] pairs. */
 export function isPairList(arr: readonly unknown[]): boolean {

@@ -13,7 +13,7 @@ import type { MaskTally } from '../encode-report.js';
 import type { MaskStrategy } from './catalog/detector-def.js';
 import type { MaskPlan } from './plan.js';
 import type { SensitiveNode } from './schema.js';
-import { flagRule, isPairList, namedValueRule } from './named-shapes.js';
+import { flagRule, isNamedValueKey, isPairList, namedValueRule } from './named-shapes.js';
 
 export const NOT_PLAIN: unique symbol = Symbol('tooltrail.not-plain-json');
 export const MAX_DEPTH = 64; // as toSafeJson: deeper values are recorded as "[MaxDepth]"
@@ -116,7 +116,7 @@ export class MaskWalk {
       let mv: unknown;
       if (child?.mark !== undefined) mv = this.byMark(v, child);
       else {
-        const rule = named !== undefined && (key === 'value' || key === 'Value') ? named : info.rule;
+        const rule = named !== undefined && isNamedValueKey(key) ? named : info.rule;
         if (rule !== undefined) mv = this.whole(v, rule, this.plan.strategyFor(rule, 'redact'));
         else {
           mv = key === MAP_KEY && Array.isArray(v) ? this.mapEntries(v, depth + 1) : this.walk(v, child, depth + 1);
