@@ -109,6 +109,7 @@ describe('tooltrail policy (command, through sources)', () => {
     ];
     for (const args of cases) expect((await cli(args)).code, args.join(' ')).toBe(2);
     expect((await cli(['--help'])).code).toBe(0);
-    expect((await cli(['test', '--policy', good, '--trail', path.join(dir, 't')])).code).toBe(0);
+    // A good command line on an empty trail: not a usage error, and not a pass (NO CALLS, exit 1).
+    expect((await cli(['test', '--policy', good, '--trail', path.join(dir, 't')])).code).toBe(1);
   });
 });

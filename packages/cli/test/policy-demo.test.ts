@@ -100,7 +100,10 @@ describe.skipIf(!coreHasPolicy)('tooltrail policy (the bin)', () => {
       const r = await run(process.execPath, [binPath, ...args]).catch((e: { code: number }) => e);
       expect((r as { code?: number }).code, args.join(' ')).toBe(2);
     }
-    const empty = await run(process.execPath, [binPath, 'policy', 'test', '--policy', good, '--trail', path.join(dir, 't')]);
-    expect(empty.stdout).toContain('OK: the candidate decides every call as recorded.');
+    // No call in the source: not OK (a wrong folder, service or range would pass every candidate).
+    const empty = await run(process.execPath, [binPath, 'policy', 'test', '--policy', good, '--trail', path.join(dir, 't')]).catch((e: { code: number; stdout: string }) => e);
+    expect((empty as { code?: number }).code).toBe(1);
+    expect((empty as { stdout: string }).stdout.trimEnd().split('\n').pop()).toBe('NO CALLS: no tool call was read from the source in this range: the candidate was tested on nothing.');
+    expect((empty as { stdout: string }).stdout).not.toContain('OK:');
   });
 });

@@ -94,7 +94,8 @@ export function formatReplay(r: ReplayReport, limit: number): string {
     // Never OK over a source that was not read whole: the calls not read were not replayed.
     const of = s.differs + s.undecidable > 0 ? `of that, ${differs}.` : 'of that, every call is decided as recorded.';
     lines.push(`INCOMPLETE: ${r.read.problemCount} problem(s) reading the source (listed above): the replay covers only what was read; ${of}`);
-  } else lines.push(r.exitCode === 0 ? 'OK: the candidate decides every call as recorded.' : `DIFFERS: ${differs}.`);
+  } else if (s.calls === 0) lines.push('NO CALLS: no tool call was read from the source in this range: the candidate was tested on nothing.');
+  else lines.push(r.exitCode === 0 ? 'OK: the candidate decides every call as recorded.' : `DIFFERS: ${differs}.`);
   return `${printableLines(lines.join('\n'))}\n`;
 }
 
