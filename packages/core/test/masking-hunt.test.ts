@@ -184,6 +184,21 @@ describe('values after a namespace dot (attribute names such as by.<value>)', ()
 describe('connection strings and credentials written without a key=value', () => {
   const P = 'Tr0ub4dor-and-3';
 
+  it('mask the password short flags of the database and remote-shell clients agents run', () => {
+    expect(text(`mysql -u app -p${P} -h db orders`)).toBe('mysql -u app -p[REDACTED:password] -h db orders');
+    expect(text(`mysqldump -uroot -p'${P}' shop`)).toBe("mysqldump -uroot -p'[REDACTED:password]' shop");
+    expect(text(`sshpass -p ${P} ssh deploy@host`)).toBe('sshpass -p [REDACTED:password] ssh deploy@host');
+    expect(text(`sshpass -p${P} scp a b:`)).toBe('sshpass -p[REDACTED:password] scp a b:');
+    expect(text(`redis-cli -h cache -a ${P} ping`)).toBe('redis-cli -h cache -a [REDACTED:password] ping');
+    expect(text(`mongosh "mongodb://db/x" -u app -p ${P}`)).toBe('mongosh "mongodb://db/x" -u app -p [REDACTED:password]');
+    expect(text(`smbclient //srv/share -U alice%${P}`)).toBe('smbclient //srv/share -U alice%[REDACTED:password]');
+    const argv = { cmd: ['sshpass', '-p', P, 'ssh', 'host'], db: ['mysql', '-uapp', `-p${P}`], cache: ['redis-cli', '-a', P, 'ping'] };
+    expect(JSON.parse(json(argv))).toEqual({ cmd: ['sshpass', '-p', '[REDACTED:password]', 'ssh', 'host'], db: ['mysql', '-uapp', '-p[REDACTED:password]'], cache: ['redis-cli', '-a', '[REDACTED:password]', 'ping'] });
+    // The same letters elsewhere are ports, paths and prompts.
+    for (const s of ['ssh -p 2222 host', 'mysql -p', 'mkdir -p /tmp/x', 'docker run -p 8080:80 web', 'mysql -u app -p orders_db --host db']) expect(text(s)).toBe(s);
+    expect(JSON.parse(json({ cmd: ['mkdir', '-p', '/srv/data'] }))).toEqual({ cmd: ['mkdir', '-p', '/srv/data'] });
+  });
+
   it("mask the password of Go's MySQL DSN, which has no scheme", () => {
     expect(text(`dsn app:${P}@tcp(db:3306)/orders?parseTime=true`)).toBe('dsn [REDACTED:url_credentials]@tcp(db:3306)/orders?parseTime=true');
     expect(text(`root:${P}@unix(/var/run/mysqld.sock)/x`)).toBe('[REDACTED:url_credentials]@unix(/var/run/mysqld.sock)/x');

@@ -13,7 +13,7 @@ import type { MaskTally } from '../encode-report.js';
 import type { MaskStrategy } from './catalog/detector-def.js';
 import type { MaskPlan } from './plan.js';
 import type { SensitiveNode } from './schema.js';
-import { flagRule, isNamedValueKey, isPairList, namedValueRule } from './named-shapes.js';
+import { clientFlags, flagRule, isNamedValueKey, isPairList, namedValueRule } from './named-shapes.js';
 
 export const NOT_PLAIN: unique symbol = Symbol('tooltrail.not-plain-json');
 export const MAX_DEPTH = 64; // as toSafeJson: deeper values are recorded as "[MaxDepth]"
@@ -152,6 +152,8 @@ export class MaskWalk {
     let out: unknown[] | undefined;
     // The rule a flag item names (`['--password', '…']`, a subprocess argv): it masks the next item.
     let flagged: string | undefined;
+    // A client whose short flags carry a password (`['sshpass', '-p', '…']`, `['mysql', '-p…']`).
+    const client = clientFlags(arr[0]);
     for (let i = 0; i < arr.length; i++) {
       const v = arr[i];
       // JSON.stringify writes null for undefined items, toSafeJson "[undefined]": let it decide.
@@ -161,9 +163,17 @@ export class MaskWalk {
       }
       const child = node === undefined ? undefined : (node.children?.get(String(i)) ?? node.any);
       const asValue = flagged !== undefined && (typeof v === 'number' || (typeof v === 'string' && v.charCodeAt(0) !== 45)) ? flagged : undefined;
-      flagged = typeof v === 'string' && v.charCodeAt(0) === 45 /* - */ ? flagRule(v, this.plan) : undefined;
+      const dash = typeof v === 'string' && v.charCodeAt(0) === 45; /* - */
+      flagged = dash ? (client?.next === v ? 'password' : flagRule(v as string, this.plan)) : undefined;
+      const glued = dash && client?.glued !== undefined && v.length > client.glued.length && v.startsWith(client.glued) ? client.glued : undefined;
       const mv =
-        child?.mark !== undefined ? this.byMark(v, child) : asValue !== undefined ? this.whole(v, asValue, this.plan.strategyFor(asValue, 'redact')) : this.walk(v, child, depth + 1);
+        child?.mark !== undefined
+          ? this.byMark(v, child)
+          : asValue !== undefined
+            ? this.whole(v, asValue, this.plan.strategyFor(asValue, 'redact'))
+            : glued !== undefined
+              ? glued + String(this.whole((v as string).slice(glued.length), 'password', this.plan.strategyFor('password', 'redact')))
+              : this.walk(v, child, depth + 1);
       if (mv === NOT_PLAIN) {
         this.ancestors.pop();
         return NOT_PLAIN;
