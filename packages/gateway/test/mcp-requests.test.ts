@@ -150,6 +150,8 @@ describe('requests besides tools/call', () => {
       'mcp.method.name': 'prompts/get',
       'jsonrpc.request.id': '1',
       'network.transport': 'pipe',
+      // The version the stdio server answered initialize with (it was missing over stdio).
+      'mcp.protocol.version': '2025-11-25',
       'tooltrail.mcp.server.name': 'files',
       'gen_ai.prompt.name': 'brief',
       'tooltrail.mcp.params': prompt['tooltrail.mcp.params'],
@@ -164,6 +166,7 @@ describe('requests besides tools/call', () => {
       'mcp.method.name': 'resources/read',
       'jsonrpc.request.id': '2',
       'network.transport': 'pipe',
+      'mcp.protocol.version': '2025-11-25',
       'tooltrail.mcp.server.name': 'files',
       'mcp.resource.uri': 'file:///srv/files.txt',
       'tooltrail.mcp.params': '{"uri":"file:///srv/files.txt"}',
@@ -183,6 +186,7 @@ describe('requests besides tools/call', () => {
       'mcp.method.name': 'sampling/createMessage',
       'jsonrpc.request.id': '0',
       'network.transport': 'pipe',
+      'mcp.protocol.version': '2025-11-25',
       'tooltrail.mcp.server.name': 'files',
       'tooltrail.mcp.params': sampling['tooltrail.mcp.params'],
       // Nothing in it to mask: recorded as the server sent it.
@@ -196,6 +200,7 @@ describe('requests besides tools/call', () => {
       'mcp.method.name': 'roots/list',
       'jsonrpc.request.id': '2',
       'network.transport': 'pipe',
+      'mcp.protocol.version': '2025-11-25',
       'tooltrail.mcp.server.name': 'files',
     });
 

@@ -44,6 +44,16 @@ export class ChildStdioTransport implements Transport {
     return this.child?.pid;
   }
 
+  /**
+   * The protocol version the server answered `initialize` with (the SDK's client sets it on any
+   * transport that takes it), so the records name it over stdio as over HTTP.
+   */
+  protocolVersion: string | undefined;
+
+  setProtocolVersion(version: string): void {
+    this.protocolVersion = version;
+  }
+
   start(): Promise<void> {
     if (this.child !== undefined) return Promise.reject(new Error('tooltrail gateway: the server process is already started'));
     const { command, args, env, cwd } = this.options;
