@@ -152,8 +152,11 @@ export class MaskWalk {
     let out: unknown[] | undefined;
     // The rule a flag item names (`['--password', '…']`, a subprocess argv): it masks the next item.
     let flagged: string | undefined;
-    // A client whose short flags carry a password (`['sshpass', '-p', '…']`, `['mysql', '-p…']`).
-    const client = clientFlags(arr[0]);
+    // A client whose short flags carry a password (`['sshpass', '-p', '…']`, `['mysql', '-p…']`),
+    // under the rule the name `password` has in this plan (none when it is switched off).
+    const known = clientFlags(arr[0]);
+    const pw = known !== undefined ? this.plan.keys.match('password') : undefined;
+    const client = pw !== undefined ? known : undefined;
     for (let i = 0; i < arr.length; i++) {
       const v = arr[i];
       // JSON.stringify writes null for undefined items, toSafeJson "[undefined]": let it decide.
@@ -164,7 +167,7 @@ export class MaskWalk {
       const child = node === undefined ? undefined : (node.children?.get(String(i)) ?? node.any);
       const asValue = flagged !== undefined && (typeof v === 'number' || (typeof v === 'string' && v.charCodeAt(0) !== 45)) ? flagged : undefined;
       const dash = typeof v === 'string' && v.charCodeAt(0) === 45; /* - */
-      flagged = dash ? (client?.next === v ? 'password' : flagRule(v as string, this.plan)) : undefined;
+      flagged = dash ? (client?.next === v ? pw : flagRule(v as string, this.plan)) : undefined;
       const glued = dash && client?.glued !== undefined && v.length > client.glued.length && v.startsWith(client.glued) ? client.glued : undefined;
       const mv =
         child?.mark !== undefined
@@ -172,7 +175,7 @@ export class MaskWalk {
           : asValue !== undefined
             ? this.whole(v, asValue, this.plan.strategyFor(asValue, 'redact'))
             : glued !== undefined
-              ? glued + String(this.whole((v as string).slice(glued.length), 'password', this.plan.strategyFor('password', 'redact')))
+              ? glued + String(this.whole((v as string).slice(glued.length), pw as string, this.plan.strategyFor(pw as string, 'redact')))
               : this.walk(v, child, depth + 1);
       if (mv === NOT_PLAIN) {
         this.ancestors.pop();
