@@ -157,9 +157,8 @@ async function test(args: string[], io: Io): Promise<number> {
     summary: tally.summary,
     calls: sortVerdicts(tally.listed),
     complete: info.problemCount === 0,
-    // A replay of what could not be read passes nothing: a source problem is exit 1 too, and so
-    // is a source with no call in the range (a wrong folder, service or range passes nothing).
-    exitCode: info.problemCount > 0 || tally.summary.calls === 0 ? 1 : tally.exitCode(),
+    // A replay of what could not be read passes nothing: a source problem is exit 1 too.
+    exitCode: info.problemCount > 0 ? 1 : tally.exitCode(),
   };
   io.out(values.json ? `${JSON.stringify(replayJson(report), null, 2)}\n` : formatReplay(report, limit));
   return report.exitCode;

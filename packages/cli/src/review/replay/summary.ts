@@ -36,9 +36,13 @@ export class ReplayTally {
     if (this.keep(v.kind)) this.listed.push(v);
   }
 
-  /** 0: the candidate decides every call as recorded; 1: a call differs or cannot be decided. */
+  /**
+   * 0: the candidate decides every call as recorded; 1: a call differs or cannot be decided, or
+   * there was no call (a wrong folder, service or range passes nothing).
+   */
   exitCode(): number {
-    return this.summary.differs > 0 || this.summary.undecidable > 0 ? 1 : 0;
+    const s = this.summary;
+    return s.calls === 0 || s.differs > 0 || s.undecidable > 0 ? 1 : 0;
   }
 }
 
