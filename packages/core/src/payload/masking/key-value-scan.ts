@@ -3,6 +3,7 @@
  * rule matches (`password=...`, `Authorization: Basic ...`, `?token=...`) have their value masked.
  */
 import { extendBareValue, KEY_VALUE_PATTERN } from './catalog/builtin.js';
+import { CLIENT_PASSWORD_FLAGS } from './catalog/client-flags.js';
 import { LINE_VALUE_RULES, PROSE_WORD_RULES, type KeyMatcher } from './key-names.js';
 import type { Region } from './render.js';
 
@@ -72,16 +73,23 @@ const NETRC = /(?:\bmachine\s+\S{1,253}|(?<![^\r\n])[ \t]*default)(?:\s+(?:login
 const NAME_THEN_VALUE = /\bname:[ \t]*(["']?)([A-Za-z][\w.-]{0,127})\1[ \t]*\r?\n[ \t]*value:[ \t]*(?:"([^"\r\n]{0,1024})"|'([^'\r\n]{0,1024})'|([^\s"'][^\r\n]{0,1023}))/dg;
 // curl's `-u user:password` / `--user=user:password`: the password after the user's `:`.
 const CURL_USER = /(?<![\w-])(?:-u|--user)(?:[ \t]+|=|(?=['"]))(['"]?)[^\s:'"]{1,256}:([^\s'"]{1,1024})\1/dg;
-// The password short flags of the clients agents run: `mysql -p<pw>` (glued: `-p <word>` is a
-// prompt and a database name), `sshpass -p <pw>`, `redis-cli -a <pw>`, `mongosh -p <pw>`,
-// `smbclient -U user%<pw>`. Each value: quoted or up to the next space.
+// The password flags of the clients agents run (catalog/client-flags.ts), one alternative per
+// client and way: `mysql -p<pw>` glued, `redis-cli -a <pw>`, `smbclient -U user%<pw>`, with any
+// other words between the client and the flag. A value: quoted, or up to the next space.
 const V = `(?:'([^'\\r\\n]{1,1024})'|"([^"\\r\\n]{1,1024})"|([^\\s'"-][^\\s]{0,255}))`;
 const REST = `[^\\r\\n|;&]{0,256}?[ \\t]`;
-const CLIENT_PASSWORD = new RegExp(
-  `\\b(?:(?:mysql|mysqldump|mysqladmin|mysqlsh|mariadb|mariadb-dump)\\b${REST}-p${V}|sshpass[ \\t]+-p[ \\t]*${V}|redis-cli\\b${REST}-a[ \\t]+${V}|mongo(?:sh|dump|restore|export|import)?\\b${REST}-p[ \\t]+${V}|smbclient\\b${REST}-U[ \\t]*[^\\s%]{1,128}%([^\\s'"]{1,1024}))`,
-  'dg',
-);
-const CLIENT_NAME = /mysql|mariadb|sshpass|redis-cli|mongo|smbclient/;
+const clientForms: string[] = [];
+let clientGroups = 0;
+for (const c of CLIENT_PASSWORD_FLAGS) {
+  const head = `(?:${c.names.join('|')})\\b${REST}`;
+  if (c.glued !== undefined) clientForms.push(`${head}${c.glued}${V}`);
+  if (c.next !== undefined) clientForms.push(`${head}${c.next}[ \\t]+${V}`);
+  if (c.userPercent !== undefined) clientForms.push(`${head}${c.userPercent}[ \\t]*[^\\s%]{1,128}%([^\\s'"]{1,1024})`);
+  clientGroups += (c.glued !== undefined ? 3 : 0) + (c.next !== undefined ? 3 : 0) + (c.userPercent !== undefined ? 1 : 0);
+}
+const CLIENT_PASSWORD = new RegExp(`\\b(?:${clientForms.join('|')})`, 'dg');
+const CLIENT_GROUPS = Array.from({ length: clientGroups }, (_, i) => i + 1);
+const CLIENT_NAME = new RegExp(CLIENT_PASSWORD_FLAGS.flatMap((c) => c.names).join('|'));
 
 /**
  * Forms whose key is not in front of an `=`: the regex, its name group (or the rule its value
@@ -96,7 +104,7 @@ const NAMED_FORMS: readonly { re: RegExp; name: number | string; values: readonl
   { re: NETRC, name: 'password', values: [1], needle: 'password' },
   { re: NAME_THEN_VALUE, name: 2, values: [3, 4, 5], needle: 'value:' },
   { re: CURL_USER, name: 'password', values: [2], needle: '-u' },
-  { re: CLIENT_PASSWORD, name: 'password', values: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13], needle: ' -', may: (s) => CLIENT_NAME.test(s) },
+  { re: CLIENT_PASSWORD, name: 'password', values: CLIENT_GROUPS, needle: ' -', may: (s) => CLIENT_NAME.test(s) },
 ];
 
 /** Values of XML elements, `key=... value=...` pairs and command-line flags whose name a key-name rule matches. */

@@ -3,6 +3,7 @@
  * object, a list of [name, value] pairs, a flag item followed by its value in an argument list.
  * Each answers the key-name rule that masks the value, or whether the shape applies.
  */
+import { CLIENT_PASSWORD_FLAGS, type ClientPasswordFlags } from './catalog/client-flags.js';
 import type { MaskPlan } from './plan.js';
 
 /**
@@ -34,25 +35,10 @@ export function flagRule(s: string, plan: MaskPlan): string | undefined {
 const FLAG_ITEM = /^--?[A-Za-z][\w.-]{0,63}$/;
 const LEADING_DASHES = /^-+/;
 
-/**
- * The password short flags of a client an argv starts with (its first item, a path or a name):
- * `glued`, the flag the password is glued to (`mysql -p<pw>`: `-p` alone prompts); `next`, the
- * flag whose next item is the password (`sshpass -p <pw>`, `redis-cli -a <pw>`).
- */
-export interface ClientFlags {
-  readonly glued?: string;
-  readonly next?: string;
-}
-const MYSQL: ClientFlags = { glued: '-p' };
-const MONGO: ClientFlags = { next: '-p' };
-const CLIENTS: ReadonlyMap<string, ClientFlags> = new Map([
-  ...['mysql', 'mysqldump', 'mysqladmin', 'mysqlsh', 'mariadb', 'mariadb-dump'].map((n) => [n, MYSQL] as const),
-  ['sshpass', { glued: '-p', next: '-p' }],
-  ['redis-cli', { next: '-a' }],
-  ...['mongo', 'mongosh', 'mongodump', 'mongorestore', 'mongoexport', 'mongoimport'].map((n) => [n, MONGO] as const),
-]);
+/** The client an argv starts with (its first item, a path or a name), and its password flags. */
+const CLIENTS: ReadonlyMap<string, ClientPasswordFlags> = new Map(CLIENT_PASSWORD_FLAGS.flatMap((c) => c.names.map((n) => [n, c] as const)));
 
-export function clientFlags(first: unknown): ClientFlags | undefined {
+export function clientFlags(first: unknown): ClientPasswordFlags | undefined {
   if (typeof first !== 'string' || first.length > 256) return undefined;
   const slash = first.lastIndexOf('/');
   return CLIENTS.get(slash === -1 ? first : first.slice(slash + 1));
