@@ -194,6 +194,9 @@ describe('connection strings and credentials written without a key=value', () =>
     expect(text(`smbclient //srv/share -U alice%${P}`)).toBe('smbclient //srv/share -U alice%[REDACTED:password]');
     const argv = { cmd: ['sshpass', '-p', P, 'ssh', 'host'], db: ['mysql', '-uapp', `-p${P}`], cache: ['redis-cli', '-a', P, 'ping'] };
     expect(JSON.parse(json(argv))).toEqual({ cmd: ['sshpass', '-p', '[REDACTED:password]', 'ssh', 'host'], db: ['mysql', '-uapp', '-p[REDACTED:password]'], cache: ['redis-cli', '-a', '[REDACTED:password]', 'ping'] });
+    // smbclient's user%password, after -U or glued to it; a number after redis-cli's -a.
+    const smb = { a: ['smbclient', '//srv/share', '-U', `alice%${P}`], b: ['/usr/bin/smbclient', `-Ualice%${P}`], c: ['smbclient', '-U', 'alice'], d: ['redis-cli', '-a', 4242424242424] };
+    expect(JSON.parse(json(smb))).toEqual({ a: ['smbclient', '//srv/share', '-U', 'alice%[REDACTED:password]'], b: ['/usr/bin/smbclient', '-Ualice%[REDACTED:password]'], c: ['smbclient', '-U', 'alice'], d: ['redis-cli', '-a', '[REDACTED:password]'] });
     // The same letters elsewhere are ports, paths and prompts.
     for (const s of ['ssh -p 2222 host', 'mysql -p', 'mkdir -p /tmp/x', 'docker run -p 8080:80 web', 'mysql -u app -p orders_db --host db']) expect(text(s)).toBe(s);
     expect(JSON.parse(json({ cmd: ['mkdir', '-p', '/srv/data'] }))).toEqual({ cmd: ['mkdir', '-p', '/srv/data'] });

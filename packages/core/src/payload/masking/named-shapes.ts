@@ -43,3 +43,21 @@ export function clientFlags(first: unknown): ClientPasswordFlags | undefined {
   const slash = first.lastIndexOf('/');
   return CLIENTS.get(slash === -1 ? first : first.slice(slash + 1));
 }
+
+/**
+ * Where the password starts inside an argv item of `client`, after item `prev`: after the flag
+ * glued to it (`-p<pw>`), after the `%` of `user%<pw>` (after `-U`, or glued to it); -1 when the
+ * item holds none. (A whole item after `client.next` is the flag rule's case: value-masker.ts.)
+ */
+export function clientPasswordStart(client: ClientPasswordFlags, item: string, prev: unknown): number {
+  const dash = item.charCodeAt(0) === 45; /* - */
+  const g = client.glued;
+  if (dash && g !== undefined && item.length > g.length && item.startsWith(g)) return g.length;
+  const u = client.userPercent;
+  if (u !== undefined) {
+    const from = prev === u && !dash ? 0 : dash && item.startsWith(u) ? u.length : -1;
+    const at = from < 0 ? -1 : item.indexOf('%', from + 1);
+    if (at !== -1 && at + 1 < item.length) return at + 1;
+  }
+  return -1;
+}

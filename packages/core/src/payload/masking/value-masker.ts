@@ -13,7 +13,7 @@ import type { MaskTally } from '../encode-report.js';
 import type { MaskStrategy } from './catalog/detector-def.js';
 import type { MaskPlan } from './plan.js';
 import type { SensitiveNode } from './schema.js';
-import { clientFlags, flagRule, isNamedValueKey, isPairList, namedValueRule } from './named-shapes.js';
+import { clientFlags, clientPasswordStart, flagRule, isNamedValueKey, isPairList, namedValueRule } from './named-shapes.js';
 
 export const NOT_PLAIN: unique symbol = Symbol('tooltrail.not-plain-json');
 export const MAX_DEPTH = 64; // as toSafeJson: deeper values are recorded as "[MaxDepth]"
@@ -150,8 +150,6 @@ export class MaskWalk {
       return entries;
     }
     let out: unknown[] | undefined;
-    // The rule a flag item names (`['--password', '…']`, a subprocess argv): it masks the next item.
-    let flagged: string | undefined;
     // A client whose short flags carry a password (`['sshpass', '-p', '…']`, `['mysql', '-p…']`),
     // under the rule the name `password` has in this plan (none when it is switched off).
     const known = clientFlags(arr[0]);
@@ -165,17 +163,20 @@ export class MaskWalk {
         return NOT_PLAIN;
       }
       const child = node === undefined ? undefined : (node.children?.get(String(i)) ?? node.any);
-      const asValue = flagged !== undefined && (typeof v === 'number' || (typeof v === 'string' && v.charCodeAt(0) !== 45)) ? flagged : undefined;
-      const dash = typeof v === 'string' && v.charCodeAt(0) === 45; /* - */
-      flagged = dash ? (client?.next === v ? pw : flagRule(v as string, this.plan)) : undefined;
-      const glued = dash && client?.glued !== undefined && v.length > client.glued.length && v.startsWith(client.glued) ? client.glued : undefined;
+      // The item after a flag item that names a secret (`['--password', '…']`, a subprocess argv),
+      // or after the client's own password flag (`['redis-cli', '-a', '…']`).
+      const prev = i > 0 ? arr[i - 1] : undefined;
+      const plain = typeof v === 'number' || (typeof v === 'string' && v.charCodeAt(0) !== 45); /* - */
+      const asValue =
+        plain && typeof prev === 'string' && prev.charCodeAt(0) === 45 ? (client !== undefined && prev === client.next ? pw : flagRule(prev, this.plan)) : undefined;
+      const cut = asValue === undefined && client !== undefined && typeof v === 'string' ? clientPasswordStart(client, v, prev) : -1;
       const mv =
         child?.mark !== undefined
           ? this.byMark(v, child)
           : asValue !== undefined
             ? this.whole(v, asValue, this.plan.strategyFor(asValue, 'redact'))
-            : glued !== undefined
-              ? glued + String(this.whole((v as string).slice(glued.length), pw as string, this.plan.strategyFor(pw as string, 'redact')))
+            : cut !== -1
+              ? (v as string).slice(0, cut) + String(this.whole((v as string).slice(cut), pw as string, this.plan.strategyFor(pw as string, 'redact')))
               : this.walk(v, child, depth + 1);
       if (mv === NOT_PLAIN) {
         this.ancestors.pop();
