@@ -94,9 +94,9 @@ config_of() {
 
 # The Jaeger pieces' Kafka clients: Sarama, not franz-go (each binary's default since contrib v0.129).
 # franz-go's idempotent producer, after two brokers die at once, answered the collector that a
-# record was written when no broker had it (a retry given a sequence number Kafka took for a
-# duplicate), and the Kafka receiver on franz-go drops a whole poll when it carries a group-session
-# error, records fetched after the rejoin included. deploy/README.md, "Kafka clients".
+# record was written when no broker had it (after an out-of-order answer, while it renumbered
+# its batches), and the Kafka receiver on franz-go drops a whole poll when it carries a
+# group-session error, records fetched after the rejoin included. deploy/README.md, "Kafka clients".
 gates_of() {
   case "$1" in
     collector) echo "--feature-gates=-exporter.kafkaexporter.UseFranzGo" ;;
