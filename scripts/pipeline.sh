@@ -215,7 +215,9 @@ prepare_kafka() {
     echo "log.dirs=$dir/log"
   } >"$dir/server.properties"
   if [[ ! -f "$dir/log/meta.properties" ]]; then
-    kafka_tool kafka.tools.StorageTool format -t "$(cluster_id)" -c "$dir/server.properties" >"$dir/format.log" 2>&1 ||
+    # --cluster-id=<id>, not -t <id>: a base64url id starts with `-` one time in 64, and the
+    # argument parser then reads it as an option ("expected one argument").
+    kafka_tool kafka.tools.StorageTool format "--cluster-id=$(cluster_id)" -c "$dir/server.properties" >"$dir/format.log" 2>&1 ||
       {
         tail -n 20 "$dir/format.log" >&2
         die "could not format $piece's storage"
